@@ -1,0 +1,64 @@
+#include "common/hrw.h"
+
+#include "common/assert.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <xxhash.h>
+
+uint64_t
+ais_hrw_digest(const void *data, size_t len)
+{
+    return XXH64(data, len, AIS_HRW_SEED);
+}
+
+static inline uint64_t
+rotl64(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+uint64_t
+ais_hrw_mix(uint64_t x)
+{
+    uint64_t z = x + 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z = (z ^ (z >> 31)) + 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z = (z ^ (z >> 31)) * 5;
+    return rotl64(z, 7) * 9;
+}
+
+size_t
+ais_hrw_pick(const uint64_t *node_digests, size_t n, uint64_t digest)
+{
+    AIS_ASSERT(n > 0);
+    size_t best = 0;
+    uint64_t best_score = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t s = ais_hrw_mix(node_digests[i] ^ digest);
+        if (i == 0 || s >= best_score) {
+            best = i;
+            best_score = s;
+        }
+    }
+    return best;
+}
+
+int
+ais_uname(char *out, size_t cap, const char *provider, const char *ns, const char *bck,
+          const char *obj)
+{
+    int n;
+    if (ns[0] == '\0') {
+        n = snprintf(out, cap, "%s/@#/%s/%s", provider, bck, obj);
+    } else {
+        n = snprintf(out, cap, "%s/%s/%s/%s", provider, ns, bck, obj);
+    }
+    if (n < 0 || (size_t)n >= cap) {
+        return -ENAMETOOLONG;
+    }
+    return n;
+}

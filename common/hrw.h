@@ -1,0 +1,33 @@
+/*
+ * Highest-random-weight placement, bit-compatible with AIStore and its Python SDK:
+ * digest = XXH64(uname, seed 1103515245); score = xoshiro_mix(node_digest ^ digest).
+ */
+#ifndef AIS_COMMON_HRW_H
+#define AIS_COMMON_HRW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AIS_HRW_SEED 1103515245ull
+
+/* XXH64 of bytes with the HRW seed. Pure. */
+uint64_t ais_hrw_digest(const void *data, size_t len);
+
+/* The SplitMix/xoshiro finaliser AIS applies to (node digest ^ object digest). Pure. */
+uint64_t ais_hrw_mix(uint64_t x);
+
+/*
+ * Index of the highest score among n node digests for object digest `digest`.
+ * Ties go to the later index (AIS iterates with >=). Requires n > 0.
+ */
+size_t ais_hrw_pick(const uint64_t *node_digests, size_t n, uint64_t digest);
+
+/*
+ * Writes the object's uname `<provider>/<ns-uname>/<bucket>/<objname>` to out (NUL-terminated).
+ * ns is "" for the global namespace (uname "@#"), else "@uuid#name" or "#name".
+ * Returns its length, or -ENAMETOOLONG if it does not fit in cap.
+ */
+int ais_uname(char *out, size_t cap, const char *provider, const char *ns, const char *bck,
+              const char *obj);
+
+#endif

@@ -1,0 +1,1 @@
+typedef int st_placeholder_unused;
