@@ -59,4 +59,7 @@
 /* Pending list-job ids remembered by a gateway (UUID echo). */
 #define AIS_LIST_JOBS_MAX 1024
 
+/* Dry-run GET (config dry_run) serves generated objects of this size. */
+#define AIS_DRY_RUN_OBJ_BYTES (1u << 20)
+
 #endif

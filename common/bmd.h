@@ -1,0 +1,82 @@
+/*
+ * Bucket metadata (BMD): versioned, immutable once published, shared by reference count.
+ * Each bucket carries its props as the client-facing JSON (api.md §4) plus a parsed subset.
+ */
+#ifndef AIS_COMMON_BMD_H
+#define AIS_COMMON_BMD_H
+
+#include "common/limits.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The props the datapath consults on every request. */
+struct ais_bprops {
+    char cksum_type[16];
+    int validate_warm_get;
+    int versioning;
+};
+
+struct ais_bck_md {
+    char name[AIS_BCKNAME_BYTES_MAX + 1];
+    char provider[8];
+    char ns[AIS_NS_BYTES_MAX];
+    uint64_t bid;
+    int64_t created_ns;
+    char *props_json; /* full Bprops JSON, owned */
+    struct ais_bprops props;
+};
+
+struct ais_bmd {
+    int64_t version;
+    char uuid[40];
+    size_t n;
+    struct ais_bck_md *bcks;
+    int refs;
+};
+
+struct ais_bmd *ais_bmd_new(void);
+struct ais_bmd *ais_bmd_clone(const struct ais_bmd *b);
+struct ais_bmd *ais_bmd_ref(struct ais_bmd *b);
+void ais_bmd_unref(struct ais_bmd *b);
+
+const struct ais_bck_md *ais_bmd_find(const struct ais_bmd *b, const char *provider,
+                                      const char *ns, const char *name);
+/*
+ * Adds a bucket to an unpublished BMD with default props (cksum_type from config), then applies
+ * the optional partial props `patch`. -EEXIST, -ENOSPC, -EINVAL (bad patch; *why set) or -ENOMEM.
+ */
+__attribute__((warn_unused_result)) int ais_bmd_add(struct ais_bmd *b, const char *provider,
+                                                    const char *ns, const char *name,
+                                                    const char *cksum_type, const json_t *patch,
+                                                    const char **why);
+/* Removes a bucket from an unpublished BMD. 0 or -ENOENT. */
+int ais_bmd_del(struct ais_bmd *b, const char *provider, const char *ns, const char *name);
+/*
+ * Applies partial props (BpropsToSet) to a bucket of an unpublished BMD; unknown keys, wrong
+ * types and invalid values fail with -EINVAL and a static reason in *why. reset=1 restores
+ * defaults first.
+ */
+__attribute__((warn_unused_result)) int ais_bmd_set_props(struct ais_bmd *b, const char *provider,
+                                                          const char *ns, const char *name,
+                                                          const json_t *patch, int reset,
+                                                          const char *cksum_type,
+                                                          const char **why);
+/* Sets one bucket entry directly (used when decoding from the wire). */
+__attribute__((warn_unused_result)) int ais_bmd_put_raw(struct ais_bmd *b,
+                                                        const struct ais_bck_md *bck,
+                                                        const char *props_json);
+
+/* {"name","provider","namespace":{"uuid","name"}} of a bucket. */
+json_t *ais_bck_to_json(const struct ais_bck_md *bck);
+/* Whole BMD as JSON (what=bmd). */
+json_t *ais_bmd_to_json(const struct ais_bmd *b);
+__attribute__((warn_unused_result)) int ais_bmd_save(const struct ais_bmd *b, const char *path);
+__attribute__((warn_unused_result)) int ais_bmd_load(const char *path, struct ais_bmd **out);
+
+/* Display form "ais://name" or "ais://@uuid#ns/name" into out. */
+void ais_bck_display(const char *provider, const char *ns, const char *name, char *out,
+                     size_t cap);
+
+#endif

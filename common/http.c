@@ -1,0 +1,547 @@
+/*
+ * Design notes: MHD calls the access handler several times per request (headers, each body
+ * chunk, end of body). We allocate our request in the URI-log callback, which MHD calls first
+ * with the raw URI: that gives us the undecoded path and query for redirects and the %00 check,
+ * and MHD hands the pointer back in every later callback and in NOTIFY_COMPLETED, where it is
+ * freed. Responses are created by handlers and queued by the edge before the callback returns,
+ * as MHD requires. MHD runs an epoll thread pool; a request stays on one thread.
+ */
+#include "common/http.h"
+
+#include "common/assert.h"
+#include "common/err.h"
+#include "common/json.h"
+#include "common/limits.h"
+#include "common/log.h"
+#include "common/util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+struct ais_http {
+    struct MHD_Daemon *d;
+    ais_http_handler_fn handler;
+    void *ctx;
+    const char *node_id;
+};
+
+enum body_mode { BODY_NONE, BODY_BUFFER, BODY_STREAM };
+
+struct ais_req {
+    struct ais_http *srv;
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path;
+    char *raw_path;
+    char *raw_query;
+    int uri_too_long;
+    int started;
+    char remote[64];
+    enum body_mode mode;
+    struct ais_buf body;
+    ais_body_fn data_fn;
+    ais_done_fn done_fn;
+    ais_cleanup_fn cleanup_fn;
+    void *arg;
+    struct MHD_Response *resp;
+    int status;
+    int queued;
+};
+
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    struct ais_req *r = calloc(1, sizeof(*r));
+    if (r == NULL) {
+        return NULL;
+    }
+    r->srv = cls;
+    r->conn = c;
+    size_t len = strlen(uri);
+    if (len > AIS_URI_BYTES_MAX) {
+        r->uri_too_long = 1;
+        len = 0;
+    }
+    const char *q = memchr(uri, '?', len);
+    size_t plen = q ? (size_t)(q - uri) : len;
+    r->raw_path = strndup(uri, plen);
+    r->raw_query = strdup(q ? q + 1 : "");
+    ais_buf_init(&r->body, AIS_CTRL_BODY_BYTES_MAX);
+    return r;
+}
+
+static void
+req_free(struct ais_req *r)
+{
+    if (r->resp != NULL) {
+        MHD_destroy_response(r->resp);
+    }
+    ais_buf_fini(&r->body);
+    free(r->raw_path);
+    free(r->raw_query);
+    free(r);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+    struct ais_req *r = *con_cls;
+    if (r == NULL) {
+        return;
+    }
+    if (r->cleanup_fn != NULL) {
+        r->cleanup_fn(r, r->arg, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+    }
+    req_free(r);
+    *con_cls = NULL;
+}
+
+static enum MHD_Result
+queue(struct ais_req *r)
+{
+    if (r->resp == NULL) {
+        AIS_LOG_ERR("req=%s %s msg=\"handler did not respond\"", r->method, r->path);
+        ais_resp_err(r, 500, "internal error: no response");
+    }
+    enum MHD_Result rc = MHD_queue_response(r->conn, (unsigned)r->status, r->resp);
+    MHD_destroy_response(r->resp);
+    r->resp = NULL;
+    r->queued = 1;
+    return rc;
+}
+
+static void
+body_chunk(struct ais_req *r, const char *data, size_t len)
+{
+    if (r->resp != NULL || r->queued) {
+        return; /* already answered: discard the rest */
+    }
+    if (r->mode == BODY_BUFFER) {
+        if (ais_buf_append(&r->body, data, len) != 0) {
+            ais_resp_err(r, 413, "request body too large (max %zu bytes)", r->body.cap_max - 1);
+        }
+        return;
+    }
+    if (r->mode == BODY_STREAM) {
+        if (r->data_fn(r, data, len, r->arg) != 0 && r->resp == NULL) {
+            ais_resp_err(r, 500, "failed to store request body");
+        }
+        return;
+    }
+    /* A body nobody asked for: ignore it (e.g. clients sending JSON on GET). */
+}
+
+static enum MHD_Result
+on_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+          const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+    struct ais_req *r = *con_cls;
+    if (r == NULL) {
+        return MHD_NO;
+    }
+    if (!r->started) {
+        r->started = 1;
+        r->method = method;
+        r->path = url;
+        if (r->uri_too_long) {
+            ais_resp_err(r, 414, "request URI too long (max %u bytes)", AIS_URI_BYTES_MAX);
+        } else {
+            r->srv->handler(r, r->srv->ctx);
+        }
+        if (r->resp != NULL || r->mode == BODY_NONE) {
+            return queue(r);
+        }
+        return MHD_YES;
+    }
+    if (r->queued) {
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_size > 0) {
+        body_chunk(r, upload, *upload_size);
+        *upload_size = 0;
+        if (r->resp != NULL) {
+            ais_resp_close(r);
+            return queue(r);
+        }
+        return MHD_YES;
+    }
+    if (r->resp == NULL && r->done_fn != NULL) {
+        r->done_fn(r, r->arg);
+    }
+    return queue(r);
+}
+
+static int
+resolve(const char *host, uint16_t port, struct sockaddr_in *sa)
+{
+    memset(sa, 0, sizeof(*sa));
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons(port);
+    if (inet_pton(AF_INET, host, &sa->sin_addr) == 1) {
+        return 0;
+    }
+    struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    if (getaddrinfo(host, NULL, &hints, &res) != 0 || res == NULL) {
+        return -EINVAL;
+    }
+    sa->sin_addr = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
+    freeaddrinfo(res);
+    return 0;
+}
+
+int
+ais_http_start(const struct ais_http_opts *o, struct ais_http **out)
+{
+    struct sockaddr_in sa;
+    if (resolve(o->host, o->port, &sa) != 0) {
+        return -EINVAL;
+    }
+    struct ais_http *h = calloc(1, sizeof(*h));
+    if (h == NULL) {
+        return -ENOMEM;
+    }
+    h->handler = o->handler;
+    h->ctx = o->ctx;
+    h->node_id = o->node_id;
+    unsigned threads = o->threads ? o->threads : 1;
+    if (threads > AIS_HTTP_THREADS_MAX) {
+        threads = AIS_HTTP_THREADS_MAX;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    h->d = MHD_start_daemon(
+        flags, o->port, NULL, NULL, on_access, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, AIS_HTTP_CONN_MAX,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)AIS_HTTP_IDLE_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)AIS_HTTP_CONN_MEM_BYTES,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+    if (h->d == NULL) {
+        free(h);
+        return -EADDRINUSE;
+    }
+    *out = h;
+    return 0;
+}
+
+void
+ais_http_stop(struct ais_http *h)
+{
+    if (h == NULL) {
+        return;
+    }
+    MHD_stop_daemon(h->d);
+    free(h);
+}
+
+const char *
+ais_req_method(const struct ais_req *r)
+{
+    return r->method;
+}
+
+int
+ais_req_is(const struct ais_req *r, const char *method)
+{
+    return strcmp(r->method, method) == 0;
+}
+
+const char *
+ais_req_path(const struct ais_req *r)
+{
+    return r->path;
+}
+
+const char *
+ais_req_raw_path(const struct ais_req *r)
+{
+    return r->raw_path ? r->raw_path : "";
+}
+
+const char *
+ais_req_raw_query(const struct ais_req *r)
+{
+    return r->raw_query ? r->raw_query : "";
+}
+
+int
+ais_req_path_has_nul(const struct ais_req *r)
+{
+    return r->raw_path != NULL && strcasestr(r->raw_path, "%00") != NULL;
+}
+
+const char *
+ais_req_query(const struct ais_req *r, const char *key)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *
+ais_req_header(const struct ais_req *r, const char *key)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, key);
+}
+
+const char *
+ais_req_remote(const struct ais_req *r)
+{
+    struct ais_req *m = (struct ais_req *)r;
+    if (m->remote[0] != '\0') {
+        return m->remote;
+    }
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci != NULL && ci->client_addr != NULL && ci->client_addr->sa_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)ci->client_addr;
+        char ip[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
+        snprintf(m->remote, sizeof(m->remote), "%s:%u", ip, (unsigned)ntohs(sin->sin_port));
+    } else {
+        snprintf(m->remote, sizeof(m->remote), "-");
+    }
+    return m->remote;
+}
+
+int64_t
+ais_req_content_length(const struct ais_req *r)
+{
+    const char *v = ais_req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (v == NULL) {
+        return -1;
+    }
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    return (*end != '\0' || n < 0) ? -1 : n;
+}
+
+void
+ais_req_body_buffer(struct ais_req *r, size_t max, ais_done_fn done, void *arg)
+{
+    AIS_ASSERT(r->mode == BODY_NONE);
+    r->mode = BODY_BUFFER;
+    r->body.cap_max = max + 1;
+    r->done_fn = done;
+    r->arg = arg;
+    int64_t cl = ais_req_content_length(r);
+    if (cl > (int64_t)max) {
+        ais_resp_err(r, 413, "request body too large: %lld bytes (max %zu)", (long long)cl, max);
+        ais_resp_close(r);
+    }
+}
+
+const char *
+ais_req_body(const struct ais_req *r, size_t *len)
+{
+    if (len != NULL) {
+        *len = r->body.len;
+    }
+    return r->body.data ? r->body.data : "";
+}
+
+int
+ais_req_body_json(const struct ais_req *r, json_t **out)
+{
+    *out = NULL;
+    if (r->body.len == 0) {
+        return 0;
+    }
+    json_t *j = json_loadb(r->body.data, r->body.len, 0, NULL);
+    if (j == NULL) {
+        return AIS_EBADJSON;
+    }
+    *out = j;
+    return 0;
+}
+
+void
+ais_req_body_stream(struct ais_req *r, ais_body_fn data, ais_done_fn done, ais_cleanup_fn cleanup,
+                    void *arg)
+{
+    AIS_ASSERT(r->mode == BODY_NONE);
+    r->mode = BODY_STREAM;
+    r->data_fn = data;
+    r->done_fn = done;
+    r->cleanup_fn = cleanup;
+    r->arg = arg;
+}
+
+static int
+set_resp(struct ais_req *r, int status, struct MHD_Response *resp)
+{
+    AIS_ASSERT(r->resp == NULL && !r->queued);
+    if (resp == NULL) {
+        return -ENOMEM;
+    }
+    r->resp = resp;
+    r->status = status;
+    return 0;
+}
+
+int
+ais_resp_buf(struct ais_req *r, int status, const char *ctype, const void *data, size_t len)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+    int err = set_resp(r, status, resp);
+    if (err == 0 && ctype != NULL) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    }
+    return err;
+}
+
+int
+ais_resp_json(struct ais_req *r, int status, const json_t *j)
+{
+    char *s = j ? ais_json_dumps(j) : NULL;
+    if (s == NULL) {
+        return ais_resp_err(r, 500, "out of memory encoding JSON");
+    }
+    int err = ais_resp_buf(r, status, "application/json", s, strlen(s));
+    free(s);
+    return err;
+}
+
+int
+ais_resp_empty(struct ais_req *r, int status)
+{
+    return ais_resp_buf(r, status, NULL, "", 0);
+}
+
+int
+ais_resp_fd(struct ais_req *r, int status, int fd, uint64_t off, uint64_t len)
+{
+    struct MHD_Response *resp = MHD_create_response_from_fd_at_offset64(len, fd, off);
+    if (resp == NULL) {
+        close(fd);
+    }
+    return set_resp(r, status, resp);
+}
+
+static ssize_t
+no_body(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+int
+ais_resp_head(struct ais_req *r, int status, uint64_t size)
+{
+    return set_resp(r, status, MHD_create_response_from_callback(size, 4096, no_body, NULL, NULL));
+}
+
+struct gen_ctx {
+    ais_gen_fn gen;
+    void *arg;
+    void (*free_fn)(void *);
+};
+
+static ssize_t
+gen_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct gen_ctx *g = cls;
+    return (ssize_t)g->gen(g->arg, pos, buf, max);
+}
+
+static void
+gen_free(void *cls)
+{
+    struct gen_ctx *g = cls;
+    if (g->free_fn != NULL) {
+        g->free_fn(g->arg);
+    }
+    free(g);
+}
+
+int
+ais_resp_gen(struct ais_req *r, int status, uint64_t size, ais_gen_fn gen, void *arg,
+             void (*free_fn)(void *))
+{
+    struct gen_ctx *g = malloc(sizeof(*g));
+    if (g == NULL) {
+        if (free_fn != NULL) {
+            free_fn(arg);
+        }
+        return -ENOMEM;
+    }
+    g->gen = gen;
+    g->arg = arg;
+    g->free_fn = free_fn;
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(size, 256 * 1024, gen_read, g, gen_free);
+    if (resp == NULL) {
+        gen_free(g);
+    }
+    return set_resp(r, status, resp);
+}
+
+int
+ais_resp_redirect(struct ais_req *r, const char *location)
+{
+    int err = ais_resp_empty(r, 307);
+    if (err == 0) {
+        ais_resp_header(r, MHD_HTTP_HEADER_LOCATION, location);
+    }
+    return err;
+}
+
+int
+ais_resp_err(struct ais_req *r, int status, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i}", "message", msg, "method",
+                          r->method ? r->method : "", "url_path", r->path ? r->path : "",
+                          "remote_addr", ais_req_remote(r), "caller", "", "node",
+                          r->srv->node_id ? r->srv->node_id : "", "status", status);
+    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (s == NULL) {
+        return ais_resp_buf(r, status, "text/plain", msg, strlen(msg));
+    }
+    int err;
+    if (r->method != NULL && strcmp(r->method, "HEAD") == 0) {
+        err = ais_resp_empty(r, status);
+        if (err == 0) {
+            ais_resp_header(r, "Hdr-Error", s);
+        }
+    } else {
+        err = ais_resp_buf(r, status, "application/json", s, strlen(s));
+    }
+    free(s);
+    AIS_LOG_DBG("req=%s:%s status=%d msg=\"%s\"", r->method ? r->method : "-",
+                r->path ? r->path : "-", status, msg);
+    return err;
+}
+
+void
+ais_resp_header(struct ais_req *r, const char *name, const char *value)
+{
+    AIS_ASSERT(r->resp != NULL);
+    MHD_add_response_header(r->resp, name, value);
+}
+
+int
+ais_req_responded(const struct ais_req *r)
+{
+    return r->resp != NULL || r->queued;
+}
+
+void
+ais_resp_close(struct ais_req *r)
+{
+    if (r->resp != NULL) {
+        MHD_add_response_header(r->resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    }
+}

@@ -1,0 +1,97 @@
+/*
+ * HTTP edge over libmicrohttpd. Handlers see `struct ais_req` only; MHD types stay in http.c.
+ *
+ * Flow per request: the server calls the route handler once the headers are in. The handler
+ * either responds at once (ais_resp_*), or asks for the body: buffered up to a cap
+ * (ais_req_body_buffer) or streamed to callbacks (ais_req_body_stream). When the body is
+ * complete the done callback responds. A request whose connection dies calls the cleanup
+ * callback with ok=0, so partial uploads can be dropped. All callbacks of one request run on
+ * one thread, in order.
+ */
+#ifndef AIS_COMMON_HTTP_H
+#define AIS_COMMON_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ais_http;
+struct ais_req;
+
+typedef void (*ais_http_handler_fn)(struct ais_req *req, void *ctx);
+/* Streamed body bytes. Return 0, or an error after responding with ais_resp_err (stops body). */
+typedef int (*ais_body_fn)(struct ais_req *req, const char *data, size_t len, void *arg);
+/* Body complete: must respond. */
+typedef void (*ais_done_fn)(struct ais_req *req, void *arg);
+/* Request over (ok=1 response sent, ok=0 connection failed or aborted). Frees arg. */
+typedef void (*ais_cleanup_fn)(struct ais_req *req, void *arg, int ok);
+/* Generated response body: fill up to max bytes at pos; return bytes written (>0). */
+typedef size_t (*ais_gen_fn)(void *arg, uint64_t pos, char *buf, size_t max);
+
+struct ais_http_opts {
+    const char *host;
+    uint16_t port;
+    unsigned threads;
+    const char *node_id; /* printed in error bodies; borrowed for the server's life */
+    ais_http_handler_fn handler;
+    void *ctx;
+};
+
+/* Binds and starts serving. 0, -EADDRINUSE or -EIO. */
+__attribute__((warn_unused_result)) int ais_http_start(const struct ais_http_opts *o,
+                                                       struct ais_http **out);
+/* Stops accepting, waits for in-flight requests, frees. Accepts NULL. */
+void ais_http_stop(struct ais_http *h);
+
+/* Request accessors; returned strings live as long as the request. */
+const char *ais_req_method(const struct ais_req *r);
+int ais_req_is(const struct ais_req *r, const char *method);
+/* Decoded path (MHD-unescaped). */
+const char *ais_req_path(const struct ais_req *r);
+/* Raw (still percent-encoded) path and query ("" if none). */
+const char *ais_req_raw_path(const struct ais_req *r);
+const char *ais_req_raw_query(const struct ais_req *r);
+/* 1 if the raw path contains an encoded NUL (%00), which the decoded C string cannot show. */
+int ais_req_path_has_nul(const struct ais_req *r);
+/* Decoded query parameter or NULL. */
+const char *ais_req_query(const struct ais_req *r, const char *key);
+const char *ais_req_header(const struct ais_req *r, const char *key);
+/* "ip:port" of the client. */
+const char *ais_req_remote(const struct ais_req *r);
+/* Content-Length, or -1 when absent (chunked). */
+int64_t ais_req_content_length(const struct ais_req *r);
+
+/* Buffer the body (at most max bytes; larger => 413) then call done. */
+void ais_req_body_buffer(struct ais_req *r, size_t max, ais_done_fn done, void *arg);
+/* Buffered body (NUL-terminated) or "" if none. */
+const char *ais_req_body(const struct ais_req *r, size_t *len);
+/* Parses the buffered body as JSON (NULL if empty). AIS_EBADJSON on bad JSON. */
+int ais_req_body_json(const struct ais_req *r, json_t **out);
+/* Stream the body to data(), then done(); cleanup() always runs at the end. */
+void ais_req_body_stream(struct ais_req *r, ais_body_fn data, ais_done_fn done,
+                         ais_cleanup_fn cleanup, void *arg);
+
+/* Responses. Exactly one per request; a second is a bug (asserted). */
+int ais_resp_buf(struct ais_req *r, int status, const char *ctype, const void *data, size_t len);
+int ais_resp_json(struct ais_req *r, int status, const json_t *j);
+int ais_resp_empty(struct ais_req *r, int status);
+/* Serves len bytes of fd from off with sendfile; takes ownership of fd in all cases. */
+int ais_resp_fd(struct ais_req *r, int status, int fd, uint64_t off, uint64_t len);
+/* Content-Length: size with no body (for HEAD). */
+int ais_resp_head(struct ais_req *r, int status, uint64_t size);
+/* Generated body of size bytes; free_fn(arg) at the end (may be NULL). */
+int ais_resp_gen(struct ais_req *r, int status, uint64_t size, ais_gen_fn gen, void *arg,
+                 void (*free_fn)(void *));
+/* 307 Temporary Redirect to location. */
+int ais_resp_redirect(struct ais_req *r, const char *location);
+/* AIS error: JSON body (api.md §7), or header Hdr-Error for HEAD. */
+__attribute__((format(printf, 3, 4))) int ais_resp_err(struct ais_req *r, int status,
+                                                       const char *fmt, ...);
+/* Adds a header to the response already created. */
+void ais_resp_header(struct ais_req *r, const char *name, const char *value);
+/* 1 if a response was set. */
+int ais_req_responded(const struct ais_req *r);
+/* Close the connection after this response. */
+void ais_resp_close(struct ais_req *r);
+
+#endif

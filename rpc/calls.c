@@ -1,0 +1,301 @@
+/*
+ * Design notes: one function per message type on the client side; each builds a Msg on the
+ * stack, calls rpc_call and converts the reply to domain types. A reply of the wrong kind is
+ * a malformed message, never trusted.
+ */
+#include "rpc/rpc_int.h"
+
+#include "common/err.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int
+expect(Aisproto__Msg *r, Aisproto__Msg__BodyCase want, struct rpc_err *err)
+{
+    if (r->body_case != want) {
+        aisproto__msg__free_unpacked(r, NULL);
+        snprintf(err->msg, sizeof(err->msg), "unexpected reply kind %d", (int)r->body_case);
+        return err->code = AIS_EBADMSG;
+    }
+    return 0;
+}
+
+static int
+meta_out(const Aisproto__ClusterMeta *m, struct ais_smap **smap, struct ais_bmd **bmd)
+{
+    struct ais_smap *s = NULL;
+    struct ais_bmd *b = NULL;
+    int rc = 0;
+    if (m->smap != NULL) {
+        rc = rpc_smap_from_pb(m->smap, &s);
+    }
+    if (rc == 0 && m->bmd != NULL) {
+        rc = rpc_bmd_from_pb(m->bmd, &b);
+    }
+    if (rc != 0) {
+        ais_smap_unref(s);
+        ais_bmd_unref(b);
+        return rc;
+    }
+    *smap = s;
+    *bmd = b;
+    return 0;
+}
+
+int
+rpc_join(const char *url, int timeout_ms, const struct ais_snode *self, struct ais_smap **smap,
+         struct ais_bmd **bmd, struct rpc_err *err)
+{
+    Aisproto__Msg q = AISPROTO__MSG__INIT;
+    Aisproto__JoinReq jr = AISPROTO__JOIN_REQ__INIT;
+    Aisproto__Snode n = AISPROTO__SNODE__INIT;
+    Aisproto__Msg *r = NULL;
+    n.id = (char *)self->id;
+    n.is_target = self->is_target;
+    n.host = (char *)self->host;
+    n.port = self->port;
+    n.ctrl_port = self->ctrl_port;
+    n.flags = self->flags;
+    jr.node = &n;
+    q.body_case = AISPROTO__MSG__BODY_JOIN_REQ;
+    q.join_req = &jr;
+    int rc = rpc_call(url, timeout_ms, &q, &r, err);
+    rc = rc ? rc : expect(r, AISPROTO__MSG__BODY_META, err);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = meta_out(r->meta, smap, bmd);
+    aisproto__msg__free_unpacked(r, NULL);
+    return rc;
+}
+
+int
+rpc_keepalive(const char *url, int timeout_ms, const char *id, int64_t smap_ver,
+              int64_t bmd_ver, struct ais_smap **smap, struct ais_bmd **bmd, struct rpc_err *err)
+{
+    Aisproto__Msg q = AISPROTO__MSG__INIT;
+    Aisproto__KeepaliveReq ka = AISPROTO__KEEPALIVE_REQ__INIT;
+    Aisproto__Msg *r = NULL;
+    ka.id = (char *)id;
+    ka.smap_version = smap_ver;
+    ka.bmd_version = bmd_ver;
+    q.body_case = AISPROTO__MSG__BODY_KEEPALIVE;
+    q.keepalive = &ka;
+    int rc = rpc_call(url, timeout_ms, &q, &r, err);
+    rc = rc ? rc : expect(r, AISPROTO__MSG__BODY_META, err);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = meta_out(r->meta, smap, bmd);
+    aisproto__msg__free_unpacked(r, NULL);
+    return rc;
+}
+
+int
+rpc_metasync(const char *url, int timeout_ms, const struct ais_smap *smap,
+             const struct ais_bmd *bmd, struct rpc_err *err)
+{
+    Aisproto__Msg q = AISPROTO__MSG__INIT;
+    Aisproto__ClusterMeta m = AISPROTO__CLUSTER_META__INIT;
+    Aisproto__Msg *r = NULL;
+    m.smap = smap ? rpc_smap_to_pb(smap) : NULL;
+    m.bmd = bmd ? rpc_bmd_to_pb(bmd) : NULL;
+    int rc = ((smap && !m.smap) || (bmd && !m.bmd)) ? -ENOMEM : 0;
+    q.body_case = AISPROTO__MSG__BODY_METASYNC;
+    q.metasync = &m;
+    rc = rc ? rc : rpc_call(url, timeout_ms, &q, &r, err);
+    rc = rc ? rc : expect(r, AISPROTO__MSG__BODY_ACK, err);
+    rpc_smap_pb_free(m.smap);
+    rpc_bmd_pb_free(m.bmd);
+    if (rc == 0) {
+        aisproto__msg__free_unpacked(r, NULL);
+    }
+    return rc;
+}
+
+void
+rpc_list_page_fini(struct rpc_list_page *p)
+{
+    if (p == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        struct rpc_list_entry *e = &p->entries[i];
+        free(e->name);
+        free(e->cksum_type);
+        free(e->cksum_value);
+        free(e->version);
+        free(e->custom);
+    }
+    free(p->entries);
+    p->entries = NULL;
+    p->n = 0;
+}
+
+static char *
+dup_or_null(const char *s)
+{
+    return (s != NULL && s[0] != '\0') ? strdup(s) : NULL;
+}
+
+int
+rpc_list_page_add(struct rpc_list_page *p, const struct rpc_list_entry *e)
+{
+    if ((p->n & (p->n - 1)) == 0) { /* grow at powers of two */
+        size_t cap = p->n ? p->n * 2 : 16;
+        struct rpc_list_entry *v = realloc(p->entries, cap * sizeof(*v));
+        if (v == NULL) {
+            return -ENOMEM;
+        }
+        p->entries = v;
+    }
+    struct rpc_list_entry *d = &p->entries[p->n];
+    memset(d, 0, sizeof(*d));
+    d->name = strdup(e->name);
+    d->size = e->size;
+    d->atime_ns = e->atime_ns;
+    d->cksum_type = dup_or_null(e->cksum_type);
+    d->cksum_value = dup_or_null(e->cksum_value);
+    d->version = dup_or_null(e->version);
+    d->custom = dup_or_null(e->custom);
+    p->n++;
+    return d->name ? 0 : -ENOMEM;
+}
+
+int
+rpc_list(const char *url, int timeout_ms, const struct rpc_list_req *req,
+         struct rpc_list_page *page, struct rpc_err *err)
+{
+    Aisproto__Msg q = AISPROTO__MSG__INIT;
+    Aisproto__ListReq lr = AISPROTO__LIST_REQ__INIT;
+    Aisproto__Bck b = AISPROTO__BCK__INIT;
+    Aisproto__Msg *r = NULL;
+    b.name = (char *)req->bck;
+    b.provider = (char *)req->provider;
+    b.ns = (char *)req->ns;
+    lr.bck = &b;
+    lr.prefix = (char *)req->prefix;
+    lr.after = (char *)req->after;
+    lr.limit = req->limit;
+    lr.with_md = req->with_md;
+    q.body_case = AISPROTO__MSG__BODY_LIST_REQ;
+    q.list_req = &lr;
+    int rc = rpc_call(url, timeout_ms, &q, &r, err);
+    rc = rc ? rc : expect(r, AISPROTO__MSG__BODY_LIST_RESP, err);
+    if (rc != 0) {
+        return rc;
+    }
+    memset(page, 0, sizeof(*page));
+    for (size_t i = 0; rc == 0 && i < r->list_resp->n_entries; i++) {
+        const Aisproto__ListEntry *p = r->list_resp->entries[i];
+        struct rpc_list_entry e = {
+            .name = p->name,
+            .size = p->size,
+            .cksum_type = p->cksum_type,
+            .cksum_value = p->cksum_value,
+            .version = p->version,
+            .custom = p->custom,
+            .atime_ns = p->atime_ns,
+        };
+        rc = rpc_list_page_add(page, &e);
+    }
+    page->more = r->list_resp->more;
+    aisproto__msg__free_unpacked(r, NULL);
+    if (rc != 0) {
+        rpc_list_page_fini(page);
+    }
+    return rc;
+}
+
+int
+rpc_bck_action(const char *url, int timeout_ms, const char *action, const char *provider,
+               const char *ns, const char *bck, const char *value_json, struct rpc_err *err)
+{
+    Aisproto__Msg q = AISPROTO__MSG__INIT;
+    Aisproto__BckAction a = AISPROTO__BCK_ACTION__INIT;
+    Aisproto__Bck b = AISPROTO__BCK__INIT;
+    Aisproto__Msg *r = NULL;
+    b.name = (char *)bck;
+    b.provider = (char *)provider;
+    b.ns = (char *)ns;
+    a.action = (char *)action;
+    a.bck = &b;
+    a.value_json = (char *)(value_json ? value_json : "");
+    q.body_case = AISPROTO__MSG__BODY_BCK_ACTION;
+    q.bck_action = &a;
+    int rc = rpc_call(url, timeout_ms, &q, &r, err);
+    rc = rc ? rc : expect(r, AISPROTO__MSG__BODY_ACK, err);
+    if (rc == 0) {
+        aisproto__msg__free_unpacked(r, NULL);
+    }
+    return rc;
+}
+
+int
+rpc_delete_objs(const char *url, int timeout_ms, const char *provider, const char *ns,
+                const char *bck, const char *const *names, size_t n, uint64_t *deleted,
+                uint64_t *missing, struct rpc_err *err)
+{
+    Aisproto__Msg q = AISPROTO__MSG__INIT;
+    Aisproto__DeleteObjs d = AISPROTO__DELETE_OBJS__INIT;
+    Aisproto__Bck b = AISPROTO__BCK__INIT;
+    Aisproto__Msg *r = NULL;
+    b.name = (char *)bck;
+    b.provider = (char *)provider;
+    b.ns = (char *)ns;
+    d.bck = &b;
+    d.n_names = n;
+    d.names = (char **)names;
+    q.body_case = AISPROTO__MSG__BODY_DELETE_OBJS;
+    q.delete_objs = &d;
+    int rc = rpc_call(url, timeout_ms, &q, &r, err);
+    rc = rc ? rc : expect(r, AISPROTO__MSG__BODY_DELETE_RESP, err);
+    if (rc != 0) {
+        return rc;
+    }
+    *deleted = r->delete_resp->deleted;
+    *missing = r->delete_resp->missing;
+    aisproto__msg__free_unpacked(r, NULL);
+    return 0;
+}
+
+int
+rpc_query(const char *url, int timeout_ms, const char *what, char **json, struct rpc_err *err)
+{
+    Aisproto__Msg q = AISPROTO__MSG__INIT;
+    Aisproto__StatsReq s = AISPROTO__STATS_REQ__INIT;
+    Aisproto__Msg *r = NULL;
+    s.what = (char *)what;
+    q.body_case = AISPROTO__MSG__BODY_STATS_REQ;
+    q.stats_req = &s;
+    int rc = rpc_call(url, timeout_ms, &q, &r, err);
+    rc = rc ? rc : expect(r, AISPROTO__MSG__BODY_JSON, err);
+    if (rc != 0) {
+        return rc;
+    }
+    *json = strdup(r->json->json);
+    aisproto__msg__free_unpacked(r, NULL);
+    return *json ? 0 : -ENOMEM;
+}
+
+int
+rpc_config_set(const char *url, int timeout_ms, const char *const *names,
+               const char *const *values, size_t n, struct rpc_err *err)
+{
+    Aisproto__Msg q = AISPROTO__MSG__INIT;
+    Aisproto__ConfigSet c = AISPROTO__CONFIG_SET__INIT;
+    Aisproto__Msg *r = NULL;
+    c.n_names = c.n_values = n;
+    c.names = (char **)names;
+    c.values = (char **)values;
+    q.body_case = AISPROTO__MSG__BODY_CONFIG_SET;
+    q.config_set = &c;
+    int rc = rpc_call(url, timeout_ms, &q, &r, err);
+    rc = rc ? rc : expect(r, AISPROTO__MSG__BODY_ACK, err);
+    if (rc == 0) {
+        aisproto__msg__free_unpacked(r, NULL);
+    }
+    return rc;
+}

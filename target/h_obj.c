@@ -1,0 +1,464 @@
+/*
+ * Design notes: object requests arrive redirected by a gateway (pid/utm query params) or
+ * directly from clients that compute HRW themselves; both are served if this target owns the
+ * object under the current Smap, otherwise redirected once more to the owner. GET hands the
+ * file descriptor to the HTTP edge (sendfile); PUT streams into a storage work file that only
+ * becomes the object when the body completed and verified.
+ */
+#include "common/err.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "target/target_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct obj_req {
+    struct tgt *t;
+    struct ais_objref ref;
+    struct st_bck bck;
+    struct ais_bprops props;
+};
+
+/* Resolves bucket and ownership. Returns 0 to proceed, 1 if a response was already sent. */
+static int
+obj_prep(struct tgt *t, struct ais_req *r, struct obj_req *o)
+{
+    char msg[512];
+    o->t = t;
+    int status = ais_objref_parse(r, "/v1/objects/", 1, &o->ref, msg, sizeof(msg));
+    if (status != 0) {
+        ais_resp_err(r, status, "%s", msg);
+        return 1;
+    }
+    struct ais_bmd *bmd = ais_meta_bmd(&t->meta);
+    const struct ais_bck_md *k = ais_bmd_find(bmd, o->ref.provider, o->ref.ns, o->ref.bck);
+    if (k != NULL) {
+        o->props = k->props;
+    }
+    ais_bmd_unref(bmd);
+    if (k == NULL) {
+        ais_resp_err(r, 404, "bucket \"%s\" does not exist", o->ref.display);
+        return 1;
+    }
+    o->bck.provider = o->ref.provider;
+    o->bck.ns = o->ref.ns;
+    o->bck.name = o->ref.bck;
+    struct ais_smap *smap = ais_meta_smap(&t->meta);
+    const struct ais_snode *owner = ais_smap_hrw_target(smap, o->ref.digest);
+    int redirected = 0;
+    if (owner != NULL && strcmp(owner->id, t->self.id) != 0) {
+        char loc[AIS_URI_BYTES_MAX + 128];
+        char base[128];
+        ais_snode_url(owner, base, sizeof(base));
+        const char *q = ais_req_raw_query(r);
+        snprintf(loc, sizeof(loc), "%s%s%s%s", base, ais_req_raw_path(r), q[0] ? "?" : "", q);
+        ais_resp_redirect(r, loc);
+        redirected = 1;
+    }
+    ais_smap_unref(smap);
+    return redirected;
+}
+
+static void
+set_md_headers(struct ais_req *r, const struct obj_req *o, const struct st_obj_md *md)
+{
+    char buf[AIS_PATH_BYTES_MAX + 64];
+    if (md->cksum_type[0] != '\0' && strcmp(md->cksum_type, "none") != 0) {
+        ais_resp_header(r, "Ais-Checksum-Type", md->cksum_type);
+        ais_resp_header(r, "Ais-Checksum-Value", md->cksum_value);
+    }
+    snprintf(buf, sizeof(buf), "%lld", (long long)md->atime_ns);
+    ais_resp_header(r, "Ais-Atime", buf);
+    if (md->version[0] != '\0') {
+        ais_resp_header(r, "Ais-Version", md->version);
+    }
+    if (md->custom[0] != '\0') {
+        ais_resp_header(r, "Ais-Custom-Md", md->custom);
+    }
+    snprintf(buf, sizeof(buf), "t[%s]:mp[%s]", o->t->self.id,
+             st_mpaths_path(o->t->mp, md->mpath_idx));
+    ais_resp_header(r, "Ais-Location", buf);
+}
+
+static void
+set_head_headers(struct ais_req *r, const struct obj_req *o, const struct st_obj_md *md)
+{
+    set_md_headers(r, o, md);
+    ais_resp_header(r, "Ais-Name", o->ref.obj);
+    ais_resp_header(r, "Ais-Bucket-Name", o->ref.bck);
+    ais_resp_header(r, "Ais-Bucket-Provider", o->ref.provider);
+    ais_resp_header(r, "Ais-Present", "true");
+    ais_resp_header(r, "Ais-Mirror-Copies", "1");
+}
+
+/*
+ * Range: bytes=a-b | a- | -n (one range). Returns 0 with off/len for a valid range, 1 when
+ * absent, AIS_EBADRANGE when unsatisfiable or malformed.
+ */
+static int
+parse_range(const char *h, uint64_t size, uint64_t *off, uint64_t *len)
+{
+    unsigned long long a = 0, b = 0;
+    char *end;
+    if (h == NULL) {
+        return 1;
+    }
+    if (strncmp(h, "bytes=", 6) != 0 || strchr(h, ',') != NULL) {
+        return AIS_EBADRANGE;
+    }
+    h += 6;
+    if (*h == '-') {
+        b = strtoull(h + 1, &end, 10);
+        if (end == h + 1 || *end != '\0' || b == 0 || size == 0) {
+            return AIS_EBADRANGE;
+        }
+        *len = b > size ? size : b;
+        *off = size - *len;
+        return 0;
+    }
+    a = strtoull(h, &end, 10);
+    if (end == h || *end != '-' || a >= size) {
+        return AIS_EBADRANGE;
+    }
+    h = end + 1;
+    b = size - 1;
+    if (*h != '\0') {
+        b = strtoull(h, &end, 10);
+        if (*end != '\0' || b < a) {
+            return AIS_EBADRANGE;
+        }
+        if (b >= size) {
+            b = size - 1;
+        }
+    }
+    *off = a;
+    *len = b - a + 1;
+    return 0;
+}
+
+static size_t
+dry_gen(void *arg, uint64_t pos, char *buf, size_t max)
+{
+    for (size_t i = 0; i < max; i++) {
+        buf[i] = (char)('a' + (pos + i) % 26);
+    }
+    return max;
+}
+
+static int
+want_validate(struct tgt *t, struct ais_req *r, const struct obj_req *o)
+{
+    const char *q = ais_req_query(r, "validate-checksum");
+    return (q != NULL && ais_parse_bool(q) == 1) || o->props.validate_warm_get ||
+           ais_config_rt_get(&t->cfg->rt.validate_warm_get);
+}
+
+/* Serves the whole object or one range from fd (ownership passes to the edge). */
+static void
+get_serve(struct tgt *t, struct ais_req *r, const struct obj_req *o, int fd,
+          const struct st_obj_md *md)
+{
+    uint64_t off = 0, len = md->size;
+    char cr[96];
+    int rr = parse_range(ais_req_header(r, "Range"), md->size, &off, &len);
+    if (rr == AIS_EBADRANGE) {
+        close(fd);
+        ais_resp_err(r, 416, "invalid range \"%s\" for %s/%s (size %" PRIu64 ")",
+                     ais_req_header(r, "Range"), o->ref.display, o->ref.obj, md->size);
+        snprintf(cr, sizeof(cr), "bytes */%" PRIu64, md->size);
+        ais_resp_header(r, "Content-Range", cr);
+        return;
+    }
+    if (ais_resp_fd(r, rr == 0 ? 206 : 200, fd, off, len) != 0) {
+        ais_resp_err(r, 500, "out of memory");
+        return;
+    }
+    if (rr == 0) {
+        snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, off, off + len - 1,
+                 md->size);
+        ais_resp_header(r, "Content-Range", cr);
+    }
+    ais_resp_header(r, "Accept-Ranges", "bytes");
+    set_md_headers(r, o, md);
+    ais_stats_add(&t->stats, AIS_STAT_GET_SIZE, (int64_t)len);
+}
+
+static void
+h_get(struct tgt *t, struct ais_req *r, struct obj_req *o)
+{
+    struct st_obj_md md;
+    int fd = -1;
+    int64_t t0 = ais_mono_ns();
+    if (ais_config_rt_get(&t->cfg->rt.dry_run)) {
+        ais_resp_gen(r, 200, AIS_DRY_RUN_OBJ_BYTES, dry_gen, NULL, NULL);
+        ais_stats_add(&t->stats, AIS_STAT_GET_N, 1);
+        return;
+    }
+    int rc = st_obj_open(t->mp, &o->bck, o->ref.obj, o->ref.digest, &fd, &md);
+    if (rc == 0 && want_validate(t, r, o)) {
+        rc = st_obj_validate(fd, &md);
+        if (rc == AIS_EBADCKSUM) {
+            close(fd);
+            ais_stats_add(&t->stats, AIS_STAT_ERR_CKSUM_N, 1);
+            AIS_LOG_WARN("req=GET obj=%s/%s msg=\"checksum mismatch, object removed\"",
+                         o->ref.display, o->ref.obj);
+            if (st_obj_delete(t->mp, &o->bck, o->ref.obj, o->ref.digest) != 0) {
+                AIS_LOG_WARN("req=GET obj=%s msg=\"cannot remove corrupt object\"", o->ref.obj);
+            }
+            ais_resp_err(r, 500, "%s/%s: checksum mismatch (stored %s %s); bad copy removed",
+                         o->ref.display, o->ref.obj, md.cksum_type, md.cksum_value);
+            return;
+        }
+    }
+    if (rc != 0) {
+        ais_stats_add(&t->stats, AIS_STAT_ERR_GET_N, 1);
+        if (fd >= 0) {
+            close(fd);
+        }
+        ais_resp_err(r, rc == -ENOENT ? 404 : ais_http_status(rc), "object \"%s/%s\" %s",
+                     o->ref.display, o->ref.obj,
+                     rc == -ENOENT ? "does not exist" : ais_strerror(rc));
+        return;
+    }
+    get_serve(t, r, o, fd, &md);
+    ais_stats_add(&t->stats, AIS_STAT_GET_N, 1);
+    ais_stats_add(&t->stats, AIS_STAT_GET_NS, ais_mono_ns() - t0);
+}
+
+static void
+h_head(struct tgt *t, struct ais_req *r, struct obj_req *o)
+{
+    struct st_obj_md md;
+    ais_stats_add(&t->stats, AIS_STAT_HEAD_N, 1);
+    int rc = st_obj_stat(t->mp, &o->bck, o->ref.obj, o->ref.digest, &md);
+    if (rc != 0) {
+        ais_stats_add(&t->stats, AIS_STAT_ERR_HEAD_N, 1);
+        ais_resp_err(r, rc == -ENOENT ? 404 : ais_http_status(rc), "object \"%s/%s\" %s",
+                     o->ref.display, o->ref.obj,
+                     rc == -ENOENT ? "does not exist" : ais_strerror(rc));
+        return;
+    }
+    ais_resp_head(r, 200, md.size);
+    set_head_headers(r, o, &md);
+}
+
+static void
+h_delete(struct tgt *t, struct ais_req *r, struct obj_req *o)
+{
+    int rc = st_obj_delete(t->mp, &o->bck, o->ref.obj, o->ref.digest);
+    if (rc != 0) {
+        ais_stats_add(&t->stats, AIS_STAT_ERR_DEL_N, 1);
+        ais_resp_err(r, rc == -ENOENT ? 404 : ais_http_status(rc), "object \"%s/%s\" %s",
+                     o->ref.display, o->ref.obj,
+                     rc == -ENOENT ? "does not exist" : ais_strerror(rc));
+        return;
+    }
+    ais_stats_add(&t->stats, AIS_STAT_DEL_N, 1);
+    ais_resp_empty(r, 200);
+}
+
+struct put_ctx {
+    struct obj_req o;
+    struct st_put *put;
+    uint64_t bytes;
+    int64_t t0;
+    int dry;
+};
+
+static int
+put_data(struct ais_req *r, const char *data, size_t len, void *arg)
+{
+    struct put_ctx *p = arg;
+    p->bytes += len;
+    if (p->dry) {
+        return 0;
+    }
+    int rc = st_put_write(p->put, data, len);
+    if (rc != 0) {
+        ais_resp_err(r, ais_http_status(rc), "PUT %s/%s: write failed: %s", p->o.ref.display,
+                     p->o.ref.obj, ais_strerror(rc));
+    }
+    return rc;
+}
+
+static void
+put_done(struct ais_req *r, void *arg)
+{
+    struct put_ctx *p = arg;
+    struct tgt *t = p->o.t;
+    struct st_obj_md md;
+    if (p->dry) {
+        ais_resp_empty(r, 200);
+        return;
+    }
+    int rc = st_put_finish(p->put, &md);
+    p->put = NULL;
+    if (rc == AIS_EBADCKSUM) {
+        ais_resp_err(r, 400, "PUT %s/%s: checksum mismatch: client-supplied %s checksum differs",
+                     p->o.ref.display, p->o.ref.obj, ais_req_header(r, "Ais-Checksum-Type"));
+        return;
+    }
+    if (rc == -ENOTDIR || rc == -EISDIR) {
+        ais_resp_err(r, 409, "PUT %s/%s: name conflicts with an existing %s", p->o.ref.display,
+                     p->o.ref.obj, rc == -EISDIR ? "virtual directory" : "object");
+        return;
+    }
+    if (rc != 0) {
+        ais_resp_err(r, ais_http_status(rc), "PUT %s/%s: %s", p->o.ref.display, p->o.ref.obj,
+                     ais_strerror(rc));
+        return;
+    }
+    ais_resp_empty(r, 200);
+    set_md_headers(r, &p->o, &md);
+    ais_stats_add(&t->stats, AIS_STAT_PUT_N, 1);
+    ais_stats_add(&t->stats, AIS_STAT_PUT_SIZE, (int64_t)p->bytes);
+    ais_stats_add(&t->stats, AIS_STAT_PUT_NS, ais_mono_ns() - p->t0);
+}
+
+static void
+put_cleanup(struct ais_req *r, void *arg, int ok)
+{
+    struct put_ctx *p = arg;
+    if (p->put != NULL) {
+        /* Body never completed (client went away): nothing becomes visible. */
+        AIS_LOG_DBG("req=PUT obj=%s/%s msg=\"aborted after %llu bytes\"", p->o.ref.display,
+                    p->o.ref.obj, (unsigned long long)p->bytes);
+        ais_stats_add(&p->o.t->stats, AIS_STAT_ERR_PUT_N, 1);
+        st_put_abort(p->put);
+    }
+    free(p);
+}
+
+static const char *
+hdr2(struct ais_req *r, const char *cur, const char *old)
+{
+    const char *v = ais_req_header(r, cur);
+    return v ? v : ais_req_header(r, old);
+}
+
+static void
+h_put(struct tgt *t, struct ais_req *r, struct obj_req *o)
+{
+    struct put_ctx *p = calloc(1, sizeof(*p));
+    if (p == NULL) {
+        ais_resp_err(r, 500, "out of memory");
+        return;
+    }
+    p->o = *o;
+    p->t0 = ais_mono_ns();
+    p->dry = ais_config_rt_get(&t->cfg->rt.dry_run);
+    struct st_put_opts opts = {
+        .cksum_type = o->props.cksum_type,
+        .expect_type = hdr2(r, "Ais-Checksum-Type", "ObjCksumType"),
+        .expect_value = hdr2(r, "Ais-Checksum-Value", "ObjCksumVal"),
+        .fsync = ais_config_rt_get(&t->cfg->rt.fsync),
+        .versioning = o->props.versioning,
+    };
+    if ((opts.expect_type == NULL) != (opts.expect_value == NULL)) {
+        free(p);
+        ais_resp_err(r, 400, "PUT %s/%s: Ais-Checksum-Type and Ais-Checksum-Value go together",
+                     o->ref.display, o->ref.obj);
+        return;
+    }
+    int rc = 0;
+    if (!p->dry) {
+        rc = st_put_begin(t->mp, &o->bck, o->ref.obj, o->ref.digest, &opts, &p->put);
+        if (rc == -ENOENT && st_bck_create(t->mp, &o->bck) == 0) {
+            rc = st_put_begin(t->mp, &o->bck, o->ref.obj, o->ref.digest, &opts, &p->put);
+        }
+    }
+    if (rc != 0) {
+        free(p);
+        ais_stats_add(&t->stats, AIS_STAT_ERR_PUT_N, 1);
+        ais_resp_err(r, rc == -EINVAL ? 400 : ais_http_status(rc), "PUT %s/%s: %s",
+                     o->ref.display, o->ref.obj,
+                     rc == -EINVAL ? "unsupported checksum type" : ais_strerror(rc));
+        return;
+    }
+    ais_req_body_stream(r, put_data, put_done, put_cleanup, p);
+}
+
+static void
+h_objects(struct tgt *t, struct ais_req *r)
+{
+    struct obj_req o;
+    if (obj_prep(t, r, &o) != 0) {
+        return;
+    }
+    if (ais_req_is(r, "GET")) {
+        h_get(t, r, &o);
+    } else if (ais_req_is(r, "PUT")) {
+        h_put(t, r, &o);
+    } else if (ais_req_is(r, "HEAD")) {
+        h_head(t, r, &o);
+    } else if (ais_req_is(r, "DELETE")) {
+        h_delete(t, r, &o);
+    } else {
+        ais_resp_err(r, 405, "method %s not allowed on %s", ais_req_method(r), ais_req_path(r));
+        ais_resp_header(r, "Allow", "GET, PUT, HEAD, DELETE");
+    }
+}
+
+static void
+h_daemon(struct tgt *t, struct ais_req *r)
+{
+    const char *path = ais_req_path(r);
+    if (ais_req_is(r, "PUT") && strcmp(path, "/v1/daemon/setconfig") == 0) {
+        /* Each query parameter is one dotted name; applied in order, first error wins. */
+        static const char *const knobs[] = {"log.level", "checksum.validate_warm_get",
+                                            "disk.fsync", "dry_run"};
+        for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+            const char *v = ais_req_query(r, knobs[i]);
+            if (v != NULL && ais_config_set(t->cfg, knobs[i], v) != 0) {
+                ais_resp_err(r, 400, "invalid value \"%s\" for %s", v, knobs[i]);
+                return;
+            }
+        }
+        ais_resp_empty(r, 200);
+        return;
+    }
+    if (!ais_req_is(r, "GET") || strcmp(path, "/v1/daemon") != 0) {
+        ais_resp_err(r, 405, "method %s not allowed on %s", ais_req_method(r), path);
+        return;
+    }
+    const char *what = ais_req_query(r, "what");
+    json_t *j = tgt_query_json(t, what);
+    if (j == NULL) {
+        ais_resp_err(r, 400, "invalid what=%s (smap, bmd, config, snode, stats, mountpaths)",
+                     what);
+        return;
+    }
+    ais_resp_json(r, 200, j);
+    json_decref(j);
+}
+
+void
+tgt_http_handler(struct ais_req *r, void *ctx)
+{
+    struct tgt *t = ctx;
+    const char *path = ais_req_path(r);
+    if (strcmp(path, "/v1/health") == 0) {
+        int ready = __atomic_load_n(&t->ready, __ATOMIC_ACQUIRE);
+        if (ready) {
+            ais_resp_empty(r, 200);
+        } else {
+            ais_resp_err(r, 503, "target %s is starting", t->self.id);
+        }
+        return;
+    }
+    if (strncmp(path, "/v1/objects/", 12) == 0) {
+        h_objects(t, r);
+        return;
+    }
+    if (strncmp(path, "/v1/daemon", 10) == 0) {
+        h_daemon(t, r);
+        return;
+    }
+    ais_resp_err(r, 404, "unknown path %s", path);
+}
