@@ -103,30 +103,60 @@ query_node(struct gw *g, const struct ais_snode *n, void *slot)
     s->rc = rpc_query(url, (int)g->cfg->rpc_timeout_ms, s->what, &s->json, &s->err);
 }
 
-/* {"proxy":{id:..},"target":{id:..}} of one what= across the cluster. */
-static json_t *
-cluster_query(struct gw *g, const char *what)
+/* Appends `"id":<json>` to one of the two maps; node replies are spliced in raw because
+ * they carry uint64 numbers that jansson cannot read back. */
+static int
+splice_node(struct ais_buf *b, const struct ais_snode *n, const struct query_slot *s, int first)
+{
+    int err = ais_buf_printf(b, "%s\"%s\":", first ? "" : ",", n->id);
+    if (err == 0 && s->rc == 0 && s->json != NULL) {
+        err = ais_buf_append(b, s->json, strlen(s->json));
+    } else if (err == 0) {
+        json_t *e = json_pack("{s:s}", "error", s->err.msg);
+        char *t = e ? json_dumps(e, JSON_COMPACT) : NULL;
+        err = t ? ais_buf_append(b, t, strlen(t)) : -ENOMEM;
+        free(t);
+        json_decref(e);
+    }
+    return err;
+}
+
+/* {"proxy":{id:..},"target":{id:..}} of one what= across the cluster, as JSON text. */
+static void
+cluster_query(struct gw *g, struct ais_req *r, const char *what)
 {
     struct ais_smap *smap = ais_meta_smap(&g->meta);
     struct query_slot *slots = calloc(smap->nnodes ? smap->nnodes : 1, sizeof(*slots));
-    json_t *out = json_pack("{s:{}, s:{}}", "proxy", "target");
+    struct ais_buf b;
+    int err = slots ? 0 : -ENOMEM;
+    ais_buf_init(&b, AIS_RPC_MSG_BYTES_MAX);
     for (size_t i = 0; slots && i < smap->nnodes; i++) {
         slots[i].what = what;
     }
     size_t n = slots ? gw_fanout(g, smap, 0, query_node, slots, sizeof(*slots)) : 0;
-    for (size_t i = 0; i < n; i++) {
-        const struct ais_snode *node = &smap->nodes[i];
-        json_t *v = slots[i].rc == 0 ? json_loads(slots[i].json, 0, NULL) : NULL;
-        if (v == NULL) {
-            v = json_pack("{s:s}", "error", slots[i].rc ? slots[i].err.msg : "bad reply");
+    for (int tgt = 0; tgt <= 1 && err == 0; tgt++) {
+        int first = 1;
+        err = ais_buf_printf(&b, "%s\"%s\":{", tgt ? "," : "{", tgt ? "target" : "proxy");
+        for (size_t i = 0; i < n && err == 0; i++) {
+            if (smap->nodes[i].is_target == tgt) {
+                err = splice_node(&b, &smap->nodes[i], &slots[i], first);
+                first = 0;
+            }
         }
-        json_object_set_new(json_object_get(out, node->is_target ? "target" : "proxy"), node->id,
-                            v);
+        err = err ? err : ais_buf_append(&b, "}", 1);
+    }
+    err = err ? err : ais_buf_append(&b, "}", 1);
+    if (err == 0) {
+        ais_resp_buf(r, 200, "application/json", b.data, b.len);
+    } else {
+        ais_resp_err(r, 500, "cluster %s: %s", what, ais_strerror(err));
+    }
+    for (size_t i = 0; i < n; i++) {
         free(slots[i].json);
     }
+    ais_buf_fini(&b);
     free(slots);
     ais_smap_unref(smap);
-    return out;
 }
 
 struct cfg_slot {
@@ -210,7 +240,7 @@ cluster_get_done(struct ais_req *r, void *arg)
     (void)ais_req_body_json(r, &body);
     if (what != NULL && (strcmp(what, "stats") == 0 || strcmp(what, "mountpaths") == 0 ||
                          strcmp(what, "sysinfo") == 0)) {
-        reply_query(r, cluster_query(g, strcmp(what, "sysinfo") == 0 ? "stats" : what), what);
+        cluster_query(g, r, strcmp(what, "sysinfo") == 0 ? "stats" : what);
     } else if (what != NULL && (strcmp(what, "status") == 0 || strcmp(what, "qryxstats") == 0 ||
                                 strcmp(what, "status_all") == 0)) {
         const char *id = ais_json_str(body, "ID", "");

@@ -8,7 +8,7 @@ PKGS=(
     libnng-dev libprotobuf-c-dev protobuf-c-compiler
     libmicrohttpd-dev libxxhash-dev libisal-dev libcmocka-dev
     libcurl4-openssl-dev libssl-dev libarchive-dev libmsgpack-dev libjansson-dev
-    python3 python3-requests python3-msgpack python3-pytest
+    python3 python3-requests python3-msgpack python3-pytest python3-xxhash
     curl attr procps
 )
 if [ "${1:-}" = "--bench" ]; then

@@ -49,6 +49,8 @@ struct st_obj_md {
  * removed. Paths are cleaned (no trailing '/') and their HRW digests computed from the cleaned
  * string. Returns 0 and *out (free with st_mpaths_free), -EINVAL (n == 0 or > AIS_MPATHS_MAX),
  * or negative errno.
+ * Also -EINVAL for an empty or over-long (> AIS_DAEMON_ID_BYTES_MAX) id or two paths that clean
+ * to the same string; -ENOTDIR when a root exists but is not a directory.
  */
 __attribute__((warn_unused_result)) int st_mpaths_open(const char *const *paths, size_t n,
                                                        const char *daemon_id,
@@ -80,6 +82,7 @@ struct st_put_opts {
     const char *expect_value;   /* hex, compared case-insensitively */
     int fsync;                  /* fsync the file (and dir) before it becomes visible */
     int versioning;             /* bump version from the previous object's, else "1" */
+                                /* (off: always "1"; on: prev+1, or "1" if none/unreadable) */
     const char *custom;         /* "k=v,..." or NULL */
 };
 
@@ -88,6 +91,9 @@ struct st_put_opts {
  * under %wk. Nothing is visible under %ob until st_put_finish succeeds.
  * Returns 0 and *out, -ENOENT if the bucket dir does not exist, -EINVAL for an unknown cksum
  * type, or negative errno.
+ * opts may be NULL (defaults). Nothing is verified when expect_type or expect_value is NULL or
+ * expect_type is "none"; an unknown expect_type or a custom string of ST_CUSTOM_BYTES or more
+ * is -EINVAL.
  */
 __attribute__((warn_unused_result)) int st_put_begin(struct st_mpaths *mp, const struct st_bck *bck,
                                                      const char *obj, uint64_t digest,
@@ -139,6 +145,9 @@ typedef int (*st_list_fn)(void *ctx, const char *name, const struct st_obj_md *m
  * non-zero stops and that value is returned. with_md=0 passes md=NULL (no xattr reads).
  * *more_out (may be NULL) is set to 1 if entries beyond the limit exist.
  * Returns 0, -ENOENT when the bucket has no directory on any mountpath, or negative errno.
+ * limit must be 1..AIS_LIST_PAGE_MAX (else -EINVAL). A stray copy of one name on two
+ * mountpaths is emitted once but may take two slots, so a page can hold fewer than `limit`
+ * names while *more_out is 1: page on with after = the last name until *more_out is 0.
  */
 __attribute__((warn_unused_result)) int st_bck_list(const struct st_mpaths *mp,
                                                     const struct st_bck *bck, const char *prefix,

@@ -1,0 +1,145 @@
+/*
+ * Bucket directories: path building, create, destroy.
+ *
+ * Design notes: destroy must make the bucket vanish at once for readers, so each
+ * mountpath's bucket dir is first renamed into <mp>/.trash (same filesystem, so rename is
+ * atomic) and only then removed recursively. A crash in between leaves the trash behind;
+ * st_mpaths_open removes it. nftw(FTW_DEPTH|FTW_PHYS) never follows symlinks out of the tree.
+ */
+#include "common/assert.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "storage/storage.h"
+#include "storage/storage_int.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* nftw keeps at most this many directory fds open while walking. */
+#define ST_NFTW_FDS_MAX 32
+
+int
+st_path_fmt(char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out, cap, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= cap) {
+        return -ENAMETOOLONG;
+    }
+    return n;
+}
+
+int
+st_bck_dir(const struct st_mpaths *mp, size_t i, const struct st_bck *bck, char *out, size_t cap)
+{
+    AIS_ASSERT(mp != NULL);
+    AIS_ASSERT(i < mp->n);
+    AIS_ASSERT(bck != NULL && bck->provider != NULL && bck->name != NULL);
+    const char *ns = bck->ns != NULL ? bck->ns : "";
+    return st_path_fmt(out, cap, "%s/@%s/%s%s%s", mp->paths[i], bck->provider, ns,
+                       ns[0] != '\0' ? "/" : "", bck->name);
+}
+
+int
+st_bck_ct_dir(const struct st_mpaths *mp, size_t i, const struct st_bck *bck, const char *ct,
+              char *out, size_t cap)
+{
+    int n = st_bck_dir(mp, i, bck, out, cap);
+    if (n < 0) {
+        return n;
+    }
+    int m = st_path_fmt(out + n, cap - (size_t)n, "/%s", ct);
+    return m < 0 ? m : n + m;
+}
+
+static int
+tree_remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    int rc = flag == FTW_DP ? rmdir(path) : unlink(path);
+    return rc < 0 && errno != ENOENT ? errno : 0;
+}
+
+int
+st_tree_remove(const char *path)
+{
+    AIS_ASSERT(path != NULL);
+    int rc = nftw(path, tree_remove_one, ST_NFTW_FDS_MAX, FTW_DEPTH | FTW_PHYS);
+    if (rc < 0) {
+        return errno == ENOENT ? 0 : -errno;
+    }
+    return -rc;
+}
+
+int
+st_bck_create(struct st_mpaths *mp, const struct st_bck *bck)
+{
+    AIS_ASSERT(mp != NULL);
+    char path[AIS_PATH_BYTES_MAX];
+    static const char *const cts[] = {ST_DIR_OBJ, ST_DIR_WORK};
+    int err = 0;
+    for (size_t i = 0; i < mp->n && err == 0; i++) {
+        for (size_t c = 0; c < 2 && err == 0; c++) {
+            err = st_bck_ct_dir(mp, i, bck, cts[c], path, sizeof(path));
+            if (err >= 0) {
+                err = ais_mkdir_p(path);
+            }
+        }
+    }
+    return err < 0 ? err : 0;
+}
+
+/* Moves <bucket dir> of mountpath i aside and removes it. Missing is fine. */
+static int
+bck_destroy_one(struct st_mpaths *mp, size_t i, const struct st_bck *bck)
+{
+    char dir[AIS_PATH_BYTES_MAX], trash[AIS_PATH_BYTES_MAX], id[17];
+    int err = st_bck_dir(mp, i, bck, dir, sizeof(dir));
+    if (err >= 0) {
+        err = st_path_fmt(trash, sizeof(trash), "%s/%s", mp->paths[i], ST_DIR_TRASH);
+    }
+    if (err >= 0 && mkdir(trash, 0755) < 0 && errno != EEXIST) {
+        err = -errno;
+    }
+    if (err < 0) {
+        return err;
+    }
+    ais_hex_u64(ais_rand_u64(), id);
+    err =
+        st_path_fmt(trash, sizeof(trash), "%s/%s/%s.%s", mp->paths[i], ST_DIR_TRASH, bck->name, id);
+    if (err < 0) {
+        return err;
+    }
+    if (rename(dir, trash) < 0) {
+        return errno == ENOENT ? 0 : -errno;
+    }
+    err = st_tree_remove(trash);
+    if (err < 0) {
+        /* The bucket is already gone for readers; the next open sweeps the trash. */
+        AIS_LOG_WARN("req=- msg=\"trash removal failed\" path=%s err=%d", trash, err);
+    }
+    return 0;
+}
+
+int
+st_bck_destroy(struct st_mpaths *mp, const struct st_bck *bck)
+{
+    AIS_ASSERT(mp != NULL);
+    AIS_ASSERT(bck != NULL);
+    int err = 0;
+    for (size_t i = 0; i < mp->n; i++) {
+        int e = bck_destroy_one(mp, i, bck);
+        if (e < 0 && err == 0) {
+            err = e; /* keep going: the other mountpaths should still drop the bucket */
+        }
+    }
+    return err;
+}

@@ -1,1 +1,0 @@
-typedef int st_placeholder_unused;

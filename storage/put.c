@@ -1,0 +1,352 @@
+/*
+ * PUT: work file, streaming checksum, atomic publish.
+ *
+ * Design notes: bytes go to a uniquely named flat file in the bucket's %wk on the object's
+ * own mountpath, so the final rename() into %ob is atomic and never crosses filesystems.
+ * The name is <digest hex>.<pid>.<counter>; O_EXCL plus a bounded retry covers a leftover
+ * from an earlier process that had the same pid. The LOM xattr is written on the work file
+ * *before* the rename: the xattr moves with the inode, so readers never see an object
+ * without its metadata. Parent dirs are created one level at a time below %ob only (never
+ * %ob itself), so a PUT racing with bucket destroy fails instead of resurrecting the bucket;
+ * a race with st_obj_delete pruning our fresh parent shows up as ENOENT and is retried.
+ * Two checksums run when the client's expected type differs from the stored type.
+ * A failed fsync of the parent directory after the rename is reported, but the object has
+ * already replaced the previous one by then (the only error path that leaves it visible).
+ */
+#include "common/assert.h"
+#include "common/err.h"
+#include "common/limits.h"
+#include "storage/storage.h"
+#include "storage/storage_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct st_put {
+    int fd;
+    int err;       /* sticky: a failed write poisons the PUT */
+    int published; /* work file renamed into %ob */
+    int fsync;
+    int versioning;
+    int expect;          /* verify a client-supplied checksum */
+    int expect_too_long; /* the client's value cannot match anything we compute */
+    int made_dirs;       /* put_mkdirs created a directory: its parents need fsync too */
+    uint32_t mpath_idx;
+    uint64_t size;
+    struct st_cksum *ck;        /* the stored type */
+    struct st_cksum *ck_expect; /* only when the expected type differs */
+    size_t ob_len;              /* obj_path[0..ob_len) is the %ob dir */
+    char cksum_type[ST_CKSUM_TYPE_BYTES];
+    char expect_value[ST_CKSUM_VALUE_BYTES];
+    char custom[ST_CUSTOM_BYTES];
+    char wk_path[AIS_PATH_BYTES_MAX];
+    char obj_path[AIS_PATH_BYTES_MAX];
+};
+
+static atomic_uint_fast64_t st_put_seq;
+
+static int
+put_expects(const struct st_put_opts *o)
+{
+    return o->expect_type != NULL && o->expect_value != NULL && strcmp(o->expect_type, "none");
+}
+
+/* Copies options and starts the checksums. -EINVAL for unknown types or oversized custom. */
+static int
+put_init(struct st_put *put, const struct st_put_opts *o)
+{
+    const char *type = o->cksum_type != NULL ? o->cksum_type : "xxhash";
+    int err = st_cksum_new(type, &put->ck);
+    if (err < 0) {
+        return err;
+    }
+    snprintf(put->cksum_type, sizeof(put->cksum_type), "%s", type);
+    put->fsync = o->fsync;
+    put->versioning = o->versioning;
+    if (o->custom != NULL && st_path_fmt(put->custom, sizeof(put->custom), "%s", o->custom) < 0) {
+        return -EINVAL;
+    }
+    if (!put_expects(o)) {
+        return 0;
+    }
+    put->expect = 1;
+    put->expect_too_long =
+        st_path_fmt(put->expect_value, sizeof(put->expect_value), "%s", o->expect_value) < 0;
+    if (strcmp(o->expect_type, type) != 0) {
+        err = st_cksum_new(o->expect_type, &put->ck_expect);
+    }
+    return err;
+}
+
+/* Builds obj_path and opens a fresh work file. -ENOENT when the bucket has no %wk. */
+static int
+put_open_work(struct st_put *put, const struct st_mpaths *mp, const struct st_bck *bck,
+              const char *obj, uint64_t digest)
+{
+    int err = st_obj_path(mp, bck, obj, digest, put->obj_path, sizeof(put->obj_path),
+                          &put->mpath_idx, &put->ob_len);
+    int wk_len = err < 0 ? err
+                         : st_bck_ct_dir(mp, put->mpath_idx, bck, ST_DIR_WORK, put->wk_path,
+                                         sizeof(put->wk_path));
+    if (wk_len < 0) {
+        return wk_len;
+    }
+    for (int i = 0; i < ST_WORK_OPEN_TRIES_MAX; i++) {
+        uint64_t seq = atomic_fetch_add(&st_put_seq, 1);
+        err = st_path_fmt(put->wk_path + wk_len, sizeof(put->wk_path) - (size_t)wk_len,
+                          "/%016" PRIx64 ".%ld.%" PRIu64, digest, (long)getpid(), seq);
+        if (err < 0) {
+            break;
+        }
+        put->fd = open(put->wk_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        err = put->fd >= 0 ? 0 : -errno;
+        if (err != -EEXIST) {
+            break;
+        }
+    }
+    return err;
+}
+
+/* Frees put; removes the work file unless it was published. Accepts NULL. */
+static void
+put_free(struct st_put *put)
+{
+    if (put == NULL) {
+        return;
+    }
+    if (put->fd >= 0) {
+        close(put->fd);
+        if (!put->published) {
+            unlink(put->wk_path);
+        }
+    }
+    st_cksum_free(put->ck);
+    st_cksum_free(put->ck_expect);
+    free(put);
+}
+
+int
+st_put_begin(struct st_mpaths *mp, const struct st_bck *bck, const char *obj, uint64_t digest,
+             const struct st_put_opts *opts, struct st_put **out)
+{
+    AIS_ASSERT(mp != NULL);
+    AIS_ASSERT(bck != NULL);
+    AIS_ASSERT(obj != NULL);
+    AIS_ASSERT(out != NULL);
+    static const struct st_put_opts defaults = {0};
+    struct st_put *put = calloc(1, sizeof(*put));
+    int err = 0;
+    if (put == NULL) {
+        err = -ENOMEM;
+        goto out;
+    }
+    put->fd = -1;
+    err = put_init(put, opts != NULL ? opts : &defaults);
+    if (err < 0) {
+        goto out;
+    }
+    err = put_open_work(put, mp, bck, obj, digest);
+    if (err < 0) {
+        goto out;
+    }
+    *out = put;
+    put = NULL;
+out:
+    put_free(put);
+    return err;
+}
+
+int
+st_put_write(struct st_put *put, const void *data, size_t len)
+{
+    AIS_ASSERT(put != NULL);
+    AIS_ASSERT(data != NULL || len == 0);
+    const char *p = data;
+    size_t left = len;
+    while (put->err == 0 && left > 0) {
+        ssize_t w = write(put->fd, p, left);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            put->err = w < 0 ? -errno : -EIO;
+            break;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (put->err == 0) {
+        st_cksum_update(put->ck, data, len);
+        if (put->ck_expect != NULL) {
+            st_cksum_update(put->ck_expect, data, len);
+        }
+        put->size += len;
+    }
+    return put->err;
+}
+
+void
+st_put_abort(struct st_put *put)
+{
+    put_free(put);
+}
+
+/* Finalises checksums into md and checks the client's value. 0 or AIS_EBADCKSUM. */
+static int
+put_cksum_check(struct st_put *put, struct st_obj_md *md)
+{
+    char other[ST_CKSUM_VALUE_BYTES];
+    snprintf(md->cksum_type, sizeof(md->cksum_type), "%s", put->cksum_type);
+    st_cksum_final(put->ck, md->cksum_value);
+    put->ck = NULL;
+    if (!put->expect) {
+        return 0;
+    }
+    const char *got = md->cksum_value;
+    if (put->ck_expect != NULL) {
+        st_cksum_final(put->ck_expect, other);
+        put->ck_expect = NULL;
+        got = other;
+    }
+    if (put->expect_too_long || strcasecmp(got, put->expect_value) != 0) {
+        return AIS_EBADCKSUM;
+    }
+    return 0;
+}
+
+/* Version: previous + 1 when versioning and the previous one is a number, else "1". */
+static void
+put_version(const struct st_put *put, char out[ST_VERSION_BYTES])
+{
+    char prev[ST_VERSION_BYTES];
+    unsigned long long v = 0;
+    if (put->versioning) {
+        st_lom_version_of(put->obj_path, prev);
+        char *end = NULL;
+        errno = 0;
+        v = strtoull(prev, &end, 10);
+        if (prev[0] < '0' || prev[0] > '9' || *end != '\0' || errno != 0 || v == ULLONG_MAX) {
+            v = 0;
+        }
+    }
+    snprintf(out, ST_VERSION_BYTES, "%llu", v + 1);
+}
+
+/* mkdir of each parent of the object below %ob (%ob itself must exist). */
+static int
+put_mkdirs(struct st_put *put)
+{
+    char *p = put->obj_path;
+    for (size_t i = put->ob_len + 1; p[i] != '\0'; i++) {
+        if (p[i] != '/') {
+            continue;
+        }
+        p[i] = '\0';
+        int rc = mkdir(p, 0755);
+        int e = errno;
+        p[i] = '/';
+        if (rc < 0 && e != EEXIST) {
+            return -e;
+        }
+        put->made_dirs |= rc == 0;
+    }
+    return 0;
+}
+
+static int
+fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        return -errno;
+    }
+    int err = fsync(fd) < 0 ? -errno : 0;
+    close(fd);
+    return err;
+}
+
+/*
+ * fsyncs the object's parent; when we created directories, every ancestor up to and including
+ * %ob, so the new entries themselves are durable. Bounded by the name's depth.
+ */
+static int
+put_fsync_dirs(const struct st_put *put)
+{
+    char dir[AIS_PATH_BYTES_MAX];
+    int err = 0;
+    snprintf(dir, sizeof(dir), "%s", put->obj_path);
+    for (char *s = strrchr(dir, '/'); err == 0 && s != NULL && (size_t)(s - dir) >= put->ob_len;
+         s = strrchr(dir, '/')) {
+        *s = '\0';
+        err = fsync_dir(dir);
+        if (!put->made_dirs) {
+            break;
+        }
+    }
+    return err;
+}
+
+/* Renames the work file into %ob. -ENOTDIR/-EISDIR on a name collision. */
+static int
+put_publish(struct st_put *put)
+{
+    int err = 0;
+    for (int i = 0; i < ST_PUT_RENAME_TRIES_MAX; i++) {
+        err = put_mkdirs(put);
+        if (err == 0 && rename(put->wk_path, put->obj_path) < 0) {
+            err = -errno;
+        }
+        if (err != -ENOENT) {
+            break;
+        }
+    }
+    if (err < 0) {
+        st_prune_parents(put->obj_path, put->ob_len);
+        return err;
+    }
+    put->published = 1;
+    return put->fsync ? put_fsync_dirs(put) : 0;
+}
+
+int
+st_put_finish(struct st_put *put, struct st_obj_md *md_out)
+{
+    AIS_ASSERT(put != NULL);
+    struct st_obj_md md = {0};
+    int err = put->err;
+    if (err == 0) {
+        err = put_cksum_check(put, &md);
+    }
+    if (err == 0) {
+        md.size = put->size;
+        put_version(put, md.version);
+        memcpy(md.custom, put->custom, sizeof(md.custom));
+        err = st_lom_store_fd(put->fd, &md);
+    }
+    if (err == 0 && put->fsync && fsync(put->fd) < 0) {
+        err = -errno;
+    }
+    if (err == 0) {
+        /* Reads back what readers will see: pairs the xattr write with its read. */
+        err = st_md_load_fd(put->fd, put->mpath_idx, &md);
+        AIS_ASSERT(err < 0 || md.size == put->size);
+        AIS_ASSERT(err < 0 || strcmp(md.cksum_type, put->cksum_type) == 0);
+    }
+    if (err == 0) {
+        err = put_publish(put);
+    }
+    if (err == 0 && md_out != NULL) {
+        *md_out = md;
+    }
+    put_free(put);
+    return err;
+}

@@ -1,0 +1,166 @@
+"""Cluster harness: starts real aisnode daemons on free loopback ports via scripts/deploy.sh.
+
+Fixture `cluster` (module scope): a 1-gateway/3-target cluster with 2 mountpaths per target,
+in a fresh temp dir. At teardown every node is stopped with SIGTERM and its log is checked
+for sanitizer reports (ASan/UBSan/LSan), so leaks and UB in any daemon fail the module.
+"""
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+import requests
+
+REPO = os.environ.get("AIS_REPO", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+BUILD = os.environ.get("AIS_BUILD_DIR", os.path.join(REPO, "build"))
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:", "ASSERT failed")
+
+
+def _port_free(p):
+    s = socket.socket()
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", p))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def _free_base(n):
+    for _ in range(200):
+        base = random.randrange(20000, 40000, 10)
+        if all(_port_free(base + i) and _port_free(base + 1000 + i) for i in range(n)):
+            return base
+    raise RuntimeError("no free port range")
+
+
+def wait_until(fn, timeout=30.0, interval=0.05, what="condition"):
+    """Polls fn() until it returns a truthy value or the deadline passes."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = fn()
+            if last:
+                return last
+        except (requests.RequestException, OSError, ValueError, KeyError):
+            pass
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what} (last={last!r})")
+
+
+class Cluster:
+    def __init__(self, gateways=1, targets=3, mountpaths=2):
+        self.gateways, self.targets, self.mountpaths = gateways, targets, mountpaths
+        self.dir = tempfile.mkdtemp(prefix="ais-it-")
+        self.base = _free_base(gateways + targets)
+        self.url = f"http://127.0.0.1:{self.base}"
+        self.build_dir = BUILD
+        self.bin = os.path.join(BUILD, "deploy", "aisnode")
+        self.env = dict(os.environ, GATEWAYS=str(gateways), TARGETS=str(targets),
+                        MOUNTPATHS=str(mountpaths), AIS_PORT=str(self.base),
+                        AIS_DATA_DIR=self.dir, AIS_BIN=self.bin, DEADLINE_S="90")
+
+    def deploy(self, *args):
+        return subprocess.run(["bash", os.path.join(REPO, "scripts", "deploy.sh"), *args],
+                              env=self.env, capture_output=True, text=True, timeout=180)
+
+    def start(self):
+        r = self.deploy("start")
+        assert r.returncode == 0, r.stdout + r.stderr
+        return self
+
+    def node_dir(self, name):
+        return os.path.join(self.dir, name)
+
+    def pid(self, name):
+        with open(os.path.join(self.node_dir(name), "aisnode.pid")) as f:
+            return int(f.read())
+
+    def smap(self):
+        return requests.get(self.url + "/v1/daemon", params={"what": "smap"}, timeout=10).json()
+
+    def target_url(self, tid):
+        return self.smap()["tmap"][tid]["public_net"]["direct_url"]
+
+    def node_id(self, name):
+        with open(os.path.join(self.node_dir(name), "conf", ".ais.daemon_id")) as f:
+            return f.read().strip()
+
+    def kill9(self, name):
+        os.kill(self.pid(name), signal.SIGKILL)
+        wait_until(lambda: not _alive(self.pid(name)), 10, what=f"{name} to die")
+
+    def restart(self, name, role="target"):
+        d = self.node_dir(name)
+        log = open(os.path.join(d, "aisnode.log"), "a")
+        p = subprocess.Popen([self.bin, "--role", role, "--config", os.path.join(d, "config.json")],
+                             stdout=log, stderr=log, start_new_session=True)
+        log.close()
+        with open(os.path.join(d, "aisnode.pid"), "w") as f:
+            f.write(str(p.pid))
+        self._children.append(p)
+        return p
+
+    _children = []
+
+    def sanitizer_reports(self):
+        bad = []
+        for name in sorted(os.listdir(self.dir)):
+            log = os.path.join(self.dir, name, "aisnode.log")
+            if os.path.exists(log):
+                with open(log, errors="replace") as f:
+                    text = f.read()
+                if any(m in text for m in SANITIZER_MARKS):
+                    bad.append(f"--- {name} ---\n" + text[-4000:])
+        return bad
+
+    def stop(self):
+        r = self.deploy("stop")
+        for p in self._children:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        return r
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie child of ours still answers kill(0)
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    c = Cluster().start()
+    yield c
+    c.stop()
+    reports = c.sanitizer_reports()
+    shutil.rmtree(c.dir, ignore_errors=True) if not reports else None
+    assert not reports, "sanitizer reports in daemon logs:\n" + "\n".join(reports)
+
+
+@pytest.fixture
+def bucket(cluster):
+    """A fresh bucket per test, destroyed afterwards."""
+    name = "b%06d" % random.randrange(10**6)
+    r = requests.post(f"{cluster.url}/v1/buckets/{name}", json={"action": "create-bck", "name": "", "value": None})
+    assert r.status_code == 200, r.text
+    yield name
+    requests.delete(f"{cluster.url}/v1/buckets/{name}", json={"action": "destroy-bck", "name": "", "value": None})
