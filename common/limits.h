@@ -59,6 +59,10 @@
 /* Pending list-job ids remembered by a gateway (UUID echo). */
 #define AIS_LIST_JOBS_MAX 1024
 
+/* A gateway drains (discards) a PUT body up to this size before its 307, so clients that
+ * send the body first (python requests) see the redirect instead of a reset; larger bodies get
+ * the 307 at once and the connection is closed. */
+#define AIS_REDIRECT_DRAIN_BYTES_MAX (64u << 20)
 /* Dry-run GET (config dry_run) serves generated objects of this size. */
 #define AIS_DRY_RUN_OBJ_BYTES (1u << 20)
 
