@@ -1,0 +1,474 @@
+/*
+ * Shared within cli/ only: invocation context, argument parsing, formatting, HTTP, progress
+ * and the command table. The unit tests in test/cli/ include it too.
+ */
+#ifndef AIS_CLI_CLI_INT_H
+#define AIS_CLI_CLI_INT_H
+
+#include "common/limits.h"
+#include "common/util.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---- limits (the CLI's own; the server's are in common/limits.h) ---- */
+
+/* Positional arguments of one command: more than a shell line is likely to carry. */
+#define CLI_ARGS_MAX 256
+/* One error line; server messages are short sentences. */
+#define CLI_ERRMSG_BYTES 1024
+/* Endpoint or target URL plus path and query. */
+#define CLI_URL_BYTES_MAX (AIS_URI_BYTES_MAX + 512)
+/* TCP connect to a node; a local cluster answers in milliseconds. */
+#define CLI_CONNECT_TIMEOUT_MS 5000
+/* Whole control-plane request (bucket/cluster/config calls). */
+#define CLI_CTRL_TIMEOUT_MS 60000
+/* Completion runs while the user waits on TAB: keep it short. */
+#define CLI_COMPLETE_TIMEOUT_MS 2000
+/* Data transfers have no total deadline but abort below 1 byte/s for this long. */
+#define CLI_LOW_SPEED_TIME_S 60
+/* Redirects per request: gateway -> target is one. */
+#define CLI_REDIRECTS_MAX 5
+/* Response headers kept per response, and the bytes of one header line. */
+#define CLI_HDRS_MAX 64
+#define CLI_HDR_BYTES_MAX 8192
+/* In-memory responses (JSON): one list page of AIS_LIST_PAGE_MAX entries fits easily. */
+#define CLI_RESP_BYTES_MAX AIS_RPC_MSG_BYTES_MAX
+/* Pages of one listing: a counted bound on a loop over server input. */
+#define CLI_LIST_PAGES_MAX 1000000
+/* Objects completion asks for (one page); more is not useful on a terminal. */
+#define CLI_COMPLETE_OBJS_MAX 1000
+/* Concurrent transfers of a multi-object PUT/GET. */
+#define CLI_WORKERS_DEFAULT 8
+#define CLI_WORKERS_MAX 64
+/* Files in one multi-object PUT/GET. */
+#define CLI_FILES_MAX 1000000
+/* Single-object transfers smaller than this get no progress bar. */
+#define CLI_PROGRESS_MIN_BYTES (1u << 20)
+/* Progress redraw interval. */
+#define CLI_PROGRESS_TICK_MS 200
+/* Table columns. */
+#define CLI_TABLE_COLS_MAX 16
+/* Transfer buffer for local file I/O. */
+#define CLI_IO_BUF_BYTES (256u << 10)
+
+#define CLI_VERSION "0.1.0"
+#define CLI_DEFAULT_ENDPOINT "http://127.0.0.1:8080"
+
+/* ---- errors and exit codes ---- */
+
+/* CLI-only codes below the common domain range (common/err.h stops at -1009). */
+enum {
+    CLI_EUSAGE = -1100,  /* bad command line */
+    CLI_ESERVER = -1101, /* the cluster answered with an error other than 404/409 */
+};
+
+/* Exit codes scripts can rely on; docs/cli.md has the table. */
+enum cli_exit {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_FAIL = 1,        /* local failure: file I/O, out of memory, bad JSON */
+    CLI_EXIT_USAGE = 2,       /* bad command, flag or argument */
+    CLI_EXIT_NOTFOUND = 3,    /* bucket, object or local file does not exist */
+    CLI_EXIT_EXISTS = 4,      /* already exists / conflict (409) */
+    CLI_EXIT_UNREACHABLE = 5, /* cannot connect to the cluster, or it timed out */
+    CLI_EXIT_SERVER = 6,      /* any other error reported by the cluster */
+    CLI_EXIT_CANCELED = 7,    /* confirmation declined */
+};
+
+/* Maps a negative errno / CLI code to an exit code. */
+int cli_exit_code(int err);
+
+/* ---- flags and arguments ---- */
+
+enum cli_flag {
+    CLI_F_HELP,
+    CLI_F_JSON,
+    CLI_F_NO_HEADERS,
+    CLI_F_YES,
+    CLI_F_NO_PROGRESS,
+    CLI_F_PROGRESS,
+    CLI_F_RECURSIVE,
+    CLI_F_LIMIT,
+    CLI_F_PROPS,
+    CLI_F_PAGE_SIZE,
+    CLI_F_PREFIX,
+    CLI_F_OFFSET,
+    CLI_F_LENGTH,
+    CLI_F_CONC,
+    CLI_F_RAW,
+    CLI_F_COUNT,
+};
+
+#define CLI_FM(f) (UINT64_C(1) << (f))
+/* Flags every command accepts. */
+#define CLI_FM_GLOBAL (CLI_FM(CLI_F_HELP) | CLI_FM(CLI_F_NO_PROGRESS) | CLI_FM(CLI_F_PROGRESS))
+#define CLI_FM_OUT (CLI_FM(CLI_F_JSON) | CLI_FM(CLI_F_NO_HEADERS))
+
+struct cli_flag_def {
+    const char *lng;   /* long name without "--" */
+    char shrt;         /* short letter or 0 */
+    bool has_value;    /* takes a value (next word or --name=value) */
+    const char *value; /* value placeholder for help */
+    const char *help;
+};
+
+extern const struct cli_flag_def cli_flags[CLI_F_COUNT];
+
+struct cli_args {
+    int npos;
+    const char *pos[CLI_ARGS_MAX];
+    uint64_t set;                 /* CLI_FM() of every flag given */
+    const char *val[CLI_F_COUNT]; /* values of value flags (borrowed from argv) */
+};
+
+/*
+ * Parses flags (anywhere; "--" ends them) and positionals of argv[0..argc-1] against the
+ * allowed mask. On a bad flag writes a one-line reason (with a suggestion) to err.
+ * Returns 0 or CLI_EUSAGE.
+ */
+int cli_args_parse(int argc, char *const *argv, uint64_t allowed, struct cli_args *out, char *err,
+                   size_t errlen);
+
+static inline bool
+cli_flag_on(const struct cli_args *a, enum cli_flag f)
+{
+    return (a->set & CLI_FM(f)) != 0;
+}
+
+/* Parses a non-negative decimal flag value into *out. Returns 0 or CLI_EUSAGE. */
+int cli_parse_uint(const char *s, uint64_t max, uint64_t *out);
+
+/* Optimal-string-alignment edit distance (inputs longer than 64 bytes count as far). */
+size_t cli_edit_distance(const char *a, const char *b);
+
+/* Closest candidate to word, or NULL when nothing is close enough. Borrowed pointer. */
+const char *cli_suggest(const char *word, const char *const *cands, size_t n);
+
+/* ---- bucket / object names ---- */
+
+struct cli_bck {
+    char provider[8]; /* canonical: "ais", "aws", "gcp", ... */
+    char name[AIS_BCKNAME_BYTES_MAX + 1];
+    const char *obj; /* after the first '/', borrowed; NULL if none */
+    bool scheme;     /* written as PROVIDER://NAME */
+};
+
+/*
+ * Parses "ais://b", "ais://b/obj/x", "b", "b/prefix" (also s3://, gs://, ...). obj points into s.
+ * Returns 0 or AIS_EBADNAME with a static reason in *why.
+ */
+int cli_bck_parse(const char *s, struct cli_bck *out, const char **why);
+
+/* "ais://name" into out. */
+void cli_bck_str(const struct cli_bck *b, char *out, size_t n);
+
+/* Percent-encodes s into buf (unreserved bytes kept, '/' kept when keep_slash). */
+int cli_url_escape(struct ais_buf *buf, const char *s, bool keep_slash);
+
+/* Paths: "/v1/buckets/NAME" and "/v1/objects/NAME/OBJ" (escaped), and "provider=..". */
+int cli_bck_path(const struct cli_bck *b, struct ais_buf *out);
+int cli_obj_path(const struct cli_bck *b, const char *obj, struct ais_buf *out);
+void cli_bck_query(const struct cli_bck *b, char *out, size_t n);
+
+/* ---- formatting ---- */
+
+/* Human size with IEC units: "0B", "1023B", "1.50KiB", "12.34GiB". */
+void cli_fmt_size(uint64_t bytes, char *out, size_t n);
+/* Parses "1024", "4k", "4KiB", "1.5MB", "2g" (all units powers of 1024). 0 or CLI_EUSAGE. */
+int cli_parse_size(const char *s, uint64_t *out);
+/* Local time "2006-01-02 15:04:05" of unix nanoseconds; "-" for 0. */
+void cli_fmt_time_ns(int64_t ns, char *out, size_t n);
+/* Short duration: "850ms", "42s", "3m07s", "2h05m". */
+void cli_fmt_duration_ms(int64_t ms, char *out, size_t n);
+/* Display width of a UTF-8 string (code points). */
+size_t cli_str_width(const char *s);
+
+struct cli_table {
+    size_t ncols;
+    const char *hdr[CLI_TABLE_COLS_MAX]; /* borrowed, static strings */
+    uint32_t right;                      /* bit i: right-align column i */
+    char **cells;                        /* nrows * ncols, owned */
+    size_t nrows;
+    size_t cap_rows;
+};
+
+/* Header names are borrowed (static). ncols <= CLI_TABLE_COLS_MAX. */
+void cli_table_init(struct cli_table *t, size_t ncols, const char *const *hdrs);
+void cli_table_fini(struct cli_table *t);
+/* Copies ncols cells (NULL prints "-"). Returns 0 or -ENOMEM. */
+int cli_table_add(struct cli_table *t, const char *const *cells);
+/* Aligned columns separated by three spaces; no trailing blanks. */
+void cli_table_print(const struct cli_table *t, FILE *f, bool headers);
+
+/* Keeps the rows whose cell in column col starts with prefix; returns the rows kept. */
+size_t cli_table_keep_prefix(struct cli_table *t, size_t col, const char *prefix);
+/* Flattens nested JSON objects into "a.b.c" -> scalar text rows of a 2-column table. */
+int cli_json_flatten(const json_t *j, const char *prefix, struct cli_table *t);
+/* Scalar JSON as text (strings unquoted, null "-"); caller frees. NULL on ENOMEM. */
+char *cli_json_scalar(const json_t *v);
+/*
+ * Parses JSON from the cluster. Integers beyond int64 (uint64 digests) become decimal strings,
+ * since jansson cannot hold them. Returns NULL when malformed. Caller decrefs.
+ */
+json_t *cli_json_loadb(const char *text, size_t len);
+/* Reads an unsigned number that may be a JSON number or a decimal string. 0 or -EINVAL. */
+int cli_json_u64(const json_t *v, uint64_t *out);
+
+/* ---- invocation context and HTTP ---- */
+
+/* One connection: a libcurl easy handle and the error of its last request. Not shared. */
+struct cli_conn {
+    CURL *curl;
+    const char *endpoint; /* borrowed */
+    long connect_timeout_ms;
+    long ctrl_timeout_ms;
+    char errmsg[CLI_ERRMSG_BYTES];
+    char curl_err[CURL_ERROR_SIZE];
+};
+
+int cli_conn_init(struct cli_conn *c, const char *endpoint);
+/* Sets (overwrites, truncating) the connection's error line. */
+__attribute__((format(printf, 2, 3))) void cli_conn_errorf(struct cli_conn *c, const char *fmt,
+                                                           ...);
+void cli_conn_fini(struct cli_conn *c);
+
+enum cli_progress_mode { CLI_PROGRESS_AUTO, CLI_PROGRESS_ON, CLI_PROGRESS_OFF };
+
+struct cli_ctx {
+    char endpoint[CLI_URL_BYTES_MAX];
+    FILE *out;
+    FILE *err;
+    FILE *in;
+    bool json;
+    bool no_headers;
+    bool yes;
+    bool raw;
+    bool err_tty;
+    enum cli_progress_mode progress;
+    struct cli_conn conn;
+};
+
+/* Records (overwrites) the error line the dispatcher prints. */
+__attribute__((format(printf, 2, 3))) void cli_errorf(struct cli_ctx *ctx, const char *fmt, ...);
+/* Whether progress bars should be drawn (forced, or auto and stderr is a terminal). */
+bool cli_progress_wanted(const struct cli_ctx *ctx);
+/* Asks "PROMPT [y/N]" on stderr unless --yes. Returns 0 or -ECANCELED. */
+int cli_confirm(struct cli_ctx *ctx, const char *prompt);
+/* Prints j (indented) to ctx->out. */
+void cli_print_json(struct cli_ctx *ctx, const json_t *j);
+
+struct cli_resp {
+    long status;
+    struct ais_buf body;
+    size_t nhdrs;
+    char *hdrs[CLI_HDRS_MAX]; /* "Name: value" of the final response, owned */
+    bool overflow;
+};
+
+void cli_resp_init(struct cli_resp *r);
+void cli_resp_fini(struct cli_resp *r);
+/* Value of header name (case-insensitive) or NULL; borrowed from r. */
+const char *cli_resp_hdr(const struct cli_resp *r, const char *name);
+
+typedef size_t (*cli_io_fn)(char *p, size_t size, size_t n, void *arg);
+typedef int (*cli_seek_fn)(void *arg, curl_off_t off, int origin);
+
+struct cli_req {
+    const char *method;
+    const char *base; /* URL base instead of the endpoint (a target), or NULL */
+    const char *path; /* escaped */
+    const char *query;
+    const char *body; /* JSON control body or NULL */
+    size_t body_len;
+    const char *hdr1; /* one extra "Name: value" header or NULL */
+    const char *range;
+    long timeout_ms;   /* 0: data transfer, no total deadline */
+    cli_io_fn read_fn; /* streamed upload */
+    cli_seek_fn seek_fn;
+    void *read_arg;
+    int64_t upload_bytes;
+    cli_io_fn write_fn; /* streamed 2xx download; else the body lands in resp->body */
+    void *write_arg;
+};
+
+/*
+ * Runs one request (following 307s to targets, re-sending uploads via seek_fn). Returns 0 for
+ * 2xx; otherwise writes a one-line reason to c->errmsg (the server's message when it sent
+ * one) and returns -ENOENT (404), -EEXIST (409), CLI_ESERVER (other statuses), or
+ * -ECONNREFUSED/-ETIMEDOUT/-ECONNRESET/-EIO for transport failures. resp (may be NULL) must be
+ * initialised by the caller (cli_resp_init) and is overwritten; the caller finalises it.
+ */
+int cli_http_do(struct cli_conn *c, const struct cli_req *rq, struct cli_resp *resp);
+
+/*
+ * JSON control request through ctx->conn: body (borrowed, may be NULL) is sent as JSON; a
+ * non-empty reply is parsed into *out (caller decrefs) when out != NULL.
+ */
+int cli_http_json(struct cli_ctx *ctx, const char *method, const char *path, const char *query,
+                  const json_t *body, json_t **out);
+
+/* {"action":action,"name":"","value":value}; value is stolen (NULL means null). */
+json_t *cli_actmsg(const char *action, json_t *value);
+
+/* ---- progress ---- */
+
+struct cli_progress;
+
+/*
+ * Starts a bar on f redrawn every CLI_PROGRESS_TICK_MS by a thread. Returns NULL when disabled
+ * or out of memory; every other cli_progress_* accepts NULL and then does nothing.
+ */
+struct cli_progress *cli_progress_start(FILE *f, const char *label, uint64_t total_bytes,
+                                        uint32_t total_files);
+/* Thread-safe counters. */
+void cli_progress_add(struct cli_progress *p, int64_t bytes);
+void cli_progress_file_done(struct cli_progress *p);
+void cli_progress_set_total(struct cli_progress *p, uint64_t total_bytes);
+/* Draws the final state, ends the line, joins the thread and frees p. */
+void cli_progress_stop(struct cli_progress *p);
+/* Renders one bar line (no "\r") into out; pure, for tests. */
+void cli_progress_render(char *out, size_t n, const char *label, uint64_t done, uint64_t total,
+                         uint32_t files_done, uint32_t files_total, int64_t elapsed_ms,
+                         size_t width);
+
+/* ---- listing ---- */
+
+/* Called per list entry (borrowed, may be modified); a negative return stops the listing. */
+typedef int (*cli_entry_fn)(json_t *entry, void *arg);
+
+struct cli_list {
+    const char *prefix;
+    const char *props;  /* comma list, e.g. "name,size" */
+    uint64_t limit;     /* 0: all */
+    uint32_t page_size; /* 0: server default */
+    bool one_page;      /* stop after the first page (completion) */
+    cli_entry_fn fn;
+    void *arg;
+};
+
+/*
+ * Lists objects of b page by page (uuid + continuation token), calling l->fn per entry.
+ * Returns 0 or an error with c->errmsg set.
+ */
+int cli_list_objects(struct cli_conn *c, const struct cli_bck *b, const struct cli_list *l);
+
+/* ---- object transfers ---- */
+
+/* Uploads the local file path as b/obj through c, adding bytes to p. Returns 0 or error. */
+int cli_obj_put_file(struct cli_conn *c, const struct cli_bck *b, const char *obj, const char *path,
+                     struct cli_progress *p);
+
+struct cli_get {
+    const struct cli_bck *b;
+    const char *obj;
+    int fd;                 /* destination, borrowed */
+    const char *range;      /* "bytes=a-b" or NULL */
+    struct cli_progress *p; /* shared bar (multi-object) or NULL */
+    const char *bar_label;  /* single GET: start/stop its own bar when the size is large */
+    FILE *bar_f;
+    const char *dst_name; /* for error messages */
+};
+
+/* Streams one object into g->fd; *written (may be NULL) gets the byte count. */
+int cli_obj_get_fd(struct cli_conn *c, const struct cli_get *g, uint64_t *written);
+
+struct cli_xfer_item {
+    char *src; /* PUT: local path; GET: object name */
+    char *dst; /* PUT: object name; GET: local path */
+    uint64_t size;
+};
+
+struct cli_xfer {
+    const char *endpoint;
+    const struct cli_bck *b;
+    bool put;
+    struct cli_xfer_item *items;
+    size_t n;
+    size_t workers;
+    struct cli_progress *p;
+};
+
+/*
+ * Runs every item on up to x->workers threads (each with its own connection). Returns 0, or
+ * the first failure's error with its message in errmsg; *failed counts failed items.
+ */
+int cli_xfer_run(struct cli_xfer *x, char *errmsg, size_t errlen, size_t *failed);
+void cli_xfer_items_free(struct cli_xfer_item *items, size_t n);
+
+/* ---- commands ---- */
+
+typedef int (*cli_run_fn)(struct cli_ctx *ctx, const struct cli_args *a);
+
+/* What completion offers for a positional argument. */
+enum cli_comp {
+    CLI_COMP_NONE,
+    CLI_COMP_BUCKET, /* bucket names */
+    CLI_COMP_OBJECT, /* bucket/ then object names */
+    CLI_COMP_FILE,   /* local files */
+    CLI_COMP_CMD,    /* command names (help) */
+    CLI_COMP_SHELL,  /* "bash" */
+};
+
+struct cli_cmd {
+    const char *name;
+    const char *alias;
+    const char *args;    /* usage of the positionals, e.g. "BUCKET[/PREFIX]" */
+    const char *summary; /* one line */
+    const char *examples;
+    uint64_t flags; /* CLI_FM() of accepted flags besides the global ones */
+    int min_args;
+    int max_args;    /* -1: unlimited */
+    uint8_t comp[3]; /* enum cli_comp per positional; the last one repeats */
+    cli_run_fn run;
+    const struct cli_cmd *subs; /* NULL-name terminated, or NULL */
+};
+
+/* Top-level commands, NULL-name terminated. */
+extern const struct cli_cmd cli_root[];
+
+/* Command (or alias) named name in list, or NULL. */
+const struct cli_cmd *cli_cmd_find(const struct cli_cmd *list, const char *name);
+/* Prints usage of cmd (root when NULL) reached through path (e.g. "bucket props"). */
+void cli_help_print(FILE *f, const struct cli_cmd *cmd, const char *path);
+
+/* Dispatches argv (without argv[0]). Returns 0 or negative error (ctx has the message). */
+int cli_dispatch(struct cli_ctx *ctx, int argc, char **argv);
+
+int cli_cmd_bucket_create(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_bucket_rm(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_bucket_ls(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_props_show(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_props_set(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_ls(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_put(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_get(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_obj_rm(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_obj_stat(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_obj_cat(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_cluster_show(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_storage_show(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_stats_show(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_config_show(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_config_set(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_completion(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_complete(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_search(struct cli_ctx *ctx, const struct cli_args *a);
+
+/* Lists bucket names of the cluster into a NULL-terminated malloc'd array (caller frees). */
+int cli_bucket_names(struct cli_conn *c, char ***out);
+void cli_strv_free(char **v);
+
+/*
+ * Computes completion for the command line up to the cursor: the first output line holds
+ * directives ("nospace", "files"), then one candidate per line, each trimmed of the part of the
+ * current word before the last of wordbreaks (what readline will not replace).
+ */
+int cli_complete_line(struct cli_ctx *ctx, const char *line, const char *wordbreaks, FILE *out);
+/* The bash completion script. */
+void cli_completion_script(FILE *f);
+
+#endif

@@ -1,0 +1,794 @@
+/*
+ * The command tree, help text, dispatch and the process-level entry (cli_main).
+ *
+ * Design notes: commands are static tables (struct cli_cmd) so help, "did you mean",
+ * `ais search` and bash completion all read the same source of truth. Dispatch walks the
+ * words of argv down the tree until it reaches a runnable command, then parses the rest
+ * against that command's flag mask. Every failure ends here as one "Error: ..." line on
+ * stderr and an exit code from a small fixed table (cli_exit_code), which docs/cli.md
+ * documents for scripts. Environment is read by main() only and passed in.
+ */
+#include "cli/cli.h"
+#include "cli/cli_int.h"
+#include "common/err.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define OBJ_LS_FLAGS                                                                               \
+    (CLI_FM_OUT | CLI_FM(CLI_F_LIMIT) | CLI_FM(CLI_F_PROPS) | CLI_FM(CLI_F_PREFIX) |               \
+     CLI_FM(CLI_F_PAGE_SIZE) | CLI_FM(CLI_F_RAW))
+#define RANGE_FLAGS (CLI_FM(CLI_F_OFFSET) | CLI_FM(CLI_F_LENGTH))
+
+static const struct cli_cmd props_cmds[] = {
+    {"show",
+     NULL,
+     "BUCKET [PROP_PREFIX]",
+     "show bucket properties",
+     "ais bucket props show ais://images\n"
+     "ais bucket props show ais://images mirror\n"
+     "ais bucket props show ais://images --json",
+     CLI_FM_OUT,
+     1,
+     2,
+     {CLI_COMP_BUCKET, CLI_COMP_NONE, 0},
+     cli_cmd_props_show,
+     NULL},
+    {"set",
+     NULL,
+     "BUCKET KEY=VALUE [KEY=VALUE...] | BUCKET JSON",
+     "update bucket properties",
+     "ais bucket props set ais://images mirror.enabled=true mirror.copies=2\n"
+     "ais bucket props set ais://images versioning.enabled false\n"
+     "ais bucket props set ais://images '{\"checksum\":{\"type\":\"md5\"}}'",
+     0,
+     2,
+     -1,
+     {CLI_COMP_BUCKET, CLI_COMP_NONE, 0},
+     cli_cmd_props_set,
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
+};
+
+static const struct cli_cmd bucket_cmds[] = {
+    {"create",
+     NULL,
+     "BUCKET [BUCKET...]",
+     "create ais buckets",
+     "ais bucket create ais://images\nais bucket create b1 b2",
+     0,
+     1,
+     -1,
+     {CLI_COMP_NONE, 0, 0},
+     cli_cmd_bucket_create,
+     NULL},
+    {"ls",
+     "list",
+     "[BUCKET[/PREFIX]]",
+     "list buckets, or the objects of one bucket",
+     "ais bucket ls\nais bucket ls ais://images --json",
+     OBJ_LS_FLAGS,
+     0,
+     1,
+     {CLI_COMP_OBJECT, 0, 0},
+     cli_cmd_bucket_ls,
+     NULL},
+    {"rm",
+     "remove",
+     "BUCKET [BUCKET...]",
+     "destroy buckets and all their objects",
+     "ais bucket rm ais://images\nais bucket rm ais://tmp1 ais://tmp2 --yes",
+     CLI_FM(CLI_F_YES),
+     1,
+     -1,
+     {CLI_COMP_BUCKET, 0, 0},
+     cli_cmd_bucket_rm,
+     NULL},
+    {"props",
+     NULL,
+     "COMMAND",
+     "show or update bucket properties",
+     NULL,
+     0,
+     0,
+     0,
+     {0, 0, 0},
+     NULL,
+     props_cmds},
+    {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
+};
+
+static const struct cli_cmd object_cmds[] = {
+    {"put",
+     NULL,
+     "FILE|DIR BUCKET[/NAME]",
+     "upload a file, or a directory with -r",
+     "ais object put README.md ais://docs",
+     CLI_FM(CLI_F_RECURSIVE) | CLI_FM(CLI_F_CONC),
+     2,
+     2,
+     {CLI_COMP_FILE, CLI_COMP_OBJECT, 0},
+     cli_cmd_put,
+     NULL},
+    {"get",
+     NULL,
+     "BUCKET/NAME [FILE|DIR|-]",
+     "download an object (same as `ais get`)",
+     "ais object get ais://docs/README.md /tmp/r.md",
+     RANGE_FLAGS | CLI_FM(CLI_F_RECURSIVE) | CLI_FM(CLI_F_PREFIX) | CLI_FM(CLI_F_CONC),
+     1,
+     2,
+     {CLI_COMP_OBJECT, CLI_COMP_FILE, 0},
+     cli_cmd_get,
+     NULL},
+    {"rm",
+     "remove",
+     "BUCKET/NAME [BUCKET/NAME...]",
+     "delete objects",
+     "ais object rm ais://docs/README.md\nais object rm ais://docs/a ais://docs/b --yes",
+     CLI_FM(CLI_F_YES),
+     1,
+     -1,
+     {CLI_COMP_OBJECT, 0, 0},
+     cli_cmd_obj_rm,
+     NULL},
+    {"stat",
+     "show",
+     "BUCKET/NAME",
+     "show object properties (size, checksum, atime, ...)",
+     "ais object stat ais://docs/README.md\nais object stat ais://docs/README.md --json",
+     CLI_FM_OUT | CLI_FM(CLI_F_RAW),
+     1,
+     1,
+     {CLI_COMP_OBJECT, 0, 0},
+     cli_cmd_obj_stat,
+     NULL},
+    {"cat",
+     NULL,
+     "BUCKET/NAME",
+     "print an object to stdout",
+     "ais object cat ais://docs/README.md\nais object cat ais://logs/big.log --offset 1MiB "
+     "--length 4KiB",
+     RANGE_FLAGS,
+     1,
+     1,
+     {CLI_COMP_OBJECT, 0, 0},
+     cli_cmd_obj_cat,
+     NULL},
+    {"ls",
+     NULL,
+     "BUCKET[/PREFIX]",
+     "list objects (same as `ais ls`)",
+     "ais object ls ais://docs",
+     OBJ_LS_FLAGS,
+     1,
+     1,
+     {CLI_COMP_OBJECT, 0, 0},
+     cli_cmd_ls,
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
+};
+
+static const struct cli_cmd cluster_cmds[] = {
+    {"show",
+     NULL,
+     "[proxy|target]",
+     "cluster map: gateways, targets, primary, versions, mountpaths, capacity",
+     "ais cluster show\nais cluster show target\nais cluster show --json",
+     CLI_FM_OUT | CLI_FM(CLI_F_RAW),
+     0,
+     1,
+     {CLI_COMP_NONE, 0, 0},
+     cli_cmd_cluster_show,
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
+};
+
+static const struct cli_cmd config_cmds[] = {
+    {"show",
+     NULL,
+     "[KEY_PREFIX]",
+     "show cluster configuration",
+     "ais config show\nais config show periodic\nais config show --json",
+     CLI_FM_OUT,
+     0,
+     1,
+     {CLI_COMP_NONE, 0, 0},
+     cli_cmd_config_show,
+     NULL},
+    {"set",
+     NULL,
+     "KEY=VALUE [KEY=VALUE...]",
+     "update cluster configuration",
+     "ais config set periodic.stats_time=10s\nais config set lru.enabled false",
+     0,
+     1,
+     -1,
+     {CLI_COMP_NONE, 0, 0},
+     cli_cmd_config_set,
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
+};
+
+static const struct cli_cmd show_cmds[] = {
+    {"cluster",
+     NULL,
+     "[proxy|target]",
+     "same as `ais cluster show`",
+     "ais show cluster",
+     CLI_FM_OUT | CLI_FM(CLI_F_RAW),
+     0,
+     1,
+     {0, 0, 0},
+     cli_cmd_cluster_show,
+     NULL},
+    {"config",
+     NULL,
+     "[KEY_PREFIX]",
+     "same as `ais config show`",
+     "ais show config space",
+     CLI_FM_OUT,
+     0,
+     1,
+     {0, 0, 0},
+     cli_cmd_config_show,
+     NULL},
+    {"stats",
+     NULL,
+     "[NODE_ID]",
+     "request and byte counters per node (all metrics of one node)",
+     "ais show stats\nais show stats t1 --raw",
+     CLI_FM_OUT | CLI_FM(CLI_F_RAW),
+     0,
+     1,
+     {0, 0, 0},
+     cli_cmd_stats_show,
+     NULL},
+    {"storage",
+     NULL,
+     "",
+     "mountpaths of every target",
+     "ais show storage",
+     CLI_FM_OUT,
+     0,
+     0,
+     {0, 0, 0},
+     cli_cmd_storage_show,
+     NULL},
+    {"bucket",
+     NULL,
+     "BUCKET [PROP_PREFIX]",
+     "same as `ais bucket props show`",
+     "ais show bucket ais://images",
+     CLI_FM_OUT,
+     1,
+     2,
+     {CLI_COMP_BUCKET, 0, 0},
+     cli_cmd_props_show,
+     NULL},
+    {"object",
+     NULL,
+     "BUCKET/NAME",
+     "same as `ais object stat`",
+     "ais show object ais://b/o",
+     CLI_FM_OUT | CLI_FM(CLI_F_RAW),
+     1,
+     1,
+     {CLI_COMP_OBJECT, 0, 0},
+     cli_cmd_obj_stat,
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
+};
+
+static const struct cli_cmd storage_cmds[] = {
+    {"show",
+     "mountpath",
+     "",
+     "mountpaths of every target",
+     "ais storage show",
+     CLI_FM_OUT,
+     0,
+     0,
+     {0, 0, 0},
+     cli_cmd_storage_show,
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
+};
+
+static int cmd_help(struct cli_ctx *ctx, const struct cli_args *a);
+
+const struct cli_cmd cli_root[] = {
+    {"bucket",
+     NULL,
+     "COMMAND",
+     "create, list, destroy buckets; show and set their properties",
+     NULL,
+     0,
+     0,
+     0,
+     {0, 0, 0},
+     NULL,
+     bucket_cmds},
+    {"object",
+     NULL,
+     "COMMAND",
+     "put, get, delete, stat and print objects",
+     NULL,
+     0,
+     0,
+     0,
+     {0, 0, 0},
+     NULL,
+     object_cmds},
+    {"ls",
+     NULL,
+     "[BUCKET[/PREFIX]]",
+     "list objects of a bucket (no argument: list buckets)",
+     "ais ls\nais ls ais://images\nais ls ais://images/train/ --props size,checksum,atime\n"
+     "ais ls ais://images --limit 100 --json",
+     OBJ_LS_FLAGS,
+     0,
+     1,
+     {CLI_COMP_OBJECT, 0, 0},
+     cli_cmd_ls,
+     NULL},
+    {"put",
+     NULL,
+     "FILE|DIR BUCKET[/NAME]",
+     "upload a file, or a directory recursively (-r) with --conc parallel transfers",
+     "ais put photo.jpg ais://images\nais put photo.jpg ais://images/2024/photo.jpg\n"
+     "ais put ./dataset ais://images/train/ -r --conc 16",
+     CLI_FM(CLI_F_RECURSIVE) | CLI_FM(CLI_F_CONC),
+     2,
+     2,
+     {CLI_COMP_FILE, CLI_COMP_OBJECT, 0},
+     cli_cmd_put,
+     NULL},
+    {"get",
+     NULL,
+     "BUCKET[/NAME] [FILE|DIR|-]",
+     "download an object (to FILE, or stdout with -), or many objects into DIR",
+     "ais get ais://images/photo.jpg\nais get ais://images/photo.jpg /tmp/p.jpg\n"
+     "ais get ais://logs/app.log - --offset 1024 --length 4KiB\n"
+     "ais get ais://images/train/ ./out -r",
+     RANGE_FLAGS | CLI_FM(CLI_F_RECURSIVE) | CLI_FM(CLI_F_PREFIX) | CLI_FM(CLI_F_CONC),
+     1,
+     2,
+     {CLI_COMP_OBJECT, CLI_COMP_FILE, 0},
+     cli_cmd_get,
+     NULL},
+    {"cluster",
+     NULL,
+     "COMMAND",
+     "show the cluster map",
+     NULL,
+     0,
+     0,
+     0,
+     {0, 0, 0},
+     NULL,
+     cluster_cmds},
+    {"show",
+     NULL,
+     "COMMAND",
+     "show cluster, config, stats, storage, bucket or object",
+     NULL,
+     0,
+     0,
+     0,
+     {0, 0, 0},
+     NULL,
+     show_cmds},
+    {"config",
+     NULL,
+     "COMMAND",
+     "show and update the cluster configuration",
+     NULL,
+     0,
+     0,
+     0,
+     {0, 0, 0},
+     NULL,
+     config_cmds},
+    {"storage", NULL, "COMMAND", "show mountpaths", NULL, 0, 0, 0, {0, 0, 0}, NULL, storage_cmds},
+    {"search",
+     NULL,
+     "KEYWORD",
+     "find commands by keyword",
+     "ais search props",
+     0,
+     1,
+     1,
+     {0, 0, 0},
+     cli_cmd_search,
+     NULL},
+    {"completion",
+     NULL,
+     "bash",
+     "print the bash completion script",
+     "source <(ais completion bash)\nais completion bash > /etc/bash_completion.d/ais",
+     0,
+     1,
+     1,
+     {CLI_COMP_SHELL, 0, 0},
+     cli_cmd_completion,
+     NULL},
+    {"help",
+     NULL,
+     "[COMMAND...]",
+     "show help for a command",
+     "ais help bucket props",
+     0,
+     0,
+     -1,
+     {CLI_COMP_CMD, CLI_COMP_CMD, CLI_COMP_CMD},
+     cmd_help,
+     NULL},
+    {"__complete",
+     NULL,
+     "LINE [WORDBREAKS]",
+     "completion helper (used by the bash script)",
+     NULL,
+     0,
+     1,
+     2,
+     {0, 0, 0},
+     cli_cmd_complete,
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
+};
+
+const struct cli_cmd *
+cli_cmd_find(const struct cli_cmd *list, const char *name)
+{
+    for (; list != NULL && list->name != NULL; list++) {
+        if (strcmp(list->name, name) == 0 || (list->alias && strcmp(list->alias, name) == 0)) {
+            return list;
+        }
+    }
+    return NULL;
+}
+
+/* ---- context helpers ---- */
+
+void
+cli_errorf(struct cli_ctx *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->conn.errmsg, sizeof(ctx->conn.errmsg), fmt, ap);
+    va_end(ap);
+}
+
+bool
+cli_progress_wanted(const struct cli_ctx *ctx)
+{
+    return ctx->progress == CLI_PROGRESS_ON || (ctx->progress == CLI_PROGRESS_AUTO && ctx->err_tty);
+}
+
+int
+cli_confirm(struct cli_ctx *ctx, const char *prompt)
+{
+    char line[64];
+    if (ctx->yes) {
+        return 0;
+    }
+    fprintf(ctx->err, "%s [y/N]: ", prompt);
+    fflush(ctx->err);
+    if (fgets(line, sizeof(line), ctx->in) == NULL) {
+        fputc('\n', ctx->err);
+        cli_errorf(ctx, "not confirmed (no answer on stdin); use --yes to skip the prompt");
+        return -ECANCELED;
+    }
+    if (strcasecmp(line, "y\n") == 0 || strcasecmp(line, "yes\n") == 0) {
+        return 0;
+    }
+    cli_errorf(ctx, "not confirmed; nothing was changed");
+    return -ECANCELED;
+}
+
+void
+cli_print_json(struct cli_ctx *ctx, const json_t *j)
+{
+    json_dumpf(j, ctx->out, JSON_INDENT(2) | JSON_ENCODE_ANY);
+    fputc('\n', ctx->out);
+}
+
+int
+cli_exit_code(int err)
+{
+    switch (err) {
+    case 0:
+        return CLI_EXIT_OK;
+    case CLI_EUSAGE:
+    case AIS_EBADNAME:
+        return CLI_EXIT_USAGE;
+    case -ENOENT:
+        return CLI_EXIT_NOTFOUND;
+    case -EEXIST:
+        return CLI_EXIT_EXISTS;
+    case -ECONNREFUSED:
+    case -EHOSTUNREACH:
+    case -ENETUNREACH:
+    case -ETIMEDOUT:
+    case -ECONNRESET:
+        return CLI_EXIT_UNREACHABLE;
+    case CLI_ESERVER:
+        return CLI_EXIT_SERVER;
+    case -ECANCELED:
+        return CLI_EXIT_CANCELED;
+    default:
+        return CLI_EXIT_FAIL;
+    }
+}
+
+/* ---- help ---- */
+
+static void
+help_flags(FILE *f, uint64_t mask)
+{
+    fprintf(f, "\nFLAGS:\n");
+    for (int i = 0; i < CLI_F_COUNT; i++) {
+        if (!(mask & CLI_FM(i))) {
+            continue;
+        }
+        char lhs[64];
+        const struct cli_flag_def *d = &cli_flags[i];
+        int w = snprintf(lhs, sizeof(lhs), "--%s%s%s", d->lng, d->has_value ? " " : "",
+                         d->has_value ? d->value : "");
+        if (d->shrt != 0 && w > 0 && (size_t)w < sizeof(lhs)) {
+            snprintf(lhs + w, sizeof(lhs) - (size_t)w, ", -%c", d->shrt);
+        }
+        fprintf(f, "   %-22s %s\n", lhs, d->help);
+    }
+}
+
+static void
+help_examples(FILE *f, const char *ex)
+{
+    if (ex == NULL) {
+        return;
+    }
+    fprintf(f, "\nEXAMPLES:\n   ");
+    for (; *ex != '\0'; ex++) {
+        fputc(*ex, f);
+        if (*ex == '\n') {
+            fputs("   ", f);
+        }
+    }
+    fputc('\n', f);
+}
+
+static void
+help_root(FILE *f)
+{
+    fprintf(f, "ais - command-line tool for AIStore clusters (version %s)\n\n", CLI_VERSION);
+    fprintf(f, "USAGE:\n   ais COMMAND [SUBCOMMAND] [ARGS...] [flags]\n\nCOMMANDS:\n");
+    for (const struct cli_cmd *c = cli_root; c->name != NULL; c++) {
+        if (c->name[0] != '_') {
+            fprintf(f, "   %-12s %s\n", c->name, c->summary);
+        }
+    }
+    help_flags(f, CLI_FM_GLOBAL);
+    fprintf(f, "   %-22s %s\n", "--version", "print the version");
+    fprintf(f, "\nBuckets are written ais://NAME (plain NAME works too); objects BUCKET/NAME.\n");
+    fprintf(f, "\nENVIRONMENT:\n   AIS_ENDPOINT   cluster gateway URL (also AIS_URL; default %s)\n",
+            CLI_DEFAULT_ENDPOINT);
+    fprintf(f, "\nEXIT CODES:\n   0 ok, 1 local failure, 2 usage, 3 not found, 4 already exists,\n"
+               "   5 cluster unreachable, 6 other cluster error, 7 not confirmed\n");
+    help_examples(f, "ais bucket create ais://images\nais put ./photos ais://images -r\n"
+                     "ais ls ais://images --props size,atime\n"
+                     "ais get ais://images/cat.jpg /tmp/cat.jpg\nais cluster show\n"
+                     "ais CMD --help");
+}
+
+void
+cli_help_print(FILE *f, const struct cli_cmd *cmd, const char *path)
+{
+    if (cmd == NULL) {
+        help_root(f);
+        return;
+    }
+    fprintf(f, "NAME:\n   ais %s - %s\n", path, cmd->summary);
+    if (cmd->alias != NULL) {
+        fprintf(f, "   (alias: %s)\n", cmd->alias);
+    }
+    fprintf(f, "\nUSAGE:\n   ais %s %s [flags]\n", path, cmd->args);
+    if (cmd->subs != NULL) {
+        fprintf(f, "\nCOMMANDS:\n");
+        for (const struct cli_cmd *s = cmd->subs; s->name != NULL; s++) {
+            fprintf(f, "   %-10s %s\n", s->name, s->summary);
+        }
+    }
+    help_flags(f, cmd->flags | CLI_FM_GLOBAL);
+    help_examples(f, cmd->examples);
+}
+
+static int
+cmd_help(struct cli_ctx *ctx, const struct cli_args *a)
+{
+    const struct cli_cmd *list = cli_root;
+    const struct cli_cmd *cmd = NULL;
+    char path[128] = "";
+    for (int i = 0; i < a->npos; i++) {
+        const struct cli_cmd *c = cli_cmd_find(list, a->pos[i]);
+        if (c == NULL) {
+            cli_errorf(ctx, "no help for unknown command \"%s\"", a->pos[i]);
+            return CLI_EUSAGE;
+        }
+        cmd = c;
+        size_t l = strlen(path);
+        snprintf(path + l, sizeof(path) - l, "%s%s", l > 0 ? " " : "", c->name);
+        list = c->subs;
+    }
+    cli_help_print(ctx->out, cmd, path);
+    return 0;
+}
+
+static void
+search_walk(struct cli_ctx *ctx, const struct cli_cmd *list, const char *prefix, const char *kw,
+            int *found)
+{
+    for (const struct cli_cmd *c = list; c != NULL && c->name != NULL; c++) {
+        char path[128];
+        snprintf(path, sizeof(path), "%s%s%s", prefix, prefix[0] ? " " : "", c->name);
+        if (c->name[0] == '_') {
+            continue;
+        }
+        if (c->run != NULL && (strcasestr(path, kw) != NULL || strcasestr(c->summary, kw))) {
+            fprintf(ctx->out, "ais %-28s %s\n", path, c->summary);
+            (*found)++;
+        }
+        search_walk(ctx, c->subs, path, kw, found);
+    }
+}
+
+int
+cli_cmd_search(struct cli_ctx *ctx, const struct cli_args *a)
+{
+    int found = 0;
+    search_walk(ctx, cli_root, "", a->pos[0], &found);
+    if (found == 0) {
+        cli_errorf(ctx, "no command matches \"%s\"", a->pos[0]);
+        return -ENOENT;
+    }
+    return 0;
+}
+
+/* ---- dispatch ---- */
+
+static int
+unknown_cmd(struct cli_ctx *ctx, const struct cli_cmd *list, const char *word, const char *path)
+{
+    const char *cands[64];
+    size_t n = 0;
+    for (const struct cli_cmd *c = list; c->name != NULL && n + 2 <= 64; c++) {
+        if (c->name[0] != '_') {
+            cands[n++] = c->name;
+            if (c->alias != NULL) {
+                cands[n++] = c->alias;
+            }
+        }
+    }
+    const char *best = cli_suggest(word, cands, n);
+    char where[160];
+    snprintf(where, sizeof(where), "ais%s%s", path[0] ? " " : "", path);
+    if (best != NULL) {
+        cli_errorf(ctx, "unknown command \"%s\"; did you mean \"%s %s\"? (see '%s --help')", word,
+                   where, best, where);
+    } else {
+        cli_errorf(ctx, "unknown command \"%s\" (see '%s --help')", word, where);
+    }
+    return CLI_EUSAGE;
+}
+
+static void
+apply_flags(struct cli_ctx *ctx, const struct cli_args *a)
+{
+    ctx->json = cli_flag_on(a, CLI_F_JSON);
+    ctx->no_headers = cli_flag_on(a, CLI_F_NO_HEADERS);
+    ctx->yes = cli_flag_on(a, CLI_F_YES);
+    ctx->raw = cli_flag_on(a, CLI_F_RAW);
+    if (cli_flag_on(a, CLI_F_NO_PROGRESS)) {
+        ctx->progress = CLI_PROGRESS_OFF;
+    } else if (cli_flag_on(a, CLI_F_PROGRESS)) {
+        ctx->progress = CLI_PROGRESS_ON;
+    }
+}
+
+static int
+run_cmd(struct cli_ctx *ctx, const struct cli_cmd *cmd, const char *path, int argc, char **argv)
+{
+    struct cli_args a;
+    char why[256];
+    int err = cli_args_parse(argc, argv, cmd->flags | CLI_FM_GLOBAL, &a, why, sizeof(why));
+    if (err < 0) {
+        cli_errorf(ctx, "%s (see 'ais %s --help')", why, path);
+        return err;
+    }
+    if (cli_flag_on(&a, CLI_F_HELP) || cmd->run == NULL) {
+        cli_help_print(cmd->run == NULL && !cli_flag_on(&a, CLI_F_HELP) ? ctx->err : ctx->out, cmd,
+                       path);
+        if (cmd->run == NULL && !cli_flag_on(&a, CLI_F_HELP)) {
+            cli_errorf(ctx, "missing subcommand for 'ais %s'", path);
+            return CLI_EUSAGE;
+        }
+        return 0;
+    }
+    if (a.npos < cmd->min_args || (cmd->max_args >= 0 && a.npos > cmd->max_args)) {
+        cli_errorf(ctx, "%s arguments; usage: ais %s %s (see 'ais %s --help')",
+                   a.npos < cmd->min_args ? "missing" : "too many", path, cmd->args, path);
+        return CLI_EUSAGE;
+    }
+    apply_flags(ctx, &a);
+    return cmd->run(ctx, &a);
+}
+
+int
+cli_dispatch(struct cli_ctx *ctx, int argc, char **argv)
+{
+    const struct cli_cmd *list = cli_root;
+    const struct cli_cmd *cmd = NULL;
+    char path[128] = "";
+    int i = 0;
+    if (argc == 0 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
+        help_root(ctx->out);
+        return 0;
+    }
+    if (strcmp(argv[0], "--version") == 0 || strcmp(argv[0], "version") == 0) {
+        fprintf(ctx->out, "ais version %s\n", CLI_VERSION);
+        return 0;
+    }
+    for (; i < argc && list != NULL; i++) {
+        const struct cli_cmd *c = cli_cmd_find(list, argv[i]);
+        if (c == NULL) {
+            if (argv[i][0] == '-') {
+                break;
+            }
+            return unknown_cmd(ctx, list, argv[i], path);
+        }
+        cmd = c;
+        size_t l = strlen(path);
+        snprintf(path + l, sizeof(path) - l, "%s%s", l > 0 ? " " : "", c->name);
+        list = c->subs;
+    }
+    if (cmd == NULL) {
+        cli_errorf(ctx, "expected a command before \"%s\" (see 'ais --help')", argv[0]);
+        return CLI_EUSAGE;
+    }
+    return run_cmd(ctx, cmd, path, argc - i, argv + i);
+}
+
+int
+cli_main(int argc, char **argv, const char *endpoint)
+{
+    struct cli_ctx ctx;
+    memset(&ctx, 0, sizeof(ctx));
+    snprintf(ctx.endpoint, sizeof(ctx.endpoint), "%s",
+             endpoint != NULL && endpoint[0] != '\0' ? endpoint : CLI_DEFAULT_ENDPOINT);
+    ctx.out = stdout;
+    ctx.err = stderr;
+    ctx.in = stdin;
+    ctx.err_tty = isatty(STDERR_FILENO) == 1;
+    ctx.progress = CLI_PROGRESS_AUTO;
+    int err = -ENOMEM;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "Error: cannot initialise libcurl\n");
+        return CLI_EXIT_FAIL;
+    }
+    if (cli_conn_init(&ctx.conn, ctx.endpoint) == 0) {
+        err = cli_dispatch(&ctx, argc > 0 ? argc - 1 : 0, argv + (argc > 0 ? 1 : 0));
+    }
+    fflush(ctx.out);
+    if (err != 0) {
+        fprintf(stderr, "Error: %s\n",
+                ctx.conn.errmsg[0] != '\0' ? ctx.conn.errmsg : ais_strerror(err));
+    }
+    cli_conn_fini(&ctx.conn);
+    curl_global_cleanup();
+    return cli_exit_code(err);
+}

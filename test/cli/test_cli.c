@@ -1,0 +1,578 @@
+/*
+ * Goal: the offline parts of the `ais` CLI behave exactly: flag parsing, bucket/object name
+ * parsing, human sizes/times/durations, table layout, "did you mean" suggestions, exit codes,
+ * progress rendering, JSON with uint64 numbers, dispatch errors and command completion.
+ * Method: call the ais_cli library directly; output goes to open_memstream buffers and is
+ * compared verbatim. Valid, invalid and boundary (max, max+1) inputs for each parser. The
+ * endpoint is an unreachable port so nothing here needs a cluster.
+ */
+/* cmocka needs these first, in this order. */
+/* clang-format off */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+/* clang-format on */
+
+#include "cli/cli_int.h"
+#include "common/err.h"
+#include "common/limits.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int
+parse(int argc, char **argv, uint64_t allowed, struct cli_args *a, char *err)
+{
+    return cli_args_parse(argc, argv, allowed, a, err, 256);
+}
+
+static void
+test_args_valid(void **state)
+{
+    (void)state;
+    struct cli_args a;
+    char err[256];
+    char *argv[] = {"ais://b", "--limit", "10", "-jH", "--props=size,atime", "--", "-x", "-"};
+    uint64_t allowed = CLI_FM_GLOBAL | CLI_FM_OUT | CLI_FM(CLI_F_LIMIT) | CLI_FM(CLI_F_PROPS);
+    assert_int_equal(parse(8, argv, allowed, &a, err), 0);
+    assert_int_equal(a.npos, 3);
+    assert_string_equal(a.pos[0], "ais://b");
+    assert_string_equal(a.pos[1], "-x");
+    assert_string_equal(a.pos[2], "-");
+    assert_string_equal(a.val[CLI_F_LIMIT], "10");
+    assert_string_equal(a.val[CLI_F_PROPS], "size,atime");
+    assert_true(cli_flag_on(&a, CLI_F_JSON));
+    assert_true(cli_flag_on(&a, CLI_F_NO_HEADERS));
+    assert_false(cli_flag_on(&a, CLI_F_YES));
+
+    char *argv2[] = {"-r", "--conc", "4", "dir", "-y"};
+    allowed = CLI_FM(CLI_F_RECURSIVE) | CLI_FM(CLI_F_CONC) | CLI_FM(CLI_F_YES);
+    assert_int_equal(parse(5, argv2, allowed, &a, err), 0);
+    assert_int_equal(a.npos, 1);
+    assert_true(cli_flag_on(&a, CLI_F_RECURSIVE));
+    assert_string_equal(a.val[CLI_F_CONC], "4");
+}
+
+static void
+test_args_invalid(void **state)
+{
+    (void)state;
+    struct cli_args a;
+    char err[256];
+    uint64_t allowed = CLI_FM_GLOBAL | CLI_FM(CLI_F_LIMIT);
+    char *unknown[] = {"--limt", "3"};
+    assert_int_equal(parse(2, unknown, allowed, &a, err), CLI_EUSAGE);
+    assert_non_null(strstr(err, "did you mean --limit?"));
+    char *not_allowed[] = {"--json"};
+    assert_int_equal(parse(1, not_allowed, allowed, &a, err), CLI_EUSAGE);
+    assert_non_null(strstr(err, "unknown flag --json"));
+    char *missing[] = {"--limit"};
+    assert_int_equal(parse(1, missing, allowed, &a, err), CLI_EUSAGE);
+    assert_non_null(strstr(err, "needs a value"));
+    char *novalue[] = {"--help=yes"};
+    assert_int_equal(parse(1, novalue, allowed, &a, err), CLI_EUSAGE);
+    char *short_bad[] = {"-q"};
+    assert_int_equal(parse(1, short_bad, allowed, &a, err), CLI_EUSAGE);
+
+    /* Boundary: CLI_ARGS_MAX positionals pass, one more fails. */
+    char *many[CLI_ARGS_MAX + 1];
+    for (int i = 0; i <= CLI_ARGS_MAX; i++) {
+        many[i] = "x";
+    }
+    assert_int_equal(parse(CLI_ARGS_MAX, many, allowed, &a, err), 0);
+    assert_int_equal(parse(CLI_ARGS_MAX + 1, many, allowed, &a, err), CLI_EUSAGE);
+}
+
+static void
+test_parse_uint(void **state)
+{
+    (void)state;
+    uint64_t v = 0;
+    assert_int_equal(cli_parse_uint("0", 10, &v), 0);
+    assert_int_equal(cli_parse_uint("10", 10, &v), 0);
+    assert_int_equal(v, 10);
+    assert_int_equal(cli_parse_uint("11", 10, &v), CLI_EUSAGE);
+    assert_int_equal(cli_parse_uint("-1", 10, &v), CLI_EUSAGE);
+    assert_int_equal(cli_parse_uint("1x", 10, &v), CLI_EUSAGE);
+    assert_int_equal(cli_parse_uint("", 10, &v), CLI_EUSAGE);
+    assert_int_equal(cli_parse_uint("99999999999999999999999", UINT64_MAX, &v), CLI_EUSAGE);
+}
+
+static void
+test_bck_parse(void **state)
+{
+    (void)state;
+    struct cli_bck b;
+    const char *why = NULL;
+    assert_int_equal(cli_bck_parse("ais://b/prefix/x", &b, &why), 0);
+    assert_string_equal(b.provider, "ais");
+    assert_string_equal(b.name, "b");
+    assert_string_equal(b.obj, "prefix/x");
+    assert_true(b.scheme);
+    assert_int_equal(cli_bck_parse("plain", &b, &why), 0);
+    assert_null(b.obj);
+    assert_false(b.scheme);
+    assert_int_equal(cli_bck_parse("plain/", &b, &why), 0);
+    assert_string_equal(b.obj, "");
+    assert_int_equal(cli_bck_parse("s3://data/o", &b, &why), 0);
+    assert_string_equal(b.provider, "aws");
+    assert_int_equal(cli_bck_parse("gs://data", &b, &why), 0);
+    assert_string_equal(b.provider, "gcp");
+
+    assert_int_equal(cli_bck_parse("foo://b", &b, &why), AIS_EBADNAME);
+    assert_non_null(strstr(why, "unknown provider"));
+    assert_int_equal(cli_bck_parse("ais://", &b, &why), AIS_EBADNAME);
+    assert_int_equal(cli_bck_parse("/obj", &b, &why), AIS_EBADNAME);
+    assert_int_equal(cli_bck_parse("b@d", &b, &why), AIS_EBADNAME);
+    assert_int_equal(cli_bck_parse("..", &b, &why), AIS_EBADNAME);
+
+    char name[AIS_BCKNAME_BYTES_MAX + 2];
+    memset(name, 'a', sizeof(name));
+    name[AIS_BCKNAME_BYTES_MAX] = '\0';
+    assert_int_equal(cli_bck_parse(name, &b, &why), 0);
+    name[AIS_BCKNAME_BYTES_MAX] = 'a';
+    name[AIS_BCKNAME_BYTES_MAX + 1] = '\0';
+    assert_int_equal(cli_bck_parse(name, &b, &why), AIS_EBADNAME);
+
+    char s[64];
+    assert_int_equal(cli_bck_parse("images", &b, NULL), 0);
+    cli_bck_str(&b, s, sizeof(s));
+    assert_string_equal(s, "ais://images");
+}
+
+static void
+test_paths(void **state)
+{
+    (void)state;
+    struct cli_bck b;
+    struct ais_buf p;
+    assert_int_equal(cli_bck_parse("ais://b", &b, NULL), 0);
+    ais_buf_init(&p, 4096);
+    assert_int_equal(cli_obj_path(&b, "dir/a b?c%.txt", &p), 0);
+    assert_string_equal(p.data, "/v1/objects/b/dir/a%20b%3Fc%25.txt");
+    ais_buf_fini(&p);
+    ais_buf_init(&p, 4096);
+    assert_int_equal(cli_bck_path(&b, &p), 0);
+    assert_string_equal(p.data, "/v1/buckets/b");
+    ais_buf_fini(&p);
+    ais_buf_init(&p, 4096);
+    assert_int_equal(cli_url_escape(&p, "a/b=c&d", false), 0);
+    assert_string_equal(p.data, "a%2Fb%3Dc%26d");
+    ais_buf_fini(&p);
+    char q[64];
+    cli_bck_query(&b, q, sizeof(q));
+    assert_string_equal(q, "provider=ais");
+}
+
+static void
+test_sizes(void **state)
+{
+    (void)state;
+    char s[32];
+    cli_fmt_size(0, s, sizeof(s));
+    assert_string_equal(s, "0B");
+    cli_fmt_size(1023, s, sizeof(s));
+    assert_string_equal(s, "1023B");
+    cli_fmt_size(1024, s, sizeof(s));
+    assert_string_equal(s, "1.00KiB");
+    cli_fmt_size(1536, s, sizeof(s));
+    assert_string_equal(s, "1.50KiB");
+    cli_fmt_size(5ull << 30, s, sizeof(s));
+    assert_string_equal(s, "5.00GiB");
+    cli_fmt_size(UINT64_MAX, s, sizeof(s));
+    assert_string_equal(s, "16.00EiB");
+
+    uint64_t v = 0;
+    assert_int_equal(cli_parse_size("1024", &v), 0);
+    assert_int_equal(v, 1024);
+    assert_int_equal(cli_parse_size("4k", &v), 0);
+    assert_int_equal(v, 4096);
+    assert_int_equal(cli_parse_size("4KiB", &v), 0);
+    assert_int_equal(v, 4096);
+    assert_int_equal(cli_parse_size("1MB", &v), 0);
+    assert_int_equal(v, 1u << 20);
+    assert_int_equal(cli_parse_size("1.5MiB", &v), 0);
+    assert_int_equal(v, 3u << 19);
+    assert_int_equal(cli_parse_size("2g", &v), 0);
+    assert_int_equal(v, 2ull << 30);
+    assert_int_equal(cli_parse_size("16777215TiB", &v), 0);          /* max that fits */
+    assert_int_equal(cli_parse_size("16777216TiB", &v), CLI_EUSAGE); /* max+1 */
+    assert_int_equal(cli_parse_size("12XB", &v), CLI_EUSAGE);
+    assert_int_equal(cli_parse_size("-1", &v), CLI_EUSAGE);
+    assert_int_equal(cli_parse_size("", &v), CLI_EUSAGE);
+    assert_int_equal(cli_parse_size(NULL, &v), CLI_EUSAGE);
+}
+
+static void
+test_times(void **state)
+{
+    (void)state;
+    char s[64];
+    setenv("TZ", "UTC", 1);
+    cli_fmt_time_ns(0, s, sizeof(s));
+    assert_string_equal(s, "-");
+    cli_fmt_time_ns(1700000000123456789ll, s, sizeof(s));
+    assert_string_equal(s, "2023-11-14 22:13:20");
+    cli_fmt_duration_ms(850, s, sizeof(s));
+    assert_string_equal(s, "850ms");
+    cli_fmt_duration_ms(-5, s, sizeof(s));
+    assert_string_equal(s, "0ms");
+    cli_fmt_duration_ms(42000, s, sizeof(s));
+    assert_string_equal(s, "42s");
+    cli_fmt_duration_ms(187000, s, sizeof(s));
+    assert_string_equal(s, "3m07s");
+    cli_fmt_duration_ms(7500000, s, sizeof(s));
+    assert_string_equal(s, "2h05m");
+}
+
+static char *
+table_text(struct cli_table *t, bool headers)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cli_table_print(t, f, headers);
+    fclose(f);
+    return buf;
+}
+
+static void
+test_table(void **state)
+{
+    (void)state;
+    static const char *const hdr[] = {"NAME", "SIZE", "ATIME"};
+    struct cli_table t;
+    cli_table_init(&t, 3, hdr);
+    t.right = 2;
+    const char *r1[] = {"a", "1.00KiB", "x"};
+    const char *r2[] = {"dir/ñame", "7B", NULL};
+    assert_int_equal(cli_table_add(&t, r1), 0);
+    assert_int_equal(cli_table_add(&t, r2), 0);
+    char *s = table_text(&t, true);
+    assert_string_equal(s, "NAME          SIZE   ATIME\n"
+                           "a          1.00KiB   x\n"
+                           "dir/ñame        7B   -\n");
+    free(s);
+    s = table_text(&t, false);
+    assert_string_equal(s, "a          1.00KiB   x\n"
+                           "dir/ñame        7B   -\n");
+    free(s);
+    assert_int_equal(cli_table_keep_prefix(&t, 0, "dir/"), 1);
+    s = table_text(&t, false);
+    assert_string_equal(s, "dir/ñame   7B   -\n");
+    free(s);
+    cli_table_fini(&t);
+    cli_table_fini(&t); /* idempotent */
+
+    json_t *j = json_pack("{s:{s:b, s:i}, s:s, s:{}}", "mirror", "enabled", 1, "copies", 2,
+                          "access", "255", "empty");
+    static const char *const h2[] = {"PROPERTY", "VALUE"};
+    cli_table_init(&t, 2, h2);
+    assert_int_equal(cli_json_flatten(j, "", &t), 0);
+    s = table_text(&t, true);
+    assert_string_equal(s, "PROPERTY         VALUE\n"
+                           "mirror.enabled   true\n"
+                           "mirror.copies    2\n"
+                           "access           255\n"
+                           "empty            {}\n");
+    free(s);
+    cli_table_fini(&t);
+    json_decref(j);
+}
+
+static void
+test_suggest(void **state)
+{
+    (void)state;
+    static const char *const cmds[] = {"bucket",  "object", "ls",     "put",    "get",
+                                       "cluster", "show",   "config", "search", "storage"};
+    size_t n = sizeof(cmds) / sizeof(cmds[0]);
+    assert_int_equal(cli_edit_distance("bukcet", "bucket"), 1);
+    assert_int_equal(cli_edit_distance("", "abc"), 3);
+    assert_int_equal(cli_edit_distance("kitten", "sitting"), 3);
+    assert_string_equal(cli_suggest("bukcet", cmds, n), "bucket");
+    assert_string_equal(cli_suggest("clustr", cmds, n), "cluster");
+    assert_string_equal(cli_suggest("lss", cmds, n), "ls");
+    assert_string_equal(cli_suggest("buck", cmds, n), "bucket");
+    assert_string_equal(cli_suggest("confg", cmds, n), "config");
+    assert_null(cli_suggest("xyzzy", cmds, n));
+    assert_null(cli_suggest("zz", cmds, n));
+    char longw[100];
+    memset(longw, 'a', sizeof(longw) - 1);
+    longw[sizeof(longw) - 1] = '\0';
+    assert_null(cli_suggest(longw, cmds, n));
+}
+
+static void
+test_exit_codes(void **state)
+{
+    (void)state;
+    assert_int_equal(cli_exit_code(0), CLI_EXIT_OK);
+    assert_int_equal(cli_exit_code(CLI_EUSAGE), CLI_EXIT_USAGE);
+    assert_int_equal(cli_exit_code(AIS_EBADNAME), CLI_EXIT_USAGE);
+    assert_int_equal(cli_exit_code(-ENOENT), CLI_EXIT_NOTFOUND);
+    assert_int_equal(cli_exit_code(-EEXIST), CLI_EXIT_EXISTS);
+    assert_int_equal(cli_exit_code(-ECONNREFUSED), CLI_EXIT_UNREACHABLE);
+    assert_int_equal(cli_exit_code(-ETIMEDOUT), CLI_EXIT_UNREACHABLE);
+    assert_int_equal(cli_exit_code(CLI_ESERVER), CLI_EXIT_SERVER);
+    assert_int_equal(cli_exit_code(-ECANCELED), CLI_EXIT_CANCELED);
+    assert_int_equal(cli_exit_code(-EIO), CLI_EXIT_FAIL);
+}
+
+static void
+test_progress_render(void **state)
+{
+    (void)state;
+    char s[256];
+    cli_progress_render(s, sizeof(s), "PUT", 512ull << 10, 1ull << 20, 0, 1, 1000, 80);
+    assert_string_equal(s, "PUT [==============>              ]  50%  512.00KiB/1.00MiB  "
+                           "512.00KiB/s  ETA 1s");
+    assert_true(strlen(s) <= 80);
+    cli_progress_render(s, sizeof(s), "GET", 1ull << 20, 1ull << 20, 3, 3, 2000, 60);
+    assert_non_null(strstr(s, "100%"));
+    assert_non_null(strstr(s, "in 2s"));
+    assert_non_null(strstr(s, "3/3 files"));
+    assert_true(strlen(s) <= 80);
+    cli_progress_render(s, sizeof(s), "GET", 0, 0, 0, 0, 0, 80); /* unknown size */
+    assert_non_null(strstr(s, "  0%"));
+    /* NULL bars are no-ops. */
+    cli_progress_add(NULL, 5);
+    cli_progress_file_done(NULL);
+    cli_progress_set_total(NULL, 5);
+    cli_progress_stop(NULL);
+}
+
+static void
+test_progress_thread(void **state)
+{
+    (void)state;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    struct cli_progress *p = cli_progress_start(f, "PUT", 100, 2);
+    assert_non_null(p);
+    cli_progress_add(p, 60);
+    cli_progress_add(p, -10); /* a rewind on redirect */
+    cli_progress_add(p, 50);
+    cli_progress_file_done(p);
+    cli_progress_file_done(p);
+    cli_progress_stop(p);
+    fclose(f);
+    assert_non_null(strstr(buf, "100%"));
+    assert_non_null(strstr(buf, "2/2 files"));
+    assert_int_equal(buf[len - 1], '\n');
+    free(buf);
+}
+
+static void
+test_json_big_ints(void **state)
+{
+    (void)state;
+    const char *t = "{\"id_digest\":16628691496742112369,\"n\":5,\"s\":\"12345678901234567890\","
+                    "\"a\":[18446744073709551615, 1.5e300]}";
+    json_t *j = cli_json_loadb(t, strlen(t));
+    assert_non_null(j);
+    uint64_t v = 0;
+    assert_int_equal(cli_json_u64(json_object_get(j, "id_digest"), &v), 0);
+    assert_true(v == 16628691496742112369ull);
+    assert_int_equal(cli_json_u64(json_object_get(j, "n"), &v), 0);
+    assert_int_equal(v, 5);
+    assert_int_equal(cli_json_u64(json_array_get(json_object_get(j, "a"), 0), &v), 0);
+    assert_true(v == UINT64_MAX);
+    assert_string_equal(json_string_value(json_object_get(j, "s")), "12345678901234567890");
+    json_decref(j);
+    assert_null(cli_json_loadb("{bad", 4));
+    assert_null(cli_json_loadb("", 0));
+    json_t *neg = json_integer(-1);
+    assert_int_equal(cli_json_u64(neg, &v), -EINVAL);
+    json_decref(neg);
+}
+
+/* A context that writes to memory and points at a closed port. */
+struct mem_ctx {
+    struct cli_ctx ctx;
+    char *out;
+    size_t out_len;
+    char *err;
+    size_t err_len;
+};
+
+static void
+mem_ctx_init(struct mem_ctx *m)
+{
+    memset(m, 0, sizeof(*m));
+    snprintf(m->ctx.endpoint, sizeof(m->ctx.endpoint), "http://127.0.0.1:1");
+    m->ctx.out = open_memstream(&m->out, &m->out_len);
+    m->ctx.err = open_memstream(&m->err, &m->err_len);
+    m->ctx.in = stdin;
+    assert_int_equal(cli_conn_init(&m->ctx.conn, m->ctx.endpoint), 0);
+}
+
+static void
+mem_ctx_close(struct mem_ctx *m)
+{
+    fclose(m->ctx.out);
+    fclose(m->ctx.err);
+    cli_conn_fini(&m->ctx.conn);
+}
+
+static void
+mem_ctx_fini(struct mem_ctx *m)
+{
+    free(m->out);
+    free(m->err);
+}
+
+static int
+dispatch(struct mem_ctx *m, int argc, char **argv)
+{
+    mem_ctx_init(m);
+    int err = cli_dispatch(&m->ctx, argc, argv);
+    mem_ctx_close(m);
+    return err;
+}
+
+static void
+test_dispatch(void **state)
+{
+    (void)state;
+    struct mem_ctx m;
+    char *help[] = {"--help"};
+    assert_int_equal(dispatch(&m, 1, help), 0);
+    assert_non_null(strstr(m.out, "USAGE:"));
+    assert_non_null(strstr(m.out, "EXIT CODES:"));
+    mem_ctx_fini(&m);
+
+    char *unknown[] = {"bukcet", "ls"};
+    assert_int_equal(dispatch(&m, 2, unknown), CLI_EUSAGE);
+    assert_non_null(strstr(m.ctx.conn.errmsg, "did you mean \"ais bucket\""));
+    mem_ctx_fini(&m);
+
+    char *sub[] = {"bucket", "lss"};
+    assert_int_equal(dispatch(&m, 2, sub), CLI_EUSAGE);
+    assert_non_null(strstr(m.ctx.conn.errmsg, "did you mean \"ais bucket ls\""));
+    mem_ctx_fini(&m);
+
+    char *cmd_help[] = {"put", "--help"};
+    assert_int_equal(dispatch(&m, 2, cmd_help), 0);
+    assert_non_null(strstr(m.out, "EXAMPLES:"));
+    assert_non_null(strstr(m.out, "--recursive, -r"));
+    mem_ctx_fini(&m);
+
+    char *missing[] = {"get"};
+    assert_int_equal(dispatch(&m, 1, missing), CLI_EUSAGE);
+    assert_non_null(strstr(m.ctx.conn.errmsg, "missing arguments"));
+    mem_ctx_fini(&m);
+
+    char *too_many[] = {"object", "stat", "a/b", "c/d"};
+    assert_int_equal(dispatch(&m, 4, too_many), CLI_EUSAGE);
+    mem_ctx_fini(&m);
+
+    char *group[] = {"bucket"};
+    assert_int_equal(dispatch(&m, 1, group), CLI_EUSAGE);
+    assert_non_null(strstr(m.err, "COMMANDS:"));
+    mem_ctx_fini(&m);
+
+    char *unreachable[] = {"bucket", "ls"};
+    assert_int_equal(dispatch(&m, 2, unreachable), -ECONNREFUSED);
+    assert_non_null(strstr(m.ctx.conn.errmsg, "cannot reach AIS cluster at http://127.0.0.1:1"));
+    mem_ctx_fini(&m);
+
+    char *badname[] = {"bucket", "create", "ais://no#pe"};
+    assert_int_equal(dispatch(&m, 3, badname), AIS_EBADNAME);
+    mem_ctx_fini(&m);
+
+    char *noobj[] = {"object", "stat", "ais://b"};
+    assert_int_equal(dispatch(&m, 3, noobj), CLI_EUSAGE);
+    mem_ctx_fini(&m);
+
+    char *search[] = {"search", "props"};
+    assert_int_equal(dispatch(&m, 2, search), 0);
+    assert_non_null(strstr(m.out, "ais bucket props set"));
+    mem_ctx_fini(&m);
+
+    char *script[] = {"completion", "bash"};
+    assert_int_equal(dispatch(&m, 2, script), 0);
+    assert_non_null(strstr(m.out, "complete -F _ais_completion ais"));
+    mem_ctx_fini(&m);
+
+    char *zsh[] = {"completion", "zsh"};
+    assert_int_equal(dispatch(&m, 2, zsh), CLI_EUSAGE);
+    mem_ctx_fini(&m);
+}
+
+static char *
+complete(const char *line)
+{
+    struct mem_ctx m;
+    mem_ctx_init(&m);
+    m.ctx.conn.connect_timeout_ms = 200;
+    assert_int_equal(cli_complete_line(&m.ctx, line, "\"'><=;|&(:", m.ctx.out), 0);
+    mem_ctx_close(&m);
+    free(m.err);
+    return m.out;
+}
+
+static void
+test_complete(void **state)
+{
+    (void)state;
+    char *s = complete("ais s");
+    assert_string_equal(s, "\nshow\nstorage\nsearch\n");
+    free(s);
+    s = complete("ais ");
+    assert_non_null(strstr(s, "bucket\n"));
+    assert_null(strstr(s, "__complete"));
+    free(s);
+    s = complete("ais bucket props ");
+    assert_string_equal(s, "\nshow\nset\n");
+    free(s);
+    s = complete("ais ls --pr");
+    assert_string_equal(s, "\n--progress\n--props\n--prefix\n");
+    free(s);
+    s = complete("ais ls --props size,ch");
+    assert_string_equal(s, "\nsize,checksum\n");
+    free(s);
+    s = complete("ais put ./x");
+    assert_string_equal(s, "files\n");
+    free(s);
+    s = complete("ais completion ");
+    assert_string_equal(s, "\nbash\n");
+    free(s);
+    s = complete("ais help bucket p");
+    assert_string_equal(s, "\nprops\n");
+    free(s);
+    s = complete("ais 'bucket' \"cr");
+    assert_string_equal(s, "\ncreate\n");
+    free(s);
+    s = complete("ais nosuch ");
+    assert_string_equal(s, "\n");
+    free(s);
+    /* Cluster unreachable: bucket names simply yield nothing. */
+    s = complete("ais get ais://b");
+    assert_string_equal(s, "\n");
+    free(s);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_args_valid),      cmocka_unit_test(test_args_invalid),
+        cmocka_unit_test(test_parse_uint),      cmocka_unit_test(test_bck_parse),
+        cmocka_unit_test(test_paths),           cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_times),           cmocka_unit_test(test_table),
+        cmocka_unit_test(test_suggest),         cmocka_unit_test(test_exit_codes),
+        cmocka_unit_test(test_progress_render), cmocka_unit_test(test_progress_thread),
+        cmocka_unit_test(test_json_big_ints),   cmocka_unit_test(test_dispatch),
+        cmocka_unit_test(test_complete),
+    };
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    return rc;
+}
