@@ -347,6 +347,11 @@ cli_cmd_ls(struct cli_ctx *ctx, const struct cli_args *a)
             hdrs[i] = j->cols[i]->hdr;
         }
         cli_table_init(&j->table, j->ncols, hdrs);
+        for (size_t i = 0; i < j->ncols; i++) {
+            if (j->cols[i]->kind == COL_SIZE || j->cols[i]->kind == COL_INT) {
+                j->table.right |= 1u << i;
+            }
+        }
         j->all = json_array();
         struct cli_list l = {.prefix = j->prefix,
                              .props = j->props,

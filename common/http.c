@@ -4,7 +4,9 @@
  * with the raw URI: that gives us the undecoded path and query for redirects and the %00 check,
  * and MHD hands the pointer back in every later callback and in NOTIFY_COMPLETED, where it is
  * freed. Responses are created by handlers and queued by the edge before the callback returns,
- * as MHD requires. MHD runs an epoll thread pool; a request stays on one thread.
+ * as MHD requires. MHD runs a poll()-based thread pool; a request stays on one thread. (With
+ * MHD 0.9.75's epoll mode a client that closes mid-upload was noticed only at the idle timeout,
+ * keeping partial work files around; poll() sees the EOF at once.)
  */
 #include "common/http.h"
 
@@ -217,7 +219,7 @@ ais_http_start(const struct ais_http_opts *o, struct ais_http **out)
     if (threads > AIS_HTTP_THREADS_MAX) {
         threads = AIS_HTTP_THREADS_MAX;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
     h->d = MHD_start_daemon(
         flags, o->port, NULL, NULL, on_access, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, AIS_HTTP_CONN_MAX,

@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 void
 gw_job_record(struct gw *g, const char *kind, int64_t start_ns, const char *err, char out[16])
@@ -32,12 +33,27 @@ job_status(const struct gw_job *j)
                      "end_time", (json_int_t)j->end_ns, "aborted", 0);
 }
 
+/* RFC 3339 with nanoseconds, as Go marshals time.Time. */
+static void
+rfc3339(int64_t ns, char *out, size_t cap)
+{
+    time_t s = (time_t)(ns / 1000000000);
+    struct tm tm;
+    char base[32];
+    gmtime_r(&s, &tm);
+    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, cap, "%s.%09lldZ", base, (long long)(ns % 1000000000));
+}
+
 static json_t *
 job_snap(const struct gw_job *j)
 {
-    return json_pack("{s:s, s:s, s:I, s:I, s:b, s:b}", "id", j->id, "kind", j->kind,
-                     "start-time", (json_int_t)j->start_ns, "end-time", (json_int_t)j->end_ns,
-                     "aborted", 0, "is_idle", 1);
+    char st[48], et[48];
+    rfc3339(j->start_ns, st, sizeof(st));
+    rfc3339(j->end_ns, et, sizeof(et));
+    return json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:s}", "id", j->id, "kind", j->kind,
+                     "start-time", st, "end-time", et, "aborted", 0, "is_idle", 1, "abort-err",
+                     j->err);
 }
 
 json_t *

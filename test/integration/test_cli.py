@@ -1,0 +1,409 @@
+"""Integration tests of the `ais` CLI against a local cluster.
+
+Goal: every command works end to end, bad input (missing bucket/object, bad flags, bad names,
+unreachable endpoint) gives one clear error line and the documented exit code, completion
+offers commands/flags/buckets/objects, and progress bars appear on a terminal (or forced)
+and stay off otherwise.
+Method: run the binary as a subprocess with AIS_ENDPOINT pointing at the `cluster` fixture
+(conftest.py). The binary is $AIS_CLI, else <build_dir>/cli/ais. Tests that need no cluster
+(help, usage errors, unreachable endpoint, completion script) do not use the fixture.
+Completion runs the generated bash function with a simulated COMP_LINE/COMP_WORDS; progress
+is checked through a pseudo-terminal.
+"""
+import json
+import os
+import pty
+import random
+import select
+import subprocess
+
+import pytest
+
+from conftest import BUILD
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_NOTFOUND, EXIT_EXISTS, EXIT_UNREACHABLE, EXIT_SERVER, EXIT_CANCELED = range(8)
+
+
+def ais_bin(build_dir=None):
+    if os.environ.get("AIS_CLI"):
+        return os.environ["AIS_CLI"]
+    return os.path.join(build_dir or BUILD, "cli", "ais")
+
+
+def run(args, endpoint="http://127.0.0.1:1", stdin=subprocess.DEVNULL, binary=None, env=None):
+    e = dict(os.environ, AIS_ENDPOINT=endpoint)
+    e.pop("AIS_URL", None)
+    if env:
+        e.update(env)
+    return subprocess.run([binary or ais_bin(), *args], env=e, stdin=stdin, capture_output=True,
+                          timeout=120)
+
+
+def one_error_line(r):
+    err = r.stderr.decode()
+    lines = [l for l in err.splitlines() if l.startswith("Error: ")]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def cli(cluster):
+    """Runs ais against the cluster: cli(args...) -> CompletedProcess."""
+    binary = ais_bin(cluster.build_dir)
+    assert os.path.exists(binary), f"{binary} missing: build the `ais` target"
+
+    def _run(*args, stdin=subprocess.DEVNULL, env=None):
+        return run(list(args), endpoint=cluster.url, stdin=stdin, binary=binary, env=env)
+    _run.binary = binary
+    _run.url = cluster.url
+    return _run
+
+
+def ok(r):
+    assert r.returncode == 0, (r.returncode, r.stdout.decode(), r.stderr.decode())
+    return r.stdout.decode()
+
+
+# ---------------------------------------------------------------- offline
+
+def test_help_and_version():
+    out = ok(run(["--help"]))
+    assert "USAGE:" in out and "EXIT CODES:" in out and "AIS_ENDPOINT" in out
+    for cmd in ("bucket", "object", "ls", "put", "get", "cluster", "show", "config", "completion"):
+        assert f"   {cmd} " in out
+    out = ok(run(["put", "--help"]))
+    assert "EXAMPLES:" in out and "--recursive, -r" in out and "--conc N" in out
+    out = ok(run(["help", "bucket", "props"]))
+    assert "show" in out and "set" in out
+    assert "ais version" in ok(run(["--version"]))
+
+
+@pytest.mark.parametrize("args,hint", [
+    (["bukcet", "ls"], 'did you mean "ais bucket"'),
+    (["bucket", "lst"], 'did you mean "ais bucket ls"'),
+    (["clustr"], 'did you mean "ais cluster"'),
+    (["ls", "--limt", "3", "ais://b"], "did you mean --limit?"),
+    (["ls", "ais://b", "--limit"], "needs a value"),
+    (["ls", "ais://b", "--limit", "many"], "invalid --limit"),
+    (["get"], "missing arguments"),
+    (["object", "stat", "ais://b"], "names no object"),
+    (["bucket", "create", "ais://bad name"], "invalid bucket"),
+    (["bucket", "create", "foo://b"], "unknown provider"),
+    (["get", "ais://b/o", "--offset", "xyz"], "invalid --offset"),
+    (["put", "/nonexistent/file", "ais://b"], "cannot read"),
+    (["completion", "zsh"], "only bash"),
+    (["bucket"], "missing subcommand"),
+])
+def test_usage_errors(args, hint):
+    r = run(args)
+    line = one_error_line(r)
+    assert hint in line, line
+    expect = EXIT_NOTFOUND if args[0] == "put" else EXIT_USAGE
+    assert r.returncode == expect, (r.returncode, line)
+
+
+def test_unreachable_endpoint():
+    for args in (["bucket", "ls"], ["ls", "ais://b"], ["cluster", "show"], ["get", "ais://b/o", "-"]):
+        r = run(args, endpoint="http://127.0.0.1:1")
+        assert r.returncode == EXIT_UNREACHABLE, r.stderr
+        assert "cannot reach AIS cluster at http://127.0.0.1:1" in one_error_line(r)
+    assert r.stdout == b""
+
+
+def test_endpoint_env_fallback():
+    """AIS_URL is honoured when AIS_ENDPOINT is unset; AIS_ENDPOINT wins over it."""
+    e = {k: v for k, v in os.environ.items() if k not in ("AIS_ENDPOINT", "AIS_URL")}
+    e["AIS_URL"] = "http://127.0.0.1:2"
+    r = subprocess.run([ais_bin(), "bucket", "ls"], env=e, capture_output=True, timeout=60)
+    assert r.returncode == EXIT_UNREACHABLE and b"127.0.0.1:2" in r.stderr
+    e["AIS_ENDPOINT"] = "http://127.0.0.1:3"
+    r = subprocess.run([ais_bin(), "bucket", "ls"], env=e, capture_output=True, timeout=60)
+    assert b"127.0.0.1:3" in r.stderr
+
+
+def test_completion_script_generated():
+    script = ok(run(["completion", "bash"]))
+    assert "complete -F _ais_completion ais" in script
+    installed = os.path.join(os.path.dirname(ais_bin()), "ais-completion.bash")
+    if os.path.exists(installed):
+        with open(installed) as f:
+            assert f.read() == script
+
+
+def complete(line, words, endpoint="http://127.0.0.1:1", binary=None):
+    """Runs _ais_completion in bash for COMP_LINE=line, COMP_WORDS=words (as bash splits)."""
+    binary = binary or ais_bin()
+    words = [binary] + words[1:]  # the script runs ${COMP_WORDS[0]} __complete
+    quoted = " ".join("'" + w.replace("'", "'\\''") + "'" for w in words)
+    script = (f"source <('{binary}' completion bash)\n"
+              f"COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}; COMP_WORDS=({quoted}); "
+              f"COMP_CWORD={len(words) - 1}\n"
+              "_ais_completion\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n")
+    r = subprocess.run(["bash", "-c", script], env=dict(os.environ, AIS_ENDPOINT=endpoint),
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return [l for l in r.stdout.decode().splitlines() if l]
+
+
+def test_completion_offline():
+    assert complete("ais s", ["ais", "s"]) == ["show", "storage", "search"]
+    assert complete("ais bucket ", ["ais", "bucket", ""]) == ["create", "ls", "rm", "props"]
+    assert complete("ais bucket props s", ["ais", "bucket", "props", "s"]) == ["show", "set"]
+    assert complete("ais ls --pr", ["ais", "ls", "--pr"]) == ["--progress", "--props", "--prefix"]
+    assert complete("ais ls --props size,a", ["ais", "ls", "--props", "size,a"]) == ["size,atime", "size,all"]
+    assert complete("ais completion ", ["ais", "completion", ""]) == ["bash"]
+    # Unreachable cluster: no bucket candidates, no error text.
+    assert complete("ais get b", ["ais", "get", "b"]) == []
+
+
+# ---------------------------------------------------------------- with a cluster
+
+def test_bucket_lifecycle(cli):
+    name = "cli%06d" % random.randrange(10**6)
+    assert f'Created bucket "ais://{name}"' in ok(cli("bucket", "create", f"ais://{name}"))
+    r = cli("bucket", "create", name)
+    assert r.returncode == EXIT_EXISTS and "already exists" in one_error_line(r)
+    assert f"ais://{name}" in ok(cli("bucket", "ls")).split()
+    assert f"ais://{name}" in ok(cli("ls")).split()
+    listed = json.loads(ok(cli("bucket", "ls", "--json")))
+    assert any(b["name"] == name and b["provider"] == "ais" for b in listed)
+    assert "NAME" not in ok(cli("bucket", "ls", "--no-headers"))
+    # Destroy asks first: no answer (stdin closed) and "n" both cancel.
+    r = cli("bucket", "rm", f"ais://{name}")
+    assert r.returncode == EXIT_CANCELED and "--yes" in one_error_line(r)
+    r = subprocess.run([cli.binary, "bucket", "rm", name], input=b"n\n", capture_output=True,
+                       env=dict(os.environ, AIS_ENDPOINT=cli.url), timeout=60)
+    assert r.returncode == EXIT_CANCELED
+    assert f"ais://{name}" in ok(cli("bucket", "ls")).split()
+    r = subprocess.run([cli.binary, "bucket", "rm", name], input=b"y\n", capture_output=True,
+                       env=dict(os.environ, AIS_ENDPOINT=cli.url), timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert f"ais://{name}" not in ok(cli("bucket", "ls")).split()
+    r = cli("bucket", "rm", f"ais://{name}", "--yes")
+    assert r.returncode == EXIT_NOTFOUND and f"ais://{name}" in one_error_line(r)
+
+
+def test_missing_bucket_errors(cli):
+    for args in (["ls", "ais://nosuchbck"], ["bucket", "props", "show", "ais://nosuchbck"],
+                 ["get", "ais://nosuchbck/o", "-"], ["object", "stat", "ais://nosuchbck/o"]):
+        r = cli(*args)
+        assert r.returncode == EXIT_NOTFOUND, (args, r.returncode, r.stderr)
+        line = one_error_line(r)
+        assert "nosuchbck" in line, line
+
+
+def test_put_get_stat_cat_rm(cli, bucket, tmp_path):
+    src = tmp_path / "hello.txt"
+    data = b"hello, ais\n" * 100
+    src.write_bytes(data)
+    out = ok(cli("put", str(src), f"ais://{bucket}"))
+    assert f'=> ais://{bucket}/hello.txt' in out
+    ok(cli("put", str(src), f"{bucket}/docs/renamed.txt"))
+    ok(cli("put", str(src), f"ais://{bucket}/vdir/"))
+    names = ok(cli("ls", f"ais://{bucket}", "--no-headers", "--props", "name")).split()
+    assert names == ["docs/renamed.txt", "hello.txt", "vdir/hello.txt"]
+
+    dst = tmp_path / "out.txt"
+    assert "(1.07KiB)" in ok(cli("get", f"ais://{bucket}/hello.txt", str(dst)))
+    assert dst.read_bytes() == data
+    # Into a directory, and to stdout.
+    ok(cli("get", f"ais://{bucket}/docs/renamed.txt", str(tmp_path)))
+    assert (tmp_path / "renamed.txt").read_bytes() == data
+    assert cli("get", f"ais://{bucket}/hello.txt", "-").stdout == data
+    # Ranges.
+    assert cli("get", f"ais://{bucket}/hello.txt", "-", "--offset", "7", "--length", "3").stdout == b"ais"
+    assert cli("object", "cat", f"ais://{bucket}/hello.txt", "--offset", "1089").stdout == data[1089:]
+    assert cli("object", "cat", f"{bucket}/hello.txt", "--length", "5").stdout == b"hello"
+    assert cli("object", "cat", f"{bucket}/hello.txt").stdout == data
+
+    st = json.loads(ok(cli("object", "stat", f"ais://{bucket}/hello.txt", "--json")))
+    assert st["size"] == len(data) and st["name"] == "hello.txt" and st["checksum"]["type"]
+    table = ok(cli("object", "stat", f"ais://{bucket}/hello.txt"))
+    assert "size       1.07KiB" in table and "checksum" in table
+    assert f"{len(data)}" in ok(cli("show", "object", f"ais://{bucket}/hello.txt", "--raw"))
+
+    # Missing object: exit 3 and no file left behind.
+    missing = tmp_path / "missing.txt"
+    r = cli("get", f"ais://{bucket}/nope.txt", str(missing))
+    assert r.returncode == EXIT_NOTFOUND and "nope.txt" in one_error_line(r)
+    assert not missing.exists()
+    r = cli("object", "stat", f"ais://{bucket}/nope.txt")
+    assert r.returncode == EXIT_NOTFOUND
+
+    r = cli("object", "rm", f"ais://{bucket}/hello.txt")
+    assert r.returncode == EXIT_CANCELED
+    assert "Deleted" in ok(cli("object", "rm", f"ais://{bucket}/hello.txt", "--yes"))
+    r = cli("object", "rm", f"ais://{bucket}/hello.txt", "-y")
+    assert r.returncode == EXIT_NOTFOUND
+    # A directory needs -r.
+    r = cli("put", str(tmp_path), f"ais://{bucket}")
+    assert r.returncode == EXIT_USAGE and "--recursive" in one_error_line(r)
+
+
+def test_put_dir_get_many(cli, bucket, tmp_path):
+    src = tmp_path / "src"
+    files = {}
+    for i in range(30):
+        rel = f"d{i % 3}/sub/f{i:02d}.bin" if i % 2 else f"f{i:02d}.bin"
+        p = src / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        data = os.urandom(random.randrange(0, 70000))
+        p.write_bytes(data)
+        files[rel] = data
+    out = ok(cli("put", str(src), f"ais://{bucket}/train", "-r", "--conc", "5"))
+    assert "PUT 30 objects" in out
+    listed = ok(cli("ls", f"ais://{bucket}/train/", "--no-headers", "--props", "name")).split()
+    assert sorted(listed) == sorted("train/" + k for k in files)
+    dst = tmp_path / "dst"
+    out = ok(cli("get", f"ais://{bucket}/train/", str(dst), "--conc", "4"))
+    assert "GET 30 objects" in out
+    for rel, data in files.items():
+        assert (dst / "train" / rel).read_bytes() == data
+    r = cli("get", f"ais://{bucket}/nomatch/", str(dst))
+    assert r.returncode == EXIT_NOTFOUND
+    r = cli("put", str(src), f"ais://{bucket}", "-r", "--conc", "0")
+    assert r.returncode == EXIT_USAGE
+
+
+def test_ls_paging_limit_props(cli, bucket, tmp_path):
+    src = tmp_path / "many"
+    src.mkdir()
+    for i in range(25):
+        (src / f"o{i:03d}").write_bytes(b"x" * i)
+    ok(cli("put", str(src), f"ais://{bucket}", "-r"))
+    rows = ok(cli("ls", f"ais://{bucket}", "--page-size", "10", "--no-headers")).splitlines()
+    assert len(rows) == 25 and rows[0].split()[0] == "o000"
+    assert len(ok(cli("ls", f"ais://{bucket}", "--limit", "7", "--no-headers")).splitlines()) == 7
+    js = json.loads(ok(cli("ls", f"ais://{bucket}", "--json", "--page-size", "4")))
+    assert len(js) == 25 and js[3]["size"] == 3 and js[3]["name"] == "o003"
+    head = ok(cli("ls", f"ais://{bucket}/o00", "--props", "size,checksum,atime,version")).splitlines()
+    assert head[0].split() == ["NAME", "SIZE", "CHECKSUM", "ATIME", "VERSION"] and len(head) == 11
+    raw = ok(cli("ls", f"ais://{bucket}", "--prefix", "o024", "--raw", "--no-headers"))
+    assert raw.split() == ["o024", "24"]
+    r = cli("ls", f"ais://{bucket}", "--props", "sizee")
+    assert r.returncode == EXIT_USAGE and 'did you mean "size"' in one_error_line(r)
+
+
+def test_bucket_props(cli, bucket):
+    out = ok(cli("bucket", "props", "show", f"ais://{bucket}"))
+    assert "PROPERTY" in out and "checksum.type" in out
+    ok(cli("bucket", "props", "set", f"ais://{bucket}", "mirror.enabled=true", "mirror.copies=2"))
+    props = json.loads(ok(cli("bucket", "props", "show", f"ais://{bucket}", "--json")))
+    assert props["mirror"]["enabled"] is True and props["mirror"]["copies"] == 2
+    ok(cli("bucket", "props", "set", bucket, "mirror.enabled", "false"))
+    assert "mirror.enabled   false" in ok(cli("show", "bucket", bucket, "mirror.enabled"))
+    ok(cli("bucket", "props", "set", bucket, '{"versioning":{"enabled":false}}'))
+    assert json.loads(ok(cli("bucket", "props", "show", bucket, "versioning", "--json")))["enabled"] is False
+    r = cli("bucket", "props", "set", bucket, "nosuch.key=1")
+    assert r.returncode == EXIT_USAGE and "unknown bucket property" in one_error_line(r)
+    r = cli("bucket", "props", "set", bucket, "mirror.copies=many")
+    assert r.returncode == EXIT_USAGE
+    r = cli("bucket", "props", "set", "ais://nosuchbck", "mirror.copies=2")
+    assert r.returncode == EXIT_NOTFOUND
+
+
+def test_cluster_show(cli, cluster):
+    out = ok(cli("cluster", "show"))
+    lines = out.splitlines()
+    assert lines[0].split()[:4] == ["NODE", "ROLE", "ENDPOINT", "MOUNTPATHS"]
+    targets = [l for l in lines if l.startswith("t[")]
+    assert len(targets) == cluster.targets
+    assert all(l.split()[3] == str(cluster.mountpaths) for l in targets), out
+    assert "proxy (primary)" in out and "Smap version:" in out and "Targets:         3" in out
+    js = json.loads(ok(cli("cluster", "show", "--json")))
+    assert len(js["smap"]["tmap"]) == cluster.targets and len(js["mountpaths"]) == cluster.targets
+    only = ok(cli("show", "cluster", "target", "--no-headers")).splitlines()
+    assert len(only) == cluster.targets and all(l.startswith("t[") for l in only)
+    r = cli("cluster", "show", "gateway")
+    assert r.returncode == EXIT_USAGE
+    st = ok(cli("storage", "show", "--no-headers")).splitlines()
+    assert len(st) == cluster.targets * cluster.mountpaths
+
+
+def test_show_stats_and_config(cli, bucket, tmp_path):
+    f = tmp_path / "s"
+    f.write_bytes(b"stats")
+    ok(cli("put", str(f), f"ais://{bucket}"))
+    out = ok(cli("show", "stats"))
+    assert out.splitlines()[0].split()[:3] == ["NODE", "GET", "PUT"]
+    js = json.loads(ok(cli("show", "stats", "--json")))
+    tid = sorted(js["target"])[0]
+    assert "METRIC" in ok(cli("show", "stats", f"t[{tid}]"))
+    assert cli("show", "stats", "nosuchnode").returncode == EXIT_NOTFOUND
+    conf = ok(cli("config", "show"))
+    assert "PROPERTY" in conf and "checksum.type" in conf
+    assert ok(cli("show", "config", "checksum", "--no-headers")).startswith("checksum.")
+    ok(cli("config", "set", "log.level=debug"))
+    assert "debug" in ok(cli("config", "show", "log.level"))
+    ok(cli("config", "set", "log.level", "info"))
+    r = cli("config", "set", "no.such.knob=1")
+    assert r.returncode == EXIT_SERVER and one_error_line(r)
+    r = cli("config", "set", "dangling")
+    assert r.returncode == EXIT_USAGE
+
+
+def test_completion_buckets_objects(cli, bucket, tmp_path):
+    f = tmp_path / "c"
+    f.write_bytes(b"c")
+    for name in ("alpha.txt", "dir/one", "dir/two", "dir/deeper/x"):
+        ok(cli("put", str(f), f"ais://{bucket}/{name}"))
+    prefix = bucket[:3]
+    assert f"{bucket}/" in complete(f"ais get {prefix}", ["ais", "get", prefix], cli.url, cli.binary)
+    # "ais://b" is split by bash at ':' -> the candidate is the part after the colon.
+    got = complete(f"ais get ais://{bucket}/d", ["ais", "get", "ais", ":", f"//{bucket}/d"], cli.url,
+                   cli.binary)
+    assert got == [f"//{bucket}/dir/"]
+    got = complete(f"ais get {bucket}/dir/", ["ais", "get", f"{bucket}/dir/"], cli.url, cli.binary)
+    assert got == [f"{bucket}/dir/deeper/", f"{bucket}/dir/one", f"{bucket}/dir/two"]
+    assert f"ais://{bucket}" in [
+        "ais:" + c for c in complete(f"ais bucket rm ais://{prefix}",
+                                     ["ais", "bucket", "rm", "ais", ":", f"//{prefix}"], cli.url,
+                                     cli.binary)]
+    got = complete(f"ais object stat {bucket}/a", ["ais", "object", "stat", f"{bucket}/a"], cli.url,
+                   cli.binary)
+    assert got == [f"{bucket}/alpha.txt"]
+
+
+def _pty_run(args, url):
+    """Runs ais with stderr on a pseudo-terminal; returns (rc, stderr text)."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave,
+                         env=dict(os.environ, AIS_ENDPOINT=url))
+    os.close(slave)
+    chunks = []
+    while True:
+        r, _, _ = select.select([master], [], [], 60)
+        if not r:
+            break
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    return p.wait(timeout=60), b"".join(chunks).decode(errors="replace")
+
+
+def test_progress(cli, bucket, tmp_path):
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(6 << 20))
+    rc, err = _pty_run([cli.binary, "put", str(big), f"ais://{bucket}/big.bin"], cli.url)
+    assert rc == 0 and "100%" in err and "MiB/s" in err and "6.00MiB/6.00MiB" in err, err
+    rc, err = _pty_run([cli.binary, "get", f"ais://{bucket}/big.bin", str(tmp_path / "b2")], cli.url)
+    assert rc == 0 and "100%" in err, err
+    assert (tmp_path / "b2").read_bytes() == big.read_bytes()
+    rc, err = _pty_run([cli.binary, "get", f"ais://{bucket}/big.bin", str(tmp_path / "b3"),
+                        "--no-progress"], cli.url)
+    assert rc == 0 and "%" not in err, err
+    # Not a terminal: off by default, on with --progress.
+    r = cli("put", str(big), f"ais://{bucket}/big2.bin")
+    assert r.returncode == 0 and b"%" not in r.stderr
+    r = cli("get", f"ais://{bucket}/", str(tmp_path / "all"), "--progress")
+    assert r.returncode == 0 and b"100%" in r.stderr and b"2/2 files" in r.stderr
+    # Small single objects draw no bar even on a terminal.
+    small = tmp_path / "small"
+    small.write_bytes(b"s")
+    rc, err = _pty_run([cli.binary, "put", str(small), f"ais://{bucket}/small"], cli.url)
+    assert rc == 0 and "%" not in err
