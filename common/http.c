@@ -142,6 +142,18 @@ body_chunk(struct ais_req *r, const char *data, size_t len)
     /* A body nobody asked for: ignore it (e.g. clients sending JSON on GET). */
 }
 
+/* No body, or a known one small enough to discard while keeping the connection. */
+static int
+small_body(const struct ais_req *r)
+{
+    int64_t cl = ais_req_content_length(r);
+    /* Expect: 100-continue: answering first spares the client sending the body at all. */
+    if (ais_req_header(r, "Transfer-Encoding") != NULL || ais_req_header(r, "Expect") != NULL) {
+        return 0;
+    }
+    return cl <= (int64_t)AIS_CTRL_BODY_BYTES_MAX;
+}
+
 static enum MHD_Result
 on_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
           const char *version, const char *upload, size_t *upload_size, void **con_cls)
@@ -159,9 +171,15 @@ on_access(void *cls, struct MHD_Connection *c, const char *url, const char *meth
         } else {
             r->srv->handler(r, r->srv->ctx);
         }
-        if (r->resp != NULL || r->mode == BODY_NONE) {
+        if (r->resp == NULL && r->mode == BODY_NONE) {
+            return queue(r); /* handler bug: 500 */
+        }
+        if (r->resp != NULL && !small_body(r)) {
+            /* Answer before a large body: MHD closes the connection after it. */
             return queue(r);
         }
+        /* No or small body: MHD keeps the connection alive only for responses queued once the
+         * request is complete, so the response waits for the final call. */
         return MHD_YES;
     }
     if (r->queued) {
@@ -169,9 +187,11 @@ on_access(void *cls, struct MHD_Connection *c, const char *url, const char *meth
         return MHD_YES;
     }
     if (*upload_size > 0) {
+        int answered = r->resp != NULL;
         body_chunk(r, upload, *upload_size);
         *upload_size = 0;
-        if (r->resp != NULL) {
+        if (r->resp != NULL && !answered) {
+            /* Failed mid-body: answer now and drop the rest with the connection. */
             ais_resp_close(r);
             return queue(r);
         }

@@ -44,7 +44,7 @@
 #define AIS_WALK_DEPTH_MAX 128
 /* HTTP edge: concurrent connections and per-connection buffer. */
 #define AIS_HTTP_CONN_MAX 4096
-#define AIS_HTTP_CONN_MEM_BYTES (256u << 10)
+#define AIS_HTTP_CONN_MEM_BYTES (64u << 10)
 #define AIS_HTTP_THREADS_MAX 64
 /* Idle keep-alive connections are closed after this. */
 #define AIS_HTTP_IDLE_TIMEOUT_S 120
