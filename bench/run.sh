@@ -10,7 +10,8 @@
 # ("4KiB 64KiB 1MiB 16MiB"), BENCH_PORT (gateway, targets at +1..+N; 21080), BENCH_NGINX_PORT
 # (21980; both below the ephemeral port range, so no client socket can hold them), TARGETS (1),
 # MOUNTPATHS (1), BENCH_DIR (data dir; default a fresh mktemp dir), BENCH_WRK (1: also wrk
-# GET), BENCH_DRY_RUN (1: targets in dry-run mode, no disk), BENCH_AIS_URL (use this running
+# GET), BENCH_DRY_RUN (1: targets in dry-run mode, no disk), BENCH_FSYNC (1: targets fsync
+# each PUT, our default; 0 here because nginx does not), BENCH_AIS_URL (use this running
 # gateway instead of deploying one), BENCH_SKIP_BUILD (1), BENCH_KEEP (1: keep the data dir),
 # BUILD (build dir, default build).
 set -euo pipefail
@@ -74,6 +75,10 @@ setup() {
         sleep 0.1
     done
     curl -sf -o /dev/null "$GW_URL/v1/health" || { log "gateway $GW_URL not healthy"; exit 1; }
+    # nginx does not fsync uploads; by default neither do we here, so PUT compares like with
+    # like (BENCH_FSYNC=1 measures our durable default instead).
+    curl -sf -o /dev/null -X PUT "$GW_URL/v1/cluster/setconfig?disk.fsync=$([ "${BENCH_FSYNC:-0}" = 1 ] && echo true || echo false)" ||
+        { log "cannot set disk.fsync"; exit 1; }
     bash "$ROOT/bench/nginx.sh" start "$WORK/nginx" "$NGX_PORT"
 }
 
@@ -154,7 +159,7 @@ main() {
     echo
     machine | tee "$WORK/machine.txt"
     echo "config: workers=$WORKERS per-cell=$DUR targets=$TARGETS mountpaths=$MOUNTPATHS" \
-        "dry_run=${BENCH_DRY_RUN:-0} git=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)"
+        "dry_run=${BENCH_DRY_RUN:-0} fsync=${BENCH_FSYNC:-0} git=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)"
     "$PY" "$ROOT/bench/table.py" --cells "$CELLS" --sizes "$SIZES" --machine "$WORK/machine.txt" \
         --workers "$WORKERS" --duration "$DUR" --dry-run "${BENCH_DRY_RUN:-0}" --json-out "$out"
     log "done in $((SECONDS - t0)) s; results: $out"
