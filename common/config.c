@@ -30,7 +30,6 @@ defaults(struct ais_config *c)
     c->keepalive_timeout_ms = 4000;
     c->rpc_timeout_ms = 3000;
     c->startup_timeout_ms = 60000;
-    c->http_threads = 8;
     c->rt.log_level = AIS_LOG_LVL_INFO;
     c->rt.fsync = 1;
 }
@@ -180,14 +179,6 @@ set_leaf(struct ais_config *c, const char *name, const json_t *v)
     if (strcmp(name, "timeout.startup_time") == 0) {
         return get_dur(v, &c->startup_timeout_ms);
     }
-    if (strcmp(name, "net.http.threads") == 0) {
-        if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-            json_integer_value(v) > AIS_HTTP_THREADS_MAX) {
-            return -EINVAL;
-        }
-        c->http_threads = (unsigned)json_integer_value(v);
-        return 0;
-    }
     if (strcmp(name, "log.level") == 0) {
         enum ais_log_level l;
         const char *s = json_string_value(v);
@@ -329,14 +320,13 @@ ais_config_to_json(const struct ais_config *c)
     snprintf(kt, sizeof(kt), "%lldms", (long long)c->keepalive_timeout_ms);
     snprintf(to, sizeof(to), "%lldms", (long long)c->rpc_timeout_ms);
     return json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:o, s:{s:s}, s:{s:s, s:b}, "
-                     "s:{s:s, s:s}, s:{s:s}, s:{s:{s:i}}, s:{s:s}, s:{s:b}, s:b}",
+                     "s:{s:s, s:s}, s:{s:s}, s:{s:s}, s:{s:b}, s:b}",
                      "role", c->role == AIS_ROLE_GATEWAY ? "proxy" : "target", "confdir",
                      c->confdir, "host_net", "hostname", c->hostname, "port", port,
                      "port_intra_control", cport, "fspaths", fs, "proxy", "primary_url",
                      c->primary_url, "checksum", "type", c->cksum_type, "validate_warm_get",
                      ais_config_rt_get(&c->rt.validate_warm_get), "keepalivetracker",
-                     "interval", ka, "timeout", kt, "timeout", "cplane_operation", to, "net",
-                     "http", "threads", (int)c->http_threads, "log", "level",
+                     "interval", ka, "timeout", kt, "timeout", "cplane_operation", to, "log", "level",
                      lvls[ais_config_rt_get(&c->rt.log_level)], "disk", "fsync",
                      ais_config_rt_get(&c->rt.fsync), "dry_run",
                      ais_config_rt_get(&c->rt.dry_run));

@@ -37,7 +37,6 @@ struct ais_config {
     int64_t keepalive_timeout_ms;
     int64_t rpc_timeout_ms;
     int64_t startup_timeout_ms; /* how long a node keeps trying to join */
-    unsigned http_threads;
     struct ais_config_rt rt;
 };
 

@@ -31,7 +31,6 @@ typedef size_t (*ais_gen_fn)(void *arg, uint64_t pos, char *buf, size_t max);
 struct ais_http_opts {
     const char *host;
     uint16_t port;
-    unsigned threads;
     const char *node_id; /* printed in error bodies; borrowed for the server's life */
     ais_http_handler_fn handler;
     void *ctx;

@@ -45,7 +45,8 @@
 /* HTTP edge: concurrent connections and per-connection buffer. */
 #define AIS_HTTP_CONN_MAX 4096
 #define AIS_HTTP_CONN_MEM_BYTES (64u << 10)
-#define AIS_HTTP_THREADS_MAX 64
+/* Stack of one connection thread: handlers keep path-sized buffers only. */
+#define AIS_HTTP_THREAD_STACK_BYTES (512u << 10)
 /* Idle keep-alive connections are closed after this. */
 #define AIS_HTTP_IDLE_TIMEOUT_S 120
 /* I/O buffer for checksumming a stored object. */

@@ -333,7 +333,6 @@ start_servers(struct gw *g)
     struct ais_http_opts ho = {
         .host = g->cfg->hostname,
         .port = g->cfg->port,
-        .threads = g->cfg->http_threads,
         .node_id = g->self.id,
         .handler = gw_http_handler,
         .ctx = g,

@@ -271,7 +271,6 @@ start_servers(struct tgt *t)
     struct ais_http_opts ho = {
         .host = t->cfg->hostname,
         .port = t->cfg->port,
-        .threads = t->cfg->http_threads,
         .node_id = t->self.id,
         .handler = tgt_http_handler,
         .ctx = t,
