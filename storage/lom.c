@@ -156,11 +156,18 @@ md_set_defaults(struct st_obj_md *md)
 int
 st_md_load_fd(int fd, uint32_t mpath_idx, struct st_obj_md *md)
 {
-    AIS_ASSERT(md != NULL);
     struct stat st;
     if (fstat(fd, &st) < 0) {
         return -errno;
     }
+    return st_md_load_st(fd, &st, mpath_idx, md);
+}
+
+int
+st_md_load_st(int fd, const struct stat *stp, uint32_t mpath_idx, struct st_obj_md *md)
+{
+    AIS_ASSERT(md != NULL);
+    const struct stat st = *stp;
     uint8_t buf[AIS_LOM_BYTES_MAX];
     ssize_t n = fgetxattr(fd, ST_XATTR_LOM, buf, sizeof(buf));
     struct st_obj_md tmp = {0};

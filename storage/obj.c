@@ -86,12 +86,10 @@ st_obj_open(const struct st_mpaths *mp, const struct st_bck *bck, const char *ob
         err = -ENOENT;
         goto out;
     }
-    if (fcntl(fd, F_SETFL, 0) < 0) {
-        err = -errno;
-        goto out;
-    }
+    /* O_NONBLOCK (which kept a FIFO from blocking the open) has no effect on regular files,
+     * so it is left set rather than cleared with another syscall. */
     if (md_out != NULL) {
-        err = st_md_load_fd(fd, idx, md_out);
+        err = st_md_load_st(fd, &st, idx, md_out);
         if (err < 0) {
             goto out;
         }

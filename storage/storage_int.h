@@ -64,6 +64,9 @@ size_t st_lom_encode(const struct st_obj_md *md, uint8_t *buf);
 int st_lom_decode(const uint8_t *buf, size_t len, struct st_obj_md *md);
 /* Writes the LOM xattr on an open file. 0 or negative errno. */
 int st_lom_store_fd(int fd, const struct st_obj_md *md);
+/* st_md_load_fd with the caller's fstat result (saves a syscall on the GET path). */
+struct stat;
+int st_md_load_st(int fd, const struct stat *st, uint32_t mpath_idx, struct st_obj_md *md);
 /*
  * Fills md from fstat and the LOM xattr of fd. A missing, corrupt or stale (size differs)
  * xattr yields type "none", value "", version "", custom "". 0 or negative errno (fstat).
