@@ -43,6 +43,9 @@ st_bck_dir(const struct st_mpaths *mp, size_t i, const struct st_bck *bck, char 
     AIS_ASSERT(i < mp->n);
     AIS_ASSERT(bck != NULL && bck->provider != NULL && bck->name != NULL);
     const char *ns = bck->ns != NULL ? bck->ns : "";
+    if (ns[0] == '@' && ns[1] == '#') {
+        ns++; /* local namespace "@#name" lives in dir "#name" (AIS layout) */
+    }
     return st_path_fmt(out, cap, "%s/@%s/%s%s%s", mp->paths[i], bck->provider, ns,
                        ns[0] != '\0' ? "/" : "", bck->name);
 }

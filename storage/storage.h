@@ -22,7 +22,7 @@ struct st_put;
 /* Bucket identity (borrowed strings). ns is "" for the global namespace. */
 struct st_bck {
     const char *provider; /* "ais", "aws", ... */
-    const char *ns;       /* "" or "@uuid#name" or "#name" */
+    const char *ns;       /* "" or "@uuid#name" or "@#name"/"#name" (local: dir "#name") */
     const char *name;
 };
 

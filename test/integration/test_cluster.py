@@ -441,3 +441,18 @@ def test_dry_run_mode(cluster, bucket):
         assert set_dry("false").status_code == 200
     assert requests.get(url).status_code == 404
     assert not any("dry" in dirs for _, dirs, _ in os.walk(cluster.dir))
+
+
+def test_namespaced_bucket(cluster):
+    """A bucket in a local namespace is distinct from the global one and stored under #ns."""
+    q = {"provider": "ais", "namespace": "#team1"}
+    assert requests.post(cluster.url + "/v1/buckets/nsb", params=q, json=ACT("create-bck")).status_code == 200
+    assert requests.head(cluster.url + "/v1/buckets/nsb").status_code == 404
+    assert requests.put(cluster.url + "/v1/objects/nsb/x", params=q, data=b"ns").status_code == 200
+    g = requests.get(cluster.url + "/v1/objects/nsb/x", params=q)
+    assert g.status_code == 200 and g.content == b"ns"
+    mp = g.headers["Ais-Location"].split("mp[", 1)[1].rstrip("]")
+    assert os.path.exists(os.path.join(mp, "@ais", "#team1", "nsb", "%ob", "x"))
+    r = requests.get(cluster.url + "/v1/objects/nsb/x")
+    assert r.status_code == 404 and "ais://nsb" in r.json()["message"]
+    assert requests.delete(cluster.url + "/v1/buckets/nsb", params=q, json=ACT("destroy-bck")).status_code == 200
