@@ -113,20 +113,20 @@ default_props(const struct ais_bck_md *k, const char *cksum_type)
     char bid[24], created[24];
     snprintf(bid, sizeof(bid), "%llu", (unsigned long long)k->bid);
     snprintf(created, sizeof(created), "%lld", (long long)k->created_ns);
-    return json_pack(
-        "{s:s, s:{s:s, s:s}, "
-        "s:{s:s, s:b, s:b, s:b, s:b}, "
-        "s:{s:s, s:i, s:i, s:i, s:i, s:i, s:b, s:b}, "
-        "s:{s:i, s:i, s:b}, s:{s:s, s:s, s:b}, "
-        "s:s, s:s, s:s, s:s, s:{s:b, s:b, s:b}}",
-        "provider", k->provider, "write_policy", "data", "", "md", "", "checksum", "type",
-        cksum_type, "validate_cold_get", 1, "validate_warm_get", 0, "validate_obj_move", 0,
-        "enable_read_range", 0, "ec", "compression", "never", "bundle_multiplier", 2,
-        "objsize_limit", 262144, "data_slices", 1, "parity_slices", 1, "burst_buffer", 128,
-        "enabled", 0, "disk_only", 0, "mirror", "copies", 2, "burst_buffer", 128, "enabled", 0,
-        "lru", "dont_evict_time", "2h", "capacity_upd_time", "10m", "enabled", 1, "access",
-        "262143", "features", "0", "bid", bid, "created", created, "versioning", "enabled", 1,
-        "validate_warm_get", 0, "synchronize", 0);
+    return json_pack("{s:s, s:{s:s, s:s}, "
+                     "s:{s:s, s:b, s:b, s:b, s:b}, "
+                     "s:{s:s, s:i, s:i, s:i, s:i, s:i, s:b, s:b}, "
+                     "s:{s:i, s:i, s:b}, s:{s:s, s:s, s:b}, "
+                     "s:s, s:s, s:s, s:s, s:{s:b, s:b, s:b}}",
+                     "provider", k->provider, "write_policy", "data", "", "md", "", "checksum",
+                     "type", cksum_type, "validate_cold_get", 1, "validate_warm_get", 0,
+                     "validate_obj_move", 0, "enable_read_range", 0, "ec", "compression", "never",
+                     "bundle_multiplier", 2, "objsize_limit", 262144, "data_slices", 1,
+                     "parity_slices", 1, "burst_buffer", 128, "enabled", 0, "disk_only", 0,
+                     "mirror", "copies", 2, "burst_buffer", 128, "enabled", 0, "lru",
+                     "dont_evict_time", "2h", "capacity_upd_time", "10m", "enabled", 1, "access",
+                     "262143", "features", "0", "bid", bid, "created", created, "versioning",
+                     "enabled", 1, "validate_warm_get", 0, "synchronize", 0);
 }
 
 /* Checks that every key of patch exists in ref with the same kind, recursively. */
@@ -403,9 +403,7 @@ int
 ais_bmd_save(const struct ais_bmd *b, const char *path)
 {
     json_t *j = ais_bmd_to_json(b);
-    char *s = j ? ais_json_dumps(j) : NULL;
-    int err = s ? ais_file_write_atomic(path, s, strlen(s)) : -ENOMEM;
-    free(s);
+    int err = ais_json_save_file(path, j);
     json_decref(j);
     return err;
 }
@@ -413,19 +411,12 @@ ais_bmd_save(const struct ais_bmd *b, const char *path)
 int
 ais_bmd_load(const char *path, struct ais_bmd **out)
 {
-    char *text = NULL;
-    size_t len = 0;
-    int err = ais_file_read_all(path, AIS_RPC_MSG_BYTES_MAX, &text, &len);
-    if (err != 0) {
-        return err;
+    json_t *j = NULL;
+    int err = ais_json_load_file(path, AIS_RPC_MSG_BYTES_MAX, &j);
+    if (err == 0) {
+        err = bmd_from_json(j, out);
+        json_decref(j);
     }
-    json_t *j = json_loadb(text, len, 0, NULL);
-    free(text);
-    if (j == NULL) {
-        return AIS_EBADJSON;
-    }
-    err = bmd_from_json(j, out);
-    json_decref(j);
     return err;
 }
 

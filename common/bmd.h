@@ -41,8 +41,8 @@ struct ais_bmd *ais_bmd_clone(const struct ais_bmd *b);
 struct ais_bmd *ais_bmd_ref(struct ais_bmd *b);
 void ais_bmd_unref(struct ais_bmd *b);
 
-const struct ais_bck_md *ais_bmd_find(const struct ais_bmd *b, const char *provider,
-                                      const char *ns, const char *name);
+const struct ais_bck_md *ais_bmd_find(const struct ais_bmd *b, const char *provider, const char *ns,
+                                      const char *name);
 /*
  * Adds a bucket to an unpublished BMD with default props (cksum_type from config), then applies
  * the optional partial props `patch`. -EEXIST, -ENOSPC, -EINVAL (bad patch; *why set) or -ENOMEM.
@@ -61,12 +61,10 @@ int ais_bmd_del(struct ais_bmd *b, const char *provider, const char *ns, const c
 __attribute__((warn_unused_result)) int ais_bmd_set_props(struct ais_bmd *b, const char *provider,
                                                           const char *ns, const char *name,
                                                           const json_t *patch, int reset,
-                                                          const char *cksum_type,
-                                                          const char **why);
+                                                          const char *cksum_type, const char **why);
 /* Sets one bucket entry directly (used when decoding from the wire). */
-__attribute__((warn_unused_result)) int ais_bmd_put_raw(struct ais_bmd *b,
-                                                        const struct ais_bck_md *bck,
-                                                        const char *props_json);
+__attribute__((warn_unused_result)) int
+ais_bmd_put_raw(struct ais_bmd *b, const struct ais_bck_md *bck, const char *props_json);
 
 /* {"name","provider","namespace":{"uuid","name"}} of a bucket. */
 json_t *ais_bck_to_json(const struct ais_bck_md *bck);
@@ -76,7 +74,6 @@ __attribute__((warn_unused_result)) int ais_bmd_save(const struct ais_bmd *b, co
 __attribute__((warn_unused_result)) int ais_bmd_load(const char *path, struct ais_bmd **out);
 
 /* Display form "ais://name" or "ais://@uuid#ns/name" into out. */
-void ais_bck_display(const char *provider, const char *ns, const char *name, char *out,
-                     size_t cap);
+void ais_bck_display(const char *provider, const char *ns, const char *name, char *out, size_t cap);
 
 #endif

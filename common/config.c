@@ -325,9 +325,8 @@ ais_config_to_json(const struct ais_config *c)
                      c->confdir, "host_net", "hostname", c->hostname, "port", port,
                      "port_intra_control", cport, "fspaths", fs, "proxy", "primary_url",
                      c->primary_url, "checksum", "type", c->cksum_type, "validate_warm_get",
-                     ais_config_rt_get(&c->rt.validate_warm_get), "keepalivetracker",
-                     "interval", ka, "timeout", kt, "timeout", "cplane_operation", to, "log", "level",
+                     ais_config_rt_get(&c->rt.validate_warm_get), "keepalivetracker", "interval",
+                     ka, "timeout", kt, "timeout", "cplane_operation", to, "log", "level",
                      lvls[ais_config_rt_get(&c->rt.log_level)], "disk", "fsync",
-                     ais_config_rt_get(&c->rt.fsync), "dry_run",
-                     ais_config_rt_get(&c->rt.dry_run));
+                     ais_config_rt_get(&c->rt.fsync), "dry_run", ais_config_rt_get(&c->rt.dry_run));
 }

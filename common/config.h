@@ -47,8 +47,8 @@ struct ais_config {
 __attribute__((warn_unused_result)) int ais_config_load(struct ais_config *cfg, const char *path,
                                                         char *why, size_t why_cap);
 /* Checks cross-field rules after flags were applied. 0 or AIS_ECONFIG with why. */
-__attribute__((warn_unused_result)) int ais_config_validate(const struct ais_config *cfg,
-                                                            char *why, size_t why_cap);
+__attribute__((warn_unused_result)) int ais_config_validate(const struct ais_config *cfg, char *why,
+                                                            size_t why_cap);
 
 /*
  * Sets one runtime knob by dotted name ("log.level", "checksum.validate_warm_get",

@@ -12,8 +12,8 @@ enum {
     AIS_EBADJSON = -1004,  /* malformed JSON body */
     AIS_ENOTREADY = -1005, /* node has not joined the cluster yet */
     AIS_ENOTPRIMARY = -1006,
-    AIS_EBADMSG = -1007,   /* malformed internal message */
-    AIS_ECONFIG = -1008,   /* invalid configuration */
+    AIS_EBADMSG = -1007, /* malformed internal message */
+    AIS_ECONFIG = -1008, /* invalid configuration */
     AIS_ELAST = -1009,
 };
 

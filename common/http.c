@@ -239,14 +239,14 @@ ais_http_start(const struct ais_http_opts *o, struct ais_http **out)
     h->node_id = o->node_id;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
                      MHD_USE_POLL | MHD_USE_ERROR_LOG;
-    h->d = MHD_start_daemon(
-        flags, o->port, NULL, NULL, on_access, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-        MHD_OPTION_CONNECTION_LIMIT, AIS_HTTP_CONN_MAX, MHD_OPTION_THREAD_STACK_SIZE,
-        (size_t)AIS_HTTP_THREAD_STACK_BYTES,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)AIS_HTTP_IDLE_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)AIS_HTTP_CONN_MEM_BYTES,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+    h->d =
+        MHD_start_daemon(flags, o->port, NULL, NULL, on_access, h, MHD_OPTION_SOCK_ADDR,
+                         (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT, AIS_HTTP_CONN_MAX,
+                         MHD_OPTION_THREAD_STACK_SIZE, (size_t)AIS_HTTP_THREAD_STACK_BYTES,
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)AIS_HTTP_IDLE_TIMEOUT_S,
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)AIS_HTTP_CONN_MEM_BYTES,
+                         MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_NOTIFY_COMPLETED,
+                         on_completed, h, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     if (h->d == NULL) {
         free(h);
         return -EADDRINUSE;

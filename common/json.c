@@ -6,6 +6,10 @@
  */
 #include "common/json.h"
 
+#include "common/err.h"
+#include "common/util.h"
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +72,33 @@ ais_json_get_ci(const json_t *obj, const char *key)
         }
     }
     return NULL;
+}
+
+int
+ais_json_load_file(const char *path, size_t max, json_t **out)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int err = ais_file_read_all(path, max, &text, &len);
+    if (err != 0) {
+        return err;
+    }
+    json_t *j = json_loadb(text, len, 0, NULL);
+    free(text);
+    if (j == NULL) {
+        return AIS_EBADJSON;
+    }
+    *out = j;
+    return 0;
+}
+
+int
+ais_json_save_file(const char *path, const json_t *j)
+{
+    char *s = j ? ais_json_dumps(j) : NULL;
+    int err = s ? ais_file_write_atomic(path, s, strlen(s)) : -ENOMEM;
+    free(s);
+    return err;
 }
 
 const char *

@@ -25,8 +25,8 @@ parse_ns(const char *q, char *out, size_t cap)
 }
 
 int
-ais_objref_parse(const struct ais_req *r, const char *prefix, int need_obj,
-                 struct ais_objref *out, char *msg, size_t cap)
+ais_objref_parse(const struct ais_req *r, const char *prefix, int need_obj, struct ais_objref *out,
+                 char *msg, size_t cap)
 {
     const char *why = NULL;
     const char *p = ais_req_path(r) + strlen(prefix);

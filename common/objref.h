@@ -15,7 +15,7 @@ struct ais_objref {
     char ns[AIS_NS_BYTES_MAX];
     char bck[AIS_BCKNAME_BYTES_MAX + 1];
     char obj[AIS_OBJNAME_BYTES_MAX + 1]; /* "" when the path names only a bucket */
-    uint64_t digest;                      /* HRW digest of the uname (objects only) */
+    uint64_t digest;                     /* HRW digest of the uname (objects only) */
     char display[AIS_BCKNAME_BYTES_MAX + AIS_NS_BYTES_MAX + 16]; /* "ais://bck" */
 };
 

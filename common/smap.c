@@ -187,11 +187,11 @@ net_json(const struct ais_snode *n, uint16_t port)
 json_t *
 ais_snode_to_json(const struct ais_snode *n)
 {
-    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:o, s:i}", "daemon_id", n->id,
-                     "daemon_type", n->is_target ? "target" : "proxy", "public_net",
-                     net_json(n, n->port), "intra_control_net", net_json(n, n->ctrl_port),
-                     "intra_data_net", net_json(n, n->port), "flags", (json_int_t)n->flags,
-                     "id_digest", ais_json_u64(n->id_digest), "ctrl_port", (int)n->ctrl_port);
+    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:o, s:i}", "daemon_id", n->id, "daemon_type",
+                     n->is_target ? "target" : "proxy", "public_net", net_json(n, n->port),
+                     "intra_control_net", net_json(n, n->ctrl_port), "intra_data_net",
+                     net_json(n, n->port), "flags", (json_int_t)n->flags, "id_digest",
+                     ais_json_u64(n->id_digest), "ctrl_port", (int)n->ctrl_port);
 }
 
 static void
@@ -231,8 +231,8 @@ snode_from_json(const json_t *j, struct ais_snode *n)
     const char *id = NULL, *type = NULL, *host = NULL, *port = NULL;
     json_int_t flags = 0, ctrl = 0;
     if (json_unpack((json_t *)j, "{s:s, s:s, s:{s:s, s:s}, s?I, s:I}", "daemon_id", &id,
-                    "daemon_type", &type, "public_net", "node_ip_addr", &host, "daemon_port",
-                    &port, "flags", &flags, "ctrl_port", &ctrl) != 0) {
+                    "daemon_type", &type, "public_net", "node_ip_addr", &host, "daemon_port", &port,
+                    "flags", &flags, "ctrl_port", &ctrl) != 0) {
         return AIS_EBADJSON;
     }
     memset(n, 0, sizeof(*n));
@@ -310,9 +310,7 @@ ais_smap_save(const struct ais_smap *m, const char *path)
         strip_digests(json_object_get(j, "pmap"));
         json_object_del(json_object_get(j, "proxy_si"), "id_digest");
     }
-    char *s = j ? json_dumps(j, JSON_INDENT(1)) : NULL;
-    int err = s ? ais_file_write_atomic(path, s, strlen(s)) : -ENOMEM;
-    free(s);
+    int err = ais_json_save_file(path, j);
     json_decref(j);
     return err;
 }
@@ -320,18 +318,11 @@ ais_smap_save(const struct ais_smap *m, const char *path)
 int
 ais_smap_load(const char *path, struct ais_smap **out)
 {
-    char *text = NULL;
-    size_t len = 0;
-    int err = ais_file_read_all(path, AIS_RPC_MSG_BYTES_MAX, &text, &len);
-    if (err != 0) {
-        return err;
+    json_t *j = NULL;
+    int err = ais_json_load_file(path, AIS_RPC_MSG_BYTES_MAX, &j);
+    if (err == 0) {
+        err = ais_smap_from_json(j, out);
+        json_decref(j);
     }
-    json_t *j = json_loadb(text, len, 0, NULL);
-    free(text);
-    if (j == NULL) {
-        return AIS_EBADJSON;
-    }
-    err = ais_smap_from_json(j, out);
-    json_decref(j);
     return err;
 }

@@ -35,8 +35,7 @@ usage(FILE *f)
 }
 
 static int
-parse_args(int argc, char **argv, const char **role, const char **config, const char **id,
-           int *dry)
+parse_args(int argc, char **argv, const char **role, const char **config, const char **id, int *dry)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

@@ -27,8 +27,8 @@ fan_one(void *a)
 }
 
 size_t
-gw_fanout(struct gw *g, const struct ais_smap *smap, int targets_only, gw_node_fn fn,
-          void *slots, size_t slot_size)
+gw_fanout(struct gw *g, const struct ais_smap *smap, int targets_only, gw_node_fn fn, void *slots,
+          size_t slot_size)
 {
     struct fan_arg *args = calloc(smap->nnodes ? smap->nnodes : 1, sizeof(*args));
     size_t n = 0;

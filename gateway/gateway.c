@@ -64,8 +64,7 @@ gw_push_all(struct gw *g, const struct ais_smap *smap, const struct ais_bmd *bmd
             pthread_join(args[i].th, NULL);
         }
         if (args[i].rc != 0) {
-            AIS_LOG_WARN("req=metasync node=%s err=\"%s\"", smap->nodes[i].id,
-                         args[i].err.msg);
+            AIS_LOG_WARN("req=metasync node=%s err=\"%s\"", smap->nodes[i].id, args[i].err.msg);
         }
     }
     free(args);
@@ -140,8 +139,8 @@ op_join(void *ctx, const struct ais_snode *node, struct ais_smap **smap, struct 
 }
 
 static int
-op_keepalive(void *ctx, const char *id, int64_t smap_ver, int64_t bmd_ver,
-             struct ais_smap **smap, struct ais_bmd **bmd, struct rpc_err *err)
+op_keepalive(void *ctx, const char *id, int64_t smap_ver, int64_t bmd_ver, struct ais_smap **smap,
+             struct ais_bmd **bmd, struct rpc_err *err)
 {
     struct gw *g = ctx;
     if (!g->is_primary) {
@@ -186,8 +185,8 @@ op_metasync(void *ctx, struct ais_smap *smap, struct ais_bmd *bmd, struct rpc_er
 }
 
 static int
-op_bck_action(void *ctx, const char *action, const char *provider, const char *ns,
-              const char *bck, const char *value_json, struct rpc_err *err)
+op_bck_action(void *ctx, const char *action, const char *provider, const char *ns, const char *bck,
+              const char *value_json, struct rpc_err *err)
 {
     struct gw *g = ctx;
     json_t *v = (value_json && value_json[0]) ? json_loads(value_json, 0, NULL) : NULL;
@@ -259,8 +258,8 @@ track_once(struct gw *g)
             continue;
         }
         if (now - last > limit && (next != NULL || (next = ais_smap_clone(cur)) != NULL)) {
-            AIS_LOG_WARN("req=keepalive node=%s msg=\"no heartbeat for %lldms, removing\"",
-                         n->id, (long long)((now - last) / 1000000));
+            AIS_LOG_WARN("req=keepalive node=%s msg=\"no heartbeat for %lldms, removing\"", n->id,
+                         (long long)((now - last) / 1000000));
             (void)ais_smap_del_node(next, n->id);
         }
     }
@@ -320,30 +319,6 @@ primary_init(struct gw *g)
     return rc;
 }
 
-static int
-start_servers(struct gw *g)
-{
-    char url[128];
-    ais_snode_ctrl_url(&g->self, url, sizeof(url));
-    int rc = rpc_server_start(url, 4, &gw_rpc_ops, g, &g->rpc);
-    if (rc != 0) {
-        AIS_LOG_ERR("req=start msg=\"cannot listen\" url=%s err=\"%s\"", url, ais_strerror(rc));
-        return rc;
-    }
-    struct ais_http_opts ho = {
-        .host = g->cfg->hostname,
-        .port = g->cfg->port,
-        .node_id = g->self.id,
-        .handler = gw_http_handler,
-        .ctx = g,
-    };
-    rc = ais_http_start(&ho, &g->http);
-    if (rc != 0) {
-        AIS_LOG_ERR("req=start msg=\"cannot listen\" port=%u", (unsigned)g->cfg->port);
-    }
-    return rc;
-}
-
 static void
 gw_free(struct gw *g)
 {
@@ -389,7 +364,7 @@ gw_run(const struct ais_config *cfg, const volatile int *stop)
         ais_snode_ctrl_url(&g->self, me, sizeof(me));
         g->is_primary = strcmp(me, cfg->primary_url) == 0;
     }
-    rc = rc ? rc : start_servers(g);
+    rc = rc ? rc : rpc_node_listen(&g->self, &gw_rpc_ops, gw_http_handler, g, &g->rpc, &g->http);
     if (rc == 0 && g->is_primary) {
         rc = primary_init(g);
     } else if (rc == 0) {
@@ -398,8 +373,8 @@ gw_run(const struct ais_config *cfg, const volatile int *stop)
         __atomic_store_n(&g->member, m, __ATOMIC_RELEASE);
     }
     if (rc == 0) {
-        AIS_LOG_INFO("req=start role=gateway id=%s primary=%d port=%u", g->self.id,
-                     g->is_primary, (unsigned)cfg->port);
+        AIS_LOG_INFO("req=start role=gateway id=%s primary=%d port=%u", g->self.id, g->is_primary,
+                     (unsigned)cfg->port);
         __atomic_store_n(&g->ready, 1, __ATOMIC_RELEASE);
         while (!*stop) {
             struct timespec ts = {0, 100 * 1000000L};

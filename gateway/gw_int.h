@@ -65,8 +65,7 @@ int gw_bck_change(struct gw *g, const char *action, const char *provider, const 
 /* Pushes smap and bmd to every other node in parallel and waits (each push bounded). */
 void gw_push_all(struct gw *g, const struct ais_smap *smap, const struct ais_bmd *bmd);
 /* Records a finished job and returns its id in out. */
-void gw_job_record(struct gw *g, const char *kind, int64_t start_ns, const char *err,
-                   char out[16]);
+void gw_job_record(struct gw *g, const char *kind, int64_t start_ns, const char *err, char out[16]);
 /* JSON answers for job queries (what=status|qryxstats|status_all); NULL = unknown id. */
 json_t *gw_job_query(struct gw *g, const char *what, const char *id);
 /* Stats/what= answers for this gateway. */

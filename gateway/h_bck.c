@@ -16,16 +16,16 @@
 #include "gateway/gw_int.h"
 
 #include <errno.h>
-#include <stdint.h>
 #include <msgpack.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 static int
-bmd_change(struct gw *g, const char *action, const char *provider, const char *ns,
-           const char *bck, const json_t *value, char *msg, size_t cap)
+bmd_change(struct gw *g, const char *action, const char *provider, const char *ns, const char *bck,
+           const json_t *value, char *msg, size_t cap)
 {
     const char *why = "";
     char disp[256];
@@ -39,11 +39,10 @@ bmd_change(struct gw *g, const char *action, const char *provider, const char *n
     } else if (rc == 0 &&
                (strcmp(action, "destroy-bck") == 0 || strcmp(action, "destroylb") == 0)) {
         rc = ais_bmd_del(next, provider, ns, bck);
-    } else if (rc == 0 && (strcmp(action, "set-bprops") == 0 ||
-                           strcmp(action, "setprops") == 0 ||
+    } else if (rc == 0 && (strcmp(action, "set-bprops") == 0 || strcmp(action, "setprops") == 0 ||
                            strcmp(action, "reset-bprops") == 0)) {
-        rc = ais_bmd_set_props(next, provider, ns, bck, value, action[0] == 'r',
-                               g->cfg->cksum_type, &why);
+        rc = ais_bmd_set_props(next, provider, ns, bck, value, action[0] == 'r', g->cfg->cksum_type,
+                               &why);
     } else if (rc == 0) {
         rc = -ENOTSUP;
     }
@@ -322,7 +321,7 @@ lso_parse(const json_t *val, struct lso *q, char *uuid, size_t ucap)
         return -EINVAL;
     }
     q->limit = (pagesize == 0 || pagesize > AIS_LIST_PAGE_MAX) ? AIS_LIST_PAGE_DEFAULT
-                                                                : (uint32_t)pagesize;
+                                                               : (uint32_t)pagesize;
     q->prefix = ais_json_str(val, "prefix", "");
     q->token = ais_json_str(val, "continuation_token", "");
     q->props = ais_json_str(val, "props", "");
@@ -439,8 +438,7 @@ del_node(struct gw *g, const struct ais_snode *node, void *slot)
 
 /* Groups names by HRW owner (slot i = i-th target in Smap order) and deletes in parallel. */
 static int
-delete_names(struct gw *g, const struct ais_objref *ref, const json_t *names, char *msg,
-             size_t cap)
+delete_names(struct gw *g, const struct ais_objref *ref, const json_t *names, char *msg, size_t cap)
 {
     struct ais_smap *smap = ais_meta_smap(&g->meta);
     size_t nt = ais_smap_count(smap, 1), nn = json_array_size(names);
@@ -597,7 +595,9 @@ bucket_msg_done(struct ais_req *r, void *arg)
         }
     } else {
         if (action[0] == '\0') {
-            action = ais_req_is(r, "POST") ? "create-bck" : ais_req_is(r, "DELETE") ? "destroy-bck" : "";
+            action = ais_req_is(r, "POST")     ? "create-bck"
+                     : ais_req_is(r, "DELETE") ? "destroy-bck"
+                                               : "";
         }
         int allowed = (ais_req_is(r, "POST") && strstr(action, "create") != NULL) ||
                       (ais_req_is(r, "DELETE") && strstr(action, "destroy") != NULL) ||

@@ -231,8 +231,9 @@ cluster_setconfig(struct gw *g, struct ais_req *r)
         }
     }
     if (n == 0) {
-        ais_resp_err(r, 400, "setconfig: no settable name given (settable: log.level, "
-                             "checksum.validate_warm_get, disk.fsync, dry_run)");
+        ais_resp_err(r, 400,
+                     "setconfig: no settable name given (settable: log.level, "
+                     "checksum.validate_warm_get, disk.fsync, dry_run)");
         return;
     }
     struct ais_smap *smap = ais_meta_smap(&g->meta);

@@ -3,9 +3,8 @@
  * stack, calls rpc_call and converts the reply to domain types. A reply of the wrong kind is
  * a malformed message, never trusted.
  */
-#include "rpc/rpc_int.h"
-
 #include "common/err.h"
+#include "rpc/rpc_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -72,8 +71,8 @@ rpc_join(const char *url, int timeout_ms, const struct ais_snode *self, struct a
 }
 
 int
-rpc_keepalive(const char *url, int timeout_ms, const char *id, int64_t smap_ver,
-              int64_t bmd_ver, struct ais_smap **smap, struct ais_bmd **bmd, struct rpc_err *err)
+rpc_keepalive(const char *url, int timeout_ms, const char *id, int64_t smap_ver, int64_t bmd_ver,
+              struct ais_smap **smap, struct ais_bmd **bmd, struct rpc_err *err)
 {
     Aisproto__Msg q = AISPROTO__MSG__INIT;
     Aisproto__KeepaliveReq ka = AISPROTO__KEEPALIVE_REQ__INIT;
@@ -281,8 +280,8 @@ rpc_query(const char *url, int timeout_ms, const char *what, char **json, struct
 }
 
 int
-rpc_config_set(const char *url, int timeout_ms, const char *const *names,
-               const char *const *values, size_t n, struct rpc_err *err)
+rpc_config_set(const char *url, int timeout_ms, const char *const *names, const char *const *values,
+               size_t n, struct rpc_err *err)
 {
     Aisproto__Msg q = AISPROTO__MSG__INIT;
     Aisproto__ConfigSet c = AISPROTO__CONFIG_SET__INIT;

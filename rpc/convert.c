@@ -3,9 +3,8 @@
  * objects never point into protobuf memory. Strings from the wire are length-checked against
  * the fixed-size fields of the domain structs; anything too long is a malformed message.
  */
-#include "rpc/rpc_int.h"
-
 #include "common/err.h"
+#include "rpc/rpc_int.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -123,9 +123,8 @@ member_main(void *arg)
 }
 
 int
-rpc_member_start(const struct ais_config *cfg, const struct ais_snode *self,
-                 struct ais_meta *meta, rpc_member_changed_fn fn, void *ctx,
-                 struct rpc_member **out)
+rpc_member_start(const struct ais_config *cfg, const struct ais_snode *self, struct ais_meta *meta,
+                 rpc_member_changed_fn fn, void *ctx, struct rpc_member **out)
 {
     struct rpc_member *m = calloc(1, sizeof(*m));
     if (m == NULL) {
@@ -155,6 +154,35 @@ rpc_member_start(const struct ais_config *cfg, const struct ais_snode *self,
     m->started = 1;
     *out = m;
     return 0;
+}
+
+int
+rpc_node_listen(const struct ais_snode *self, const struct rpc_ops *ops,
+                ais_http_handler_fn handler, void *ctx, struct rpc_server **rpc,
+                struct ais_http **http)
+{
+    char url[128];
+    ais_snode_ctrl_url(self, url, sizeof(url));
+    int rc = rpc_server_start(url, 4, ops, ctx, rpc);
+    if (rc != 0) {
+        AIS_LOG_ERR("req=start msg=\"cannot listen\" url=%s err=\"%s\"", url, ais_strerror(rc));
+        return rc;
+    }
+    struct ais_http_opts ho = {
+        .host = self->host,
+        .port = self->port,
+        .node_id = self->id,
+        .handler = handler,
+        .ctx = ctx,
+    };
+    rc = ais_http_start(&ho, http);
+    if (rc != 0) {
+        AIS_LOG_ERR("req=start msg=\"cannot listen\" port=%u err=\"%s\"", (unsigned)self->port,
+                    ais_strerror(rc));
+        rpc_server_stop(*rpc);
+        *rpc = NULL;
+    }
+    return rc;
 }
 
 void

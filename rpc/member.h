@@ -7,8 +7,10 @@
 #define AIS_RPC_MEMBER_H
 
 #include "common/config.h"
+#include "common/http.h"
 #include "common/meta.h"
 #include "common/smap.h"
+#include "rpc/rpc.h"
 
 struct rpc_member;
 
@@ -19,12 +21,21 @@ typedef void (*rpc_member_changed_fn)(void *ctx, int changed, const struct ais_b
  * Joins (blocking, retried until cfg->startup_timeout_ms) and starts the keepalive thread.
  * 0, -ETIMEDOUT (primary never answered) or negative errno. Borrowed pointers must outlive m.
  */
-__attribute__((warn_unused_result)) int rpc_member_start(const struct ais_config *cfg,
-                                                         const struct ais_snode *self,
-                                                         struct ais_meta *meta,
-                                                         rpc_member_changed_fn fn, void *ctx,
-                                                         struct rpc_member **out);
+__attribute__((warn_unused_result)) int
+rpc_member_start(const struct ais_config *cfg, const struct ais_snode *self, struct ais_meta *meta,
+                 rpc_member_changed_fn fn, void *ctx, struct rpc_member **out);
 void rpc_member_stop(struct rpc_member *m);
+
+/*
+ * Starts a node's two listeners: the nng control server on self's control port (handlers in
+ * ops) and the HTTP edge on its public port (handler), both with ctx. Logs what failed.
+ * On error nothing is left running. 0 or negative errno.
+ */
+__attribute__((warn_unused_result)) int rpc_node_listen(const struct ais_snode *self,
+                                                        const struct rpc_ops *ops,
+                                                        ais_http_handler_fn handler, void *ctx,
+                                                        struct rpc_server **rpc,
+                                                        struct ais_http **http);
 /* Applies pushed metadata (takes references) and notifies. Thread-safe. */
 void rpc_member_apply(struct rpc_member *m, struct ais_smap *smap, struct ais_bmd *bmd);
 /* Control URL of the primary per the current Smap (or config before the first join). */

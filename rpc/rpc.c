@@ -4,14 +4,14 @@
  * its own context. Clients open a req0 socket per call: control traffic is rare and this keeps
  * no shared state between callers. Dials are non-blocking and every send/recv has a deadline,
  * so a dead peer costs at most the timeout (callers retry: joins until the startup deadline,
- * keepalives every interval, metasync via keepalive catch-up). nng errors become negative errno here and nowhere else.
+ * keepalives every interval, metasync via keepalive catch-up). nng errors become negative errno
+ * here and nowhere else.
  */
-#include "rpc/rpc_int.h"
-
 #include "common/assert.h"
 #include "common/err.h"
 #include "common/limits.h"
 #include "common/log.h"
+#include "rpc/rpc_int.h"
 
 #include <errno.h>
 #include <nng/nng.h>
@@ -297,13 +297,12 @@ dispatch(struct rpc_server *s, const Aisproto__Msg *q, struct reply *r)
     case AISPROTO__MSG__BODY_STATS_REQ:
         return h_query(s, q->stats_req, r);
     case AISPROTO__MSG__BODY_CONFIG_SET:
-        if (s->ops->config_set == NULL ||
-            q->config_set->n_names != q->config_set->n_values) {
+        if (s->ops->config_set == NULL || q->config_set->n_names != q->config_set->n_values) {
             return -ENOTSUP;
         }
         err = s->ops->config_set(s->ctx, (const char *const *)q->config_set->names,
-                                 (const char *const *)q->config_set->values,
-                                 q->config_set->n_names, &r->rerr);
+                                 (const char *const *)q->config_set->values, q->config_set->n_names,
+                                 &r->rerr);
         if (err == 0) {
             reply_ack(r);
         }

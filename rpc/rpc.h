@@ -106,17 +106,14 @@ __attribute__((warn_unused_result)) int rpc_list_page_add(struct rpc_list_page *
 __attribute__((warn_unused_result)) int rpc_bck_action(const char *url, int timeout_ms,
                                                        const char *action, const char *provider,
                                                        const char *ns, const char *bck,
-                                                       const char *value_json,
-                                                       struct rpc_err *err);
+                                                       const char *value_json, struct rpc_err *err);
 __attribute__((warn_unused_result)) int rpc_delete_objs(const char *url, int timeout_ms,
                                                         const char *provider, const char *ns,
-                                                        const char *bck,
-                                                        const char *const *names, size_t n,
-                                                        uint64_t *deleted, uint64_t *missing,
-                                                        struct rpc_err *err);
-__attribute__((warn_unused_result)) int rpc_query(const char *url, int timeout_ms,
-                                                  const char *what, char **json,
-                                                  struct rpc_err *err);
+                                                        const char *bck, const char *const *names,
+                                                        size_t n, uint64_t *deleted,
+                                                        uint64_t *missing, struct rpc_err *err);
+__attribute__((warn_unused_result)) int rpc_query(const char *url, int timeout_ms, const char *what,
+                                                  char **json, struct rpc_err *err);
 __attribute__((warn_unused_result)) int rpc_config_set(const char *url, int timeout_ms,
                                                        const char *const *names,
                                                        const char *const *values, size_t n,

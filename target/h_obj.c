@@ -376,9 +376,8 @@ h_put(struct tgt *t, struct ais_req *r, struct obj_req *o)
     if (rc != 0) {
         free(p);
         ais_stats_add(&t->stats, AIS_STAT_ERR_PUT_N, 1);
-        ais_resp_err(r, rc == -EINVAL ? 400 : ais_http_status(rc), "PUT %s/%s: %s",
-                     o->ref.display, o->ref.obj,
-                     rc == -EINVAL ? "unsupported checksum type" : ais_strerror(rc));
+        ais_resp_err(r, rc == -EINVAL ? 400 : ais_http_status(rc), "PUT %s/%s: %s", o->ref.display,
+                     o->ref.obj, rc == -EINVAL ? "unsupported checksum type" : ais_strerror(rc));
         return;
     }
     ais_req_body_stream(r, put_data, put_done, put_cleanup, p);
@@ -411,8 +410,8 @@ h_daemon(struct tgt *t, struct ais_req *r)
     const char *path = ais_req_path(r);
     if (ais_req_is(r, "PUT") && strcmp(path, "/v1/daemon/setconfig") == 0) {
         /* Each query parameter is one dotted name; applied in order, first error wins. */
-        static const char *const knobs[] = {"log.level", "checksum.validate_warm_get",
-                                            "disk.fsync", "dry_run"};
+        static const char *const knobs[] = {"log.level", "checksum.validate_warm_get", "disk.fsync",
+                                            "dry_run"};
         for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
             const char *v = ais_req_query(r, knobs[i]);
             if (v != NULL && ais_config_set(t->cfg, knobs[i], v) != 0) {
@@ -430,8 +429,7 @@ h_daemon(struct tgt *t, struct ais_req *r)
     const char *what = ais_req_query(r, "what");
     json_t *j = tgt_query_json(t, what);
     if (j == NULL) {
-        ais_resp_err(r, 400, "invalid what=%s (smap, bmd, config, snode, stats, mountpaths)",
-                     what);
+        ais_resp_err(r, 400, "invalid what=%s (smap, bmd, config, snode, stats, mountpaths)", what);
         return;
     }
     ais_resp_json(r, 200, j);

@@ -105,8 +105,7 @@ op_list(void *ctx, const struct rpc_list_req *q, struct rpc_list_page *page, str
     struct list_cb c = {.page = page};
     int more = 0;
     ais_stats_add(&t->stats, AIS_STAT_LST_N, 1);
-    int rc = st_bck_list(t->mp, &b, q->prefix, q->after, q->limit, q->with_md, list_one, &c,
-                         &more);
+    int rc = st_bck_list(t->mp, &b, q->prefix, q->after, q->limit, q->with_md, list_one, &c, &more);
     if (rc == -ENOENT) {
         rc = 0; /* no objects here yet */
     }
@@ -164,8 +163,8 @@ capacity_json(struct tgt *t)
         if (st_mpaths_capacity(t->mp, i, &total, &avail) == 0) {
             int pct = total ? (int)((total - avail) * 100 / total) : 0;
             json_object_set_new(cap, st_mpaths_path(t->mp, i),
-                                json_pack("{s:o, s:o, s:i}", "total", ais_json_u64(total),
-                                          "avail", ais_json_u64(avail), "pct_used", pct));
+                                json_pack("{s:o, s:o, s:i}", "total", ais_json_u64(total), "avail",
+                                          ais_json_u64(avail), "pct_used", pct));
         }
     }
     return cap;
@@ -258,31 +257,6 @@ open_mountpaths(struct tgt *t)
     return 0;
 }
 
-static int
-start_servers(struct tgt *t)
-{
-    char url[128];
-    ais_snode_ctrl_url(&t->self, url, sizeof(url));
-    int rc = rpc_server_start(url, 4, &tgt_rpc_ops, t, &t->rpc);
-    if (rc != 0) {
-        AIS_LOG_ERR("req=start msg=\"cannot listen\" url=%s err=\"%s\"", url, ais_strerror(rc));
-        return rc;
-    }
-    struct ais_http_opts ho = {
-        .host = t->cfg->hostname,
-        .port = t->cfg->port,
-        .node_id = t->self.id,
-        .handler = tgt_http_handler,
-        .ctx = t,
-    };
-    rc = ais_http_start(&ho, &t->http);
-    if (rc != 0) {
-        AIS_LOG_ERR("req=start msg=\"cannot listen\" port=%u err=\"%s\"", (unsigned)t->cfg->port,
-                    ais_strerror(rc));
-    }
-    return rc;
-}
-
 static void
 wait_stop(const volatile int *stop)
 {
@@ -304,10 +278,10 @@ tgt_run(const struct ais_config *cfg, const volatile int *stop)
     int rc = ais_node_self_init(cfg, &t->self);
     rc = rc ? rc : ais_meta_init(&t->meta, cfg->confdir);
     rc = rc ? rc : open_mountpaths(t);
-    rc = rc ? rc : start_servers(t);
+    rc = rc ? rc : rpc_node_listen(&t->self, &tgt_rpc_ops, tgt_http_handler, t, &t->rpc, &t->http);
     if (rc == 0) {
-        AIS_LOG_INFO("req=start role=target id=%s port=%u ctrl=%u", t->self.id,
-                     (unsigned)cfg->port, (unsigned)cfg->ctrl_port);
+        AIS_LOG_INFO("req=start role=target id=%s port=%u ctrl=%u", t->self.id, (unsigned)cfg->port,
+                     (unsigned)cfg->ctrl_port);
         struct rpc_member *member = NULL;
         rc = rpc_member_start(cfg, &t->self, &t->meta, on_meta_changed, t, &member);
         __atomic_store_n(&t->member, member, __ATOMIC_RELEASE);

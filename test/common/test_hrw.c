@@ -4,6 +4,7 @@
  * reference formula, 100k names over 10 nodes for uniformity, and 10 -> 11 nodes moving
  * about 1/11 of the names.
  */
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+// clang-format on
 
 #include "common/hrw.h"
 

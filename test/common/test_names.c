@@ -2,6 +2,7 @@
  * Goal: every bad bucket/object name is refused with a reason; good ones pass.
  * Method: table of valid, invalid and boundary (max, max+1) names.
  */
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+// clang-format on
 
 #include "common/err.h"
 #include "common/limits.h"

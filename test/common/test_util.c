@@ -2,6 +2,7 @@
  * Goal: util helpers behave at their edges: durations, booleans, capped buffers, atomic files.
  * Method: direct calls with valid, invalid and boundary input; files in a mkdtemp dir.
  */
+// clang-format off
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+// clang-format on
 
 #include "common/err.h"
 #include "common/util.h"
@@ -101,10 +103,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_duration),
-        cmocka_unit_test(test_bool),
-        cmocka_unit_test(test_buf_cap),
-        cmocka_unit_test(test_atomic_file),
+        cmocka_unit_test(test_duration), cmocka_unit_test(test_bool),
+        cmocka_unit_test(test_buf_cap),  cmocka_unit_test(test_atomic_file),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

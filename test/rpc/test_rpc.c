@@ -4,6 +4,7 @@
  * ais_meta_apply with newer/older/equal versions and persistence across a reload, and a real
  * nng call to a local server (metasync + query + an error reply).
  */
+// clang-format off
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+// clang-format on
 
 #include "common/err.h"
 #include "common/meta.h"
