@@ -305,6 +305,21 @@ ais_config_set(const struct ais_config *cfg, const char *name, const char *value
     return 0;
 }
 
+int
+ais_config_set_many(const struct ais_config *cfg, const char *const *names,
+                    const char *const *values, size_t n, char *msg, size_t cap)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rc = ais_config_set(cfg, names[i], values[i]);
+        if (rc != 0) {
+            snprintf(msg, cap, "cannot set %s=%s: %s", names[i], values[i],
+                     rc == -ENOENT ? "unknown or read-only name" : "invalid value");
+            return rc;
+        }
+    }
+    return 0;
+}
+
 json_t *
 ais_config_to_json(const struct ais_config *c)
 {

@@ -101,6 +101,27 @@ ais_meta_apply(struct ais_meta *m, struct ais_smap *smap, struct ais_bmd *bmd,
     return changed;
 }
 
+json_t *
+ais_meta_query_json(struct ais_meta *m, const struct ais_config *cfg, const struct ais_snode *self,
+                    const char *what)
+{
+    json_t *j = NULL;
+    if (strcmp(what, "smap") == 0) {
+        struct ais_smap *s = ais_meta_smap(m);
+        j = ais_smap_to_json(s);
+        ais_smap_unref(s);
+    } else if (strcmp(what, "bmd") == 0) {
+        struct ais_bmd *b = ais_meta_bmd(m);
+        j = ais_bmd_to_json(b);
+        ais_bmd_unref(b);
+    } else if (strcmp(what, "config") == 0 || strcmp(what, "cluster_config") == 0) {
+        j = ais_config_to_json(cfg);
+    } else if (strcmp(what, "snode") == 0) {
+        j = ais_snode_to_json(self);
+    }
+    return j;
+}
+
 int
 ais_node_self_init(const struct ais_config *cfg, struct ais_snode *self)
 {

@@ -37,6 +37,13 @@ int ais_meta_apply(struct ais_meta *m, struct ais_smap *smap, struct ais_bmd *bm
 #endif
 
 /*
+ * Answers the what= queries every node shares: smap, bmd, config, snode. NULL for any other
+ * what (the caller handles its own, e.g. stats). New reference.
+ */
+json_t *ais_meta_query_json(struct ais_meta *m, const struct ais_config *cfg,
+                            const struct ais_snode *self, const char *what);
+
+/*
  * The node's persistent identity: preset (from config/flags) if non-empty, else the id saved
  * in <confdir>/.ais.daemon_id, else a new random one (prefix letter + 7 chars) that is saved.
  * Fills self (id, role, host, ports, digest). 0 or negative errno.

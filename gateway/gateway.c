@@ -213,14 +213,7 @@ op_config_set(void *ctx, const char *const *names, const char *const *values, si
               struct rpc_err *err)
 {
     struct gw *g = ctx;
-    for (size_t i = 0; i < n; i++) {
-        int rc = ais_config_set(g->cfg, names[i], values[i]);
-        if (rc != 0) {
-            snprintf(err->msg, sizeof(err->msg), "cannot set %s=%s", names[i], values[i]);
-            return rc;
-        }
-    }
-    return 0;
+    return ais_config_set_many(g->cfg, names, values, n, err->msg, sizeof(err->msg));
 }
 
 static const struct rpc_ops gw_rpc_ops = {

@@ -99,29 +99,11 @@ h_objects(struct gw *g, struct ais_req *r)
 json_t *
 gw_query_json(struct gw *g, const char *what)
 {
-    if (what == NULL || strcmp(what, "smap") == 0) {
-        struct ais_smap *s = ais_meta_smap(&g->meta);
-        json_t *j = ais_smap_to_json(s);
-        ais_smap_unref(s);
-        return j;
-    }
-    if (strcmp(what, "bmd") == 0) {
-        struct ais_bmd *b = ais_meta_bmd(&g->meta);
-        json_t *j = ais_bmd_to_json(b);
-        ais_bmd_unref(b);
-        return j;
-    }
-    if (strcmp(what, "config") == 0 || strcmp(what, "cluster_config") == 0) {
-        return ais_config_to_json(g->cfg);
-    }
-    if (strcmp(what, "snode") == 0) {
-        return ais_snode_to_json(&g->self);
-    }
-    if (strcmp(what, "stats") == 0 || strcmp(what, "node_status") == 0) {
+    if (what != NULL && (strcmp(what, "stats") == 0 || strcmp(what, "node_status") == 0)) {
         return json_pack("{s:o, s:o}", "snode", ais_snode_to_json(&g->self), "tracker",
                          ais_stats_tracker_json(&g->stats));
     }
-    return NULL;
+    return ais_meta_query_json(&g->meta, g->cfg, &g->self, what ? what : "smap");
 }
 
 struct query_slot {

@@ -180,25 +180,7 @@ tgt_query_json(struct tgt *t, const char *what)
     if (strcmp(what, "mountpaths") == 0) {
         return mountpaths_json(t);
     }
-    if (strcmp(what, "config") == 0) {
-        return ais_config_to_json(t->cfg);
-    }
-    if (strcmp(what, "snode") == 0) {
-        return ais_snode_to_json(&t->self);
-    }
-    if (strcmp(what, "smap") == 0) {
-        struct ais_smap *s = ais_meta_smap(&t->meta);
-        json_t *j = ais_smap_to_json(s);
-        ais_smap_unref(s);
-        return j;
-    }
-    if (strcmp(what, "bmd") == 0) {
-        struct ais_bmd *b = ais_meta_bmd(&t->meta);
-        json_t *j = ais_bmd_to_json(b);
-        ais_bmd_unref(b);
-        return j;
-    }
-    return NULL;
+    return ais_meta_query_json(&t->meta, t->cfg, &t->self, what);
 }
 
 static int
@@ -219,15 +201,7 @@ op_config_set(void *ctx, const char *const *names, const char *const *values, si
               struct rpc_err *err)
 {
     struct tgt *t = ctx;
-    for (size_t i = 0; i < n; i++) {
-        int rc = ais_config_set(t->cfg, names[i], values[i]);
-        if (rc != 0) {
-            snprintf(err->msg, sizeof(err->msg), "cannot set %s=%s: %s", names[i], values[i],
-                     rc == -ENOENT ? "unknown or read-only name" : "invalid value");
-            return rc;
-        }
-    }
-    return 0;
+    return ais_config_set_many(t->cfg, names, values, n, err->msg, sizeof(err->msg));
 }
 
 static const struct rpc_ops tgt_rpc_ops = {
