@@ -26,25 +26,28 @@ bck_of(const struct ais_bck_md *k, struct st_bck *b)
     b->name = k->name;
 }
 
-/* Creates dirs of buckets in cur, removes dirs of buckets gone since old. */
+/*
+ * Removes dirs of buckets gone since old (or re-created: new bid), then creates dirs of the
+ * buckets in cur. Removal first, so a destroy + create of the same name ends with empty dirs.
+ */
 static void
 sync_bucket_dirs(struct tgt *t, const struct ais_bmd *old, const struct ais_bmd *cur)
 {
     struct st_bck b;
-    for (size_t i = 0; i < cur->n; i++) {
-        bck_of(&cur->bcks[i], &b);
-        if (st_bck_create(t->mp, &b) != 0) {
-            AIS_LOG_WARN("req=bck-create bck=%s msg=\"cannot create bucket dirs\"", b.name);
-        }
-    }
     for (size_t i = 0; old != NULL && i < old->n; i++) {
         const struct ais_bck_md *k = &old->bcks[i];
-        if (ais_bmd_find(cur, k->provider, k->ns, k->name) == NULL ||
-            ais_bmd_find(cur, k->provider, k->ns, k->name)->bid != k->bid) {
+        const struct ais_bck_md *now = ais_bmd_find(cur, k->provider, k->ns, k->name);
+        if (now == NULL || now->bid != k->bid) {
             bck_of(k, &b);
             if (st_bck_destroy(t->mp, &b) != 0) {
                 AIS_LOG_WARN("req=bck-destroy bck=%s msg=\"cannot remove bucket dirs\"", b.name);
             }
+        }
+    }
+    for (size_t i = 0; i < cur->n; i++) {
+        bck_of(&cur->bcks[i], &b);
+        if (st_bck_create(t->mp, &b) != 0) {
+            AIS_LOG_WARN("req=bck-create bck=%s msg=\"cannot create bucket dirs\"", b.name);
         }
     }
 }

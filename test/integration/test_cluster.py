@@ -456,3 +456,18 @@ def test_namespaced_bucket(cluster):
     r = requests.get(cluster.url + "/v1/objects/nsb/x")
     assert r.status_code == 404 and "ais://nsb" in r.json()["message"]
     assert requests.delete(cluster.url + "/v1/buckets/nsb", params=q, json=ACT("destroy-bck")).status_code == 200
+
+
+def test_destroy_and_recreate_bucket_starts_empty(cluster):
+    u = cluster.url + "/v1/buckets/again"
+    assert requests.post(u, json=ACT("create-bck")).status_code == 200
+    for i in range(10):
+        assert requests.put(f"{cluster.url}/v1/objects/again/o{i}", data=b"old").status_code == 200
+    assert requests.delete(u, json=ACT("destroy-bck")).status_code == 200
+    assert requests.post(u, json=ACT("create-bck")).status_code == 200
+    _, token, page, _ = _list(cluster, "again", False)
+    assert page == [] and token == ""
+    assert requests.get(f"{cluster.url}/v1/objects/again/o1").status_code == 404
+    assert requests.put(f"{cluster.url}/v1/objects/again/o1", data=b"new").status_code == 200
+    assert requests.get(f"{cluster.url}/v1/objects/again/o1").content == b"new"
+    requests.delete(u, json=ACT("destroy-bck"))
