@@ -7,8 +7,9 @@
  * as MHD requires. MHD runs one thread per connection (bounded by AIS_HTTP_CONN_MAX): handlers
  * may block on disk (open, fsync) without stalling other clients, and MHD then sends files in
  * 2 MiB sendfile chunks instead of 128 KiB ones (1 MiB GETs +30% over the poll thread pool).
- * (MHD 0.9.75's epoll mode noticed a client that closed mid-upload only at the idle timeout,
- * keeping partial work files around; poll() sees the EOF at once.)
+ * MHD_USE_TURBO (opportunistic reads/writes) is worth ~15% on 4 KiB GETs. (MHD 0.9.75's epoll
+ * mode noticed a client that closed mid-upload only at the idle timeout, keeping partial work
+ * files around; poll() sees the EOF at once; the disconnect test guards both.)
  */
 #include "common/http.h"
 
@@ -238,7 +239,7 @@ ais_http_start(const struct ais_http_opts *o, struct ais_http **out)
     h->ctx = o->ctx;
     h->node_id = o->node_id;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                     MHD_USE_POLL | MHD_USE_ERROR_LOG;
+                     MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
     h->d =
         MHD_start_daemon(flags, o->port, NULL, NULL, on_access, h, MHD_OPTION_SOCK_ADDR,
                          (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT, AIS_HTTP_CONN_MAX,
