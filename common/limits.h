@@ -64,6 +64,8 @@
  * send the body first (python requests) see the redirect instead of a reset; larger bodies get
  * the 307 at once and the connection is closed. */
 #define AIS_REDIRECT_DRAIN_BYTES_MAX (64u << 20)
+/* A target batches PUT bytes into writes of this size (one buffer per PUT in flight). */
+#define AIS_PUT_BATCH_BYTES (256u << 10)
 /* Dry-run GET (config dry_run) serves generated objects of this size. */
 #define AIS_DRY_RUN_OBJ_BYTES (1u << 20)
 

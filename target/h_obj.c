@@ -269,7 +269,18 @@ struct put_ctx {
     uint64_t bytes;
     int64_t t0;
     int dry;
+    size_t fill; /* bytes waiting in buf */
+    char *buf;   /* AIS_PUT_BATCH_BYTES: MHD hands over 32 KiB pieces; disks like bigger */
 };
+
+/* Writes what is batched. 0 or negative errno. */
+static int
+put_flush(struct put_ctx *p)
+{
+    int rc = p->fill ? st_put_write(p->put, p->buf, p->fill) : 0;
+    p->fill = 0;
+    return rc;
+}
 
 static int
 put_data(struct ais_req *r, const char *data, size_t len, void *arg)
@@ -279,7 +290,16 @@ put_data(struct ais_req *r, const char *data, size_t len, void *arg)
     if (p->dry) {
         return 0;
     }
-    int rc = st_put_write(p->put, data, len);
+    int rc = 0;
+    if (p->fill + len > AIS_PUT_BATCH_BYTES) {
+        rc = put_flush(p);
+    }
+    if (rc == 0 && len >= AIS_PUT_BATCH_BYTES) {
+        rc = st_put_write(p->put, data, len);
+    } else if (rc == 0) {
+        memcpy(p->buf + p->fill, data, len);
+        p->fill += len;
+    }
     if (rc != 0) {
         ais_resp_err(r, ais_http_status(rc), "PUT %s/%s: write failed: %s", p->o.ref.display,
                      p->o.ref.obj, ais_strerror(rc));
@@ -297,7 +317,13 @@ put_done(struct ais_req *r, void *arg)
         ais_resp_empty(r, 200);
         return;
     }
-    int rc = st_put_finish(p->put, &md);
+    int rc = put_flush(p);
+    if (rc != 0) {
+        ais_resp_err(r, ais_http_status(rc), "PUT %s/%s: write failed: %s", p->o.ref.display,
+                     p->o.ref.obj, ais_strerror(rc));
+        return; /* cleanup aborts the work file */
+    }
+    rc = st_put_finish(p->put, &md);
     p->put = NULL;
     if (rc == AIS_EBADCKSUM) {
         ais_resp_err(r, 400, "PUT %s/%s: checksum mismatch: client-supplied %s checksum differs",
@@ -332,6 +358,7 @@ put_cleanup(struct ais_req *r, void *arg, int ok)
         ais_stats_add(&p->o.t->stats, AIS_STAT_ERR_PUT_N, 1);
         st_put_abort(p->put);
     }
+    free(p->buf);
     free(p);
 }
 
@@ -367,13 +394,17 @@ h_put(struct tgt *t, struct ais_req *r, struct obj_req *o)
         return;
     }
     int rc = 0;
-    if (!p->dry) {
+    if (!p->dry && (p->buf = malloc(AIS_PUT_BATCH_BYTES)) == NULL) {
+        rc = -ENOMEM;
+    }
+    if (rc == 0 && !p->dry) {
         rc = st_put_begin(t->mp, &o->bck, o->ref.obj, o->ref.digest, &opts, &p->put);
         if (rc == -ENOENT && st_bck_create(t->mp, &o->bck) == 0) {
             rc = st_put_begin(t->mp, &o->bck, o->ref.obj, o->ref.digest, &opts, &p->put);
         }
     }
     if (rc != 0) {
+        free(p->buf);
         free(p);
         ais_stats_add(&t->stats, AIS_STAT_ERR_PUT_N, 1);
         ais_resp_err(r, rc == -EINVAL ? 400 : ais_http_status(rc), "PUT %s/%s: %s", o->ref.display,
