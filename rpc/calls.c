@@ -21,6 +21,27 @@ expect(Aisproto__Msg *r, Aisproto__Msg__BodyCase want, struct rpc_err *err)
     return 0;
 }
 
+/* rpc_call that also checks the reply kind; *r is set only on success. */
+static int
+call_kind(const char *url, int timeout_ms, const Aisproto__Msg *q, Aisproto__Msg__BodyCase want,
+          Aisproto__Msg **r, struct rpc_err *err)
+{
+    int rc = rpc_call(url, timeout_ms, q, r, err);
+    return rc ? rc : expect(*r, want, err);
+}
+
+/* A call answered by Ack. */
+static int
+call_ack(const char *url, int timeout_ms, const Aisproto__Msg *q, struct rpc_err *err)
+{
+    Aisproto__Msg *r = NULL;
+    int rc = call_kind(url, timeout_ms, q, AISPROTO__MSG__BODY_ACK, &r, err);
+    if (rc == 0) {
+        aisproto__msg__free_unpacked(r, NULL);
+    }
+    return rc;
+}
+
 static int
 meta_out(const Aisproto__ClusterMeta *m, struct ais_smap **smap, struct ais_bmd **bmd)
 {
@@ -60,8 +81,7 @@ rpc_join(const char *url, int timeout_ms, const struct ais_snode *self, struct a
     jr.node = &n;
     q.body_case = AISPROTO__MSG__BODY_JOIN_REQ;
     q.join_req = &jr;
-    int rc = rpc_call(url, timeout_ms, &q, &r, err);
-    rc = rc ? rc : expect(r, AISPROTO__MSG__BODY_META, err);
+    int rc = call_kind(url, timeout_ms, &q, AISPROTO__MSG__BODY_META, &r, err);
     if (rc != 0) {
         return rc;
     }
@@ -82,8 +102,7 @@ rpc_keepalive(const char *url, int timeout_ms, const char *id, int64_t smap_ver,
     ka.bmd_version = bmd_ver;
     q.body_case = AISPROTO__MSG__BODY_KEEPALIVE;
     q.keepalive = &ka;
-    int rc = rpc_call(url, timeout_ms, &q, &r, err);
-    rc = rc ? rc : expect(r, AISPROTO__MSG__BODY_META, err);
+    int rc = call_kind(url, timeout_ms, &q, AISPROTO__MSG__BODY_META, &r, err);
     if (rc != 0) {
         return rc;
     }
@@ -98,19 +117,14 @@ rpc_metasync(const char *url, int timeout_ms, const struct ais_smap *smap,
 {
     Aisproto__Msg q = AISPROTO__MSG__INIT;
     Aisproto__ClusterMeta m = AISPROTO__CLUSTER_META__INIT;
-    Aisproto__Msg *r = NULL;
     m.smap = smap ? rpc_smap_to_pb(smap) : NULL;
     m.bmd = bmd ? rpc_bmd_to_pb(bmd) : NULL;
     int rc = ((smap && !m.smap) || (bmd && !m.bmd)) ? -ENOMEM : 0;
     q.body_case = AISPROTO__MSG__BODY_METASYNC;
     q.metasync = &m;
-    rc = rc ? rc : rpc_call(url, timeout_ms, &q, &r, err);
-    rc = rc ? rc : expect(r, AISPROTO__MSG__BODY_ACK, err);
+    rc = rc ? rc : call_ack(url, timeout_ms, &q, err);
     rpc_smap_pb_free(m.smap);
     rpc_bmd_pb_free(m.bmd);
-    if (rc == 0) {
-        aisproto__msg__free_unpacked(r, NULL);
-    }
     return rc;
 }
 
@@ -181,8 +195,7 @@ rpc_list(const char *url, int timeout_ms, const struct rpc_list_req *req,
     lr.with_md = req->with_md;
     q.body_case = AISPROTO__MSG__BODY_LIST_REQ;
     q.list_req = &lr;
-    int rc = rpc_call(url, timeout_ms, &q, &r, err);
-    rc = rc ? rc : expect(r, AISPROTO__MSG__BODY_LIST_RESP, err);
+    int rc = call_kind(url, timeout_ms, &q, AISPROTO__MSG__BODY_LIST_RESP, &r, err);
     if (rc != 0) {
         return rc;
     }
@@ -215,7 +228,6 @@ rpc_bck_action(const char *url, int timeout_ms, const char *action, const char *
     Aisproto__Msg q = AISPROTO__MSG__INIT;
     Aisproto__BckAction a = AISPROTO__BCK_ACTION__INIT;
     Aisproto__Bck b = AISPROTO__BCK__INIT;
-    Aisproto__Msg *r = NULL;
     b.name = (char *)bck;
     b.provider = (char *)provider;
     b.ns = (char *)ns;
@@ -224,12 +236,7 @@ rpc_bck_action(const char *url, int timeout_ms, const char *action, const char *
     a.value_json = (char *)(value_json ? value_json : "");
     q.body_case = AISPROTO__MSG__BODY_BCK_ACTION;
     q.bck_action = &a;
-    int rc = rpc_call(url, timeout_ms, &q, &r, err);
-    rc = rc ? rc : expect(r, AISPROTO__MSG__BODY_ACK, err);
-    if (rc == 0) {
-        aisproto__msg__free_unpacked(r, NULL);
-    }
-    return rc;
+    return call_ack(url, timeout_ms, &q, err);
 }
 
 int
@@ -249,8 +256,7 @@ rpc_delete_objs(const char *url, int timeout_ms, const char *provider, const cha
     d.names = (char **)names;
     q.body_case = AISPROTO__MSG__BODY_DELETE_OBJS;
     q.delete_objs = &d;
-    int rc = rpc_call(url, timeout_ms, &q, &r, err);
-    rc = rc ? rc : expect(r, AISPROTO__MSG__BODY_DELETE_RESP, err);
+    int rc = call_kind(url, timeout_ms, &q, AISPROTO__MSG__BODY_DELETE_RESP, &r, err);
     if (rc != 0) {
         return rc;
     }
@@ -269,8 +275,7 @@ rpc_query(const char *url, int timeout_ms, const char *what, char **json, struct
     s.what = (char *)what;
     q.body_case = AISPROTO__MSG__BODY_STATS_REQ;
     q.stats_req = &s;
-    int rc = rpc_call(url, timeout_ms, &q, &r, err);
-    rc = rc ? rc : expect(r, AISPROTO__MSG__BODY_JSON, err);
+    int rc = call_kind(url, timeout_ms, &q, AISPROTO__MSG__BODY_JSON, &r, err);
     if (rc != 0) {
         return rc;
     }
@@ -285,16 +290,10 @@ rpc_config_set(const char *url, int timeout_ms, const char *const *names, const 
 {
     Aisproto__Msg q = AISPROTO__MSG__INIT;
     Aisproto__ConfigSet c = AISPROTO__CONFIG_SET__INIT;
-    Aisproto__Msg *r = NULL;
     c.n_names = c.n_values = n;
     c.names = (char **)names;
     c.values = (char **)values;
     q.body_case = AISPROTO__MSG__BODY_CONFIG_SET;
     q.config_set = &c;
-    int rc = rpc_call(url, timeout_ms, &q, &r, err);
-    rc = rc ? rc : expect(r, AISPROTO__MSG__BODY_ACK, err);
-    if (rc == 0) {
-        aisproto__msg__free_unpacked(r, NULL);
-    }
-    return rc;
+    return call_ack(url, timeout_ms, &q, err);
 }
