@@ -11,6 +11,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "gateway/fanout.h"
 #include "gateway/gw_int.h"
 
 #include <errno.h>
@@ -19,55 +20,39 @@
 #include <string.h>
 #include <time.h>
 
-struct push_arg {
-    pthread_t th;
-    char url[128];
-    int timeout_ms;
+struct push_slot {
     const struct ais_smap *smap;
     const struct ais_bmd *bmd;
     int rc;
-    int spawned;
     struct rpc_err err;
 };
 
-static void *
-push_one(void *a)
+static void
+push_node(struct gw *g, const struct ais_snode *node, void *slot)
 {
-    struct push_arg *p = a;
-    p->rc = rpc_metasync(p->url, p->timeout_ms, p->smap, p->bmd, &p->err);
-    return NULL;
+    struct push_slot *p = slot;
+    char url[128];
+    if (strcmp(node->id, g->self.id) == 0) {
+        return;
+    }
+    ais_snode_ctrl_url(node, url, sizeof(url));
+    p->rc = rpc_metasync(url, (int)g->cfg->rpc_timeout_ms, p->smap, p->bmd, &p->err);
+    if (p->rc != 0) {
+        AIS_LOG_WARN("req=metasync node=%s err=\"%s\"", node->id, p->err.msg);
+    }
 }
 
 void
 gw_push_all(struct gw *g, const struct ais_smap *smap, const struct ais_bmd *bmd)
 {
-    struct push_arg *args = calloc(smap->nnodes ? smap->nnodes : 1, sizeof(*args));
-    if (args == NULL) {
-        return;
+    struct push_slot *slots = calloc(smap->nnodes ? smap->nnodes : 1, sizeof(*slots));
+    for (size_t i = 0; slots && i < smap->nnodes; i++) {
+        slots[i] = (struct push_slot){.smap = smap, .bmd = bmd};
     }
-    for (size_t i = 0; i < smap->nnodes; i++) {
-        struct push_arg *p = &args[i];
-        if (strcmp(smap->nodes[i].id, g->self.id) == 0) {
-            continue;
-        }
-        ais_snode_ctrl_url(&smap->nodes[i], p->url, sizeof(p->url));
-        p->timeout_ms = (int)g->cfg->rpc_timeout_ms;
-        p->smap = smap;
-        p->bmd = bmd;
-        p->spawned = pthread_create(&p->th, NULL, push_one, p) == 0;
-        if (!p->spawned) {
-            push_one(p);
-        }
+    if (slots != NULL) {
+        gw_fanout(g, smap, 0, push_node, slots, sizeof(*slots));
     }
-    for (size_t i = 0; i < smap->nnodes; i++) {
-        if (args[i].spawned) {
-            pthread_join(args[i].th, NULL);
-        }
-        if (args[i].rc != 0) {
-            AIS_LOG_WARN("req=metasync node=%s err=\"%s\"", smap->nodes[i].id, args[i].err.msg);
-        }
-    }
-    free(args);
+    free(slots);
 }
 
 /* Installs new metadata on the primary (takes refs) and pushes it. Caller holds change_mu. */
@@ -195,17 +180,10 @@ op_bck_action(void *ctx, const char *action, const char *provider, const char *n
     return rc;
 }
 
-static int
-op_query(void *ctx, const char *what, char **out, struct rpc_err *err)
+static json_t *
+op_query(void *ctx, const char *what)
 {
-    json_t *j = gw_query_json(ctx, what);
-    if (j == NULL) {
-        snprintf(err->msg, sizeof(err->msg), "unknown what=%s", what);
-        return -EINVAL;
-    }
-    *out = ais_json_dumps(j);
-    json_decref(j);
-    return *out ? 0 : -ENOMEM;
+    return gw_query_json(ctx, what);
 }
 
 static int

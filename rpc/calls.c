@@ -64,24 +64,13 @@ meta_out(const Aisproto__ClusterMeta *m, struct ais_smap **smap, struct ais_bmd 
     return 0;
 }
 
-int
-rpc_join(const char *url, int timeout_ms, const struct ais_snode *self, struct ais_smap **smap,
-         struct ais_bmd **bmd, struct rpc_err *err)
+/* A call answered by ClusterMeta, converted to domain objects. */
+static int
+call_meta(const char *url, int timeout_ms, const Aisproto__Msg *q, struct ais_smap **smap,
+          struct ais_bmd **bmd, struct rpc_err *err)
 {
-    Aisproto__Msg q = AISPROTO__MSG__INIT;
-    Aisproto__JoinReq jr = AISPROTO__JOIN_REQ__INIT;
-    Aisproto__Snode n = AISPROTO__SNODE__INIT;
     Aisproto__Msg *r = NULL;
-    n.id = (char *)self->id;
-    n.is_target = self->is_target;
-    n.host = (char *)self->host;
-    n.port = self->port;
-    n.ctrl_port = self->ctrl_port;
-    n.flags = self->flags;
-    jr.node = &n;
-    q.body_case = AISPROTO__MSG__BODY_JOIN_REQ;
-    q.join_req = &jr;
-    int rc = call_kind(url, timeout_ms, &q, AISPROTO__MSG__BODY_META, &r, err);
+    int rc = call_kind(url, timeout_ms, q, AISPROTO__MSG__BODY_META, &r, err);
     if (rc != 0) {
         return rc;
     }
@@ -91,24 +80,36 @@ rpc_join(const char *url, int timeout_ms, const struct ais_snode *self, struct a
 }
 
 int
+rpc_join(const char *url, int timeout_ms, const struct ais_snode *self, struct ais_smap **smap,
+         struct ais_bmd **bmd, struct rpc_err *err)
+{
+    Aisproto__Msg q = AISPROTO__MSG__INIT;
+    Aisproto__JoinReq jr = AISPROTO__JOIN_REQ__INIT;
+    Aisproto__Snode n = AISPROTO__SNODE__INIT;
+    n.id = (char *)self->id;
+    n.is_target = self->is_target;
+    n.host = (char *)self->host;
+    n.port = self->port;
+    n.ctrl_port = self->ctrl_port;
+    n.flags = self->flags;
+    jr.node = &n;
+    q.body_case = AISPROTO__MSG__BODY_JOIN_REQ;
+    q.join_req = &jr;
+    return call_meta(url, timeout_ms, &q, smap, bmd, err);
+}
+
+int
 rpc_keepalive(const char *url, int timeout_ms, const char *id, int64_t smap_ver, int64_t bmd_ver,
               struct ais_smap **smap, struct ais_bmd **bmd, struct rpc_err *err)
 {
     Aisproto__Msg q = AISPROTO__MSG__INIT;
     Aisproto__KeepaliveReq ka = AISPROTO__KEEPALIVE_REQ__INIT;
-    Aisproto__Msg *r = NULL;
     ka.id = (char *)id;
     ka.smap_version = smap_ver;
     ka.bmd_version = bmd_ver;
     q.body_case = AISPROTO__MSG__BODY_KEEPALIVE;
     q.keepalive = &ka;
-    int rc = call_kind(url, timeout_ms, &q, AISPROTO__MSG__BODY_META, &r, err);
-    if (rc != 0) {
-        return rc;
-    }
-    rc = meta_out(r->meta, smap, bmd);
-    aisproto__msg__free_unpacked(r, NULL);
-    return rc;
+    return call_meta(url, timeout_ms, &q, smap, bmd, err);
 }
 
 int

@@ -9,6 +9,7 @@
  */
 #include "common/assert.h"
 #include "common/err.h"
+#include "common/json.h"
 #include "common/limits.h"
 #include "common/log.h"
 #include "rpc/rpc_int.h"
@@ -253,7 +254,14 @@ h_query(struct rpc_server *s, const Aisproto__StatsReq *q, struct reply *r)
     if (s->ops->query == NULL) {
         return -ENOTSUP;
     }
-    int err = s->ops->query(s->ctx, q->what, &r->json_str, &r->rerr);
+    json_t *j = s->ops->query(s->ctx, q->what);
+    int err = j ? 0 : -EINVAL;
+    if (j == NULL) {
+        snprintf(r->rerr.msg, sizeof(r->rerr.msg), "unknown what=%s", q->what);
+    } else if ((r->json_str = ais_json_dumps(j)) == NULL) {
+        err = -ENOMEM;
+    }
+    json_decref(j);
     if (err == 0) {
         aisproto__json_resp__init(&r->json);
         r->json.json = r->json_str;

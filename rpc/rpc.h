@@ -68,8 +68,9 @@ struct rpc_ops {
     int (*delete_objs)(void *ctx, const char *provider, const char *ns, const char *bck,
                        const char *const *names, size_t n, uint64_t *deleted, uint64_t *missing,
                        struct rpc_err *err);
-    /* any node: JSON of what ("stats", "mountpaths", "config", ...); *json malloc'd. */
-    int (*query)(void *ctx, const char *what, char **json, struct rpc_err *err);
+    /* any node: JSON of what ("stats", "mountpaths", "config", ...), a new reference;
+     * NULL = unknown what (answered -EINVAL). */
+    json_t *(*query)(void *ctx, const char *what);
     /* any node: set runtime config knobs. */
     int (*config_set)(void *ctx, const char *const *names, const char *const *values, size_t n,
                       struct rpc_err *err);

@@ -143,15 +143,10 @@ srv_metasync(void *ctx, struct ais_smap *smap, struct ais_bmd *bmd, struct rpc_e
     return 0;
 }
 
-static int
-srv_query(void *ctx, const char *what, char **json, struct rpc_err *err)
+static json_t *
+srv_query(void *ctx, const char *what)
 {
-    if (strcmp(what, "stats") != 0) {
-        snprintf(err->msg, sizeof(err->msg), "unknown what=%s", what);
-        return -EINVAL;
-    }
-    *json = strdup("{\"ok\":true}");
-    return 0;
+    return strcmp(what, "stats") == 0 ? json_pack("{s:b}", "ok", 1) : NULL;
 }
 
 static void
