@@ -1,6 +1,7 @@
 #include "common/hrw.h"
 
 #include "common/assert.h"
+#include "common/limits.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -45,6 +46,19 @@ ais_hrw_pick(const uint64_t *node_digests, size_t n, uint64_t digest)
         }
     }
     return best;
+}
+
+int
+ais_obj_digest(const char *provider, const char *ns, const char *bck, const char *obj,
+               uint64_t *out)
+{
+    char uname[AIS_OBJNAME_BYTES_MAX + AIS_BCKNAME_BYTES_MAX + AIS_NS_BYTES_MAX + 16];
+    int n = ais_uname(uname, sizeof(uname), provider, ns, bck, obj);
+    if (n < 0) {
+        return n;
+    }
+    *out = ais_hrw_digest(uname, (size_t)n);
+    return 0;
 }
 
 int

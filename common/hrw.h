@@ -30,4 +30,11 @@ size_t ais_hrw_pick(const uint64_t *node_digests, size_t n, uint64_t digest);
 int ais_uname(char *out, size_t cap, const char *provider, const char *ns, const char *bck,
               const char *obj);
 
+/*
+ * HRW digest of an object: ais_hrw_digest of its uname. 0, or -ENAMETOOLONG when the uname
+ * exceeds the name limits.
+ */
+int ais_obj_digest(const char *provider, const char *ns, const char *bck, const char *obj,
+                   uint64_t *out);
+
 #endif

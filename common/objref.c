@@ -78,12 +78,9 @@ ais_objref_parse(const struct ais_req *r, const char *prefix, int need_obj, stru
         return 400;
     }
     strcpy(out->obj, obj);
-    char uname[AIS_OBJNAME_BYTES_MAX + AIS_BCKNAME_BYTES_MAX + AIS_NS_BYTES_MAX + 16];
-    int n = ais_uname(uname, sizeof(uname), out->provider, out->ns, out->bck, out->obj);
-    if (n < 0) {
+    if (ais_obj_digest(out->provider, out->ns, out->bck, out->obj, &out->digest) != 0) {
         snprintf(msg, cap, "object name too long");
         return 400;
     }
-    out->digest = ais_hrw_digest(uname, (size_t)n);
     return 0;
 }

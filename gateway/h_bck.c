@@ -416,74 +416,64 @@ tmpl_expand(const char *t, json_t *out, size_t cap)
 
 struct del_slot {
     const struct ais_objref *ref;
-    const char **names;
-    size_t n;
+    const struct ais_smap *smap;
+    const char *const *names;
+    size_t nn;
     uint64_t deleted, missing;
     int rc;
     struct rpc_err err;
 };
 
+/* Sends this target the names it owns under HRW. */
 static void
 del_node(struct gw *g, const struct ais_snode *node, void *slot)
 {
     struct del_slot *s = slot;
+    const char **mine = malloc((s->nn ? s->nn : 1) * sizeof(*mine));
+    size_t n = 0;
     char url[128];
-    if (s->n == 0) {
+    if (mine == NULL) {
+        s->rc = -ENOMEM;
         return;
     }
-    ais_snode_ctrl_url(node, url, sizeof(url));
-    s->rc = rpc_delete_objs(url, (int)g->cfg->rpc_timeout_ms, s->ref->provider, s->ref->ns,
-                            s->ref->bck, s->names, s->n, &s->deleted, &s->missing, &s->err);
+    for (size_t i = 0; i < s->nn; i++) {
+        uint64_t d = 0;
+        if (ais_obj_digest(s->ref->provider, s->ref->ns, s->ref->bck, s->names[i], &d) == 0 &&
+            ais_smap_hrw_target(s->smap, d) == node) {
+            mine[n++] = s->names[i];
+        }
+    }
+    if (n > 0) {
+        ais_snode_ctrl_url(node, url, sizeof(url));
+        s->rc = rpc_delete_objs(url, (int)g->cfg->rpc_timeout_ms, s->ref->provider, s->ref->ns,
+                                s->ref->bck, mine, n, &s->deleted, &s->missing, &s->err);
+    }
+    free(mine);
 }
 
-/* Groups names by HRW owner (slot i = i-th target in Smap order) and deletes in parallel. */
+/* Checks every name first (nothing is deleted if one is bad), then deletes on all targets. */
 static int
 delete_names(struct gw *g, const struct ais_objref *ref, const json_t *names, char *msg, size_t cap)
 {
+    size_t nn = json_array_size(names);
+    const char **v = calloc(nn ? nn : 1, sizeof(*v));
+    int rc = v ? 0 : -ENOMEM;
+    for (size_t i = 0; rc == 0 && i < nn; i++) {
+        const char *why = "object name must be a string";
+        v[i] = json_string_value(json_array_get(names, i));
+        rc = v[i] ? ais_obj_name_check(v[i], strlen(v[i]), &why) : AIS_EBADNAME;
+        if (rc != 0) {
+            snprintf(msg, cap, "delete-listrange: invalid object name #%zu: %s", i, why);
+        }
+    }
     struct ais_smap *smap = ais_meta_smap(&g->meta);
-    size_t nt = ais_smap_count(smap, 1), nn = json_array_size(names);
-    struct del_slot *slots = calloc(nt ? nt : 1, sizeof(*slots));
-    const char **all = calloc(nn ? nn : 1, sizeof(*all));
-    int rc = (slots && all) ? 0 : -ENOMEM;
-    for (size_t i = 0; rc == 0 && i < nt; i++) {
-        slots[i].ref = ref;
-        slots[i].names = all + 0; /* fixed below */
+    size_t nt = ais_smap_count(smap, 1);
+    struct del_slot *slots = rc == 0 ? calloc(nt ? nt : 1, sizeof(*slots)) : NULL;
+    rc = (rc == 0 && slots == NULL) ? -ENOMEM : rc;
+    for (size_t i = 0; slots && i < nt; i++) {
+        slots[i] = (struct del_slot){.ref = ref, .smap = smap, .names = v, .nn = nn};
     }
-    /* Counting sort of names into per-target runs of `all`. */
-    size_t *owner = rc == 0 ? calloc(nn ? nn : 1, sizeof(*owner)) : NULL;
-    for (size_t i = 0; owner && i < nn; i++) {
-        const char *nm = json_string_value(json_array_get(names, i));
-        char uname[AIS_OBJNAME_BYTES_MAX + 256];
-        int len = nm ? ais_uname(uname, sizeof(uname), ref->provider, ref->ns, ref->bck, nm) : -1;
-        const struct ais_snode *t =
-            len > 0 ? ais_smap_hrw_target(smap, ais_hrw_digest(uname, (size_t)len)) : NULL;
-        size_t ti = 0;
-        for (size_t k = 0, seen = 0; t && k < smap->nnodes; k++) {
-            if (smap->nodes[k].is_target) {
-                if (&smap->nodes[k] == t) {
-                    ti = seen;
-                }
-                seen++;
-            }
-        }
-        owner[i] = t ? ti : SIZE_MAX;
-        if (t) {
-            slots[ti].n++;
-        }
-    }
-    size_t off = 0;
-    for (size_t i = 0; owner && i < nt; i++) {
-        slots[i].names = all + off;
-        off += slots[i].n;
-        slots[i].n = 0;
-    }
-    for (size_t i = 0; owner && i < nn; i++) {
-        if (owner[i] != SIZE_MAX) {
-            struct del_slot *s = &slots[owner[i]];
-            s->names[s->n++] = json_string_value(json_array_get(names, i));
-        }
-    }
-    if (owner != NULL) {
+    if (slots != NULL) {
         gw_fanout(g, smap, 1, del_node, slots, sizeof(*slots));
     }
     for (size_t i = 0; slots && i < nt && rc == 0; i++) {
@@ -492,9 +482,8 @@ delete_names(struct gw *g, const struct ais_objref *ref, const json_t *names, ch
             snprintf(msg, cap, "delete in %s: %s", ref->display, slots[i].err.msg);
         }
     }
-    free(owner);
-    free(all);
     free(slots);
+    free(v);
     ais_smap_unref(smap);
     return rc;
 }
@@ -529,6 +518,10 @@ delete_listrange(struct gw *g, struct ais_req *r, const struct ais_objref *ref, 
     }
     int rc = delete_names(g, ref, names, msg, sizeof(msg));
     json_decref(owned);
+    if (rc == AIS_EBADNAME || rc == -ENAMETOOLONG) {
+        ais_resp_err(r, 400, "%s", msg);
+        return;
+    }
     gw_job_record(g, "delete-listrange", t0, rc ? msg : "", id);
     if (rc != 0) {
         ais_resp_err(r, ais_http_status(rc), "%s", msg);

@@ -9,6 +9,7 @@
 #include "common/hrw.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/names.h"
 #include "common/util.h"
 #include "target/target_int.h"
 
@@ -129,14 +130,12 @@ op_delete(void *ctx, const char *provider, const char *ns, const char *bck,
 {
     struct tgt *t = ctx;
     struct st_bck b = {.provider = provider, .ns = ns, .name = bck};
-    char uname[AIS_OBJNAME_BYTES_MAX + 256];
     for (size_t i = 0; i < n; i++) {
-        int len = ais_uname(uname, sizeof(uname), provider, ns, bck, names[i]);
-        if (len < 0) {
-            (*missing)++;
-            continue;
-        }
-        int rc = st_obj_delete(t->mp, &b, names[i], ais_hrw_digest(uname, (size_t)len));
+        uint64_t digest = 0;
+        /* Names arrive from a gateway that validated them; a peer is still not trusted. */
+        int rc = ais_obj_name_check(names[i], strlen(names[i]), NULL);
+        rc = rc ? rc : ais_obj_digest(provider, ns, bck, names[i], &digest);
+        rc = rc ? rc : st_obj_delete(t->mp, &b, names[i], digest);
         if (rc == 0) {
             (*deleted)++;
             ais_stats_add(&t->stats, AIS_STAT_DEL_N, 1);
@@ -186,17 +185,10 @@ tgt_query_json(struct tgt *t, const char *what)
     return ais_meta_query_json(&t->meta, t->cfg, &t->self, what);
 }
 
-static int
-op_query(void *ctx, const char *what, char **out, struct rpc_err *err)
+static json_t *
+op_query(void *ctx, const char *what)
 {
-    json_t *j = tgt_query_json(ctx, what);
-    if (j == NULL) {
-        snprintf(err->msg, sizeof(err->msg), "unknown what=%s", what);
-        return -EINVAL;
-    }
-    *out = ais_json_dumps(j);
-    json_decref(j);
-    return *out ? 0 : -ENOMEM;
+    return tgt_query_json(ctx, what);
 }
 
 static int

@@ -211,6 +211,12 @@ def test_delete_listrange(cluster, bucket):
     assert page == [f"d-{i:02d}" for i in range(10, 20)]
     r = requests.delete(f"{cluster.url}/v1/buckets/{bucket}", json=ACT("delete-listrange", {"template": "x{9..1}"}))
     assert r.status_code == 400
+    # a bad name anywhere in the list: 400 naming it, and nothing deleted
+    r = requests.delete(f"{cluster.url}/v1/buckets/{bucket}",
+                        json=ACT("delete-listrange", {"objnames": ["d-10", "x/../../d-11", 7]}))
+    assert r.status_code == 400 and "invalid object name #1" in r.json()["message"]
+    _, _, page, _ = _list(cluster, bucket, False)
+    assert page == [f"d-{i:02d}" for i in range(10, 20)]
 
 
 def raw_request(port, head, body=b"", close_after=True):
