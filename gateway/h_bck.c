@@ -554,6 +554,50 @@ bucket_exists(struct gw *g, const struct ais_objref *ref)
     return ok;
 }
 
+/* Bucket changes by method and ActMsg action (CUR names, then 2020 ones). */
+static const struct {
+    const char *method, *action;
+} bck_changes[] = {
+    {"POST", "create-bck"},    {"DELETE", "destroy-bck"}, {"PATCH", "set-bprops"},
+    {"PATCH", "reset-bprops"}, {"POST", "createlb"},      {"DELETE", "destroylb"},
+    {"PUT", "setprops"},       {"PATCH", "setprops"},
+};
+
+static int
+change_allowed(const struct ais_req *r, const char *action)
+{
+    for (size_t i = 0; i < sizeof(bck_changes) / sizeof(bck_changes[0]); i++) {
+        if (ais_req_is(r, bck_changes[i].method) && strcmp(action, bck_changes[i].action) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A bucket-level change (create, destroy, props); an empty action defaults by method. */
+static void
+bucket_change(struct gw *g, struct ais_req *r, const struct ais_objref *ref, const char *action,
+              const json_t *value)
+{
+    char msg[512];
+    if (action[0] == '\0') {
+        action = ais_req_is(r, "POST")     ? "create-bck"
+                 : ais_req_is(r, "DELETE") ? "destroy-bck"
+                                           : "";
+    }
+    if (!change_allowed(r, action)) {
+        ais_resp_err(r, 400, "action \"%s\" is not supported with %s on %s", action,
+                     ais_req_method(r), ref->display);
+        return;
+    }
+    int rc = gw_bck_change(g, action, ref->provider, ref->ns, ref->bck, value, msg, sizeof(msg));
+    if (rc == 0) {
+        ais_resp_empty(r, 200);
+    } else {
+        ais_resp_err(r, status_of(rc), "%s", msg);
+    }
+}
+
 /* Body complete: dispatch on method + ActMsg action. */
 static void
 bucket_msg_done(struct ais_req *r, void *arg)
@@ -574,40 +618,16 @@ bucket_msg_done(struct ais_req *r, void *arg)
     }
     const char *action = ais_json_str(body, "action", "");
     json_t *value = ais_json_get_ci(body, "value");
-    if (ais_req_is(r, "GET") && (action[0] == '\0' || strcmp(action, "list") == 0)) {
-        if (!bucket_exists(g, &ref)) {
-            ais_resp_err(r, 404, "bucket \"%s\" does not exist", ref.display);
-        } else {
-            list_objects(g, r, &ref, value);
-        }
-    } else if (ais_req_is(r, "DELETE") && strcmp(action, "delete-listrange") == 0) {
-        if (!bucket_exists(g, &ref)) {
-            ais_resp_err(r, 404, "bucket \"%s\" does not exist", ref.display);
-        } else {
-            delete_listrange(g, r, &ref, value);
-        }
+    int list = ais_req_is(r, "GET") && (action[0] == '\0' || strcmp(action, "list") == 0);
+    int del = ais_req_is(r, "DELETE") && strcmp(action, "delete-listrange") == 0;
+    if ((list || del) && !bucket_exists(g, &ref)) {
+        ais_resp_err(r, 404, "bucket \"%s\" does not exist", ref.display);
+    } else if (list) {
+        list_objects(g, r, &ref, value);
+    } else if (del) {
+        delete_listrange(g, r, &ref, value);
     } else {
-        if (action[0] == '\0') {
-            action = ais_req_is(r, "POST")     ? "create-bck"
-                     : ais_req_is(r, "DELETE") ? "destroy-bck"
-                                               : "";
-        }
-        int allowed = (ais_req_is(r, "POST") && strstr(action, "create") != NULL) ||
-                      (ais_req_is(r, "DELETE") && strstr(action, "destroy") != NULL) ||
-                      ((ais_req_is(r, "PATCH") || ais_req_is(r, "PUT")) &&
-                       (strstr(action, "props") != NULL || strstr(action, "bprops") != NULL));
-        int rc = allowed ? gw_bck_change(g, action, ref.provider, ref.ns, ref.bck, value, msg,
-                                         sizeof(msg))
-                         : -ENOTSUP;
-        if (!allowed) {
-            snprintf(msg, sizeof(msg), "action \"%s\" is not supported with %s on %s", action,
-                     ais_req_method(r), ref.display);
-        }
-        if (rc == 0) {
-            ais_resp_empty(r, 200);
-        } else {
-            ais_resp_err(r, status_of(rc), "%s", msg);
-        }
+        bucket_change(g, r, &ref, action, value);
     }
     json_decref(body);
 }

@@ -72,6 +72,8 @@ def test_bucket_crud(cluster):
     assert props["versioning"]["enabled"] is False and props["mirror"]["copies"] == 3
     r = requests.patch(u, json=ACT("set-bprops", {"checksum": {"type": "nope"}}))
     assert r.status_code == 400 and "checksum type" in r.json()["message"]
+    r = requests.post(u, json=ACT("set-bprops", {}))
+    assert r.status_code == 400 and 'action "set-bprops" is not supported with POST' in r.json()["message"]
     r = requests.patch(u, json=ACT("set-bprops", {"no_such_prop": 1}))
     assert r.status_code == 400 and "unknown bucket property" in r.json()["message"]
     assert requests.delete(u, json=ACT("destroy-bck")).status_code == 200
