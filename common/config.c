@@ -272,6 +272,9 @@ ais_config_rt_get(const int *knob)
     return __atomic_load_n(knob, __ATOMIC_RELAXED);
 }
 
+const char *const ais_config_rt_names[AIS_CONFIG_RT_COUNT] = {
+    "log.level", "checksum.validate_warm_get", "disk.fsync", "dry_run"};
+
 int
 ais_config_set(const struct ais_config *cfg, const char *name, const char *value)
 {

@@ -57,6 +57,10 @@ __attribute__((warn_unused_result)) int ais_config_validate(const struct ais_con
  */
 int ais_config_set(const struct ais_config *cfg, const char *name, const char *value);
 int ais_config_rt_get(const int *knob);
+/* The runtime-settable names, in the order setconfig applies them. */
+#define AIS_CONFIG_RT_COUNT 4
+extern const char *const ais_config_rt_names[AIS_CONFIG_RT_COUNT];
+
 /* Sets n knobs in order; the first failure stops and is described in msg. 0 or as above. */
 int ais_config_set_many(const struct ais_config *cfg, const char *const *names,
                         const char *const *values, size_t n, char *msg, size_t cap);

@@ -14,6 +14,7 @@
 #include "common/http.h"
 
 #include "common/assert.h"
+#include "common/config.h"
 #include "common/err.h"
 #include "common/json.h"
 #include "common/limits.h"
@@ -344,6 +345,37 @@ ais_req_content_length(const struct ais_req *r)
     char *end;
     long long n = strtoll(v, &end, 10);
     return (*end != '\0' || n < 0) ? -1 : n;
+}
+
+size_t
+ais_req_config_query(const struct ais_req *r, const char **names, const char **values)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < AIS_CONFIG_RT_COUNT; i++) {
+        const char *v = ais_req_query(r, ais_config_rt_names[i]);
+        if (v != NULL) {
+            names[n] = ais_config_rt_names[i];
+            values[n++] = v;
+        }
+    }
+    return n;
+}
+
+void
+ais_resp_setconfig(struct ais_req *r, const struct ais_config *cfg)
+{
+    const char *names[AIS_CONFIG_RT_COUNT], *values[AIS_CONFIG_RT_COUNT];
+    char msg[256];
+    size_t n = ais_req_config_query(r, names, values);
+    if (n == 0) {
+        ais_resp_err(r, 400,
+                     "setconfig: no settable name given (settable: log.level, "
+                     "checksum.validate_warm_get, disk.fsync, dry_run)");
+    } else if (ais_config_set_many(cfg, names, values, n, msg, sizeof(msg)) != 0) {
+        ais_resp_err(r, 400, "setconfig: %s", msg);
+    } else {
+        ais_resp_empty(r, 200);
+    }
 }
 
 void

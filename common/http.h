@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct ais_config;
 struct ais_http;
 struct ais_req;
 
@@ -59,6 +60,15 @@ const char *ais_req_header(const struct ais_req *r, const char *key);
 const char *ais_req_remote(const struct ais_req *r);
 /* Content-Length, or -1 when absent (chunked). */
 int64_t ais_req_content_length(const struct ais_req *r);
+
+/*
+ * Collects the runtime config names (ais_config_rt_names) present as query parameters of
+ * `?name=value&...` into names/values (capacity AIS_CONFIG_RT_COUNT). Returns how many.
+ */
+size_t ais_req_config_query(const struct ais_req *r, const char **names, const char **values);
+
+/* PUT /v1/daemon/setconfig?name=value: applies the names to this node and responds. */
+void ais_resp_setconfig(struct ais_req *r, const struct ais_config *cfg);
 
 /* Buffer the body (at most max bytes; larger => 413) then call done. */
 void ais_req_body_buffer(struct ais_req *r, size_t max, ais_done_fn done, void *arg);

@@ -195,23 +195,12 @@ config_node(struct gw *g, const struct ais_snode *node, void *slot)
     s->rc = rpc_config_set(url, (int)g->cfg->rpc_timeout_ms, s->names, s->values, s->n, &s->err);
 }
 
-static const char *const g_knobs[] = {"log.level", "checksum.validate_warm_get", "disk.fsync",
-                                      "dry_run"};
-#define NKNOBS (sizeof(g_knobs) / sizeof(g_knobs[0]))
-
 /* PUT /v1/cluster/setconfig?name=value...: validate locally, then apply on every node. */
 static void
 cluster_setconfig(struct gw *g, struct ais_req *r)
 {
-    const char *names[NKNOBS], *values[NKNOBS];
-    size_t n = 0;
-    for (size_t i = 0; i < NKNOBS; i++) {
-        const char *v = ais_req_query(r, g_knobs[i]);
-        if (v != NULL) {
-            names[n] = g_knobs[i];
-            values[n++] = v;
-        }
-    }
+    const char *names[AIS_CONFIG_RT_COUNT], *values[AIS_CONFIG_RT_COUNT];
+    size_t n = ais_req_config_query(r, names, values);
     if (n == 0) {
         ais_resp_err(r, 400,
                      "setconfig: no settable name given (settable: log.level, "
@@ -294,14 +283,7 @@ h_daemon(struct gw *g, struct ais_req *r)
 {
     const char *p = ais_req_path(r);
     if (ais_req_is(r, "PUT") && strcmp(p, "/v1/daemon/setconfig") == 0) {
-        for (size_t i = 0; i < NKNOBS; i++) {
-            const char *v = ais_req_query(r, g_knobs[i]);
-            if (v != NULL && ais_config_set(g->cfg, g_knobs[i], v) != 0) {
-                ais_resp_err(r, 400, "invalid value \"%s\" for %s", v, g_knobs[i]);
-                return;
-            }
-        }
-        ais_resp_empty(r, 200);
+        ais_resp_setconfig(r, g->cfg);
         return;
     }
     if (!ais_req_is(r, "GET") || strcmp(p, "/v1/daemon") != 0) {

@@ -440,17 +440,7 @@ h_daemon(struct tgt *t, struct ais_req *r)
 {
     const char *path = ais_req_path(r);
     if (ais_req_is(r, "PUT") && strcmp(path, "/v1/daemon/setconfig") == 0) {
-        /* Each query parameter is one dotted name; applied in order, first error wins. */
-        static const char *const knobs[] = {"log.level", "checksum.validate_warm_get", "disk.fsync",
-                                            "dry_run"};
-        for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
-            const char *v = ais_req_query(r, knobs[i]);
-            if (v != NULL && ais_config_set(t->cfg, knobs[i], v) != 0) {
-                ais_resp_err(r, 400, "invalid value \"%s\" for %s", v, knobs[i]);
-                return;
-            }
-        }
-        ais_resp_empty(r, 200);
+        ais_resp_setconfig(r, t->cfg);
         return;
     }
     if (!ais_req_is(r, "GET") || strcmp(path, "/v1/daemon") != 0) {

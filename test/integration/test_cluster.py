@@ -358,6 +358,11 @@ def test_config_and_stats(cluster):
     assert requests.put(cluster.url + "/v1/cluster/setconfig", params={"checksum.validate_warm_get": "false"}).status_code == 200
     r = requests.put(cluster.url + "/v1/cluster/setconfig", params={"disk.fsync": "maybe"})
     assert r.status_code == 400
+    turl = cluster.target_url(tid)
+    r = requests.put(turl + "/v1/daemon/setconfig", params={"log.level": "loud"})
+    assert r.status_code == 400 and "log.level=loud" in r.json()["message"]
+    assert requests.put(turl + "/v1/daemon/setconfig", params={"log.level": "info"}).status_code == 200
+    assert requests.put(cluster.url + "/v1/daemon/setconfig").status_code == 400
     mp = requests.get(cluster.url + "/v1/reverse/daemon", params={"what": "mountpaths"},
                       headers={"Ais-Node-Id": tid}).json()
     assert len(mp["available"]) == 2
