@@ -60,6 +60,7 @@ struct ais_req {
     struct MHD_Response *resp;
     int status;
     int queued;
+    size_t discard_max; /* body bytes read and dropped after an early response */
 };
 
 static void *
@@ -81,6 +82,7 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     r->raw_path = strndup(uri, plen);
     r->raw_query = strdup(q ? q + 1 : "");
     ais_buf_init(&r->body, AIS_CTRL_BODY_BYTES_MAX);
+    r->discard_max = AIS_CTRL_BODY_BYTES_MAX;
     return r;
 }
 
@@ -155,7 +157,7 @@ small_body(const struct ais_req *r)
     if (ais_req_header(r, "Transfer-Encoding") != NULL || ais_req_header(r, "Expect") != NULL) {
         return 0;
     }
-    return cl <= (int64_t)AIS_CTRL_BODY_BYTES_MAX;
+    return cl <= (int64_t)r->discard_max;
 }
 
 static enum MHD_Result
@@ -179,7 +181,8 @@ on_access(void *cls, struct MHD_Connection *c, const char *url, const char *meth
             return queue(r); /* handler bug: 500 */
         }
         if (r->resp != NULL && !small_body(r)) {
-            /* Answer before a large body: MHD closes the connection after it. */
+            /* Answer before a large body and drop the connection with the body. */
+            ais_resp_close(r);
             return queue(r);
         }
         /* No or small body: MHD keeps the connection alive only for responses queued once the
@@ -376,6 +379,12 @@ ais_resp_setconfig(struct ais_req *r, const struct ais_config *cfg)
     } else {
         ais_resp_empty(r, 200);
     }
+}
+
+void
+ais_req_discard_body(struct ais_req *r, size_t max)
+{
+    r->discard_max = max;
 }
 
 void

@@ -70,6 +70,14 @@ size_t ais_req_config_query(const struct ais_req *r, const char **names, const c
 /* PUT /v1/daemon/setconfig?name=value: applies the names to this node and responds. */
 void ais_resp_setconfig(struct ais_req *r, const struct ais_config *cfg);
 
+/*
+ * A response set before the body arrived is sent once the body is read and dropped, keeping
+ * the connection, when the body is known to be at most max bytes (default
+ * AIS_CTRL_BODY_BYTES_MAX); larger, chunked or `Expect: 100-continue` bodies get the response
+ * at once and the connection closes.
+ */
+void ais_req_discard_body(struct ais_req *r, size_t max);
+
 /* Buffer the body (at most max bytes; larger => 413) then call done. */
 void ais_req_body_buffer(struct ais_req *r, size_t max, ais_done_fn done, void *arg);
 /* Buffered body (NUL-terminated) or "" if none. */

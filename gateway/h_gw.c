@@ -1,9 +1,9 @@
 /*
  * Design notes: the gateway's HTTP surface. Object requests are answered with 307 to the HRW
  * owner. A PUT body is never buffered: with `Expect: 100-continue` the 307 goes out before the
- * body; a body already on its way is discarded as it arrives (up to a bound) so the client can
- * read the 307 and follow it, else the connection is closed. Cluster-wide queries fan out
- * over RPC.
+ * body; a body already on its way is discarded by the edge as it arrives (up to a bound) so the
+ * client can read the 307 and follow it, else the connection is closed. Cluster-wide queries
+ * fan out over RPC.
  */
 #include "common/err.h"
 #include "common/json.h"
@@ -17,44 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int
-drain_data(struct ais_req *r, const char *data, size_t len, void *arg)
-{
-    return 0;
-}
-
-static void
-drain_done(struct ais_req *r, void *arg)
-{
-    ais_resp_redirect(r, arg);
-}
-
-static void
-drain_cleanup(struct ais_req *r, void *arg, int ok)
-{
-    free(arg);
-}
-
-/* 307 to loc: at once, or after discarding a body the client is already sending. */
-static void
-redirect(struct ais_req *r, const char *loc)
-{
-    int64_t cl = ais_req_content_length(r);
-    const char *expect = ais_req_header(r, "Expect");
-    int chunked = ais_req_header(r, "Transfer-Encoding") != NULL;
-    int body = cl > 0 || chunked;
-    char *copy = NULL;
-    if (body && expect == NULL && cl >= 0 && cl <= (int64_t)AIS_REDIRECT_DRAIN_BYTES_MAX &&
-        (copy = strdup(loc)) != NULL) {
-        ais_req_body_stream(r, drain_data, drain_done, drain_cleanup, copy);
-        return;
-    }
-    ais_resp_redirect(r, loc);
-    if (body) {
-        ais_resp_close(r);
-    }
-}
 
 static void
 h_objects(struct gw *g, struct ais_req *r)
@@ -92,7 +54,9 @@ h_objects(struct gw *g, struct ais_req *r)
     ais_smap_unref(smap);
     snprintf(loc, sizeof(loc), "%s%s?%s%spid=%s&utm=%lld", base, ais_req_raw_path(r), q,
              q[0] ? "&" : "", g->self.id, (long long)ais_now_ns());
-    redirect(r, loc);
+    /* Body-first clients (python requests) must read the 307 before they can follow it. */
+    ais_req_discard_body(r, AIS_REDIRECT_DRAIN_BYTES_MAX);
+    ais_resp_redirect(r, loc);
     ais_stats_add(&g->stats, AIS_STAT_REDIRECT_N, 1);
 }
 
