@@ -65,6 +65,14 @@ obj_prep(struct tgt *t, struct ais_req *r, struct obj_req *o)
     return redirected;
 }
 
+/* Error about the object itself: 404 "does not exist" (the SDK's ErrObjNotFound) or rc's. */
+static void
+obj_err(struct ais_req *r, const struct obj_req *o, int rc)
+{
+    ais_resp_err(r, ais_http_status(rc), "object \"%s/%s\" %s", o->ref.display, o->ref.obj,
+                 rc == -ENOENT ? "does not exist" : ais_strerror(rc));
+}
+
 static void
 set_md_headers(struct ais_req *r, const struct obj_req *o, const struct st_obj_md *md)
 {
@@ -221,9 +229,7 @@ h_get(struct tgt *t, struct ais_req *r, struct obj_req *o)
         if (fd >= 0) {
             close(fd);
         }
-        ais_resp_err(r, rc == -ENOENT ? 404 : ais_http_status(rc), "object \"%s/%s\" %s",
-                     o->ref.display, o->ref.obj,
-                     rc == -ENOENT ? "does not exist" : ais_strerror(rc));
+        obj_err(r, o, rc);
         return;
     }
     get_serve(t, r, o, fd, &md);
@@ -239,9 +245,7 @@ h_head(struct tgt *t, struct ais_req *r, struct obj_req *o)
     int rc = st_obj_stat(t->mp, &o->bck, o->ref.obj, o->ref.digest, &md);
     if (rc != 0) {
         ais_stats_add(&t->stats, AIS_STAT_ERR_HEAD_N, 1);
-        ais_resp_err(r, rc == -ENOENT ? 404 : ais_http_status(rc), "object \"%s/%s\" %s",
-                     o->ref.display, o->ref.obj,
-                     rc == -ENOENT ? "does not exist" : ais_strerror(rc));
+        obj_err(r, o, rc);
         return;
     }
     ais_resp_head(r, 200, md.size);
@@ -254,9 +258,7 @@ h_delete(struct tgt *t, struct ais_req *r, struct obj_req *o)
     int rc = st_obj_delete(t->mp, &o->bck, o->ref.obj, o->ref.digest);
     if (rc != 0) {
         ais_stats_add(&t->stats, AIS_STAT_ERR_DEL_N, 1);
-        ais_resp_err(r, rc == -ENOENT ? 404 : ais_http_status(rc), "object \"%s/%s\" %s",
-                     o->ref.display, o->ref.obj,
-                     rc == -ENOENT ? "does not exist" : ais_strerror(rc));
+        obj_err(r, o, rc);
         return;
     }
     ais_stats_add(&t->stats, AIS_STAT_DEL_N, 1);
