@@ -1,10 +1,12 @@
 # The two commands AIS users know: `make deploy` and `make test`.
 # Everything builds with CMake; this file only sequences it.
-.PHONY: all deps build build-asan deploy kill test unit clean bench
+.PHONY: all deps build build-asan build-tsan build-clang deploy kill test unit clean bench
 
 JOBS ?= 2
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
+CLANG_BUILD ?= build-clang
 
 all: build
 
@@ -19,6 +21,15 @@ build-asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DAIS_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 
+build-tsan: deps
+	@cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DAIS_TSAN=ON >/dev/null
+	@cmake --build $(TSAN_BUILD) -j $(JOBS)
+
+# Second compiler: the tree must build warning-free with clang too (Release, -Werror).
+build-clang: deps
+	@cmake -S . -B $(CLANG_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(CLANG_BUILD) -j $(JOBS)
+
 # Builds and starts a local cluster in the background (GATEWAYS, TARGETS, MOUNTPATHS, AIS_DATA_DIR).
 deploy: build
 	@bash scripts/deploy.sh start
@@ -27,9 +38,11 @@ deploy: build
 kill:
 	@bash scripts/deploy.sh stop
 
-# Release build (warnings are errors) plus the sanitizer build, then every test under ASan+UBSan.
-test: build build-asan
+# Release builds with gcc and clang (warnings are errors), then every test under ASan+UBSan and
+# again under ThreadSanitizer (TSAN_OPTIONS in test/tsan.env: any report fails the run).
+test: build build-clang build-asan build-tsan
 	@cd $(ASAN_BUILD) && ctest --output-on-failure --timeout 900
+	@cd $(TSAN_BUILD) && env $$(cat $(CURDIR)/test/tsan.env) ctest --output-on-failure --timeout 900
 
 unit: build-asan
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -L unit
@@ -39,4 +52,4 @@ bench: build
 	@bash bench/run.sh
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(CLANG_BUILD)

@@ -34,6 +34,9 @@ const struct cli_flag_def cli_flags[CLI_F_COUNT] = {
     [CLI_F_LENGTH] = {"length", 0, true, "SIZE", "read this many bytes"},
     [CLI_F_CONC] = {"conc", 0, true, "N", "parallel transfers (default 8, max 64)"},
     [CLI_F_RAW] = {"raw", 0, false, NULL, "exact numbers: bytes and unix nanoseconds"},
+    [CLI_F_ALL] = {"all", 'a', false, NULL, "include finished, aborted and failed jobs"},
+    [CLI_F_TIMEOUT] = {"timeout", 0, true, "DURATION",
+                       "give up after this long, e.g. 90s, 5m (default and max: 7 days)"},
 };
 
 static int

@@ -63,8 +63,10 @@
 
 /* CLI-only codes below the common domain range (common/err.h stops at -1009). */
 enum {
-    CLI_EUSAGE = -1100,  /* bad command line */
-    CLI_ESERVER = -1101, /* the cluster answered with an error other than 404/409 */
+    CLI_EUSAGE = -1100,       /* bad command line */
+    CLI_ESERVER = -1101,      /* the cluster answered with an error other than 404/409 */
+    CLI_EWAITTIMEOUT = -1102, /* `job wait` deadline passed with the job still running */
+    CLI_EJOBFAIL = -1103,     /* the job ended with an error or was aborted */
 };
 
 /* Exit codes scripts can rely on; docs/cli.md has the table. */
@@ -77,6 +79,8 @@ enum cli_exit {
     CLI_EXIT_UNREACHABLE = 5, /* cannot connect to the cluster, or it timed out */
     CLI_EXIT_SERVER = 6,      /* any other error reported by the cluster */
     CLI_EXIT_CANCELED = 7,    /* confirmation declined */
+    CLI_EXIT_TIMEOUT = 8,     /* `job wait --timeout` passed before the job ended */
+    CLI_EXIT_JOBFAIL = 9,     /* the job ended with an error or was aborted */
 };
 
 /* Maps a negative errno / CLI code to an exit code. */
@@ -100,6 +104,8 @@ enum cli_flag {
     CLI_F_LENGTH,
     CLI_F_CONC,
     CLI_F_RAW,
+    CLI_F_ALL,
+    CLI_F_TIMEOUT,
     CLI_F_COUNT,
 };
 
@@ -411,6 +417,9 @@ enum cli_comp {
     CLI_COMP_FILE,   /* local files */
     CLI_COMP_CMD,    /* command names (help) */
     CLI_COMP_SHELL,  /* "bash" */
+    CLI_COMP_JOB,    /* job ids from the cluster, then job kinds */
+    CLI_COMP_KIND,   /* job kinds */
+    CLI_COMP_CONFIG, /* config knob names (the common/config.h table) */
 };
 
 struct cli_cmd {
@@ -454,9 +463,77 @@ int cli_cmd_storage_show(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_stats_show(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_config_show(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_config_set(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_config_cluster(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_config_node(struct cli_ctx *ctx, const struct cli_args *a);
+/* Calls cand for every config knob name, with whether it is runtime-settable. */
+void cli_config_names(void (*cand)(void *arg, const char *name, bool settable), void *arg);
 int cli_cmd_completion(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_complete(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_search(struct cli_ctx *ctx, const struct cli_args *a);
+
+/* ---- jobs (cmd_job.c) ---- */
+
+/* Jobs in one listing: AIS_XACT_RECORDS_MAX per node times a large cluster. */
+#define CLI_JOBS_MAX 16384
+/* Job ids one `job wait KIND` follows: every job of a kind that can run at once. */
+#define CLI_JOB_WAIT_IDS_MAX AIS_XACT_RUNNING_MAX
+/* Default and longest `job wait --timeout`. */
+#define CLI_JOB_WAIT_MS_MAX (7LL * 24 * 3600 * 1000)
+/* Poll interval of `job wait`: starts short (quick jobs), doubles up to the max. */
+#define CLI_JOB_POLL_MS_MIN 50
+#define CLI_JOB_POLL_MS_MAX 1000
+/* Consecutive failed polls (cluster unreachable, 5xx) `job wait` rides out, e.g. an election. */
+#define CLI_JOB_POLL_ERRS_MAX 20
+
+enum cli_job_state { CLI_JOB_RUNNING, CLI_JOB_FINISHED, CLI_JOB_ABORTED, CLI_JOB_ERROR };
+
+/* One job aggregated over the nodes that run a part of it (JobSnaps with the same id). */
+struct cli_job {
+    char id[64];
+    char kind[48];
+    char bck[AIS_BCKNAME_BYTES_MAX + 16]; /* "ais://b" or "" */
+    char err[256];                        /* first node error, "" if none */
+    enum cli_job_state state;             /* running if any part runs, else the worst end */
+    uint64_t objs;                        /* sum of stats.loc-objs */
+    uint64_t bytes;                       /* sum of stats.loc-bytes */
+    uint64_t total_objs;                  /* sum of total-objs; 0: unknown */
+    int64_t start_ns;                     /* earliest start, unix ns; 0 unknown */
+    int64_t end_ns;                       /* latest end, 0 while running */
+    int64_t eta_ns;                       /* longest known ETA of a running part; -1 unknown */
+    uint32_t nodes;
+    uint32_t nodes_running;
+};
+
+/* Job kinds AIS knows (api.md §5.7), NULL-terminated; for completion and `job stop KIND`. */
+extern const char *const cli_job_kinds[];
+
+/* "running", "finished", "aborted", "error". */
+const char *cli_job_state_name(enum cli_job_state s);
+/* RFC 3339 ("2024-05-01T10:00:00.5Z", offsets too) to unix ns; 0 for Go's zero time or junk. */
+int64_t cli_rfc3339_ns(const char *s);
+
+/*
+ * Aggregates a what=qryxstats reply {"node":[JobSnap...],...} into one cli_job per id, sorted
+ * running first, then newest start first. *out is malloc'd (caller frees; NULL when *n is 0).
+ * Malformed snaps are skipped. Returns 0, -EINVAL (not an object of arrays) or -ENOMEM.
+ */
+int cli_jobs_from_snaps(const json_t *by_node, struct cli_job **out, size_t *n);
+
+/*
+ * Renders one `job wait` progress line (no "\r") into out; pure, for tests. With a known total:
+ * a bar, percent, "done/total objects" and ETA (eta_ns, when >= 0); otherwise a spinner chosen
+ * by tick, the count and the elapsed time.
+ */
+void cli_job_progress_render(char *out, size_t n, const char *label, const struct cli_job *j,
+                             int64_t elapsed_ms, unsigned tick, size_t width);
+
+/* Ids of the cluster's jobs (running first) into a NULL-terminated malloc'd array. */
+int cli_job_ids(struct cli_ctx *ctx, char ***out);
+
+int cli_cmd_job_ls(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_job_show(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_job_stop(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_job_wait(struct cli_ctx *ctx, const struct cli_args *a);
 
 /* Lists bucket names of the cluster into a NULL-terminated malloc'd array (caller frees). */
 int cli_bucket_names(struct cli_conn *c, char ***out);

@@ -1,5 +1,5 @@
 /*
- * `ais cluster show`, `ais show stats|storage`, `ais config show|set`.
+ * `ais cluster show`, `ais show stats|storage`, `ais config show|set|cluster|node`.
  *
  * Design notes: the cluster map (Smap) is the one required input; everything else that
  * `cluster show` prints (mountpaths, capacity, BMD and config versions) is optional and
@@ -8,8 +8,11 @@
  * (/v1/reverse/daemon with Ais-Node-Id) first and then from the target's own URL. Capacity
  * parsing accepts the shapes AIS has used (totals, or per-mountpath used/avail, numbers or
  * decimal strings). Stats fall back from /v1/cluster?what=stats to asking each node.
+ * Config names and values are checked against the nodes' own descriptor table
+ * (common/config.h) before anything is sent, so a typo is a usage error with a suggestion.
  */
 #include "cli/cli_int.h"
+#include "common/config.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -597,17 +600,13 @@ json_path(const json_t *j, const char *key)
     return j;
 }
 
-int
-cli_cmd_config_show(struct cli_ctx *ctx, const struct cli_args *a)
+/* Prints conf (or its KEY_PREFIX subtree) as a table or JSON. Takes conf. */
+static int
+config_print(struct cli_ctx *ctx, json_t *conf, const char *filter)
 {
     static const char *const hdr[] = {"PROPERTY", "VALUE"};
     struct cli_table t;
-    json_t *conf = NULL;
-    const char *filter = a->npos > 0 ? a->pos[0] : "";
-    int err = get_json(&ctx->conn, NULL, "/v1/daemon", "what=config", NULL, &conf);
-    if (err < 0) {
-        return err;
-    }
+    int err = 0;
     if (ctx->json) {
         const json_t *sub = filter[0] ? json_path(conf, filter) : conf;
         if (sub == NULL) {
@@ -633,27 +632,82 @@ cli_cmd_config_show(struct cli_ctx *ctx, const struct cli_args *a)
     return err;
 }
 
-/* "k=v&k2=v2" from KEY=VALUE words or KEY VALUE pairs. */
-static int
-config_query(struct cli_ctx *ctx, const struct cli_args *a, struct ais_buf *q)
+/* "t[abc]" or "p[abc]" -> "abc"; anything else as given. */
+static void
+node_id_of(const char *node, char *id, size_t cap)
 {
-    for (int i = 0; i < a->npos; i++) {
+    size_t l = strlen(node);
+    if (l > 3 && node[1] == '[' && node[l - 1] == ']') {
+        snprintf(id, cap, "%.*s", (int)(l - 3), node + 2);
+    } else {
+        snprintf(id, cap, "%s", node);
+    }
+}
+
+/* The node's config (id NULL: the gateway's, which is the cluster's). */
+static int
+config_show(struct cli_ctx *ctx, const char *id, const char *filter)
+{
+    char hdr[128];
+    json_t *conf = NULL;
+    snprintf(hdr, sizeof(hdr), "Ais-Node-Id: %s", id ? id : "");
+    int err = get_json(&ctx->conn, NULL, id ? "/v1/reverse/daemon" : "/v1/daemon", "what=config",
+                       id ? hdr : NULL, &conf);
+    return err < 0 ? err : config_print(ctx, conf, filter);
+}
+
+int
+cli_cmd_config_show(struct cli_ctx *ctx, const struct cli_args *a)
+{
+    return config_show(ctx, NULL, a->npos > 0 ? a->pos[0] : "");
+}
+
+/* Usage error for a name=value the config table refuses, with a suggestion for typos. */
+static int
+config_refuse(struct cli_ctx *ctx, const char *key, const char *val, int rc)
+{
+    const char *names[64];
+    size_t n = 0;
+    for (const struct ais_knob *k; n < 64 && (k = ais_knob_at(n)) != NULL; n++) {
+        names[n] = k->name;
+    }
+    const char *best = rc == -ENOENT ? cli_suggest(key, names, n) : NULL;
+    if (rc == -ENOENT) {
+        cli_errorf(ctx, "unknown config key \"%s\"%s%s%s", key, best ? " (did you mean \"" : "",
+                   best ? best : "", best ? "\"?)" : "");
+    } else if (rc == -EPERM) {
+        cli_errorf(ctx, "config key \"%s\" is read-only (set it in the node's config file)", key);
+    } else {
+        cli_errorf(ctx, "config key \"%s\": %s \"%s\"", key, ais_config_strerror(rc), val);
+    }
+    return CLI_EUSAGE;
+}
+
+/* "k=v&k2=v2" from KEY=VALUE words or KEY VALUE pairs, each checked against the table. */
+static int
+config_query(struct cli_ctx *ctx, const char *const *pos, int npos, struct ais_buf *q)
+{
+    for (int i = 0; i < npos; i++) {
         char key[256];
-        const char *eq = strchr(a->pos[i], '=');
+        const char *eq = strchr(pos[i], '=');
         const char *val = NULL;
         if (eq != NULL) {
-            snprintf(key, sizeof(key), "%.*s", (int)(eq - a->pos[i]), a->pos[i]);
+            snprintf(key, sizeof(key), "%.*s", (int)(eq - pos[i]), pos[i]);
             val = eq + 1;
-        } else if (i + 1 < a->npos) {
-            snprintf(key, sizeof(key), "%s", a->pos[i]);
-            val = a->pos[++i];
+        } else if (i + 1 < npos) {
+            snprintf(key, sizeof(key), "%s", pos[i]);
+            val = pos[++i];
         } else {
-            cli_errorf(ctx, "missing value for \"%s\" (use KEY=VALUE)", a->pos[i]);
+            cli_errorf(ctx, "missing value for \"%s\" (use KEY=VALUE)", pos[i]);
             return CLI_EUSAGE;
         }
         if (key[0] == '\0') {
-            cli_errorf(ctx, "empty config key in \"%s\"", a->pos[i]);
+            cli_errorf(ctx, "empty config key in \"%s\"", pos[i]);
             return CLI_EUSAGE;
+        }
+        int rc = ais_config_check(key, val);
+        if (rc != 0) {
+            return config_refuse(ctx, key, val, rc);
         }
         if ((q->len > 0 && ais_buf_append(q, "&", 1) < 0) || cli_url_escape(q, key, false) < 0 ||
             ais_buf_append(q, "=", 1) < 0 || cli_url_escape(q, val, false) < 0) {
@@ -663,18 +717,77 @@ config_query(struct cli_ctx *ctx, const struct cli_args *a, struct ais_buf *q)
     return 0;
 }
 
-int
-cli_cmd_config_set(struct cli_ctx *ctx, const struct cli_args *a)
+/* Sets the pairs on the cluster (id NULL) or on one node through the gateway. */
+static int
+config_set(struct cli_ctx *ctx, const char *id, const char *const *pos, int npos)
 {
     struct ais_buf q;
+    struct cli_resp resp;
+    char hdr[128];
     ais_buf_init(&q, AIS_URI_BYTES_MAX);
-    int err = config_query(ctx, a, &q);
-    if (err == 0) {
+    int err = config_query(ctx, pos, npos, &q);
+    if (err == 0 && id == NULL) {
         err = cli_http_json(ctx, "PUT", "/v1/cluster/setconfig", q.data, NULL, NULL);
+    } else if (err == 0) {
+        snprintf(hdr, sizeof(hdr), "Ais-Node-Id: %s", id);
+        struct cli_req rq = {.method = "PUT",
+                             .path = "/v1/reverse/daemon/setconfig",
+                             .query = q.data,
+                             .hdr1 = hdr,
+                             .timeout_ms = ctx->conn.ctrl_timeout_ms};
+        cli_resp_init(&resp);
+        err = cli_http_do(&ctx->conn, &rq, &resp);
+        cli_resp_fini(&resp);
     }
     if (err == 0) {
-        fprintf(ctx->out, "Cluster config updated\n");
+        fprintf(ctx->out, "%s config updated\n", id ? "Node" : "Cluster");
     }
     ais_buf_fini(&q);
     return err;
+}
+
+/* Words that set (KEY=VALUE, or KEY VALUE) rather than show (nothing, or one KEY_PREFIX). */
+static bool
+config_sets(const char *const *pos, int npos)
+{
+    return npos >= 2 || (npos == 1 && strchr(pos[0], '=') != NULL);
+}
+
+int
+cli_cmd_config_set(struct cli_ctx *ctx, const struct cli_args *a)
+{
+    return config_set(ctx, NULL, (const char *const *)a->pos, a->npos);
+}
+
+int
+cli_cmd_config_cluster(struct cli_ctx *ctx, const struct cli_args *a)
+{
+    const char *const *pos = (const char *const *)a->pos;
+    if (config_sets(pos, a->npos)) {
+        return config_set(ctx, NULL, pos, a->npos);
+    }
+    return config_show(ctx, NULL, a->npos > 0 ? pos[0] : "");
+}
+
+int
+cli_cmd_config_node(struct cli_ctx *ctx, const struct cli_args *a)
+{
+    char id[AIS_DAEMON_ID_BYTES_MAX + 8];
+    const char *const *pos = (const char *const *)a->pos + 1;
+    int npos = a->npos - 1;
+    node_id_of(a->pos[0], id, sizeof(id));
+    if (config_sets(pos, npos)) {
+        return config_set(ctx, id, pos, npos);
+    }
+    return config_show(ctx, id, npos > 0 ? pos[0] : "");
+}
+
+/* Completion candidates: every knob name; settable ones as "name=" to type the value. */
+void
+cli_config_names(void (*cand)(void *arg, const char *name, bool settable), void *arg)
+{
+    const struct ais_knob *k;
+    for (size_t i = 0; (k = ais_knob_at(i)) != NULL; i++) {
+        cand(arg, k->name, (k->flags & AIS_KNOB_RT) != 0);
+    }
 }

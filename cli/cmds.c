@@ -204,12 +204,86 @@ static const struct cli_cmd config_cmds[] = {
      NULL,
      "KEY=VALUE [KEY=VALUE...]",
      "update cluster configuration",
-     "ais config set periodic.stats_time=10s\nais config set lru.enabled false",
+     "ais config set log.level=debug\nais config set disk.fsync false",
      0,
      1,
      -1,
-     {CLI_COMP_NONE, 0, 0},
+     {CLI_COMP_CONFIG, 0, 0},
      cli_cmd_config_set,
+     NULL},
+    {"cluster",
+     NULL,
+     "[KEY_PREFIX | KEY=VALUE...]",
+     "show or update the cluster configuration (names checked against the config table)",
+     "ais config cluster\nais config cluster log\nais config cluster log.level=debug "
+     "checksum.validate_warm_get=true",
+     CLI_FM_OUT,
+     0,
+     -1,
+     {CLI_COMP_CONFIG, 0, 0},
+     cli_cmd_config_cluster,
+     NULL},
+    {"node",
+     NULL,
+     "NODE_ID [KEY_PREFIX | KEY=VALUE...]",
+     "show or update one node's configuration",
+     "ais config node t[abc123]\nais config node abc123 log.level=debug",
+     CLI_FM_OUT,
+     1,
+     -1,
+     {CLI_COMP_NONE, CLI_COMP_CONFIG, 0},
+     cli_cmd_config_node,
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
+};
+
+#define JOB_LS_FLAGS (CLI_FM_OUT | CLI_FM(CLI_F_ALL) | CLI_FM(CLI_F_RAW))
+
+static const struct cli_cmd job_cmds[] = {
+    {"ls",
+     "list",
+     "[KIND]",
+     "list jobs (running ones; --all for finished, aborted and failed too)",
+     "ais job ls\nais job ls --all\nais job ls rebalance --all --json",
+     JOB_LS_FLAGS,
+     0,
+     1,
+     {CLI_COMP_KIND, 0, 0},
+     cli_cmd_job_ls,
+     NULL},
+    {"show",
+     NULL,
+     "[JOB_ID|KIND]",
+     "show one job per node with a summary (a KIND lists its jobs; nothing lists all)",
+     "ais job show 9kD3xTqPz\nais job show rebalance\nais job show 9kD3xTqPz --json",
+     JOB_LS_FLAGS,
+     0,
+     1,
+     {CLI_COMP_JOB, 0, 0},
+     cli_cmd_job_show,
+     NULL},
+    {"stop",
+     NULL,
+     "JOB_ID|KIND",
+     "abort a job, or every running job of a kind",
+     "ais job stop 9kD3xTqPz\nais job stop rebalance",
+     0,
+     1,
+     1,
+     {CLI_COMP_JOB, 0, 0},
+     cli_cmd_job_stop,
+     NULL},
+    {"wait",
+     NULL,
+     "JOB_ID|KIND",
+     "wait for a job (or the running jobs of a kind) to end; --progress draws a bar",
+     "ais job wait 9kD3xTqPz\nais job wait 9kD3xTqPz --timeout 5m --progress\n"
+     "ais job wait rebalance",
+     CLI_FM(CLI_F_TIMEOUT),
+     1,
+     1,
+     {CLI_COMP_JOB, 0, 0},
+     cli_cmd_job_wait,
      NULL},
     {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
 };
@@ -280,6 +354,17 @@ static const struct cli_cmd show_cmds[] = {
      1,
      {CLI_COMP_OBJECT, 0, 0},
      cli_cmd_obj_stat,
+     NULL},
+    {"job",
+     NULL,
+     "[JOB_ID|KIND]",
+     "same as `ais job show` (no argument: `ais job ls`)",
+     "ais show job\nais show job --all\nais show job 9kD3xTqPz",
+     JOB_LS_FLAGS,
+     0,
+     1,
+     {CLI_COMP_JOB, 0, 0},
+     cli_cmd_job_show,
      NULL},
     {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
 };
@@ -375,7 +460,7 @@ const struct cli_cmd cli_root[] = {
     {"show",
      NULL,
      "COMMAND",
-     "show cluster, config, stats, storage, bucket or object",
+     "show cluster, config, stats, storage, bucket, object or job",
      NULL,
      0,
      0,
@@ -395,6 +480,17 @@ const struct cli_cmd cli_root[] = {
      NULL,
      config_cmds},
     {"storage", NULL, "COMMAND", "show mountpaths", NULL, 0, 0, 0, {0, 0, 0}, NULL, storage_cmds},
+    {"job",
+     NULL,
+     "COMMAND",
+     "list, show, stop and wait for jobs (rebalance, resilver, multi-object operations)",
+     NULL,
+     0,
+     0,
+     0,
+     {0, 0, 0},
+     NULL,
+     job_cmds},
     {"search",
      NULL,
      "KEYWORD",
@@ -521,6 +617,10 @@ cli_exit_code(int err)
         return CLI_EXIT_SERVER;
     case -ECANCELED:
         return CLI_EXIT_CANCELED;
+    case CLI_EWAITTIMEOUT:
+        return CLI_EXIT_TIMEOUT;
+    case CLI_EJOBFAIL:
+        return CLI_EXIT_JOBFAIL;
     default:
         return CLI_EXIT_FAIL;
     }
@@ -579,7 +679,8 @@ help_root(FILE *f)
     fprintf(f, "\nENVIRONMENT:\n   AIS_ENDPOINT   cluster gateway URL (also AIS_URL; default %s)\n",
             CLI_DEFAULT_ENDPOINT);
     fprintf(f, "\nEXIT CODES:\n   0 ok, 1 local failure, 2 usage, 3 not found, 4 already exists,\n"
-               "   5 cluster unreachable, 6 other cluster error, 7 not confirmed\n");
+               "   5 cluster unreachable, 6 other cluster error, 7 not confirmed,\n"
+               "   8 job wait timed out, 9 job failed or aborted\n");
     help_examples(f, "ais bucket create ais://images\nais put ./photos ais://images -r\n"
                      "ais ls ais://images --props size,atime\n"
                      "ais get ais://images/cat.jpg /tmp/cat.jpg\nais cluster show\n"

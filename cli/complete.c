@@ -206,6 +206,35 @@ cands_objects(struct comp *c)
     (void)cli_list_objects(&c->ctx->conn, &b, &l);
 }
 
+/* Job ids from the cluster (when asked for), then the job kinds. */
+static void
+cands_jobs(struct comp *c, bool ids)
+{
+    char **v = NULL;
+    if (ids && cli_job_ids(c->ctx, &v) == 0) {
+        for (char **p = v; *p != NULL; p++) {
+            cand(c, *p);
+        }
+        cli_strv_free(v);
+    }
+    for (const char *const *k = cli_job_kinds; *k != NULL; k++) {
+        cand(c, *k);
+    }
+}
+
+/* Config names: settable ones as "name=" (no space, the value follows), others to show. */
+static void
+config_cand(void *arg, const char *name, bool settable)
+{
+    struct comp *c = arg;
+    char s[COMP_WORD_BYTES_MAX];
+    snprintf(s, sizeof(s), "%s%s", name, settable ? "=" : "");
+    if (strncmp(s, c->cur, strlen(c->cur)) == 0 && settable) {
+        c->nospace = true;
+    }
+    cand(c, s);
+}
+
 static void
 cands_kind(struct comp *c, enum cli_comp kind, const struct words *ws, int first_arg)
 {
@@ -221,6 +250,13 @@ cands_kind(struct comp *c, enum cli_comp kind, const struct words *ws, int first
         break;
     case CLI_COMP_SHELL:
         cand(c, "bash");
+        break;
+    case CLI_COMP_CONFIG:
+        cli_config_names(config_cand, c);
+        break;
+    case CLI_COMP_JOB:
+    case CLI_COMP_KIND:
+        cands_jobs(c, kind == CLI_COMP_JOB);
         break;
     case CLI_COMP_CMD: {
         const struct cli_cmd *list = cli_root;

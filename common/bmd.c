@@ -43,10 +43,10 @@ ais_bmd_clone(const struct ais_bmd *b)
     if (c == NULL) {
         return NULL;
     }
-    *c = *b;
+    /* Field by field: b->refs may be changing on other threads (never copy it). */
+    c->version = b->version;
+    memcpy(c->uuid, b->uuid, sizeof(c->uuid));
     c->refs = 1;
-    c->bcks = NULL;
-    c->n = 0;
     if (b->n > 0) {
         c->bcks = calloc(b->n, sizeof(*c->bcks));
         if (c->bcks == NULL) {

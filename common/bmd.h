@@ -33,7 +33,7 @@ struct ais_bmd {
     char uuid[40];
     size_t n;
     struct ais_bck_md *bcks;
-    int refs;
+    int refs; /* atomic; owned by ais_bmd_ref/unref (never copied: see ais_bmd_clone) */
 };
 
 struct ais_bmd *ais_bmd_new(void);

@@ -1,7 +1,25 @@
 /*
  * Node configuration: parsed and validated once at startup from a JSON file plus flags, then
- * passed down as `const struct ais_config *`. An unknown key is fatal. A few knobs can change at
- * runtime (set-config); those are atomics read with ais_config_rt_*().
+ * passed down as `const struct ais_config *`. Every knob is one row of a descriptor table
+ * (config.c: `knobs[]`): its dotted name (api.md §5.4/5.4b), type, range, runtime-settable flag
+ * and field. Parsing the file, startup validation, setconfig (per node and cluster-wide),
+ * `what=config` JSON and the CLI all read that table, so they cannot disagree.
+ *
+ * Adding a knob:
+ *   1. add the field to struct ais_config (numeric: uint16_t, int or int64_t; bool: int;
+ *      string: char[N]; runtime-settable ones go in struct ais_config_rt);
+ *   2. add its default in config.c defaults();
+ *   3. add one row to knobs[] in config.c, e.g.
+ *        {.name = "rebalance.enabled", .type = AIS_KNOB_BOOL, .flags = AIS_KNOB_RT,
+ *         KNOB_AT(rt.rebalance_enabled)},
+ *        {.name = "rpc.workers_control", .type = AIS_KNOB_INT, .min = 1,
+ *         .max = AIS_RPC_WORKERS_MAX, KNOB_AT(rpc_workers_control)},
+ *      The max of a knob that bounds a resource is its common/limits.h value: config may
+ *      tighten a limit, never raise it.
+ *   4. readers of a runtime-settable knob on other threads use ais_config_rt_get() /
+ *      ais_config_rt_get64() (relaxed atomics); read-only knobs never change after startup and
+ *      are read as plain fields.
+ * Nothing else changes: the file parser, setconfig, what=config and the CLI pick the row up.
  */
 #ifndef AIS_COMMON_CONFIG_H
 #define AIS_COMMON_CONFIG_H
@@ -14,12 +32,13 @@
 
 enum ais_role { AIS_ROLE_GATEWAY, AIS_ROLE_TARGET };
 
-/* Runtime-settable knobs (api.md §5.4 dotted names). */
+/* Runtime-settable knobs (api.md §5.4 dotted names); read with ais_config_rt_get(). */
 struct ais_config_rt {
     int log_level;         /* log.level */
     int validate_warm_get; /* checksum.validate_warm_get (cluster default) */
     int fsync;             /* disk.fsync: fsync objects before they become visible */
     int dry_run;           /* dry_run: PUT discards, GET generates (targets) */
+    int rebalance_enabled; /* rebalance.enabled: targets rebalance on Smap changes */
 };
 
 struct ais_config {
@@ -37,35 +56,96 @@ struct ais_config {
     int64_t keepalive_timeout_ms;
     int64_t rpc_timeout_ms;
     int64_t startup_timeout_ms; /* how long a node keeps trying to join */
+    int rpc_workers[3];         /* rpc.workers.{keepalive,control,data}: threads per RPC class */
     struct ais_config_rt rt;
 };
 
+enum ais_knob_type {
+    AIS_KNOB_BOOL,     /* int 0/1; JSON bool; text true/false/1/0/yes/no */
+    AIS_KNOB_INT,      /* integer in [min, max]; optional names via parse/show */
+    AIS_KNOB_DURATION, /* int64_t ms in [min, max]; text/JSON "10s", "500ms", "2m" */
+    AIS_KNOB_STRING,   /* char[size]; at most max bytes (0: size - 1) */
+    AIS_KNOB_LIST,     /* char[max][size] of strings plus a size_t count at count_off */
+};
+
+#define AIS_KNOB_RT 0x1u     /* runtime-settable (setconfig); else read-only after startup */
+#define AIS_KNOB_NUMSTR 0x2u /* INT shown as a JSON string (AIS ports are strings) */
+#define AIS_KNOB_MAP 0x4u    /* LIST shown as {"item": ""} (AIS fspaths), accepted as either */
+
+/* One row of the descriptor table. Read-only; valid for the process lifetime. */
+struct ais_knob {
+    const char *name; /* dotted JSON path, e.g. "keepalivetracker.interval" */
+    enum ais_knob_type type;
+    unsigned flags;
+    int64_t min, max;          /* INT/DURATION value range; STRING bytes; LIST items */
+    size_t off, size;          /* field in struct ais_config (LIST: size = one item) */
+    size_t count_off;          /* LIST: size_t item count */
+    const char *help;          /* one line for the CLI */
+    const char *const *values; /* STRING/INT: the allowed names (INT: value = index), NULL-ended */
+    /* INT with names: extra accepted spellings ("proxy" for the gateway role, "warn"). */
+    int (*parse)(const char *text, int64_t *out);
+    /* Optional extra check of a parsed value; sets *why (static text) on failure. */
+    int (*check)(const char *text, int64_t v, const char **why);
+    /* Called after a runtime set was stored (log.level updates the logger). */
+    void (*applied)(int64_t v);
+};
+
+/* The table: row i (NULL past the end), and lookup by exact dotted name (NULL if unknown). */
+const struct ais_knob *ais_knob_at(size_t i);
+const struct ais_knob *ais_knob_find(const char *name);
+
 /*
- * Loads path (may be NULL: all defaults) into cfg. Errors name the offending key in
- * why (static or cfg-owned buffer, valid while cfg lives). Returns 0 or AIS_ECONFIG.
+ * Loads path (may be NULL: all defaults) into cfg, checking every key against the table: an
+ * unknown key, a wrong type or an out-of-range value is an error naming the key in why.
+ * Returns 0 or AIS_ECONFIG.
  */
 __attribute__((warn_unused_result)) int ais_config_load(struct ais_config *cfg, const char *path,
                                                         char *why, size_t why_cap);
+/* Same from an already parsed JSON object (borrowed). */
+__attribute__((warn_unused_result)) int
+ais_config_load_json(struct ais_config *cfg, const json_t *j, char *why, size_t why_cap);
 /* Checks cross-field rules after flags were applied. 0 or AIS_ECONFIG with why. */
 __attribute__((warn_unused_result)) int ais_config_validate(const struct ais_config *cfg, char *why,
                                                             size_t why_cap);
 
 /*
- * Sets one runtime knob by dotted name ("log.level", "checksum.validate_warm_get",
- * "disk.fsync", "dry_run"). 0, -ENOENT (unknown or not runtime-settable) or -EINVAL (bad value).
- * Thread-safe.
+ * Checks name=value for a runtime set without applying it: 0, -ENOENT (unknown name), -EPERM
+ * (read-only knob), -EINVAL (malformed value) or -ERANGE (out of range). Thread-safe.
  */
+int ais_config_check(const char *name, const char *value);
+/* Checks then sets one runtime knob (atomically). Errors as ais_config_check. Thread-safe. */
 int ais_config_set(const struct ais_config *cfg, const char *name, const char *value);
+/* Relaxed atomic read of a runtime-settable int / int64_t knob of cfg->rt. */
 int ais_config_rt_get(const int *knob);
-/* The runtime-settable names, in the order setconfig applies them. */
-#define AIS_CONFIG_RT_COUNT 4
-extern const char *const ais_config_rt_names[AIS_CONFIG_RT_COUNT];
+int64_t ais_config_rt_get64(const int64_t *knob);
 
-/* Sets n knobs in order; the first failure stops and is described in msg. 0 or as above. */
+/*
+ * Checks n name=value pairs for a runtime set without applying any; msg names every bad key
+ * ("unknown key a.b=1; read-only key (...) host_net.port=80"). 0 or the first error.
+ */
+int ais_config_check_many(const char *const *names, const char *const *values, size_t n, char *msg,
+                          size_t cap);
+/*
+ * Checks all n name=value pairs first; if any fails, nothing is applied and msg names every bad
+ * key ("setconfig: unknown: a.b; read-only: host_net.port"). Else sets them in order. Returns
+ * 0 or the first error as ais_config_check. Thread-safe (concurrent calls may interleave).
+ */
 int ais_config_set_many(const struct ais_config *cfg, const char *const *names,
                         const char *const *values, size_t n, char *msg, size_t cap);
+/* Describes an error of ais_config_check for name (static text): "unknown", "read-only"... */
+const char *ais_config_strerror(int err);
 
-/* The config as JSON (AIS-style keys), for GET /v1/daemon?what=config. */
+/*
+ * Flattens a partial config JSON object ({"log":{"level":"debug"}}) into dotted names and text
+ * values, for `{"action":"set-config","value":{...}}`. names/values point into j or into buf
+ * (cap bytes, for non-string leaves); at most max pairs. Returns the count, or -E2BIG.
+ */
+int ais_config_flatten(const json_t *j, const char **names, const char **values, size_t max,
+                       char *buf, size_t cap);
+
+/* The config as JSON (api.md §5.4b nesting, one leaf per knob), for what=config. New ref. */
 json_t *ais_config_to_json(const struct ais_config *cfg);
+/* The value of one knob as text (what setconfig accepts back): 0 or -ENOENT / -ENOSPC. */
+int ais_config_get_text(const struct ais_config *cfg, const char *name, char *out, size_t cap);
 
 #endif

@@ -10,6 +10,16 @@
  * MHD_USE_TURBO (opportunistic reads/writes) is worth ~15% on 4 KiB GETs. (MHD 0.9.75's epoll
  * mode noticed a client that closed mid-upload only at the idle timeout, keeping partial work
  * files around; poll() sees the EOF at once; the disconnect test guards both.)
+ *
+ * Each request has an arena (a list of blocks freed at completion) with a byte budget of
+ * AIS_REQ_ARENA_BYTES_MAX. The raw URI and handler scratch come from it; header bytes (held
+ * by MHD in its connection pool) and the buffered body are charged to the same budget, so one
+ * request never holds more than the budget: a URI over AIS_URI_BYTES_MAX is 414, headers over
+ * the budget 431 (MHD itself answers 431 past AIS_HTTP_CONN_MEM_BYTES, which is smaller), a
+ * body over its cap or the remaining budget 413.
+ *
+ * Routing is a table per server (ais_route): rows are tried in order; a path some row knows
+ * with a method none allows is 405 with Allow, an unknown path 404, both as api.md §7 JSON.
  */
 #include "common/http.h"
 
@@ -22,6 +32,7 @@
 #include "common/util.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -40,6 +51,17 @@ struct ais_http {
 };
 
 enum body_mode { BODY_NONE, BODY_BUFFER, BODY_STREAM };
+
+/* MHD's own header limit (connection memory) stays below the arena, so MHD answers first. */
+static_assert(AIS_HTTP_CONN_MEM_BYTES < AIS_REQ_ARENA_BYTES_MAX, "headers fit the arena");
+static_assert(2 * AIS_URI_BYTES_MAX + AIS_HTTP_CONN_MEM_BYTES + AIS_CTRL_BODY_BYTES_MAX <
+                  AIS_REQ_ARENA_BYTES_MAX,
+              "URI, headers and a control body fit one request's arena");
+
+struct arena_blk {
+    struct arena_blk *next;
+    max_align_t data[];
+};
 
 struct ais_req {
     struct ais_http *srv;
@@ -61,7 +83,43 @@ struct ais_req {
     int status;
     int queued;
     size_t discard_max; /* body bytes read and dropped after an early response */
+    size_t arena_used;  /* bytes charged to this request (<= AIS_REQ_ARENA_BYTES_MAX) */
+    struct arena_blk *blocks;
 };
+
+static void *
+arena_alloc(struct ais_req *r, size_t n)
+{
+    size_t need = sizeof(struct arena_blk) + n;
+    if (n > AIS_REQ_ARENA_BYTES_MAX || r->arena_used + need > AIS_REQ_ARENA_BYTES_MAX) {
+        return NULL;
+    }
+    struct arena_blk *b = malloc(need);
+    if (b == NULL) {
+        return NULL;
+    }
+    b->next = r->blocks;
+    r->blocks = b;
+    r->arena_used += need;
+    return b->data;
+}
+
+static char *
+arena_strndup(struct ais_req *r, const char *s, size_t n)
+{
+    char *p = arena_alloc(r, n + 1);
+    if (p != NULL) {
+        memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}
+
+void *
+ais_req_alloc(struct ais_req *r, size_t n)
+{
+    return arena_alloc(r, n);
+}
 
 static void *
 on_uri(void *cls, const char *uri, struct MHD_Connection *c)
@@ -72,6 +130,7 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     }
     r->srv = cls;
     r->conn = c;
+    r->arena_used = sizeof(*r);
     size_t len = strlen(uri);
     if (len > AIS_URI_BYTES_MAX) {
         r->uri_too_long = 1;
@@ -79,8 +138,8 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     }
     const char *q = memchr(uri, '?', len);
     size_t plen = q ? (size_t)(q - uri) : len;
-    r->raw_path = strndup(uri, plen);
-    r->raw_query = strdup(q ? q + 1 : "");
+    r->raw_path = arena_strndup(r, uri, plen);
+    r->raw_query = arena_strndup(r, q ? q + 1 : "", q ? len - plen - 1 : 0);
     ais_buf_init(&r->body, AIS_CTRL_BODY_BYTES_MAX);
     r->discard_max = AIS_CTRL_BODY_BYTES_MAX;
     return r;
@@ -93,8 +152,11 @@ req_free(struct ais_req *r)
         MHD_destroy_response(r->resp);
     }
     ais_buf_fini(&r->body);
-    free(r->raw_path);
-    free(r->raw_query);
+    while (r->blocks != NULL) {
+        struct arena_blk *b = r->blocks;
+        r->blocks = b->next;
+        free(b);
+    }
     free(r);
 }
 
@@ -161,6 +223,28 @@ small_body(const struct ais_req *r)
 }
 
 static enum MHD_Result
+count_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    size_t *n = cls;
+    (void)kind;
+    *n += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF */
+    return MHD_YES;
+}
+
+/* Charges the request's header bytes to its arena. 0, or -E2BIG past the budget. */
+static int
+charge_headers(struct ais_req *r)
+{
+    size_t n = 0;
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_header, &n);
+    if (r->arena_used + n > AIS_REQ_ARENA_BYTES_MAX) {
+        return -E2BIG;
+    }
+    r->arena_used += n;
+    return 0;
+}
+
+static enum MHD_Result
 on_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
           const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -174,6 +258,11 @@ on_access(void *cls, struct MHD_Connection *c, const char *url, const char *meth
         r->path = url;
         if (r->uri_too_long) {
             ais_resp_err(r, 414, "request URI too long (max %u bytes)", AIS_URI_BYTES_MAX);
+        } else if (r->raw_path == NULL || r->raw_query == NULL) {
+            ais_resp_err(r, 500, "out of memory");
+        } else if (charge_headers(r) != 0) {
+            ais_resp_err(r, 431, "request headers too large (max %u bytes per request)",
+                         AIS_REQ_ARENA_BYTES_MAX);
         } else {
             r->srv->handler(r, r->srv->ctx);
         }
@@ -350,37 +439,6 @@ ais_req_content_length(const struct ais_req *r)
     return (*end != '\0' || n < 0) ? -1 : n;
 }
 
-size_t
-ais_req_config_query(const struct ais_req *r, const char **names, const char **values)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < AIS_CONFIG_RT_COUNT; i++) {
-        const char *v = ais_req_query(r, ais_config_rt_names[i]);
-        if (v != NULL) {
-            names[n] = ais_config_rt_names[i];
-            values[n++] = v;
-        }
-    }
-    return n;
-}
-
-void
-ais_resp_setconfig(struct ais_req *r, const struct ais_config *cfg)
-{
-    const char *names[AIS_CONFIG_RT_COUNT], *values[AIS_CONFIG_RT_COUNT];
-    char msg[256];
-    size_t n = ais_req_config_query(r, names, values);
-    if (n == 0) {
-        ais_resp_err(r, 400,
-                     "setconfig: no settable name given (settable: log.level, "
-                     "checksum.validate_warm_get, disk.fsync, dry_run)");
-    } else if (ais_config_set_many(cfg, names, values, n, msg, sizeof(msg)) != 0) {
-        ais_resp_err(r, 400, "setconfig: %s", msg);
-    } else {
-        ais_resp_empty(r, 200);
-    }
-}
-
 void
 ais_req_discard_body(struct ais_req *r, size_t max)
 {
@@ -391,6 +449,12 @@ void
 ais_req_body_buffer(struct ais_req *r, size_t max, ais_done_fn done, void *arg)
 {
     AIS_ASSERT(r->mode == BODY_NONE);
+    size_t left =
+        r->arena_used < AIS_REQ_ARENA_BYTES_MAX ? AIS_REQ_ARENA_BYTES_MAX - r->arena_used : 0;
+    if (max + 1 > left) {
+        max = left > 0 ? left - 1 : 0; /* the body is charged to the request's arena budget */
+    }
+    r->arena_used += max + 1;
     r->mode = BODY_BUFFER;
     r->body.cap_max = max + 1;
     r->done_fn = done;
@@ -608,4 +672,207 @@ ais_resp_close(struct ais_req *r)
     if (r->resp != NULL) {
         MHD_add_response_header(r->resp, MHD_HTTP_HEADER_CONNECTION, "close");
     }
+}
+
+/* ---- routes ---- */
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} methods[] = {
+    {"GET", AIS_M_GET},   {"HEAD", AIS_M_HEAD},     {"PUT", AIS_M_PUT},
+    {"POST", AIS_M_POST}, {"DELETE", AIS_M_DELETE}, {"PATCH", AIS_M_PATCH},
+};
+
+unsigned
+ais_http_method_bit(const char *method)
+{
+    for (size_t i = 0; method != NULL && i < sizeof(methods) / sizeof(methods[0]); i++) {
+        if (strcmp(method, methods[i].name) == 0) {
+            return methods[i].bit;
+        }
+    }
+    return 0;
+}
+
+const char *
+ais_http_allow_str(unsigned mask, char *out, size_t cap)
+{
+    size_t off = 0;
+    if (cap == 0) {
+        return out;
+    }
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        if ((mask & methods[i].bit) == 0) {
+            continue;
+        }
+        int w = snprintf(out + off, cap > off ? cap - off : 0, "%s%s", off ? ", " : "",
+                         methods[i].name);
+        if (w < 0 || off + (size_t)w >= cap) {
+            out[off] = '\0'; /* whole names only */
+            break;
+        }
+        off += (size_t)w;
+    }
+    return out;
+}
+
+static int
+pattern_match(const char *pat, const char *path)
+{
+    size_t n = strlen(pat);
+    if (n >= 2 && pat[n - 1] == '*' && pat[n - 2] == '/') {
+        return strncmp(path, pat, n - 1) == 0;
+    }
+    return strcmp(pat, path) == 0;
+}
+
+int
+ais_route_match(const struct ais_route *routes, size_t n, const char *method, const char *path,
+                unsigned *allow)
+{
+    unsigned bit = ais_http_method_bit(method);
+    unsigned seen = 0;
+    int known = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!pattern_match(routes[i].pattern, path)) {
+            continue;
+        }
+        if (routes[i].methods & bit) {
+            return (int)i;
+        }
+        seen |= routes[i].methods;
+        known = 1;
+    }
+    if (!known) {
+        return -ENOENT;
+    }
+    *allow = seen;
+    return -EPERM;
+}
+
+void
+ais_route_dispatch(struct ais_req *r, const struct ais_route *routes, size_t n, void *ctx)
+{
+    unsigned allow = 0;
+    char hdr[64];
+    int i = ais_route_match(routes, n, r->method, r->path, &allow);
+    if (i >= 0) {
+        routes[i].fn(r, ctx);
+    } else if (i == -EPERM) {
+        ais_resp_err(r, 405, "method %s not allowed on %s", r->method, r->path);
+        ais_resp_header(r, "Allow", ais_http_allow_str(allow, hdr, sizeof(hdr)));
+    } else {
+        ais_resp_err(r, 404, "unknown path %s", r->path);
+    }
+}
+
+/* ---- setconfig ---- */
+
+struct query_walk {
+    struct ais_cfg_pairs *p;
+    int overflow;
+};
+
+static enum MHD_Result
+query_pair(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    struct query_walk *w = cls;
+    (void)kind;
+    if (strcmp(key, "what") == 0 || strcmp(key, "transient") == 0) {
+        return MHD_YES;
+    }
+    if (w->p->n >= AIS_CONFIG_SET_MAX) {
+        w->overflow = 1;
+        return MHD_NO;
+    }
+    w->p->names[w->p->n] = key;
+    w->p->values[w->p->n++] = value ? value : "";
+    return MHD_YES;
+}
+
+/* The pairs of an ActMsg body (CUR set-config with a partial config, or 2020 setconfig). */
+static int
+body_pairs(struct ais_cfg_pairs *p, const json_t *body, char *msg, size_t cap)
+{
+    const char *action = ais_json_str(body, "action", "");
+    const json_t *value = ais_json_get_ci(body, "value");
+    const char *name = ais_json_str(body, "name", "");
+    if (strcmp(action, "set-config") != 0 && strcmp(action, "setconfig") != 0) {
+        snprintf(msg, cap, "setconfig: action \"%s\" is not supported (expected set-config)",
+                 action);
+        return 0;
+    }
+    if (json_is_object(value)) {
+        int n = ais_config_flatten(value, p->names, p->values, AIS_CONFIG_SET_MAX, p->buf,
+                                   sizeof(p->buf));
+        if (n < 0) {
+            snprintf(msg, cap, "setconfig: too many names (max %d)", AIS_CONFIG_SET_MAX);
+            return 0;
+        }
+        p->n = (size_t)n;
+    } else if (name[0] != '\0' && (json_is_string(value) || json_is_boolean(value))) {
+        p->names[0] = name;
+        p->values[0] = json_is_string(value) ? json_string_value(value)
+                                             : (json_is_true(value) ? "true" : "false");
+        p->n = 1;
+    }
+    if (p->n == 0) {
+        snprintf(msg, cap, "setconfig: the set-config value names no config key");
+    }
+    return (int)p->n;
+}
+
+int
+ais_req_config_pairs(struct ais_req *r, struct ais_cfg_pairs *p, char *msg, size_t cap)
+{
+    struct query_walk w = {.p = p};
+    p->n = 0;
+    p->body = NULL;
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, query_pair, &w);
+    if (w.overflow) {
+        snprintf(msg, cap, "setconfig: too many names (max %d)", AIS_CONFIG_SET_MAX);
+        return 0;
+    }
+    if (p->n > 0) {
+        return (int)p->n;
+    }
+    if (r->body.len == 0) {
+        snprintf(msg, cap, "setconfig: no name=value given (see `ais config cluster`)");
+        return 0;
+    }
+    if (ais_req_body_json(r, &p->body) != 0 || !json_is_object(p->body)) {
+        snprintf(msg, cap, "setconfig: malformed JSON in request body (expected an ActMsg)");
+        return 0;
+    }
+    return body_pairs(p, p->body, msg, cap);
+}
+
+void
+ais_cfg_pairs_fini(struct ais_cfg_pairs *p)
+{
+    if (p != NULL) {
+        json_decref(p->body);
+        p->body = NULL;
+    }
+}
+
+void
+ais_resp_setconfig(struct ais_req *r, const struct ais_config *cfg)
+{
+    char msg[1024];
+    struct ais_cfg_pairs *p = ais_req_alloc(r, sizeof(*p));
+    if (p == NULL) {
+        ais_resp_err(r, 500, "setconfig: out of request memory");
+        return;
+    }
+    if (ais_req_config_pairs(r, p, msg, sizeof(msg)) == 0) {
+        ais_resp_err(r, 400, "%s", msg);
+    } else if (ais_config_set_many(cfg, p->names, p->values, p->n, msg, sizeof(msg)) != 0) {
+        ais_resp_err(r, 400, "setconfig: %s", msg);
+    } else {
+        ais_resp_empty(r, 200);
+    }
+    ais_cfg_pairs_fini(p);
 }

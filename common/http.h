@@ -11,6 +11,8 @@
 #ifndef AIS_COMMON_HTTP_H
 #define AIS_COMMON_HTTP_H
 
+#include "common/limits.h"
+
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -62,12 +64,68 @@ const char *ais_req_remote(const struct ais_req *r);
 int64_t ais_req_content_length(const struct ais_req *r);
 
 /*
- * Collects the runtime config names (ais_config_rt_names) present as query parameters of
- * `?name=value&...` into names/values (capacity AIS_CONFIG_RT_COUNT). Returns how many.
+ * Per-request arena: n bytes that live until the request completes (freed by the edge, never
+ * by the caller). Everything the edge keeps for a request (raw URI, header bytes, buffered
+ * body) is charged to the same budget of AIS_REQ_ARENA_BYTES_MAX. NULL when the budget is
+ * spent or on OOM.
  */
-size_t ais_req_config_query(const struct ais_req *r, const char **names, const char **values);
+void *ais_req_alloc(struct ais_req *r, size_t n);
 
-/* PUT /v1/daemon/setconfig?name=value: applies the names to this node and responds. */
+/* ---- routes: one table of (methods, path pattern, handler) rows per server ---- */
+
+#define AIS_M_GET 0x01u
+#define AIS_M_HEAD 0x02u
+#define AIS_M_PUT 0x04u
+#define AIS_M_POST 0x08u
+#define AIS_M_DELETE 0x10u
+#define AIS_M_PATCH 0x20u
+
+/*
+ * pattern is an exact path ("/v1/daemon") or a prefix: a pattern ending in slash-star matches
+ * the part before the star followed by anything, also nothing ("/v1/objects/" then a name).
+ */
+struct ais_route {
+    unsigned methods; /* AIS_M_* mask */
+    const char *pattern;
+    ais_http_handler_fn fn;
+};
+
+/* AIS_M_* bit of an HTTP method, 0 for any other method. */
+unsigned ais_http_method_bit(const char *method);
+/* "GET, HEAD, PUT" for a mask (Allow header). Returns out. */
+const char *ais_http_allow_str(unsigned mask, char *out, size_t cap);
+/*
+ * The first row (in order) whose pattern matches path and whose methods include method: its
+ * index. -ENOENT when no pattern matches; -EPERM when some pattern matches but no such row
+ * allows method, with *allow = the union of the methods of the matching rows.
+ */
+int ais_route_match(const struct ais_route *routes, size_t n, const char *method, const char *path,
+                    unsigned *allow);
+/* Calls the matching row's handler with ctx, else answers 405 with Allow, or 404 (api.md §7). */
+void ais_route_dispatch(struct ais_req *r, const struct ais_route *routes, size_t n, void *ctx);
+
+/* ---- setconfig (api.md §5.4), shared by every node ---- */
+
+/*
+ * The name=value pairs of a setconfig request: the query parameters (except what= and
+ * transient=), or else the buffered body's ActMsg {"action":"set-config","value":{...}} (or
+ * 2020 {"action":"setconfig","name":N,"value":V}). Pointers live as long as the request and p.
+ */
+struct ais_cfg_pairs {
+    size_t n;
+    const char *names[AIS_CONFIG_SET_MAX];
+    const char *values[AIS_CONFIG_SET_MAX];
+    json_t *body;
+    char buf[4096];
+};
+/* Fills p (caller's storage, e.g. from ais_req_alloc). n > 0, or 0 with a 400 message in msg. */
+int ais_req_config_pairs(struct ais_req *r, struct ais_cfg_pairs *p, char *msg, size_t cap);
+void ais_cfg_pairs_fini(struct ais_cfg_pairs *p);
+
+/*
+ * Node setconfig: applies the request's pairs to cfg (all or none) and responds 200, or 400
+ * naming every unknown, read-only or invalid key. Call once the body is buffered (or absent).
+ */
 void ais_resp_setconfig(struct ais_req *r, const struct ais_config *cfg);
 
 /*

@@ -29,8 +29,26 @@
 #define AIS_RPC_TIMEOUT_MS 5000
 /* Retries of one RPC after a timeout or refused connection. */
 #define AIS_RPC_RETRIES_MAX 3
-/* Concurrent RPC worker contexts per node. */
+/* First retry backoff; doubles per retry, always capped by the caller's remaining budget. */
+#define AIS_RPC_BACKOFF_MS 10
+/* RPC worker threads per handler class (keepalive, control, data) on one node. */
 #define AIS_RPC_WORKERS_MAX 16
+/* Requests queued per worker of a class before the server answers -EAGAIN (503). */
+#define AIS_RPC_QUEUE_PER_WORKER 4
+/* Client pool: peers with a cached socket, concurrent calls on one peer's socket, and the idle
+ * time after which a cached socket is closed. */
+#define AIS_RPC_PEERS_MAX 1024
+#define AIS_RPC_PEER_CALLS_MAX 256
+#define AIS_RPC_PEER_IDLE_MS 60000
+/* Object streams: payload bytes per frame (the in-flight window of one stream), concurrent
+ * streams one receiver accepts, its worker threads, and the idle time after which a receiver
+ * drops a stream (and its partial object). */
+#define AIS_STREAM_CHUNK_BYTES_MAX (1u << 20)
+#define AIS_STREAMS_MAX 256
+#define AIS_STREAM_WORKERS_MAX 32
+#define AIS_STREAM_IDLE_MS 30000
+/* Packed object header of one stream frame (names, checksum, custom metadata, opaque). */
+#define AIS_STREAM_HDR_BYTES_MAX (64u << 10)
 /* Cluster size and per-target disk count. */
 #define AIS_NODES_MAX 1024
 #define AIS_MPATHS_MAX 64
@@ -42,6 +60,17 @@
 #define AIS_LIST_PAGE_MAX 10000
 /* Directory depth walked when listing a bucket. */
 #define AIS_WALK_DEPTH_MAX 128
+/* A list walk holds at most this many names (and bytes of names) of one directory at a time;
+ * a larger directory is read again from where the previous chunk ended. */
+#define AIS_LIST_DIR_CHUNK_MAX 16384
+#define AIS_LIST_DIR_CHUNK_BYTES (1u << 20)
+/* List cursors a target keeps between pages (one per listing in progress), and the idle time
+ * after which one is dropped (the next page then starts a new walk). */
+#define AIS_LIST_CURSORS_MAX 64
+#define AIS_LIST_CURSOR_IDLE_MS 60000
+/* Object lock stripes per target (power of two): exclusive sections are short, so sharing a
+ * stripe costs little; more stripes cost 56 bytes each. */
+#define AIS_OBJ_LOCK_STRIPES 1024
 /* HTTP edge: concurrent connections and per-connection buffer. */
 #define AIS_HTTP_CONN_MAX 4096
 #define AIS_HTTP_CONN_MEM_BYTES (64u << 10)
@@ -57,6 +86,23 @@
 #define AIS_CUSTOM_MD_MAX 64
 /* Keepalive misses before the primary removes a node. */
 #define AIS_KEEPALIVE_MISSES_MAX 3
+/* Config bounds of the keepalive knobs: faster than 100 ms is noise on a loaded box; slower
+ * than a minute (or a silence of ten) leaves dead nodes in the map too long. */
+#define AIS_KEEPALIVE_INTERVAL_MS_MIN 100
+#define AIS_KEEPALIVE_INTERVAL_MS_MAX 60000
+#define AIS_KEEPALIVE_TIMEOUT_MS_MAX 600000
+/* Shortest control-RPC deadline config may set (AIS_RPC_TIMEOUT_MS is the longest), and the
+ * longest a starting node keeps trying to join. */
+#define AIS_RPC_TIMEOUT_MS_MIN 100
+#define AIS_STARTUP_TIMEOUT_MS_MAX 600000
+/* Config names one setconfig request (query or set-config body) may carry. */
+#define AIS_CONFIG_SET_MAX 64
+/* Metasync on the primary: changes committed but not yet pushed (more is -EAGAIN, 503; one
+ * push covers all of them), re-pushes to a node that failed one (then keepalive catch-up
+ * takes over) and the pause before a re-push. */
+#define AIS_METASYNC_QUEUE_MAX 64
+#define AIS_METASYNC_RETRIES_MAX 3
+#define AIS_METASYNC_RETRY_MS 500
 /* Pending list-job ids remembered by a gateway (UUID echo). */
 #define AIS_LIST_JOBS_MAX 1024
 
@@ -68,5 +114,14 @@
 #define AIS_PUT_BATCH_BYTES (256u << 10)
 /* Dry-run GET (config dry_run) serves generated objects of this size. */
 #define AIS_DRY_RUN_OBJ_BYTES (1u << 20)
+
+/* Jobs (xact/): records a node remembers (finished ones are recycled oldest-first; clients poll
+ * by id after the end) and jobs running at once, each on its own thread. */
+#define AIS_XACT_RECORDS_MAX 256
+#define AIS_XACT_RUNNING_MAX 32
+
+/* A node's object-stream receiver (rebalance, get-from-neighbor) listens on its control port
+ * plus this offset (public port + 2000 under deploy.sh's layout: no clash with other nodes). */
+#define AIS_DATA_PORT_OFFSET 1000
 
 #endif

@@ -10,16 +10,23 @@
 #include <strings.h>
 #include <time.h>
 
-static enum ais_log_level g_level = AIS_LOG_LVL_INFO;
+/* Read on every log call by every thread and changed by setconfig: relaxed atomics. */
+static int g_level = AIS_LOG_LVL_INFO;
 static char g_tag[48] = "-";
 
 void
 ais_log_init(enum ais_log_level level, const char *node_tag)
 {
-    g_level = level;
+    ais_log_level_set(level);
     if (node_tag != NULL) {
         snprintf(g_tag, sizeof(g_tag), "%s", node_tag);
     }
+}
+
+void
+ais_log_level_set(enum ais_log_level level)
+{
+    __atomic_store_n(&g_level, (int)level, __ATOMIC_RELAXED);
 }
 
 int
@@ -42,7 +49,7 @@ ais_log_level_parse(const char *s, enum ais_log_level *out)
 int
 ais_log_enabled(enum ais_log_level level)
 {
-    return level <= g_level;
+    return (int)level <= __atomic_load_n(&g_level, __ATOMIC_RELAXED);
 }
 
 void

@@ -9,6 +9,8 @@ enum ais_log_level { AIS_LOG_LVL_ERR, AIS_LOG_LVL_WARN, AIS_LOG_LVL_INFO, AIS_LO
 
 /* Sets the global level and the node tag printed on each line. Call once at startup. */
 void ais_log_init(enum ais_log_level level, const char *node_tag);
+/* Changes the level at runtime (setconfig log.level); thread-safe. */
+void ais_log_level_set(enum ais_log_level level);
 
 /* Parses "error|warning|info|debug" (or 0..3). Returns 0 or -EINVAL. */
 int ais_log_level_parse(const char *s, enum ais_log_level *out);

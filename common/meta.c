@@ -1,19 +1,50 @@
+/*
+ * Design notes: three locks with one job each, so a reader never waits behind I/O.
+ * - spin: held for a pointer load plus a reference increment (readers) or a pointer store
+ *   (installer). The installer drops the replaced snapshot's reference only after the store,
+ *   outside the spinlock, so a reader that loaded the old pointer under the lock has already
+ *   made its own reference: the count can never reach zero under a reader.
+ * - apply_mu: serialises installers. The version check, the swap and the listener call are
+ *   one critical section, so listeners see (old, new) pairs in version order and a pair is
+ *   exactly what was installed, not whatever is current when the listener runs.
+ * - persist_mu: writes the newest snapshot not yet written; a slow fsync delays the next
+ *   writer only. Installing first and persisting after means a crash can lose a version the
+ *   node served; the primary re-pushes and keepalives catch the node up.
+ */
 #include "common/meta.h"
 
 #include "common/log.h"
 #include "common/util.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+static void
+spin_lock(int *s)
+{
+    while (__atomic_exchange_n(s, 1, __ATOMIC_ACQUIRE) != 0) {
+        while (__atomic_load_n(s, __ATOMIC_RELAXED) != 0) {
+            sched_yield();
+        }
+    }
+}
+
+static void
+spin_unlock(int *s)
+{
+    __atomic_store_n(s, 0, __ATOMIC_RELEASE);
+}
+
 int
 ais_meta_init(struct ais_meta *m, const char *confdir)
 {
-    pthread_mutex_init(&m->mu, NULL);
-    m->smap = NULL;
-    m->bmd = NULL;
+    memset(m, 0, sizeof(*m));
+    pthread_mutex_init(&m->apply_mu, NULL);
+    pthread_mutex_init(&m->persist_mu, NULL);
+    m->inited = 1;
     snprintf(m->smap_path, sizeof(m->smap_path), "%s/.ais.smap", confdir);
     snprintf(m->bmd_path, sizeof(m->bmd_path), "%s/.ais.bmd", confdir);
     int err = ais_mkdir_p(confdir);
@@ -36,68 +67,151 @@ ais_meta_init(struct ais_meta *m, const char *confdir)
     if (m->bmd == NULL) {
         m->bmd = ais_bmd_new();
     }
-    return (m->smap && m->bmd) ? 0 : -ENOMEM;
+    if (m->smap == NULL || m->bmd == NULL) {
+        return -ENOMEM;
+    }
+    m->smap_saved = m->smap->version;
+    m->bmd_saved = m->bmd->version;
+    return 0;
 }
 
 void
 ais_meta_fini(struct ais_meta *m)
 {
+    if (m == NULL || !m->inited) {
+        return;
+    }
     ais_smap_unref(m->smap);
     ais_bmd_unref(m->bmd);
     m->smap = NULL;
     m->bmd = NULL;
-    pthread_mutex_destroy(&m->mu);
+    pthread_mutex_destroy(&m->apply_mu);
+    pthread_mutex_destroy(&m->persist_mu);
+    m->inited = 0;
+}
+
+void
+ais_meta_listen(struct ais_meta *m, ais_meta_changed_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&m->apply_mu);
+    m->fn = fn;
+    m->fn_ctx = ctx;
+    pthread_mutex_unlock(&m->apply_mu);
 }
 
 struct ais_smap *
 ais_meta_smap(struct ais_meta *m)
 {
-    pthread_mutex_lock(&m->mu);
+    spin_lock(&m->spin);
     struct ais_smap *s = ais_smap_ref(m->smap);
-    pthread_mutex_unlock(&m->mu);
+    spin_unlock(&m->spin);
     return s;
 }
 
 struct ais_bmd *
 ais_meta_bmd(struct ais_meta *m)
 {
-    pthread_mutex_lock(&m->mu);
+    spin_lock(&m->spin);
     struct ais_bmd *b = ais_bmd_ref(m->bmd);
-    pthread_mutex_unlock(&m->mu);
+    spin_unlock(&m->spin);
     return b;
+}
+
+void
+ais_meta_vers(struct ais_meta *m, struct ais_meta_vers *out)
+{
+    spin_lock(&m->spin);
+    out->smap = m->smap->version;
+    out->bmd = m->bmd->version;
+    spin_unlock(&m->spin);
+}
+
+int
+ais_meta_install(struct ais_meta *m, struct ais_smap *smap, struct ais_bmd *bmd,
+                 struct ais_meta_vers *installed)
+{
+    struct ais_meta_change c = {0};
+    struct ais_smap *old_smap = NULL;
+    struct ais_bmd *old_bmd = NULL;
+    pthread_mutex_lock(&m->apply_mu);
+    /* Only installers write the pointers, and they hold apply_mu: plain reads are safe here. */
+    int take_smap = smap != NULL && smap->version > m->smap->version;
+    int take_bmd = bmd != NULL && bmd->version > m->bmd->version;
+    spin_lock(&m->spin);
+    if (take_smap) {
+        old_smap = m->smap;
+        m->smap = smap;
+    }
+    if (take_bmd) {
+        old_bmd = m->bmd;
+        m->bmd = bmd;
+    }
+    spin_unlock(&m->spin);
+    if (take_smap) {
+        c.old_smap = old_smap;
+        c.new_smap = smap;
+        smap = NULL;
+    }
+    if (take_bmd) {
+        c.old_bmd = old_bmd;
+        c.new_bmd = bmd;
+        bmd = NULL;
+    }
+    if ((take_smap || take_bmd) && m->fn != NULL) {
+        m->fn(m->fn_ctx, &c);
+    }
+    if (installed != NULL) {
+        installed->smap = m->smap->version;
+        installed->bmd = m->bmd->version;
+    }
+    pthread_mutex_unlock(&m->apply_mu);
+    ais_smap_unref(old_smap);
+    ais_bmd_unref(old_bmd);
+    ais_smap_unref(smap);
+    ais_bmd_unref(bmd);
+    return take_smap | (take_bmd << 1);
+}
+
+int
+ais_meta_persist(struct ais_meta *m)
+{
+    int rc = 0;
+    pthread_mutex_lock(&m->persist_mu);
+    struct ais_smap *s = ais_meta_smap(m);
+    struct ais_bmd *b = ais_meta_bmd(m);
+    if (s->version > m->smap_saved) {
+        rc = ais_smap_save(s, m->smap_path);
+        if (rc == 0) {
+            m->smap_saved = s->version;
+        } else {
+            AIS_LOG_WARN("req=meta-save path=%s err=\"%d\" msg=\"cannot persist Smap\"",
+                         m->smap_path, rc);
+        }
+    }
+    if (b->version > m->bmd_saved) {
+        int err = ais_bmd_save(b, m->bmd_path);
+        if (err == 0) {
+            m->bmd_saved = b->version;
+        } else {
+            AIS_LOG_WARN("req=meta-save path=%s err=\"%d\" msg=\"cannot persist BMD\"", m->bmd_path,
+                         err);
+            rc = rc ? rc : err;
+        }
+    }
+    pthread_mutex_unlock(&m->persist_mu);
+    ais_smap_unref(s);
+    ais_bmd_unref(b);
+    return rc;
 }
 
 int
 ais_meta_apply(struct ais_meta *m, struct ais_smap *smap, struct ais_bmd *bmd,
-               struct ais_bmd **old_bmd)
+               struct ais_meta_vers *installed)
 {
-    int changed = 0;
-    pthread_mutex_lock(&m->mu);
-    if (smap != NULL && smap->version > m->smap->version) {
-        if (ais_smap_save(smap, m->smap_path) != 0) {
-            AIS_LOG_WARN("req=meta-save path=%s msg=\"cannot persist Smap\"", m->smap_path);
-        }
-        ais_smap_unref(m->smap);
-        m->smap = smap;
-        smap = NULL;
-        changed |= 1;
+    int changed = ais_meta_install(m, smap, bmd, installed);
+    if (changed != 0) {
+        (void)ais_meta_persist(m);
     }
-    if (bmd != NULL && bmd->version > m->bmd->version) {
-        if (ais_bmd_save(bmd, m->bmd_path) != 0) {
-            AIS_LOG_WARN("req=meta-save path=%s msg=\"cannot persist BMD\"", m->bmd_path);
-        }
-        if (old_bmd != NULL) {
-            *old_bmd = m->bmd;
-        } else {
-            ais_bmd_unref(m->bmd);
-        }
-        m->bmd = bmd;
-        bmd = NULL;
-        changed |= 2;
-    }
-    pthread_mutex_unlock(&m->mu);
-    ais_smap_unref(smap);
-    ais_bmd_unref(bmd);
     return changed;
 }
 

@@ -38,13 +38,17 @@ ais_smap_new(void)
 struct ais_smap *
 ais_smap_clone(const struct ais_smap *m)
 {
-    struct ais_smap *c = malloc(sizeof(*c));
+    struct ais_smap *c = calloc(1, sizeof(*c));
     if (c == NULL) {
         return NULL;
     }
-    *c = *m;
+    /* Field by field: m->refs may be changing on other threads (never copy it). */
+    c->version = m->version;
+    memcpy(c->uuid, m->uuid, sizeof(c->uuid));
+    memcpy(c->creation_time, m->creation_time, sizeof(c->creation_time));
+    memcpy(c->primary_id, m->primary_id, sizeof(c->primary_id));
+    c->nnodes = m->nnodes;
     c->refs = 1;
-    c->nodes = NULL;
     if (m->nnodes > 0) {
         c->nodes = malloc(m->nnodes * sizeof(*c->nodes));
         if (c->nodes == NULL) {

@@ -23,6 +23,7 @@ static const char *const names[AIS_STAT_COUNT] = {
     [AIS_STAT_ERR_CKSUM_N] = "err.cksum.n",
     [AIS_STAT_REDIRECT_N] = "redirect.n",
     [AIS_STAT_KEEPALIVE_N] = "keepalive.n",
+    [AIS_STAT_GFN_N] = "gfn.n",
 };
 
 void

@@ -26,6 +26,7 @@ enum ais_stat {
     AIS_STAT_ERR_CKSUM_N,
     AIS_STAT_REDIRECT_N,
     AIS_STAT_KEEPALIVE_N,
+    AIS_STAT_GFN_N, /* objects pulled from a neighbor on a miss (get from neighbor) */
     AIS_STAT_COUNT
 };
 

@@ -1,9 +1,16 @@
 /*
- * Design notes: on the primary every metadata change runs under change_mu: clone the current
- * Smap/BMD, modify, bump the version, install locally (persisted), then push to all other nodes
- * in parallel and wait (each push bounded by the RPC timeout). Waiting makes a bucket create
- * visible on every target before the client hears 200. Nodes that missed a push catch up via
- * keepalive replies. A tracker thread drops nodes whose heartbeats stopped.
+ * Design notes: the primary owns the cluster map. Every change (join, eviction, bucket
+ * action) is built under change_mu (clone, modify, bump the version) and committed through
+ * gateway/metasync.c, which installs it in memory and queues the push: change_mu is never
+ * held across the network or a disk write. Bucket actions wait for every node's ack before
+ * answering; joins do not (the joiner gets the current maps in its reply, everyone else gets
+ * the next push), so a join storm costs no RPC worker more than a clone.
+ *
+ * Keepalives only read the current snapshots (lock-free) and touch the seen table, so they
+ * never wait behind a change or a push. The tracker evicts a node silent for longer than the
+ * keepalive timeout or AIS_KEEPALIVE_MISSES_MAX intervals, whichever is longer; if the tracker
+ * itself ran late by that much (the primary stalled), it restarts every node's clock instead
+ * of blaming the nodes.
  */
 #include "gateway/gateway.h"
 
@@ -11,8 +18,8 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "gateway/fanout.h"
 #include "gateway/gw_int.h"
+#include "gateway/metasync.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -20,51 +27,19 @@
 #include <string.h>
 #include <time.h>
 
-struct push_slot {
-    const struct ais_smap *smap;
-    const struct ais_bmd *bmd;
-    int rc;
-    struct rpc_err err;
-};
-
+/* Drops seen rows of nodes no longer in the Smap. Caller holds seen_mu. */
 static void
-push_node(struct gw *g, const struct ais_snode *node, void *slot)
+seen_compact(struct gw *g)
 {
-    struct push_slot *p = slot;
-    char url[128];
-    if (strcmp(node->id, g->self.id) == 0) {
-        return;
-    }
-    ais_snode_ctrl_url(node, url, sizeof(url));
-    p->rc = rpc_metasync(url, (int)g->cfg->rpc_timeout_ms, p->smap, p->bmd, &p->err);
-    if (p->rc != 0) {
-        AIS_LOG_WARN("req=metasync node=%s err=\"%s\"", node->id, p->err.msg);
-    }
-}
-
-void
-gw_push_all(struct gw *g, const struct ais_smap *smap, const struct ais_bmd *bmd)
-{
-    struct push_slot *slots = calloc(smap->nnodes ? smap->nnodes : 1, sizeof(*slots));
-    for (size_t i = 0; slots && i < smap->nnodes; i++) {
-        slots[i] = (struct push_slot){.smap = smap, .bmd = bmd};
-    }
-    if (slots != NULL) {
-        gw_fanout(g, smap, 0, push_node, slots, sizeof(*slots));
-    }
-    free(slots);
-}
-
-/* Installs new metadata on the primary (takes refs) and pushes it. Caller holds change_mu. */
-static void
-publish(struct gw *g, struct ais_smap *smap, struct ais_bmd *bmd)
-{
-    (void)ais_meta_apply(&g->meta, smap, bmd, NULL);
     struct ais_smap *s = ais_meta_smap(&g->meta);
-    struct ais_bmd *b = ais_meta_bmd(&g->meta);
-    gw_push_all(g, s, b);
+    size_t k = 0;
+    for (size_t i = 0; i < g->nseen; i++) {
+        if (ais_smap_find(s, g->seen[i].id) != NULL) {
+            g->seen[k++] = g->seen[i];
+        }
+    }
+    g->nseen = k;
     ais_smap_unref(s);
-    ais_bmd_unref(b);
 }
 
 static void
@@ -75,6 +50,10 @@ seen_touch(struct gw *g, const char *id)
     while (i < g->nseen && strcmp(g->seen[i].id, id) != 0) {
         i++;
     }
+    if (i == g->nseen && g->nseen == AIS_NODES_MAX) {
+        seen_compact(g);
+        i = g->nseen;
+    }
     if (i == g->nseen && g->nseen < AIS_NODES_MAX) {
         snprintf(g->seen[g->nseen++].id, sizeof(g->seen[0].id), "%s", id);
     }
@@ -84,15 +63,33 @@ seen_touch(struct gw *g, const char *id)
     pthread_mutex_unlock(&g->seen_mu);
 }
 
+/* Monotonic time of the node's last sign of life; 0 = never seen. */
+static int64_t
+seen_last(struct gw *g, const char *id)
+{
+    int64_t last = 0;
+    pthread_mutex_lock(&g->seen_mu);
+    for (size_t k = 0; k < g->nseen; k++) {
+        if (strcmp(g->seen[k].id, id) == 0) {
+            last = g->seen[k].mono_ns;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&g->seen_mu);
+    return last;
+}
+
 static int
 op_join(void *ctx, const struct ais_snode *node, struct ais_smap **smap, struct ais_bmd **bmd,
         struct rpc_err *err)
 {
     struct gw *g = ctx;
+    struct gw_msync_ticket t;
     if (!g->is_primary) {
         snprintf(err->msg, sizeof(err->msg), "%s is not the primary", g->self.id);
         return AIS_ENOTPRIMARY;
     }
+    seen_touch(g, node->id);
     pthread_mutex_lock(&g->change_mu);
     struct ais_smap *cur = ais_meta_smap(&g->meta);
     const struct ais_snode *old = ais_smap_find(cur, node->id);
@@ -104,22 +101,24 @@ op_join(void *ctx, const struct ais_snode *node, struct ais_smap **smap, struct 
             next->version = cur->version + 1;
             AIS_LOG_INFO("req=join node=%s role=%s smap_version=%lld", node->id,
                          node->is_target ? "target" : "proxy", (long long)next->version);
-            seen_touch(g, node->id);
-            publish(g, next, NULL);
-        } else {
-            ais_smap_unref(next);
+            rc = gw_msync_commit(g->msync, next, NULL, 0, &t);
+            next = NULL;
         }
-    } else {
-        seen_touch(g, node->id);
+        ais_smap_unref(next);
     }
     ais_smap_unref(cur);
+    struct ais_smap *s = ais_meta_smap(&g->meta);
+    struct ais_bmd *b = ais_meta_bmd(&g->meta);
     pthread_mutex_unlock(&g->change_mu);
     if (rc != 0) {
+        ais_smap_unref(s);
+        ais_bmd_unref(b);
         snprintf(err->msg, sizeof(err->msg), "cannot add %s: %s", node->id, ais_strerror(rc));
         return rc;
     }
-    *smap = ais_meta_smap(&g->meta);
-    *bmd = ais_meta_bmd(&g->meta);
+    gw_msync_node_vers(g->msync, node->id, s->version, b->version, "join");
+    *smap = s;
+    *bmd = b;
     return 0;
 }
 
@@ -141,6 +140,7 @@ op_keepalive(void *ctx, const char *id, int64_t smap_ver, int64_t bmd_ver, struc
         return -ENOENT;
     }
     seen_touch(g, id);
+    gw_msync_node_vers(g->msync, id, smap_ver, bmd_ver, "keepalive");
     *smap = NULL;
     *bmd = NULL;
     if (s->version > smap_ver) {
@@ -156,16 +156,16 @@ op_keepalive(void *ctx, const char *id, int64_t smap_ver, int64_t bmd_ver, struc
     return 0;
 }
 
+/* Non-primary gateways: install what the primary pushed and ack the versions now held. */
 static int
-op_metasync(void *ctx, struct ais_smap *smap, struct ais_bmd *bmd, struct rpc_err *err)
+op_metasync(void *ctx, struct ais_smap *smap, struct ais_bmd *bmd, struct rpc_meta_ack *ack,
+            struct rpc_err *err)
 {
     struct gw *g = ctx;
-    struct rpc_member *m = __atomic_load_n(&g->member, __ATOMIC_ACQUIRE);
-    if (m != NULL) {
-        rpc_member_apply(m, smap, bmd);
-    } else {
-        (void)ais_meta_apply(&g->meta, smap, bmd, NULL);
-    }
+    struct ais_meta_vers v;
+    (void)ais_meta_apply(&g->meta, smap, bmd, &v);
+    ack->smap_version = v.smap;
+    ack->bmd_version = v.bmd;
     return 0;
 }
 
@@ -194,7 +194,16 @@ op_config_set(void *ctx, const char *const *names, const char *const *values, si
     return ais_config_set_many(g->cfg, names, values, n, err->msg, sizeof(err->msg));
 }
 
+static int
+op_xact_stop(void *ctx, const char *id, const char *kind, struct rpc_err *err)
+{
+    struct gw *g = ctx;
+    (void)xa_abort(g->xreg, &(struct xa_filter){.id = id, .kind = kind});
+    return 0;
+}
+
 static const struct rpc_ops gw_rpc_ops = {
+    .xact_stop = op_xact_stop,
     .join = op_join,
     .keepalive = op_keepalive,
     .metasync = op_metasync,
@@ -203,49 +212,84 @@ static const struct rpc_ops gw_rpc_ops = {
     .config_set = op_config_set,
 };
 
-/* Removes nodes silent for longer than the keepalive timeout. */
-static void
-track_once(struct gw *g)
+/* Silence after which a node is evicted: the configured keepalive timeout, but never fewer
+ * than AIS_KEEPALIVE_MISSES_MAX missed intervals. */
+static int64_t
+evict_after_ns(const struct gw *g)
 {
-    int64_t now = ais_mono_ns(), limit = g->cfg->keepalive_timeout_ms * 1000000;
+    int64_t t = g->cfg->keepalive_timeout_ms;
+    int64_t misses = AIS_KEEPALIVE_MISSES_MAX * g->cfg->keepalive_interval_ms;
+    return (t > misses ? t : misses) * 1000000;
+}
+
+/* Removes the given nodes that are still silent (a heartbeat may have come in meanwhile). */
+static void
+evict(struct gw *g, char (*ids)[AIS_DAEMON_ID_BYTES_MAX], size_t n)
+{
+    int64_t limit = evict_after_ns(g);
+    struct gw_msync_ticket t;
     pthread_mutex_lock(&g->change_mu);
     struct ais_smap *cur = ais_meta_smap(&g->meta);
-    struct ais_smap *next = NULL;
-    for (size_t i = 0; i < cur->nnodes; i++) {
-        const struct ais_snode *n = &cur->nodes[i];
-        if (strcmp(n->id, g->self.id) == 0) {
-            continue;
-        }
-        int64_t last = 0;
-        pthread_mutex_lock(&g->seen_mu);
-        for (size_t k = 0; k < g->nseen; k++) {
-            if (strcmp(g->seen[k].id, n->id) == 0) {
-                last = g->seen[k].mono_ns;
-            }
-        }
-        pthread_mutex_unlock(&g->seen_mu);
-        if (last == 0) {
-            seen_touch(g, n->id); /* known from persisted Smap: start its clock now */
-            continue;
-        }
-        if (now - last > limit && (next != NULL || (next = ais_smap_clone(cur)) != NULL)) {
-            AIS_LOG_WARN("req=keepalive node=%s msg=\"no heartbeat for %lldms, removing\"", n->id,
-                         (long long)((now - last) / 1000000));
-            (void)ais_smap_del_node(next, n->id);
+    struct ais_smap *next = ais_smap_clone(cur);
+    size_t removed = 0;
+    for (size_t i = 0; next != NULL && i < n; i++) {
+        int64_t silent = ais_mono_ns() - seen_last(g, ids[i]);
+        if (silent > limit && ais_smap_del_node(next, ids[i]) == 0) {
+            AIS_LOG_WARN("req=keepalive node=%s msg=\"no heartbeat for %lldms, removing\"", ids[i],
+                         (long long)(silent / 1000000));
+            removed++;
         }
     }
-    if (next != NULL) {
+    if (removed > 0) {
         next->version = cur->version + 1;
-        publish(g, next, NULL);
+        if (gw_msync_commit(g->msync, next, NULL, GW_MSYNC_FORCE, &t) != 0) {
+            AIS_LOG_WARN("req=keepalive msg=\"eviction not committed (stopping)\"");
+        }
+        next = NULL;
     }
+    ais_smap_unref(next);
     ais_smap_unref(cur);
     pthread_mutex_unlock(&g->change_mu);
+}
+
+/*
+ * One tracker pass: finds silent nodes without any lock but seen_mu, then evicts them.
+ * *last_run is the previous pass; a pass that comes later than the eviction limit means the
+ * primary itself stalled, so every node's clock restarts instead.
+ */
+static void
+track_once(struct gw *g, int64_t *last_run)
+{
+    int64_t now = ais_mono_ns(), limit = evict_after_ns(g);
+    int stalled = *last_run != 0 && now - *last_run > limit;
+    *last_run = now;
+    struct ais_smap *cur = ais_meta_smap(&g->meta);
+    char(*ids)[AIS_DAEMON_ID_BYTES_MAX] = calloc(cur->nnodes ? cur->nnodes : 1, sizeof(*ids));
+    size_t n = 0;
+    for (size_t i = 0; ids != NULL && i < cur->nnodes; i++) {
+        const struct ais_snode *node = &cur->nodes[i];
+        if (strcmp(node->id, g->self.id) == 0) {
+            continue;
+        }
+        int64_t last = seen_last(g, node->id);
+        if (last == 0 || stalled) {
+            seen_touch(g, node->id); /* known from a persisted Smap, or we stalled */
+        } else if (now - last > limit) {
+            snprintf(ids[n++], sizeof(ids[0]), "%s", node->id);
+        }
+    }
+    ais_smap_unref(cur);
+    if (n > 0) {
+        evict(g, ids, n);
+    }
+    free(ids);
 }
 
 static void *
 tracker_main(void *arg)
 {
     struct gw *g = arg;
+    int64_t last_run = 0;
     for (;;) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -260,11 +304,12 @@ tracker_main(void *arg)
         if (stop) {
             return NULL;
         }
-        track_once(g);
+        track_once(g, &last_run);
     }
 }
 
-/* The primary puts itself into the Smap (first start or changed address). */
+/* The primary puts itself into the Smap (first start or changed address) and starts the
+ * metasync sender; both before the RPC server accepts joins. */
 static int
 primary_init(struct gw *g)
 {
@@ -284,15 +329,24 @@ primary_init(struct gw *g)
         }
     }
     ais_smap_unref(cur);
-    if (rc == 0 && pthread_create(&g->tracker, NULL, tracker_main, g) == 0) {
-        g->tracker_started = 1;
+    return rc ? rc : gw_msync_start(g, &g->msync);
+}
+
+static int
+tracker_start(struct gw *g)
+{
+    if (pthread_create(&g->tracker, NULL, tracker_main, g) != 0) {
+        AIS_LOG_ERR("req=start msg=\"cannot start the keepalive tracker\"");
+        return -EAGAIN;
     }
-    return rc;
+    g->tracker_started = 1;
+    return 0;
 }
 
 static void
 gw_free(struct gw *g)
 {
+    gw_msync_stop(g->msync); /* wakes HTTP handlers waiting for acks */
     ais_http_stop(g->http);
     pthread_mutex_lock(&g->stop_mu);
     g->stopping = 1;
@@ -303,12 +357,11 @@ gw_free(struct gw *g)
     }
     rpc_server_stop(g->rpc);
     rpc_member_stop(g->member);
-    if (g->meta.smap != NULL) {
-        ais_meta_fini(&g->meta);
-    }
+    gw_msync_free(g->msync); /* after the servers: nothing can commit or wait now */
+    xa_reg_free(g->xreg);    /* after the servers: no request can start a job now */
+    ais_meta_fini(&g->meta);
     pthread_mutex_destroy(&g->change_mu);
     pthread_mutex_destroy(&g->seen_mu);
-    pthread_mutex_destroy(&g->jobs_mu);
     pthread_mutex_destroy(&g->stop_mu);
     pthread_cond_destroy(&g->stop_cv);
     free(g);
@@ -324,23 +377,27 @@ gw_run(const struct ais_config *cfg, const volatile int *stop)
     g->cfg = cfg;
     pthread_mutex_init(&g->change_mu, NULL);
     pthread_mutex_init(&g->seen_mu, NULL);
-    pthread_mutex_init(&g->jobs_mu, NULL);
     pthread_mutex_init(&g->stop_mu, NULL);
     pthread_cond_init(&g->stop_cv, NULL);
     ais_stats_init(&g->stats);
     int rc = ais_node_self_init(cfg, &g->self);
+    rc = rc ? rc : xa_reg_new(g->self.id, &g->xreg);
     rc = rc ? rc : ais_meta_init(&g->meta, cfg->confdir);
     if (rc == 0) {
         char me[128];
         ais_snode_ctrl_url(&g->self, me, sizeof(me));
         g->is_primary = strcmp(me, cfg->primary_url) == 0;
     }
-    rc = rc ? rc : rpc_node_listen(&g->self, &gw_rpc_ops, gw_http_handler, g, &g->rpc, &g->http);
     if (rc == 0 && g->is_primary) {
         rc = primary_init(g);
+    }
+    rc = rc ? rc
+            : rpc_node_listen(g->cfg, &g->self, &gw_rpc_ops, gw_http_handler, g, &g->rpc, &g->http);
+    if (rc == 0 && g->is_primary) {
+        rc = tracker_start(g);
     } else if (rc == 0) {
         struct rpc_member *m = NULL;
-        rc = rpc_member_start(cfg, &g->self, &g->meta, NULL, NULL, &m);
+        rc = rpc_member_start(cfg, &g->self, &g->meta, &m);
         __atomic_store_n(&g->member, m, __ATOMIC_RELEASE);
     }
     if (rc == 0) {

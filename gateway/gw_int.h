@@ -8,18 +8,11 @@
 #include "common/stats.h"
 #include "rpc/member.h"
 #include "rpc/rpc.h"
+#include "xact/xact.h"
 
 #include <pthread.h>
 
-#define GW_JOBS_MAX 256
-
-struct gw_job {
-    char id[16];
-    char kind[32];
-    int64_t start_ns;
-    int64_t end_ns;
-    char err[256];
-};
+struct gw_msync;
 
 struct gw_seen {
     char id[AIS_DAEMON_ID_BYTES_MAX];
@@ -36,7 +29,9 @@ struct gw {
     struct rpc_member *member; /* non-primary only */
     struct ais_stats stats;
     int ready;
-    pthread_mutex_t change_mu; /* serialises Smap/BMD changes on the primary */
+    pthread_mutex_t change_mu; /* serialises building Smap/BMD changes on the primary (never
+                                  held across the network or disk: see gateway/metasync.h) */
+    struct gw_msync *msync;    /* primary only: publishes changes, tracks per-node acks */
     pthread_mutex_t seen_mu;
     size_t nseen;
     struct gw_seen seen[AIS_NODES_MAX];
@@ -45,9 +40,7 @@ struct gw {
     pthread_mutex_t stop_mu;
     pthread_cond_t stop_cv;
     int stopping;
-    pthread_mutex_t jobs_mu;
-    size_t njobs;
-    struct gw_job jobs[GW_JOBS_MAX];
+    struct xa_reg *xreg; /* jobs this gateway coordinates (multi-object operations) */
 };
 
 /* HTTP entry (gateway/h_gw.c). */
@@ -62,12 +55,11 @@ void gw_h_buckets(struct gw *g, struct ais_req *r);
  */
 int gw_bck_change(struct gw *g, const char *action, const char *provider, const char *ns,
                   const char *bck, const json_t *value, char *msg, size_t cap);
-/* Pushes smap and bmd to every other node in parallel and waits (each push bounded). */
-void gw_push_all(struct gw *g, const struct ais_smap *smap, const struct ais_bmd *bmd);
-/* Records a finished job and returns its id in out. */
-void gw_job_record(struct gw *g, const char *kind, int64_t start_ns, const char *err, char out[16]);
-/* JSON answers for job queries (what=status|qryxstats|status_all); NULL = unknown id. */
-json_t *gw_job_query(struct gw *g, const char *what, const char *id);
+/*
+ * JSON answers for job queries (what=status|qryxstats|status_all) with the JobArgs body args
+ * (may be NULL): this gateway's jobs plus every target's. NULL = no job with that id.
+ */
+json_t *gw_job_query(struct gw *g, const char *what, const json_t *args);
 /* Stats/what= answers for this gateway. */
 json_t *gw_query_json(struct gw *g, const char *what);
 

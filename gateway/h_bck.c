@@ -4,6 +4,11 @@
  * from every target: each returns its `limit` smallest names after the token, the gateway keeps
  * the overall `limit` smallest, and the last of them becomes the next token, so pages are in
  * global name order and no object is skipped or repeated.
+ *
+ * ActMsg dispatch is one table, bck_actions[]: action name, allowed methods, flags and either a
+ * BMD operation (rows that change the BMD, executed by the primary, forwarded to it over RPC by
+ * other gateways) or a handler. The primary's BMD change and the HTTP dispatch both look the
+ * action up there, so adding an action is one row.
  */
 #include "common/err.h"
 #include "common/hrw.h"
@@ -14,6 +19,7 @@
 #include "common/util.h"
 #include "gateway/fanout.h"
 #include "gateway/gw_int.h"
+#include "gateway/metasync.h"
 
 #include <errno.h>
 #include <msgpack.h>
@@ -23,39 +29,99 @@
 #include <string.h>
 #include <time.h>
 
+enum bck_op { BCK_OP_NONE, BCK_OP_ADD, BCK_OP_DEL, BCK_OP_SET, BCK_OP_RESET };
+
+#define BCK_F_PRIMARY 0x1u /* changes the BMD: run by the primary (gw_bck_change forwards) */
+#define BCK_F_EXISTS 0x2u  /* 404 unless the bucket is in this gateway's BMD */
+
+typedef void (*bck_action_fn)(struct gw *g, struct ais_req *r, const struct ais_objref *ref,
+                              const json_t *value);
+
+struct bck_action {
+    const char *name;
+    unsigned methods; /* AIS_M_* */
+    unsigned flags;   /* BCK_F_* */
+    enum bck_op op;   /* BCK_F_PRIMARY rows */
+    bck_action_fn fn; /* the other rows */
+};
+
+static void list_objects(struct gw *g, struct ais_req *r, const struct ais_objref *ref,
+                         const json_t *val);
+static void delete_listrange(struct gw *g, struct ais_req *r, const struct ais_objref *ref,
+                             const json_t *v);
+
+/* Bucket ActMsg actions: CUR names, then 2020 ones. */
+static const struct bck_action bck_actions[] = {
+    {"list", AIS_M_GET, BCK_F_EXISTS, BCK_OP_NONE, list_objects},
+    {"delete-listrange", AIS_M_DELETE, BCK_F_EXISTS, BCK_OP_NONE, delete_listrange},
+    {"create-bck", AIS_M_POST, BCK_F_PRIMARY, BCK_OP_ADD, NULL},
+    {"destroy-bck", AIS_M_DELETE, BCK_F_PRIMARY, BCK_OP_DEL, NULL},
+    {"set-bprops", AIS_M_PATCH, BCK_F_PRIMARY, BCK_OP_SET, NULL},
+    {"reset-bprops", AIS_M_PATCH, BCK_F_PRIMARY, BCK_OP_RESET, NULL},
+    {"createlb", AIS_M_POST, BCK_F_PRIMARY, BCK_OP_ADD, NULL},
+    {"destroylb", AIS_M_DELETE, BCK_F_PRIMARY, BCK_OP_DEL, NULL},
+    {"setprops", AIS_M_PUT | AIS_M_PATCH, BCK_F_PRIMARY, BCK_OP_SET, NULL},
+};
+
+/* What an ActMsg without an action means, by method. */
+static const struct {
+    unsigned method;
+    const char *action;
+} bck_defaults[] = {
+    {AIS_M_GET, "list"},
+    {AIS_M_POST, "create-bck"},
+    {AIS_M_DELETE, "destroy-bck"},
+};
+
+static const struct bck_action *
+bck_action_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(bck_actions) / sizeof(bck_actions[0]); i++) {
+        if (strcmp(bck_actions[i].name, name) == 0) {
+            return &bck_actions[i];
+        }
+    }
+    return NULL;
+}
+
+static int
+bmd_op_apply(struct gw *g, enum bck_op op, struct ais_bmd *next, const char *provider,
+             const char *ns, const char *bck, const json_t *value, const char **why)
+{
+    switch (op) {
+    case BCK_OP_ADD:
+        return ais_bmd_add(next, provider, ns, bck, g->cfg->cksum_type, value, why);
+    case BCK_OP_DEL:
+        return ais_bmd_del(next, provider, ns, bck);
+    case BCK_OP_SET:
+    case BCK_OP_RESET:
+        return ais_bmd_set_props(next, provider, ns, bck, value, op == BCK_OP_RESET,
+                                 g->cfg->cksum_type, why);
+    case BCK_OP_NONE:
+        break;
+    }
+    return -ENOTSUP;
+}
+
 static int
 bmd_change(struct gw *g, const char *action, const char *provider, const char *ns, const char *bck,
            const json_t *value, char *msg, size_t cap)
 {
     const char *why = "";
     char disp[256];
+    struct gw_msync_ticket t;
     ais_bck_display(provider, ns, bck, disp, sizeof(disp));
     pthread_mutex_lock(&g->change_mu);
     struct ais_bmd *cur = ais_meta_bmd(&g->meta);
     struct ais_bmd *next = ais_bmd_clone(cur);
-    int rc = next ? 0 : -ENOMEM;
-    if (rc == 0 && (strcmp(action, "create-bck") == 0 || strcmp(action, "createlb") == 0)) {
-        rc = ais_bmd_add(next, provider, ns, bck, g->cfg->cksum_type, value, &why);
-    } else if (rc == 0 &&
-               (strcmp(action, "destroy-bck") == 0 || strcmp(action, "destroylb") == 0)) {
-        rc = ais_bmd_del(next, provider, ns, bck);
-    } else if (rc == 0 && (strcmp(action, "set-bprops") == 0 || strcmp(action, "setprops") == 0 ||
-                           strcmp(action, "reset-bprops") == 0)) {
-        rc = ais_bmd_set_props(next, provider, ns, bck, value, action[0] == 'r', g->cfg->cksum_type,
-                               &why);
-    } else if (rc == 0) {
-        rc = -ENOTSUP;
-    }
+    const struct bck_action *a = bck_action_find(action);
+    enum bck_op op = (a != NULL && (a->flags & BCK_F_PRIMARY)) ? a->op : BCK_OP_NONE;
+    int rc = next ? bmd_op_apply(g, op, next, provider, ns, bck, value, &why) : -ENOMEM;
     if (rc == 0) {
         next->version = cur->version + 1;
         AIS_LOG_INFO("req=%s bck=%s bmd_version=%lld", action, disp, (long long)next->version);
-        (void)ais_meta_apply(&g->meta, NULL, next, NULL);
+        rc = gw_msync_commit(g->msync, NULL, next, 0, &t); /* no I/O under change_mu */
         next = NULL;
-        struct ais_smap *s = ais_meta_smap(&g->meta);
-        struct ais_bmd *b = ais_meta_bmd(&g->meta);
-        gw_push_all(g, s, b);
-        ais_smap_unref(s);
-        ais_bmd_unref(b);
     }
     ais_bmd_unref(next);
     ais_bmd_unref(cur);
@@ -68,6 +134,9 @@ bmd_change(struct gw *g, const char *action, const char *provider, const char *n
         snprintf(msg, cap, "action \"%s\" is not supported on bucket \"%s\"", action, disp);
     } else if (rc != 0) {
         snprintf(msg, cap, "bucket \"%s\": %s", disp, why[0] ? why : ais_strerror(rc));
+    }
+    if (rc == 0) {
+        rc = gw_msync_wait(g->msync, &t, msg, cap); /* 200 only once every node acked */
     }
     return rc;
 }
@@ -83,7 +152,8 @@ gw_bck_change(struct gw *g, const char *action, const char *provider, const char
     struct rpc_err err = {0};
     char *v = value ? ais_json_dumps(value) : NULL;
     rpc_member_primary_url(g->member, url, sizeof(url));
-    int rc = rpc_bck_action(url, (int)g->cfg->rpc_timeout_ms, action, provider, ns, bck, v, &err);
+    int64_t to_ms = gw_msync_wait_ms(g) + g->cfg->rpc_timeout_ms; /* the primary waits for acks */
+    int rc = rpc_bck_action(url, (int)to_ms, action, provider, ns, bck, v, &err);
     free(v);
     if (rc != 0) {
         snprintf(msg, cap, "%s", err.msg);
@@ -296,6 +366,15 @@ list_merge_reply(struct ais_req *r, struct list_slot *slots, size_t n, const str
         }
     }
     qsort(v, total, sizeof(*v), ent_cmp);
+    /* While objects move (rebalance, get from neighbor) two targets may briefly hold the same
+     * name: list it once. */
+    size_t uniq = 0;
+    for (size_t i = 0; i < total; i++) {
+        if (uniq == 0 || strcmp(v[uniq - 1]->name, v[i]->name) != 0) {
+            v[uniq++] = v[i];
+        }
+    }
+    total = uniq;
     size_t take = total < q->limit ? total : q->limit;
     more |= total > q->limit;
     const char *token = (more && take > 0) ? v[take - 1]->name : "";
@@ -451,35 +530,65 @@ del_node(struct gw *g, const struct ais_snode *node, void *slot)
     free(mine);
 }
 
-/* Checks every name first (nothing is deleted if one is bad), then deletes on all targets. */
+/* Checks every name (nothing is deleted if one is bad): 0 or AIS_EBADNAME with msg. */
 static int
-delete_names(struct gw *g, const struct ais_objref *ref, const json_t *names, char *msg, size_t cap)
+names_check(const json_t *names, char *msg, size_t cap)
 {
-    size_t nn = json_array_size(names);
-    const char **v = calloc(nn ? nn : 1, sizeof(*v));
-    int rc = v ? 0 : -ENOMEM;
-    for (size_t i = 0; rc == 0 && i < nn; i++) {
+    for (size_t i = 0; i < json_array_size(names); i++) {
         const char *why = "object name must be a string";
-        v[i] = json_string_value(json_array_get(names, i));
-        rc = v[i] ? ais_obj_name_check(v[i], strlen(v[i]), &why) : AIS_EBADNAME;
+        const char *name = json_string_value(json_array_get(names, i));
+        int rc = name ? ais_obj_name_check(name, strlen(name), &why) : AIS_EBADNAME;
         if (rc != 0) {
             snprintf(msg, cap, "delete-listrange: invalid object name #%zu: %s", i, why);
+            return rc;
         }
     }
-    struct ais_smap *smap = ais_meta_smap(&g->meta);
+    return 0;
+}
+
+/* A delete-listrange job: the names (validated) and the bucket, owned by the job. */
+struct del_job {
+    struct gw *g;
+    struct ais_objref ref;
+    json_t *names;
+};
+
+static void
+del_job_free(void *arg)
+{
+    struct del_job *d = arg;
+    json_decref(d->names);
+    free(d);
+}
+
+/* Job body: every target deletes the names it owns under HRW, in parallel. */
+static int
+del_job_run(struct xa_job *job, void *arg)
+{
+    struct del_job *d = arg;
+    size_t nn = json_array_size(d->names);
+    const char **v = calloc(nn ? nn : 1, sizeof(*v));
+    struct ais_smap *smap = ais_meta_smap(&d->g->meta);
     size_t nt = ais_smap_count(smap, 1);
-    struct del_slot *slots = rc == 0 ? calloc(nt ? nt : 1, sizeof(*slots)) : NULL;
-    rc = (rc == 0 && slots == NULL) ? -ENOMEM : rc;
-    for (size_t i = 0; slots && i < nt; i++) {
-        slots[i] = (struct del_slot){.ref = ref, .smap = smap, .names = v, .nn = nn};
+    struct del_slot *slots = calloc(nt ? nt : 1, sizeof(*slots));
+    int rc = (v && slots) ? 0 : -ENOMEM;
+    for (size_t i = 0; rc == 0 && i < nn; i++) {
+        v[i] = json_string_value(json_array_get(d->names, i));
     }
-    if (slots != NULL) {
-        gw_fanout(g, smap, 1, del_node, slots, sizeof(*slots));
+    xa_job_set_total(job, nn, 0);
+    for (size_t i = 0; rc == 0 && i < nt; i++) {
+        slots[i] = (struct del_slot){.ref = &d->ref, .smap = smap, .names = v, .nn = nn};
     }
-    for (size_t i = 0; slots && i < nt && rc == 0; i++) {
+    if (rc == 0) {
+        gw_fanout(d->g, smap, 1, del_node, slots, sizeof(*slots));
+    }
+    for (size_t i = 0; rc == 0 && i < nt; i++) {
+        xa_job_add(job, XA_CTR_LOC, slots[i].deleted + slots[i].missing, 0);
         if (slots[i].rc != 0) {
+            char msg[512];
             rc = slots[i].rc;
-            snprintf(msg, cap, "delete in %s: %s", ref->display, slots[i].err.msg);
+            snprintf(msg, sizeof(msg), "delete in %s: %s", d->ref.display, slots[i].err.msg);
+            xa_job_set_err(job, msg);
         }
     }
     free(slots);
@@ -488,21 +597,23 @@ delete_names(struct gw *g, const struct ais_objref *ref, const json_t *names, ch
     return rc;
 }
 
+/*
+ * Validates the request at once (400 for a bad template or name, nothing deleted), then runs
+ * the deletes as a job and answers its id: a 100k-name request never holds the HTTP request.
+ */
 static void
 delete_listrange(struct gw *g, struct ais_req *r, const struct ais_objref *ref, const json_t *v)
 {
     char msg[512] = "";
-    char id[16];
-    int64_t t0 = ais_now_ns();
+    char id[XA_ID_BYTES];
     json_t *names = ais_json_get_ci(v, "objnames");
-    json_t *owned = NULL;
     const char *tmpl = ais_json_str(v, "template", NULL);
     if (names != NULL && tmpl != NULL) {
         ais_resp_err(r, 400, "delete-listrange: give either objnames or template, not both");
         return;
     }
     if (names == NULL && tmpl != NULL) {
-        owned = json_array();
+        json_t *owned = json_array();
         int rc = tmpl_expand(tmpl, owned, 100000);
         if (rc != 0) {
             json_decref(owned);
@@ -511,20 +622,25 @@ delete_listrange(struct gw *g, struct ais_req *r, const struct ais_objref *ref, 
             return;
         }
         names = owned;
-    }
-    if (!json_is_array(names)) {
+    } else if (json_is_array(names)) {
+        json_incref(names);
+    } else {
         ais_resp_err(r, 400, "delete-listrange: value must have objnames (array) or template");
         return;
     }
-    int rc = delete_names(g, ref, names, msg, sizeof(msg));
-    json_decref(owned);
-    if (rc == AIS_EBADNAME || rc == -ENAMETOOLONG) {
-        ais_resp_err(r, 400, "%s", msg);
+    struct del_job *d = calloc(1, sizeof(*d));
+    int rc = d ? names_check(names, msg, sizeof(msg)) : -ENOMEM;
+    if (rc != 0) {
+        json_decref(names);
+        free(d);
+        ais_resp_err(r, rc == -ENOMEM ? 500 : 400, "%s", rc == -ENOMEM ? "out of memory" : msg);
         return;
     }
-    gw_job_record(g, "delete-listrange", t0, rc ? msg : "", id);
+    *d = (struct del_job){.g = g, .ref = *ref, .names = names};
+    rc = xa_job_start(g->xreg, "delete-listrange", ref->display, del_job_run, d, del_job_free, id);
     if (rc != 0) {
-        ais_resp_err(r, ais_http_status(rc), "%s", msg);
+        ais_resp_err(r, rc == -EAGAIN ? 503 : 500, "delete-listrange: cannot start job: %s",
+                     ais_strerror(rc));
         return;
     }
     ais_resp_buf(r, 200, "text/plain", id, strlen(id));
@@ -554,42 +670,12 @@ bucket_exists(struct gw *g, const struct ais_objref *ref)
     return ok;
 }
 
-/* Bucket changes by method and ActMsg action (CUR names, then 2020 ones). */
-static const struct {
-    const char *method, *action;
-} bck_changes[] = {
-    {"POST", "create-bck"},    {"DELETE", "destroy-bck"}, {"PATCH", "set-bprops"},
-    {"PATCH", "reset-bprops"}, {"POST", "createlb"},      {"DELETE", "destroylb"},
-    {"PUT", "setprops"},       {"PATCH", "setprops"},
-};
-
-static int
-change_allowed(const struct ais_req *r, const char *action)
-{
-    for (size_t i = 0; i < sizeof(bck_changes) / sizeof(bck_changes[0]); i++) {
-        if (ais_req_is(r, bck_changes[i].method) && strcmp(action, bck_changes[i].action) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* A bucket-level change (create, destroy, props); an empty action defaults by method. */
+/* A BMD change (create, destroy, props), run by the primary. */
 static void
 bucket_change(struct gw *g, struct ais_req *r, const struct ais_objref *ref, const char *action,
               const json_t *value)
 {
     char msg[512];
-    if (action[0] == '\0') {
-        action = ais_req_is(r, "POST")     ? "create-bck"
-                 : ais_req_is(r, "DELETE") ? "destroy-bck"
-                                           : "";
-    }
-    if (!change_allowed(r, action)) {
-        ais_resp_err(r, 400, "action \"%s\" is not supported with %s on %s", action,
-                     ais_req_method(r), ref->display);
-        return;
-    }
     int rc = gw_bck_change(g, action, ref->provider, ref->ns, ref->bck, value, msg, sizeof(msg));
     if (rc == 0) {
         ais_resp_empty(r, 200);
@@ -598,7 +684,7 @@ bucket_change(struct gw *g, struct ais_req *r, const struct ais_objref *ref, con
     }
 }
 
-/* Body complete: dispatch on method + ActMsg action. */
+/* Body complete: dispatch on ActMsg action and method through bck_actions[]. */
 static void
 bucket_msg_done(struct ais_req *r, void *arg)
 {
@@ -616,18 +702,23 @@ bucket_msg_done(struct ais_req *r, void *arg)
         ais_resp_err(r, 400, "malformed JSON in request body (expected an ActMsg object)");
         return;
     }
+    unsigned method = ais_http_method_bit(ais_req_method(r));
     const char *action = ais_json_str(body, "action", "");
     json_t *value = ais_json_get_ci(body, "value");
-    int list = ais_req_is(r, "GET") && (action[0] == '\0' || strcmp(action, "list") == 0);
-    int del = ais_req_is(r, "DELETE") && strcmp(action, "delete-listrange") == 0;
-    if ((list || del) && !bucket_exists(g, &ref)) {
+    for (size_t i = 0; action[0] == '\0' && i < sizeof(bck_defaults) / sizeof(bck_defaults[0]);
+         i++) {
+        action = bck_defaults[i].method == method ? bck_defaults[i].action : action;
+    }
+    const struct bck_action *a = bck_action_find(action);
+    if (a == NULL || (a->methods & method) == 0) {
+        ais_resp_err(r, 400, "action \"%s\" is not supported with %s on %s", action,
+                     ais_req_method(r), ref.display);
+    } else if ((a->flags & BCK_F_EXISTS) && !bucket_exists(g, &ref)) {
         ais_resp_err(r, 404, "bucket \"%s\" does not exist", ref.display);
-    } else if (list) {
-        list_objects(g, r, &ref, value);
-    } else if (del) {
-        delete_listrange(g, r, &ref, value);
+    } else if (a->flags & BCK_F_PRIMARY) {
+        bucket_change(g, r, &ref, a->name, value);
     } else {
-        bucket_change(g, r, &ref, action, value);
+        a->fn(g, r, &ref, value);
     }
     json_decref(body);
 }
@@ -640,6 +731,7 @@ gw_h_buckets(struct gw *g, struct ais_req *r)
         strcmp(p, "/v1/buckets/*") == 0) {
         if (!ais_req_is(r, "GET")) {
             ais_resp_err(r, 405, "method %s not allowed on /v1/buckets", ais_req_method(r));
+            ais_resp_header(r, "Allow", "GET");
             return;
         }
         list_buckets(g, r);
@@ -656,10 +748,6 @@ gw_h_buckets(struct gw *g, struct ais_req *r)
         head_bucket(g, r, &ref);
         return;
     }
-    if (!ais_req_is(r, "GET") && !ais_req_is(r, "POST") && !ais_req_is(r, "DELETE") &&
-        !ais_req_is(r, "PATCH") && !ais_req_is(r, "PUT")) {
-        ais_resp_err(r, 405, "method %s not allowed on %s", ais_req_method(r), p);
-        return;
-    }
+    /* Methods are the route table's (gateway/h_gw.c); the action decides the rest. */
     ais_req_body_buffer(r, AIS_CTRL_BODY_BYTES_MAX, bucket_msg_done, g);
 }

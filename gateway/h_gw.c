@@ -3,7 +3,10 @@
  * owner. A PUT body is never buffered: with `Expect: 100-continue` the 307 goes out before the
  * body; a body already on its way is discarded by the edge as it arrives (up to a bound) so the
  * client can read the 307 and follow it, else the connection is closed. Cluster-wide queries
- * fan out over RPC.
+ * fan out over RPC. Dispatch is two tables: gw_routes (path pattern, methods) and, for
+ * PUT /v1/cluster, cluster_actions (ActMsg action). Cluster setconfig checks every pair against
+ * the config table here first (400 naming the bad keys, nothing applied anywhere), then applies
+ * on every node in the Smap, this one included, over the same RPC.
  */
 #include "common/err.h"
 #include "common/json.h"
@@ -12,6 +15,7 @@
 #include "common/util.h"
 #include "gateway/fanout.h"
 #include "gateway/gw_int.h"
+#include "gateway/metasync.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -26,12 +30,6 @@ h_objects(struct gw *g, struct ais_req *r)
     int status = ais_objref_parse(r, "/v1/objects/", 1, &ref, msg, sizeof(msg));
     if (status != 0) {
         ais_resp_err(r, status, "%s", msg);
-        return;
-    }
-    if (!ais_req_is(r, "GET") && !ais_req_is(r, "PUT") && !ais_req_is(r, "HEAD") &&
-        !ais_req_is(r, "DELETE")) {
-        ais_resp_err(r, 405, "method %s not allowed on %s", ais_req_method(r), ais_req_path(r));
-        ais_resp_header(r, "Allow", "GET, PUT, HEAD, DELETE");
         return;
     }
     struct ais_bmd *bmd = ais_meta_bmd(&g->meta);
@@ -66,6 +64,9 @@ gw_query_json(struct gw *g, const char *what)
     if (what != NULL && (strcmp(what, "stats") == 0 || strcmp(what, "node_status") == 0)) {
         return json_pack("{s:o, s:o}", "snode", ais_snode_to_json(&g->self), "tracker",
                          ais_stats_tracker_json(&g->stats));
+    }
+    if (what != NULL && strcmp(what, "metasync") == 0) {
+        return gw_msync_json(g->msync);
     }
     return ais_meta_query_json(&g->meta, g->cfg, &g->self, what ? what : "smap");
 }
@@ -142,57 +143,6 @@ cluster_query(struct gw *g, struct ais_req *r, const char *what)
     ais_smap_unref(smap);
 }
 
-struct cfg_slot {
-    const char *const *names;
-    const char *const *values;
-    size_t n;
-    int rc;
-    struct rpc_err err;
-};
-
-static void
-config_node(struct gw *g, const struct ais_snode *node, void *slot)
-{
-    struct cfg_slot *s = slot;
-    char url[128];
-    ais_snode_ctrl_url(node, url, sizeof(url));
-    s->rc = rpc_config_set(url, (int)g->cfg->rpc_timeout_ms, s->names, s->values, s->n, &s->err);
-}
-
-/* PUT /v1/cluster/setconfig?name=value...: validate locally, then apply on every node. */
-static void
-cluster_setconfig(struct gw *g, struct ais_req *r)
-{
-    const char *names[AIS_CONFIG_RT_COUNT], *values[AIS_CONFIG_RT_COUNT];
-    size_t n = ais_req_config_query(r, names, values);
-    if (n == 0) {
-        ais_resp_err(r, 400,
-                     "setconfig: no settable name given (settable: log.level, "
-                     "checksum.validate_warm_get, disk.fsync, dry_run)");
-        return;
-    }
-    struct ais_smap *smap = ais_meta_smap(&g->meta);
-    struct cfg_slot *slots = calloc(smap->nnodes ? smap->nnodes : 1, sizeof(*slots));
-    for (size_t i = 0; slots && i < smap->nnodes; i++) {
-        slots[i].names = names;
-        slots[i].values = values;
-        slots[i].n = n;
-    }
-    size_t cnt = slots ? gw_fanout(g, smap, 0, config_node, slots, sizeof(*slots)) : 0;
-    int failed = slots ? -1 : 0;
-    for (size_t i = 0; i < cnt && failed < 0; i++) {
-        failed = slots[i].rc ? (int)i : -1;
-    }
-    if (failed >= 0) {
-        ais_resp_err(r, slots ? ais_http_status(slots[failed].rc) : 500, "setconfig: %s",
-                     slots ? slots[failed].err.msg : "out of memory");
-    } else {
-        ais_resp_empty(r, 200);
-    }
-    free(slots);
-    ais_smap_unref(smap);
-}
-
 static void
 reply_query(struct ais_req *r, json_t *j, const char *what)
 {
@@ -217,7 +167,7 @@ cluster_get_done(struct ais_req *r, void *arg)
     } else if (what != NULL && (strcmp(what, "status") == 0 || strcmp(what, "qryxstats") == 0 ||
                                 strcmp(what, "status_all") == 0)) {
         const char *id = ais_json_str(body, "ID", "");
-        json_t *j = gw_job_query(g, what, id);
+        json_t *j = gw_job_query(g, what, body);
         if (j == NULL) {
             ais_resp_err(r, 404, "job \"%s\" not found", id);
         } else {
@@ -229,82 +179,301 @@ cluster_get_done(struct ais_req *r, void *arg)
     json_decref(body);
 }
 
+struct cfg_slot {
+    const struct ais_cfg_pairs *p;
+    int rc;
+    struct rpc_err err;
+};
+
 static void
-h_cluster(struct gw *g, struct ais_req *r)
+config_node(struct gw *g, const struct ais_snode *node, void *slot)
 {
-    const char *p = ais_req_path(r);
-    if (ais_req_is(r, "PUT") && strcmp(p, "/v1/cluster/setconfig") == 0) {
-        cluster_setconfig(g, r);
-    } else if (ais_req_is(r, "GET") && strcmp(p, "/v1/cluster") == 0) {
-        ais_req_body_buffer(r, AIS_CTRL_BODY_BYTES_MAX, cluster_get_done, g);
+    struct cfg_slot *s = slot;
+    char url[128];
+    ais_snode_ctrl_url(node, url, sizeof(url));
+    s->rc = rpc_config_set(url, (int)g->cfg->rpc_timeout_ms, s->p->names, s->p->values, s->p->n,
+                           &s->err);
+}
+
+/* The request's setconfig pairs, checked against the config table. NULL after a 400/500. */
+static struct ais_cfg_pairs *
+config_pairs_checked(struct ais_req *r)
+{
+    char msg[1024];
+    struct ais_cfg_pairs *p = ais_req_alloc(r, sizeof(*p));
+    if (p == NULL) {
+        ais_resp_err(r, 500, "setconfig: out of request memory");
+        return NULL;
+    }
+    if (ais_req_config_pairs(r, p, msg, sizeof(msg)) == 0) {
+        ais_resp_err(r, 400, "%s", msg);
+    } else if (ais_config_check_many(p->names, p->values, p->n, msg, sizeof(msg)) != 0) {
+        ais_resp_err(r, 400, "setconfig: %s", msg);
     } else {
-        ais_resp_err(r, 405, "method %s not allowed on %s", ais_req_method(r), p);
+        return p;
+    }
+    ais_cfg_pairs_fini(p);
+    return NULL;
+}
+
+/* Cluster setconfig (query or set-config body): check here, then apply on every node. */
+static void
+cluster_setconfig(struct gw *g, struct ais_req *r)
+{
+    struct ais_cfg_pairs *p = config_pairs_checked(r);
+    if (p == NULL) {
+        return;
+    }
+    struct ais_smap *smap = ais_meta_smap(&g->meta);
+    struct cfg_slot *slots = calloc(smap->nnodes ? smap->nnodes : 1, sizeof(*slots));
+    for (size_t i = 0; slots && i < smap->nnodes; i++) {
+        slots[i].p = p;
+    }
+    size_t cnt = slots ? gw_fanout(g, smap, 0, config_node, slots, sizeof(*slots)) : 0;
+    int failed = slots ? -1 : 0;
+    for (size_t i = 0; i < cnt && failed < 0; i++) {
+        failed = slots[i].rc ? (int)i : -1;
+    }
+    if (slots == NULL) {
+        ais_resp_err(r, 500, "setconfig: out of memory");
+    } else if (failed >= 0) {
+        ais_resp_err(r, ais_http_status(slots[failed].rc), "setconfig: node %s: %s",
+                     smap->nodes[failed].id, slots[failed].err.msg);
+    } else {
+        ais_resp_empty(r, 200);
+    }
+    free(slots);
+    ais_smap_unref(smap);
+    ais_cfg_pairs_fini(p);
+}
+
+/* PUT /v1/cluster ActMsg actions (api.md §5); adding one = one row. */
+struct xstop_slot {
+    const char *id, *kind;
+    int rc;
+    struct rpc_err err;
+};
+
+static void
+xstop_node(struct gw *g, const struct ais_snode *n, void *slot)
+{
+    struct xstop_slot *s = slot;
+    char url[128];
+    if (strcmp(n->id, g->self.id) == 0) {
+        return;
+    }
+    ais_snode_ctrl_url(n, url, sizeof(url));
+    s->rc = rpc_xact_stop(url, (int)g->cfg->rpc_timeout_ms, s->id, s->kind, &s->err);
+}
+
+/*
+ * PUT /v1/cluster {"action":"stop","value":JobArgs}: aborts the running jobs matching ID
+ * and/or Kind on every node (api.md §5.7). One of the two is required; 200 even when nothing
+ * was running (AIS does the same), an error only when a node could not be told.
+ */
+static void
+cluster_xact_stop(struct gw *g, struct ais_req *r)
+{
+    json_t *body = NULL;
+    (void)ais_req_body_json(r, &body);
+    const json_t *v = ais_json_get_ci(body, "value");
+    struct xa_filter f;
+    xa_filter_from_json(v, &f);
+    if (f.id[0] == '\0' && f.kind[0] == '\0') {
+        json_decref(body);
+        ais_resp_err(r, 400, "stop: value must name the job: {\"ID\":..} or {\"Kind\":..}");
+        return;
+    }
+    (void)xa_abort(g->xreg, &f);
+    struct ais_smap *smap = ais_meta_smap(&g->meta);
+    struct xstop_slot *slots = calloc(smap->nnodes ? smap->nnodes : 1, sizeof(*slots));
+    int rc = slots ? 0 : -ENOMEM;
+    for (size_t i = 0; slots && i < smap->nnodes; i++) {
+        slots[i] = (struct xstop_slot){.id = f.id, .kind = f.kind};
+    }
+    if (slots != NULL) {
+        gw_fanout(g, smap, 0, xstop_node, slots, sizeof(*slots));
+    }
+    char msg[512] = "";
+    for (size_t i = 0; slots && i < smap->nnodes && rc == 0; i++) {
+        if (slots[i].rc != 0) {
+            rc = slots[i].rc;
+            snprintf(msg, sizeof(msg), "stop: %s", slots[i].err.msg);
+        }
+    }
+    free(slots);
+    ais_smap_unref(smap);
+    json_decref(body);
+    if (rc != 0) {
+        ais_resp_err(r, ais_http_status(rc), "%s", msg[0] ? msg : ais_strerror(rc));
+        return;
+    }
+    ais_resp_buf(r, 200, "text/plain", "", 0);
+}
+
+static const struct {
+    const char *action;
+    void (*fn)(struct gw *g, struct ais_req *r);
+} cluster_actions[] = {
+    {"stop", cluster_xact_stop},
+    {"set-config", cluster_setconfig},
+    {"setconfig", cluster_setconfig},
+};
+
+static void
+cluster_setconfig_done(struct ais_req *r, void *arg)
+{
+    cluster_setconfig(arg, r);
+}
+
+static void
+cluster_put_done(struct ais_req *r, void *arg)
+{
+    struct gw *g = arg;
+    json_t *body = NULL;
+    const char *what = ais_req_query(r, "what");
+    if (what != NULL && strcmp(what, "setconfig") == 0) {
+        cluster_setconfig(g, r);
+        return;
+    }
+    if (ais_req_body_json(r, &body) != 0 || !json_is_object(body)) {
+        json_decref(body);
+        ais_resp_err(r, 400, "malformed JSON in request body (expected an ActMsg object)");
+        return;
+    }
+    const char *action = ais_json_str(body, "action", "");
+    size_t i = 0;
+    while (i < sizeof(cluster_actions) / sizeof(cluster_actions[0]) &&
+           strcmp(cluster_actions[i].action, action) != 0) {
+        i++;
+    }
+    if (i < sizeof(cluster_actions) / sizeof(cluster_actions[0])) {
+        cluster_actions[i].fn(g, r);
+    } else {
+        ais_resp_err(r, 400, "action \"%s\" is not supported on /v1/cluster", action);
+    }
+    json_decref(body);
+}
+
+static void
+daemon_put_done(struct ais_req *r, void *arg)
+{
+    struct gw *g = arg;
+    ais_resp_setconfig(r, g->cfg);
+}
+
+/* /v1/reverse/daemon?what=X with Ais-Node-Id: the named node's answer, fetched over RPC; a PUT
+ * (setconfig) is checked here and applied on that node. */
+static void
+reverse_done(struct ais_req *r, void *arg)
+{
+    struct gw *g = arg;
+    const char *id = ais_req_header(r, "Ais-Node-Id");
+    const char *what = ais_req_query(r, "what");
+    struct ais_cfg_pairs *p = NULL;
+    if (ais_req_is(r, "PUT") && (p = config_pairs_checked(r)) == NULL) {
+        return;
+    }
+    struct ais_smap *smap = ais_meta_smap(&g->meta);
+    const struct ais_snode *n = id ? ais_smap_find(smap, id) : NULL;
+    struct query_slot s = {.what = what ? what : "snode"};
+    struct cfg_slot c = {.p = p};
+    if (n == NULL) {
+        ais_resp_err(r, 404, "node \"%s\" is not in the cluster map (header Ais-Node-Id)",
+                     id ? id : "");
+    } else if (p != NULL) {
+        config_node(g, n, &c);
+        if (c.rc != 0) {
+            ais_resp_err(r, ais_http_status(c.rc), "setconfig: node %s: %s", id, c.err.msg);
+        } else {
+            ais_resp_empty(r, 200);
+        }
+    } else {
+        query_node(g, n, &s);
+        if (s.rc != 0) {
+            ais_resp_err(r, ais_http_status(s.rc), "%s", s.err.msg);
+        } else {
+            ais_resp_buf(r, 200, "application/json", s.json, strlen(s.json));
+        }
+    }
+    ais_smap_unref(smap);
+    free(s.json);
+    ais_cfg_pairs_fini(p);
+}
+
+/* ---- route handlers (ctx = struct gw) ---- */
+
+static void
+r_health(struct ais_req *r, void *ctx)
+{
+    struct gw *g = ctx;
+    if (__atomic_load_n(&g->ready, __ATOMIC_ACQUIRE)) {
+        ais_resp_empty(r, 200);
+    } else {
+        ais_resp_err(r, 503, "gateway %s is starting", g->self.id);
     }
 }
 
 static void
-h_daemon(struct gw *g, struct ais_req *r)
+r_objects(struct ais_req *r, void *ctx)
 {
-    const char *p = ais_req_path(r);
-    if (ais_req_is(r, "PUT") && strcmp(p, "/v1/daemon/setconfig") == 0) {
-        ais_resp_setconfig(r, g->cfg);
-        return;
-    }
-    if (!ais_req_is(r, "GET") || strcmp(p, "/v1/daemon") != 0) {
-        ais_resp_err(r, 405, "method %s not allowed on %s", ais_req_method(r), p);
+    h_objects(ctx, r);
+}
+
+static void
+r_buckets(struct ais_req *r, void *ctx)
+{
+    gw_h_buckets(ctx, r);
+}
+
+static void
+r_cluster(struct ais_req *r, void *ctx)
+{
+    ais_req_body_buffer(r, AIS_CTRL_BODY_BYTES_MAX,
+                        ais_req_is(r, "GET") ? cluster_get_done : cluster_put_done, ctx);
+}
+
+static void
+r_cluster_setconfig(struct ais_req *r, void *ctx)
+{
+    ais_req_body_buffer(r, AIS_CTRL_BODY_BYTES_MAX, cluster_setconfig_done, ctx);
+}
+
+static void
+r_daemon(struct ais_req *r, void *ctx)
+{
+    struct gw *g = ctx;
+    if (ais_req_is(r, "PUT")) {
+        ais_req_body_buffer(r, AIS_CTRL_BODY_BYTES_MAX, daemon_put_done, g);
         return;
     }
     const char *what = ais_req_query(r, "what");
     reply_query(r, gw_query_json(g, what ? what : "smap"), what);
 }
 
-/* /v1/reverse/daemon?what=X with Ais-Node-Id: the named node's answer, fetched over RPC. */
 static void
-h_reverse(struct gw *g, struct ais_req *r)
+r_reverse(struct ais_req *r, void *ctx)
 {
-    const char *id = ais_req_header(r, "Ais-Node-Id");
-    const char *what = ais_req_query(r, "what");
-    struct ais_smap *smap = ais_meta_smap(&g->meta);
-    const struct ais_snode *n = id ? ais_smap_find(smap, id) : NULL;
-    struct query_slot s = {.what = what ? what : "snode"};
-    if (n == NULL) {
-        ais_smap_unref(smap);
-        ais_resp_err(r, 404, "node \"%s\" is not in the cluster map (header Ais-Node-Id)",
-                     id ? id : "");
-        return;
-    }
-    query_node(g, n, &s);
-    ais_smap_unref(smap);
-    if (s.rc != 0) {
-        ais_resp_err(r, ais_http_status(s.rc), "%s", s.err.msg);
-    } else {
-        ais_resp_buf(r, 200, "application/json", s.json, strlen(s.json));
-    }
-    free(s.json);
+    ais_req_body_buffer(r, AIS_CTRL_BODY_BYTES_MAX, reverse_done, ctx);
 }
+
+/* Rows are tried in order; the first whose pattern and method match serves the request. */
+static const struct ais_route gw_routes[] = {
+    {AIS_M_GET | AIS_M_HEAD, "/v1/health", r_health},
+    {AIS_M_GET | AIS_M_HEAD | AIS_M_PUT | AIS_M_DELETE, "/v1/objects/*", r_objects},
+    {AIS_M_GET, "/v1/buckets", r_buckets},
+    {AIS_M_GET | AIS_M_HEAD | AIS_M_PUT | AIS_M_POST | AIS_M_DELETE | AIS_M_PATCH, "/v1/buckets/*",
+     r_buckets},
+    {AIS_M_GET | AIS_M_PUT, "/v1/cluster", r_cluster},
+    {AIS_M_PUT, "/v1/cluster/setconfig", r_cluster_setconfig},
+    {AIS_M_GET | AIS_M_PUT, "/v1/daemon", r_daemon},
+    {AIS_M_PUT, "/v1/daemon/setconfig", r_daemon},
+    {AIS_M_GET | AIS_M_PUT, "/v1/reverse/daemon", r_reverse},
+    {AIS_M_PUT, "/v1/reverse/daemon/setconfig", r_reverse},
+};
 
 void
 gw_http_handler(struct ais_req *r, void *ctx)
 {
-    struct gw *g = ctx;
-    const char *p = ais_req_path(r);
-    if (strcmp(p, "/v1/health") == 0) {
-        if (__atomic_load_n(&g->ready, __ATOMIC_ACQUIRE)) {
-            ais_resp_empty(r, 200);
-        } else {
-            ais_resp_err(r, 503, "gateway %s is starting", g->self.id);
-        }
-    } else if (strncmp(p, "/v1/objects/", 12) == 0) {
-        h_objects(g, r);
-    } else if (strncmp(p, "/v1/buckets", 11) == 0 && (p[11] == '\0' || p[11] == '/')) {
-        gw_h_buckets(g, r);
-    } else if (strncmp(p, "/v1/cluster", 11) == 0) {
-        h_cluster(g, r);
-    } else if (strncmp(p, "/v1/daemon", 10) == 0) {
-        h_daemon(g, r);
-    } else if (strncmp(p, "/v1/reverse/daemon", 18) == 0) {
-        h_reverse(g, r);
-    } else {
-        ais_resp_err(r, 404, "unknown path %s", p);
-    }
+    ais_route_dispatch(r, gw_routes, sizeof(gw_routes) / sizeof(gw_routes[0]), ctx);
 }

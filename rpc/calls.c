@@ -1,7 +1,9 @@
 /*
  * Design notes: one function per message type on the client side; each builds a Msg on the
  * stack, calls rpc_call and converts the reply to domain types. A reply of the wrong kind is
- * a malformed message, never trusted.
+ * a malformed message, never trusted. Each call states whether it is idempotent (may be
+ * re-sent after a connection reset): keepalive, metasync (versions only move forward), list,
+ * query and config_set are; join, bck_action and delete_objs are not.
  */
 #include "common/err.h"
 #include "rpc/rpc_int.h"
@@ -23,19 +25,20 @@ expect(Aisproto__Msg *r, Aisproto__Msg__BodyCase want, struct rpc_err *err)
 
 /* rpc_call that also checks the reply kind; *r is set only on success. */
 static int
-call_kind(const char *url, int timeout_ms, const Aisproto__Msg *q, Aisproto__Msg__BodyCase want,
-          Aisproto__Msg **r, struct rpc_err *err)
+call_kind(const char *url, int timeout_ms, unsigned flags, const Aisproto__Msg *q,
+          Aisproto__Msg__BodyCase want, Aisproto__Msg **r, struct rpc_err *err)
 {
-    int rc = rpc_call(url, timeout_ms, q, r, err);
+    int rc = rpc_call(url, timeout_ms, flags, q, r, err);
     return rc ? rc : expect(*r, want, err);
 }
 
 /* A call answered by Ack. */
 static int
-call_ack(const char *url, int timeout_ms, const Aisproto__Msg *q, struct rpc_err *err)
+call_ack(const char *url, int timeout_ms, unsigned flags, const Aisproto__Msg *q,
+         struct rpc_err *err)
 {
     Aisproto__Msg *r = NULL;
-    int rc = call_kind(url, timeout_ms, q, AISPROTO__MSG__BODY_ACK, &r, err);
+    int rc = call_kind(url, timeout_ms, flags, q, AISPROTO__MSG__BODY_ACK, &r, err);
     if (rc == 0) {
         aisproto__msg__free_unpacked(r, NULL);
     }
@@ -66,11 +69,11 @@ meta_out(const Aisproto__ClusterMeta *m, struct ais_smap **smap, struct ais_bmd 
 
 /* A call answered by ClusterMeta, converted to domain objects. */
 static int
-call_meta(const char *url, int timeout_ms, const Aisproto__Msg *q, struct ais_smap **smap,
-          struct ais_bmd **bmd, struct rpc_err *err)
+call_meta(const char *url, int timeout_ms, unsigned flags, const Aisproto__Msg *q,
+          struct ais_smap **smap, struct ais_bmd **bmd, struct rpc_err *err)
 {
     Aisproto__Msg *r = NULL;
-    int rc = call_kind(url, timeout_ms, q, AISPROTO__MSG__BODY_META, &r, err);
+    int rc = call_kind(url, timeout_ms, flags, q, AISPROTO__MSG__BODY_META, &r, err);
     if (rc != 0) {
         return rc;
     }
@@ -95,7 +98,7 @@ rpc_join(const char *url, int timeout_ms, const struct ais_snode *self, struct a
     jr.node = &n;
     q.body_case = AISPROTO__MSG__BODY_JOIN_REQ;
     q.join_req = &jr;
-    return call_meta(url, timeout_ms, &q, smap, bmd, err);
+    return call_meta(url, timeout_ms, 0, &q, smap, bmd, err);
 }
 
 int
@@ -109,13 +112,14 @@ rpc_keepalive(const char *url, int timeout_ms, const char *id, int64_t smap_ver,
     ka.bmd_version = bmd_ver;
     q.body_case = AISPROTO__MSG__BODY_KEEPALIVE;
     q.keepalive = &ka;
-    return call_meta(url, timeout_ms, &q, smap, bmd, err);
+    return call_meta(url, timeout_ms, RPC_CALL_IDEMPOTENT, &q, smap, bmd, err);
 }
 
 int
 rpc_metasync(const char *url, int timeout_ms, const struct ais_smap *smap,
-             const struct ais_bmd *bmd, struct rpc_err *err)
+             const struct ais_bmd *bmd, struct rpc_meta_ack *ack, struct rpc_err *err)
 {
+    Aisproto__Msg *r = NULL;
     Aisproto__Msg q = AISPROTO__MSG__INIT;
     Aisproto__ClusterMeta m = AISPROTO__CLUSTER_META__INIT;
     m.smap = smap ? rpc_smap_to_pb(smap) : NULL;
@@ -123,7 +127,16 @@ rpc_metasync(const char *url, int timeout_ms, const struct ais_smap *smap,
     int rc = ((smap && !m.smap) || (bmd && !m.bmd)) ? -ENOMEM : 0;
     q.body_case = AISPROTO__MSG__BODY_METASYNC;
     q.metasync = &m;
-    rc = rc ? rc : call_ack(url, timeout_ms, &q, err);
+    rc = rc ? rc
+            : call_kind(url, timeout_ms, RPC_CALL_IDEMPOTENT, &q, AISPROTO__MSG__BODY_META_ACK, &r,
+                        err);
+    if (rc == 0 && ack != NULL) {
+        ack->smap_version = r->meta_ack->smap_version;
+        ack->bmd_version = r->meta_ack->bmd_version;
+    }
+    if (r != NULL) {
+        aisproto__msg__free_unpacked(r, NULL);
+    }
     rpc_smap_pb_free(m.smap);
     rpc_bmd_pb_free(m.bmd);
     return rc;
@@ -196,7 +209,8 @@ rpc_list(const char *url, int timeout_ms, const struct rpc_list_req *req,
     lr.with_md = req->with_md;
     q.body_case = AISPROTO__MSG__BODY_LIST_REQ;
     q.list_req = &lr;
-    int rc = call_kind(url, timeout_ms, &q, AISPROTO__MSG__BODY_LIST_RESP, &r, err);
+    int rc =
+        call_kind(url, timeout_ms, RPC_CALL_IDEMPOTENT, &q, AISPROTO__MSG__BODY_LIST_RESP, &r, err);
     if (rc != 0) {
         return rc;
     }
@@ -237,7 +251,7 @@ rpc_bck_action(const char *url, int timeout_ms, const char *action, const char *
     a.value_json = (char *)(value_json ? value_json : "");
     q.body_case = AISPROTO__MSG__BODY_BCK_ACTION;
     q.bck_action = &a;
-    return call_ack(url, timeout_ms, &q, err);
+    return call_ack(url, timeout_ms, 0, &q, err);
 }
 
 int
@@ -257,7 +271,7 @@ rpc_delete_objs(const char *url, int timeout_ms, const char *provider, const cha
     d.names = (char **)names;
     q.body_case = AISPROTO__MSG__BODY_DELETE_OBJS;
     q.delete_objs = &d;
-    int rc = call_kind(url, timeout_ms, &q, AISPROTO__MSG__BODY_DELETE_RESP, &r, err);
+    int rc = call_kind(url, timeout_ms, 0, &q, AISPROTO__MSG__BODY_DELETE_RESP, &r, err);
     if (rc != 0) {
         return rc;
     }
@@ -265,6 +279,37 @@ rpc_delete_objs(const char *url, int timeout_ms, const char *provider, const cha
     *missing = r->delete_resp->missing;
     aisproto__msg__free_unpacked(r, NULL);
     return 0;
+}
+
+int
+rpc_obj_pull(const char *url, int timeout_ms, const char *provider, const char *ns, const char *bck,
+             const char *obj, const char *dest_url, struct rpc_err *err)
+{
+    Aisproto__Msg q = AISPROTO__MSG__INIT;
+    Aisproto__ObjPull p = AISPROTO__OBJ_PULL__INIT;
+    Aisproto__Bck b = AISPROTO__BCK__INIT;
+    b.name = (char *)bck;
+    b.provider = (char *)provider;
+    b.ns = (char *)ns;
+    p.bck = &b;
+    p.name = (char *)obj;
+    p.dest_url = (char *)dest_url;
+    q.body_case = AISPROTO__MSG__BODY_OBJ_PULL;
+    q.obj_pull = &p;
+    return call_ack(url, timeout_ms, 0, &q, err);
+}
+
+int
+rpc_xact_stop(const char *url, int timeout_ms, const char *id, const char *kind,
+              struct rpc_err *err)
+{
+    Aisproto__Msg q = AISPROTO__MSG__INIT;
+    Aisproto__XactStop x = AISPROTO__XACT_STOP__INIT;
+    x.id = (char *)(id ? id : "");
+    x.kind = (char *)(kind ? kind : "");
+    q.body_case = AISPROTO__MSG__BODY_XACT_STOP;
+    q.xact_stop = &x;
+    return call_ack(url, timeout_ms, RPC_CALL_IDEMPOTENT, &q, err);
 }
 
 int
@@ -276,7 +321,7 @@ rpc_query(const char *url, int timeout_ms, const char *what, char **json, struct
     s.what = (char *)what;
     q.body_case = AISPROTO__MSG__BODY_STATS_REQ;
     q.stats_req = &s;
-    int rc = call_kind(url, timeout_ms, &q, AISPROTO__MSG__BODY_JSON, &r, err);
+    int rc = call_kind(url, timeout_ms, RPC_CALL_IDEMPOTENT, &q, AISPROTO__MSG__BODY_JSON, &r, err);
     if (rc != 0) {
         return rc;
     }
@@ -296,5 +341,5 @@ rpc_config_set(const char *url, int timeout_ms, const char *const *names, const 
     c.values = (char **)values;
     q.body_case = AISPROTO__MSG__BODY_CONFIG_SET;
     q.config_set = &c;
-    return call_ack(url, timeout_ms, &q, err);
+    return call_ack(url, timeout_ms, RPC_CALL_IDEMPOTENT, &q, err);
 }

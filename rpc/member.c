@@ -6,6 +6,7 @@
  */
 #include "rpc/member.h"
 
+#include "common/assert.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -22,8 +23,6 @@ struct rpc_member {
     const struct ais_config *cfg;
     struct ais_snode self;
     struct ais_meta *meta;
-    rpc_member_changed_fn fn;
-    void *ctx;
     pthread_t th;
     int started;
     pthread_mutex_t mu;
@@ -44,17 +43,6 @@ rpc_member_primary_url(struct rpc_member *m, char *out, size_t cap)
     ais_smap_unref(s);
 }
 
-void
-rpc_member_apply(struct rpc_member *m, struct ais_smap *smap, struct ais_bmd *bmd)
-{
-    struct ais_bmd *old = NULL;
-    int changed = ais_meta_apply(m->meta, smap, bmd, &old);
-    if (changed != 0 && m->fn != NULL) {
-        m->fn(m->ctx, changed, old);
-    }
-    ais_bmd_unref(old);
-}
-
 static int
 join_once(struct rpc_member *m)
 {
@@ -69,7 +57,7 @@ join_once(struct rpc_member *m)
         return rc;
     }
     AIS_LOG_INFO("req=join primary=%s smap_version=%lld", url, (long long)smap->version);
-    rpc_member_apply(m, smap, bmd);
+    (void)ais_meta_apply(m->meta, smap, bmd, NULL);
     return 0;
 }
 
@@ -103,7 +91,7 @@ heartbeat(struct rpc_member *m)
     ais_smap_unref(cur);
     ais_bmd_unref(curb);
     if (rc == 0) {
-        rpc_member_apply(m, smap, bmd);
+        (void)ais_meta_apply(m->meta, smap, bmd, NULL);
     } else if (rc == -ENOENT) {
         AIS_LOG_WARN("req=keepalive primary=%s msg=\"dropped from the cluster, rejoining\"", url);
         (void)join_once(m);
@@ -124,7 +112,7 @@ member_main(void *arg)
 
 int
 rpc_member_start(const struct ais_config *cfg, const struct ais_snode *self, struct ais_meta *meta,
-                 rpc_member_changed_fn fn, void *ctx, struct rpc_member **out)
+                 struct rpc_member **out)
 {
     struct rpc_member *m = calloc(1, sizeof(*m));
     if (m == NULL) {
@@ -133,8 +121,6 @@ rpc_member_start(const struct ais_config *cfg, const struct ais_snode *self, str
     m->cfg = cfg;
     m->self = *self;
     m->meta = meta;
-    m->fn = fn;
-    m->ctx = ctx;
     pthread_mutex_init(&m->mu, NULL);
     pthread_cond_init(&m->cv, NULL);
     int64_t deadline = ais_mono_ns() + cfg->startup_timeout_ms * 1000000;
@@ -157,13 +143,19 @@ rpc_member_start(const struct ais_config *cfg, const struct ais_snode *self, str
 }
 
 int
-rpc_node_listen(const struct ais_snode *self, const struct rpc_ops *ops,
-                ais_http_handler_fn handler, void *ctx, struct rpc_server **rpc,
-                struct ais_http **http)
+rpc_node_listen(const struct ais_config *cfg, const struct ais_snode *self,
+                const struct rpc_ops *ops, ais_http_handler_fn handler, void *ctx,
+                struct rpc_server **rpc, struct ais_http **http)
 {
     char url[128];
     ais_snode_ctrl_url(self, url, sizeof(url));
-    int rc = rpc_server_start(url, 4, ops, ctx, rpc);
+    struct rpc_server_opts so;
+    static_assert(RPC_CLASS_COUNT == sizeof(cfg->rpc_workers) / sizeof(cfg->rpc_workers[0]),
+                  "one rpc.workers knob per class");
+    for (int i = 0; i < RPC_CLASS_COUNT; i++) {
+        so.workers[i] = (unsigned)cfg->rpc_workers[i];
+    }
+    int rc = rpc_server_start(url, &so, ops, ctx, rpc);
     if (rc != 0) {
         AIS_LOG_ERR("req=start msg=\"cannot listen\" url=%s err=\"%s\"", url, ais_strerror(rc));
         return rc;

@@ -1,11 +1,21 @@
 /*
- * Design notes: the server is one rep0 socket with a fixed pool of contexts, each driven by
- * its own thread with a synchronous aio (recv, handle, send), so a slow handler only ties up
- * its own context. Clients open a req0 socket per call: control traffic is rare and this keeps
- * no shared state between callers. Dials are non-blocking and every send/recv has a deadline,
- * so a dead peer costs at most the timeout (callers retry: joins until the startup deadline,
- * keepalives every interval, metasync via keepalive catch-up). nng errors become negative errno
- * here and nowhere else.
+ * Design notes: the server is one rep0 socket with many contexts ("slots"), each driven by an
+ * async aio callback. A callback never blocks: it decodes the request, looks its body case up
+ * in the one registry below (rpc_msgs: body case -> handler class -> typed handler) and queues
+ * the slot on its class. Each class (keepalive, control, data) has its own worker threads and
+ * a bounded queue, so a join that waits seconds on a dead peer never delays a keepalive; a
+ * full queue is answered -EAGAIN at once (the client may retry: the request did not run).
+ * There are enough slots for every class to fill its workers and queue at the same time plus
+ * spares, so a keepalive always finds a context to be received on.
+ *
+ * A worker runs the handler, which packs its own reply (typed locals, freed by the handler),
+ * and starts the async send on the slot's context; the send's completion re-arms the recv.
+ * Adding a message: one proto field, one rpc_ops member, one typed handler, one row, and a
+ * client function in calls.c.
+ *
+ * Stop: set `stopping`, close the socket (every pending aio completes with NNG_ECLOSED and is
+ * not re-armed), join the workers, free the aios (waits for running callbacks), then drop
+ * whatever was still queued.
  */
 #include "common/assert.h"
 #include "common/err.h"
@@ -17,30 +27,65 @@
 #include <errno.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
-#include <nng/protocol/reqrep0/req.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct rpc_worker {
+/* Contexts beyond what the classes can hold, for requests being answered -EAGAIN/errors. */
+#define RPC_SPARE_SLOTS 8
+
+static const unsigned rpc_default_workers[RPC_CLASS_COUNT] = {2, 4, 8};
+
+/* What a handler produces: the packed reply, or an error (with optional text). */
+struct rpc_reply {
+    nng_msg *out;
+    struct rpc_err rerr;
+};
+
+typedef int (*rpc_handler_fn)(struct rpc_server *s, const Aisproto__Msg *q, struct rpc_reply *r);
+
+struct rpc_msg_desc {
+    Aisproto__Msg__BodyCase body;
+    enum rpc_class cls;
+    const char *name;
+    rpc_handler_fn handle;
+};
+
+struct rpc_slot {
     struct rpc_server *srv;
-    pthread_t th;
     nng_ctx ctx;
     nng_aio *aio;
-    int started;
+    int ctx_open;
+    int sending;      /* the pending aio op is a send (else a recv) */
+    Aisproto__Msg *q; /* decoded request while queued or running */
+    const struct rpc_msg_desc *desc;
+    struct rpc_slot *next; /* class queue link */
+};
+
+struct rpc_class_pool {
+    struct rpc_server *srv;
+    pthread_t th[AIS_RPC_WORKERS_MAX];
+    unsigned nthreads, started;
+    struct rpc_slot *head, *tail;
+    unsigned depth, cap;
+    pthread_cond_t cv;
 };
 
 struct rpc_server {
     nng_socket sock;
+    int sock_open;
     const struct rpc_ops *ops;
     void *ctx;
-    unsigned n;
-    struct rpc_worker w[AIS_RPC_WORKERS_MAX];
+    pthread_mutex_t mu; /* queues and stopping */
+    int stopping;
+    struct rpc_class_pool cls[RPC_CLASS_COUNT];
+    unsigned nslots;
+    struct rpc_slot *slots;
 };
 
-static int
-nng_to_errno(int rv)
+int
+rpc_nng_err(int rv)
 {
     switch (rv) {
     case 0:
@@ -49,6 +94,12 @@ nng_to_errno(int rv)
         return -ETIMEDOUT;
     case NNG_ECONNREFUSED:
         return -ECONNREFUSED;
+    case NNG_ECONNRESET:
+    case NNG_ECONNSHUT:
+    case NNG_ECONNABORTED:
+        return -ECONNRESET;
+    case NNG_EAGAIN:
+        return -EAGAIN;
     case NNG_ENOMEM:
         return -ENOMEM;
     case NNG_EADDRINUSE:
@@ -66,74 +117,64 @@ nng_to_errno(int rv)
     }
 }
 
-/* Collects what a reply points at, freed after packing. */
-struct reply {
-    Aisproto__Msg msg;
-    Aisproto__ClusterMeta meta;
-    Aisproto__ListResp list;
-    Aisproto__DeleteResp del;
-    Aisproto__JsonResp json;
-    Aisproto__Ack ack;
-    Aisproto__Err err;
-    Aisproto__Smap *smap_pb;
-    Aisproto__Bmd *bmd_pb;
-    struct ais_smap *smap;
-    struct ais_bmd *bmd;
-    struct rpc_list_page page;
-    Aisproto__ListEntry *entries;
-    Aisproto__ListEntry **entry_ptrs;
-    char *json_str;
-    struct rpc_err rerr;
-};
-
-static void
-reply_fini(struct reply *r)
-{
-    rpc_smap_pb_free(r->smap_pb);
-    rpc_bmd_pb_free(r->bmd_pb);
-    ais_smap_unref(r->smap);
-    ais_bmd_unref(r->bmd);
-    rpc_list_page_fini(&r->page);
-    free(r->entries);
-    free(r->entry_ptrs);
-    free(r->json_str);
-}
+/* ---- replies ---- */
 
 static int
-reply_meta(struct reply *r)
+reply_pack(struct rpc_reply *r, const Aisproto__Msg *m)
 {
-    aisproto__cluster_meta__init(&r->meta);
-    if (r->smap != NULL) {
-        r->smap_pb = rpc_smap_to_pb(r->smap);
-        if (r->smap_pb == NULL) {
-            return -ENOMEM;
-        }
-        r->meta.smap = r->smap_pb;
+    nng_msg *out = NULL;
+    size_t n = aisproto__msg__get_packed_size(m);
+    if (n > AIS_RPC_MSG_BYTES_MAX) {
+        return -EMSGSIZE;
     }
-    if (r->bmd != NULL) {
-        r->bmd_pb = rpc_bmd_to_pb(r->bmd);
-        if (r->bmd_pb == NULL) {
-            return -ENOMEM;
-        }
-        r->meta.bmd = r->bmd_pb;
+    if (nng_msg_alloc(&out, n) != 0) {
+        return -ENOMEM;
     }
-    r->msg.body_case = AISPROTO__MSG__BODY_META;
-    r->msg.meta = &r->meta;
+    aisproto__msg__pack(m, nng_msg_body(out));
+    AIS_ASSERT(r->out == NULL);
+    r->out = out;
     return 0;
 }
 
 static int
-reply_list(struct reply *r)
+reply_ack(struct rpc_reply *r)
 {
-    size_t n = r->page.n;
-    r->entries = calloc(n ? n : 1, sizeof(*r->entries));
-    r->entry_ptrs = calloc(n ? n : 1, sizeof(*r->entry_ptrs));
-    if (r->entries == NULL || r->entry_ptrs == NULL) {
-        return -ENOMEM;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const struct rpc_list_entry *e = &r->page.entries[i];
-        Aisproto__ListEntry *p = &r->entries[i];
+    Aisproto__Msg m = AISPROTO__MSG__INIT;
+    Aisproto__Ack a = AISPROTO__ACK__INIT;
+    m.body_case = AISPROTO__MSG__BODY_ACK;
+    m.ack = &a;
+    return reply_pack(r, &m);
+}
+
+/* Packs smap/bmd (either may be NULL) as ClusterMeta; takes the references. */
+static int
+reply_meta(struct rpc_reply *r, struct ais_smap *smap, struct ais_bmd *bmd)
+{
+    Aisproto__Msg m = AISPROTO__MSG__INIT;
+    Aisproto__ClusterMeta meta = AISPROTO__CLUSTER_META__INIT;
+    meta.smap = smap ? rpc_smap_to_pb(smap) : NULL;
+    meta.bmd = bmd ? rpc_bmd_to_pb(bmd) : NULL;
+    int err = ((smap && !meta.smap) || (bmd && !meta.bmd)) ? -ENOMEM : 0;
+    m.body_case = AISPROTO__MSG__BODY_META;
+    m.meta = &meta;
+    err = err ? err : reply_pack(r, &m);
+    rpc_smap_pb_free(meta.smap);
+    rpc_bmd_pb_free(meta.bmd);
+    ais_smap_unref(smap);
+    ais_bmd_unref(bmd);
+    return err;
+}
+
+static int
+reply_list(struct rpc_reply *r, const struct rpc_list_page *page)
+{
+    size_t n = page->n;
+    Aisproto__ListEntry *entries = calloc(n ? n : 1, sizeof(*entries));
+    Aisproto__ListEntry **ptrs = calloc(n ? n : 1, sizeof(*ptrs));
+    int err = (entries == NULL || ptrs == NULL) ? -ENOMEM : 0;
+    for (size_t i = 0; err == 0 && i < n; i++) {
+        const struct rpc_list_entry *e = &page->entries[i];
+        Aisproto__ListEntry *p = &entries[i];
         aisproto__list_entry__init(p);
         p->name = e->name;
         p->size = e->size;
@@ -142,31 +183,45 @@ reply_list(struct reply *r)
         p->version = e->version ? e->version : (char *)"";
         p->custom = e->custom ? e->custom : (char *)"";
         p->atime_ns = e->atime_ns;
-        r->entry_ptrs[i] = p;
+        ptrs[i] = p;
     }
-    aisproto__list_resp__init(&r->list);
-    r->list.n_entries = n;
-    r->list.entries = r->entry_ptrs;
-    r->list.more = r->page.more;
-    r->msg.body_case = AISPROTO__MSG__BODY_LIST_RESP;
-    r->msg.list_resp = &r->list;
-    return 0;
-}
-
-static void
-reply_ack(struct reply *r)
-{
-    aisproto__ack__init(&r->ack);
-    r->msg.body_case = AISPROTO__MSG__BODY_ACK;
-    r->msg.ack = &r->ack;
+    Aisproto__Msg m = AISPROTO__MSG__INIT;
+    Aisproto__ListResp lr = AISPROTO__LIST_RESP__INIT;
+    lr.n_entries = n;
+    lr.entries = ptrs;
+    lr.more = page->more;
+    m.body_case = AISPROTO__MSG__BODY_LIST_RESP;
+    m.list_resp = &lr;
+    err = err ? err : reply_pack(r, &m);
+    free(entries);
+    free(ptrs);
+    return err;
 }
 
 static int
-h_join(struct rpc_server *s, const Aisproto__Msg *q, struct reply *r)
+reply_err(struct rpc_reply *r, int code)
 {
-    struct ais_smap *tmp = NULL;
-    if (s->ops->join == NULL || q->join_req->node == NULL) {
-        return q->join_req->node == NULL ? AIS_EBADMSG : -ENOTSUP;
+    Aisproto__Msg m = AISPROTO__MSG__INIT;
+    Aisproto__Err e = AISPROTO__ERR__INIT;
+    e.code = code;
+    e.message = r->rerr.msg[0] ? r->rerr.msg : (char *)ais_strerror(code);
+    m.body_case = AISPROTO__MSG__BODY_ERR;
+    m.err = &e;
+    return reply_pack(r, &m);
+}
+
+/* ---- typed handlers: decode, call the domain op, pack the reply ---- */
+
+static int
+h_join(struct rpc_server *s, const Aisproto__Msg *q, struct rpc_reply *r)
+{
+    struct ais_smap *tmp = NULL, *smap = NULL;
+    struct ais_bmd *bmd = NULL;
+    if (q->join_req->node == NULL) {
+        return AIS_EBADMSG;
+    }
+    if (s->ops->join == NULL) {
+        return -ENOTSUP;
     }
     /* Reuse the Smap decoder for one node. */
     Aisproto__Smap one = AISPROTO__SMAP__INIT;
@@ -175,15 +230,30 @@ h_join(struct rpc_server *s, const Aisproto__Msg *q, struct reply *r)
     one.nodes = &np;
     int err = rpc_smap_from_pb(&one, &tmp);
     if (err == 0) {
-        err = s->ops->join(s->ctx, &tmp->nodes[0], &r->smap, &r->bmd, &r->rerr);
+        err = s->ops->join(s->ctx, &tmp->nodes[0], &smap, &bmd, &r->rerr);
     }
     ais_smap_unref(tmp);
-    return err == 0 ? reply_meta(r) : err;
+    return err == 0 ? reply_meta(r, smap, bmd) : err;
 }
 
 static int
-h_metasync(struct rpc_server *s, const Aisproto__ClusterMeta *m, struct reply *r)
+h_keepalive(struct rpc_server *s, const Aisproto__Msg *q, struct rpc_reply *r)
 {
+    const Aisproto__KeepaliveReq *k = q->keepalive;
+    struct ais_smap *smap = NULL;
+    struct ais_bmd *bmd = NULL;
+    if (s->ops->keepalive == NULL) {
+        return -ENOTSUP;
+    }
+    int err =
+        s->ops->keepalive(s->ctx, k->id, k->smap_version, k->bmd_version, &smap, &bmd, &r->rerr);
+    return err == 0 ? reply_meta(r, smap, bmd) : err;
+}
+
+static int
+h_metasync(struct rpc_server *s, const Aisproto__Msg *q, struct rpc_reply *r)
+{
+    const Aisproto__ClusterMeta *m = q->metasync;
     struct ais_smap *smap = NULL;
     struct ais_bmd *bmd = NULL;
     int err = s->ops->metasync ? 0 : -ENOTSUP;
@@ -193,224 +263,434 @@ h_metasync(struct rpc_server *s, const Aisproto__ClusterMeta *m, struct reply *r
     if (err == 0 && m->bmd != NULL) {
         err = rpc_bmd_from_pb(m->bmd, &bmd);
     }
+    struct rpc_meta_ack ack = {0};
     if (err == 0) {
-        err = s->ops->metasync(s->ctx, smap, bmd, &r->rerr);
+        err = s->ops->metasync(s->ctx, smap, bmd, &ack, &r->rerr);
         smap = NULL;
         bmd = NULL;
     }
     ais_smap_unref(smap);
     ais_bmd_unref(bmd);
-    if (err == 0) {
-        reply_ack(r);
+    if (err != 0) {
+        return err;
     }
-    return err;
+    Aisproto__Msg out = AISPROTO__MSG__INIT;
+    Aisproto__MetaAck ma = AISPROTO__META_ACK__INIT;
+    ma.smap_version = ack.smap_version;
+    ma.bmd_version = ack.bmd_version;
+    out.body_case = AISPROTO__MSG__BODY_META_ACK;
+    out.meta_ack = &ma;
+    return reply_pack(r, &out);
 }
 
 static int
-h_list(struct rpc_server *s, const Aisproto__ListReq *q, struct reply *r)
+h_list(struct rpc_server *s, const Aisproto__Msg *q, struct rpc_reply *r)
 {
-    if (s->ops->list == NULL || q->bck == NULL) {
-        return q->bck == NULL ? AIS_EBADMSG : -ENOTSUP;
+    const Aisproto__ListReq *l = q->list_req;
+    if (l->bck == NULL) {
+        return AIS_EBADMSG;
+    }
+    if (s->ops->list == NULL) {
+        return -ENOTSUP;
     }
     struct rpc_list_req lr = {
-        .provider = q->bck->provider,
-        .ns = q->bck->ns,
-        .bck = q->bck->name,
-        .prefix = q->prefix,
-        .after = q->after,
-        .limit = q->limit,
-        .with_md = q->with_md,
+        .provider = l->bck->provider,
+        .ns = l->bck->ns,
+        .bck = l->bck->name,
+        .prefix = l->prefix,
+        .after = l->after,
+        .limit = l->limit,
+        .with_md = l->with_md,
     };
     if (lr.limit == 0 || lr.limit > AIS_LIST_PAGE_MAX) {
         lr.limit = AIS_LIST_PAGE_MAX;
     }
-    int err = s->ops->list(s->ctx, &lr, &r->page, &r->rerr);
-    return err == 0 ? reply_list(r) : err;
-}
-
-static int
-h_delete(struct rpc_server *s, const Aisproto__DeleteObjs *q, struct reply *r)
-{
-    if (s->ops->delete_objs == NULL || q->bck == NULL) {
-        return q->bck == NULL ? AIS_EBADMSG : -ENOTSUP;
-    }
-    uint64_t deleted = 0, missing = 0;
-    int err = s->ops->delete_objs(s->ctx, q->bck->provider, q->bck->ns, q->bck->name,
-                                  (const char *const *)q->names, q->n_names, &deleted, &missing,
-                                  &r->rerr);
-    if (err == 0) {
-        aisproto__delete_resp__init(&r->del);
-        r->del.deleted = deleted;
-        r->del.missing = missing;
-        r->msg.body_case = AISPROTO__MSG__BODY_DELETE_RESP;
-        r->msg.delete_resp = &r->del;
-    }
+    struct rpc_list_page page;
+    memset(&page, 0, sizeof(page));
+    int err = s->ops->list(s->ctx, &lr, &page, &r->rerr);
+    err = err ? err : reply_list(r, &page);
+    rpc_list_page_fini(&page);
     return err;
 }
 
 static int
-h_query(struct rpc_server *s, const Aisproto__StatsReq *q, struct reply *r)
+h_bck_action(struct rpc_server *s, const Aisproto__Msg *q, struct rpc_reply *r)
+{
+    const Aisproto__BckAction *a = q->bck_action;
+    if (a->bck == NULL) {
+        return AIS_EBADMSG;
+    }
+    if (s->ops->bck_action == NULL) {
+        return -ENOTSUP;
+    }
+    int err = s->ops->bck_action(s->ctx, a->action, a->bck->provider, a->bck->ns, a->bck->name,
+                                 a->value_json, &r->rerr);
+    return err == 0 ? reply_ack(r) : err;
+}
+
+static int
+h_delete_objs(struct rpc_server *s, const Aisproto__Msg *q, struct rpc_reply *r)
+{
+    const Aisproto__DeleteObjs *d = q->delete_objs;
+    if (d->bck == NULL) {
+        return AIS_EBADMSG;
+    }
+    if (s->ops->delete_objs == NULL) {
+        return -ENOTSUP;
+    }
+    uint64_t deleted = 0, missing = 0;
+    int err = s->ops->delete_objs(s->ctx, d->bck->provider, d->bck->ns, d->bck->name,
+                                  (const char *const *)d->names, d->n_names, &deleted, &missing,
+                                  &r->rerr);
+    if (err != 0) {
+        return err;
+    }
+    Aisproto__Msg m = AISPROTO__MSG__INIT;
+    Aisproto__DeleteResp dr = AISPROTO__DELETE_RESP__INIT;
+    dr.deleted = deleted;
+    dr.missing = missing;
+    m.body_case = AISPROTO__MSG__BODY_DELETE_RESP;
+    m.delete_resp = &dr;
+    return reply_pack(r, &m);
+}
+
+static int
+h_query(struct rpc_server *s, const Aisproto__Msg *q, struct rpc_reply *r)
 {
     if (s->ops->query == NULL) {
         return -ENOTSUP;
     }
-    json_t *j = s->ops->query(s->ctx, q->what);
-    int err = j ? 0 : -EINVAL;
+    json_t *j = s->ops->query(s->ctx, q->stats_req->what);
     if (j == NULL) {
-        snprintf(r->rerr.msg, sizeof(r->rerr.msg), "unknown what=%s", q->what);
-    } else if ((r->json_str = ais_json_dumps(j)) == NULL) {
-        err = -ENOMEM;
+        snprintf(r->rerr.msg, sizeof(r->rerr.msg), "unknown what=%s", q->stats_req->what);
+        return -EINVAL;
     }
+    char *str = ais_json_dumps(j);
     json_decref(j);
-    if (err == 0) {
-        aisproto__json_resp__init(&r->json);
-        r->json.json = r->json_str;
-        r->msg.body_case = AISPROTO__MSG__BODY_JSON;
-        r->msg.json = &r->json;
+    if (str == NULL) {
+        return -ENOMEM;
     }
+    Aisproto__Msg m = AISPROTO__MSG__INIT;
+    Aisproto__JsonResp jr = AISPROTO__JSON_RESP__INIT;
+    jr.json = str;
+    m.body_case = AISPROTO__MSG__BODY_JSON;
+    m.json = &jr;
+    int err = reply_pack(r, &m);
+    free(str);
     return err;
 }
 
 static int
-dispatch(struct rpc_server *s, const Aisproto__Msg *q, struct reply *r)
+h_config_set(struct rpc_server *s, const Aisproto__Msg *q, struct rpc_reply *r)
 {
-    int err;
-    switch (q->body_case) {
-    case AISPROTO__MSG__BODY_JOIN_REQ:
-        return h_join(s, q, r);
-    case AISPROTO__MSG__BODY_KEEPALIVE:
-        if (s->ops->keepalive == NULL) {
-            return -ENOTSUP;
-        }
-        err = s->ops->keepalive(s->ctx, q->keepalive->id, q->keepalive->smap_version,
-                                q->keepalive->bmd_version, &r->smap, &r->bmd, &r->rerr);
-        return err == 0 ? reply_meta(r) : err;
-    case AISPROTO__MSG__BODY_METASYNC:
-        return h_metasync(s, q->metasync, r);
-    case AISPROTO__MSG__BODY_LIST_REQ:
-        return h_list(s, q->list_req, r);
-    case AISPROTO__MSG__BODY_BCK_ACTION:
-        if (s->ops->bck_action == NULL || q->bck_action->bck == NULL) {
-            return -ENOTSUP;
-        }
-        err = s->ops->bck_action(s->ctx, q->bck_action->action, q->bck_action->bck->provider,
-                                 q->bck_action->bck->ns, q->bck_action->bck->name,
-                                 q->bck_action->value_json, &r->rerr);
-        if (err == 0) {
-            reply_ack(r);
-        }
-        return err;
-    case AISPROTO__MSG__BODY_DELETE_OBJS:
-        return h_delete(s, q->delete_objs, r);
-    case AISPROTO__MSG__BODY_STATS_REQ:
-        return h_query(s, q->stats_req, r);
-    case AISPROTO__MSG__BODY_CONFIG_SET:
-        if (s->ops->config_set == NULL || q->config_set->n_names != q->config_set->n_values) {
-            return -ENOTSUP;
-        }
-        err = s->ops->config_set(s->ctx, (const char *const *)q->config_set->names,
-                                 (const char *const *)q->config_set->values, q->config_set->n_names,
-                                 &r->rerr);
-        if (err == 0) {
-            reply_ack(r);
-        }
-        return err;
-    default:
+    const Aisproto__ConfigSet *c = q->config_set;
+    if (c->n_names != c->n_values) {
         return AIS_EBADMSG;
     }
+    if (s->ops->config_set == NULL) {
+        return -ENOTSUP;
+    }
+    int err = s->ops->config_set(s->ctx, (const char *const *)c->names,
+                                 (const char *const *)c->values, c->n_names, &r->rerr);
+    return err == 0 ? reply_ack(r) : err;
 }
 
-static nng_msg *
-handle(struct rpc_server *s, nng_msg *m)
+static int
+h_obj_pull(struct rpc_server *s, const Aisproto__Msg *q, struct rpc_reply *r)
 {
-    Aisproto__Msg *q = aisproto__msg__unpack(NULL, nng_msg_len(m), nng_msg_body(m));
-    nng_msg_free(m);
-    struct reply r;
-    memset(&r, 0, sizeof(r));
-    aisproto__msg__init(&r.msg);
-    int err = q ? dispatch(s, q, &r) : AIS_EBADMSG;
-    if (err != 0) {
-        aisproto__err__init(&r.err);
-        r.err.code = err;
-        r.err.message = r.rerr.msg[0] ? r.rerr.msg : (char *)ais_strerror(err);
-        r.msg.body_case = AISPROTO__MSG__BODY_ERR;
-        r.msg.err = &r.err;
+    const Aisproto__ObjPull *p = q->obj_pull;
+    if (p->bck == NULL) {
+        return AIS_EBADMSG;
     }
-    nng_msg *out = NULL;
-    size_t n = aisproto__msg__get_packed_size(&r.msg);
-    if (nng_msg_alloc(&out, n) == 0) {
-        aisproto__msg__pack(&r.msg, nng_msg_body(out));
+    if (s->ops->obj_pull == NULL) {
+        return -ENOTSUP;
     }
-    reply_fini(&r);
-    if (q != NULL) {
-        aisproto__msg__free_unpacked(q, NULL);
-    }
-    return out;
+    int err = s->ops->obj_pull(s->ctx, p->bck->provider, p->bck->ns, p->bck->name, p->name,
+                               p->dest_url, &r->rerr);
+    return err == 0 ? reply_ack(r) : err;
 }
 
-static void *
-worker_main(void *arg)
+static int
+h_xact_stop(struct rpc_server *s, const Aisproto__Msg *q, struct rpc_reply *r)
 {
-    struct rpc_worker *w = arg;
-    for (;;) {
-        nng_aio_set_timeout(w->aio, NNG_DURATION_INFINITE);
-        nng_ctx_recv(w->ctx, w->aio);
-        nng_aio_wait(w->aio);
-        int rv = nng_aio_result(w->aio);
-        if (rv == NNG_ECLOSED || rv == NNG_ECANCELED) {
-            break;
-        }
-        if (rv != 0) {
-            continue;
-        }
-        nng_msg *reply = handle(w->srv, nng_aio_get_msg(w->aio));
-        if (reply == NULL) {
-            continue;
-        }
-        nng_aio_set_timeout(w->aio, AIS_RPC_TIMEOUT_MS);
-        nng_aio_set_msg(w->aio, reply);
-        nng_ctx_send(w->ctx, w->aio);
-        nng_aio_wait(w->aio);
-        if (nng_aio_result(w->aio) != 0) {
-            nng_msg_free(reply);
+    if (s->ops->xact_stop == NULL) {
+        return -ENOTSUP;
+    }
+    int err = s->ops->xact_stop(s->ctx, q->xact_stop->id, q->xact_stop->kind, &r->rerr);
+    return err == 0 ? reply_ack(r) : err;
+}
+
+/* The registry: one row per request message. */
+static const struct rpc_msg_desc rpc_msgs[] = {
+    {AISPROTO__MSG__BODY_KEEPALIVE, RPC_CLASS_KEEPALIVE, "keepalive", h_keepalive},
+    {AISPROTO__MSG__BODY_JOIN_REQ, RPC_CLASS_CONTROL, "join", h_join},
+    {AISPROTO__MSG__BODY_METASYNC, RPC_CLASS_CONTROL, "metasync", h_metasync},
+    {AISPROTO__MSG__BODY_BCK_ACTION, RPC_CLASS_CONTROL, "bck_action", h_bck_action},
+    {AISPROTO__MSG__BODY_CONFIG_SET, RPC_CLASS_CONTROL, "config_set", h_config_set},
+    {AISPROTO__MSG__BODY_STATS_REQ, RPC_CLASS_CONTROL, "query", h_query},
+    {AISPROTO__MSG__BODY_LIST_REQ, RPC_CLASS_DATA, "list", h_list},
+    {AISPROTO__MSG__BODY_DELETE_OBJS, RPC_CLASS_DATA, "delete_objs", h_delete_objs},
+    {AISPROTO__MSG__BODY_OBJ_PULL, RPC_CLASS_DATA, "obj_pull", h_obj_pull},
+    {AISPROTO__MSG__BODY_XACT_STOP, RPC_CLASS_CONTROL, "xact_stop", h_xact_stop},
+};
+
+static const struct rpc_msg_desc *
+msg_desc(Aisproto__Msg__BodyCase body)
+{
+    for (size_t i = 0; i < sizeof(rpc_msgs) / sizeof(rpc_msgs[0]); i++) {
+        if (rpc_msgs[i].body == body) {
+            return &rpc_msgs[i];
         }
     }
     return NULL;
 }
 
-int
-rpc_server_start(const char *url, unsigned workers, const struct rpc_ops *ops, void *ctx,
-                 struct rpc_server **out)
+/* ---- slots: async recv -> queue -> worker -> async send -> recv ---- */
+
+static void
+slot_recv(struct rpc_slot *sl)
+{
+    sl->sending = 0;
+    nng_aio_set_timeout(sl->aio, NNG_DURATION_INFINITE);
+    nng_ctx_recv(sl->ctx, sl->aio);
+}
+
+/* Sends out (or re-arms the recv when there is nothing to send). */
+static void
+slot_send(struct rpc_slot *sl, nng_msg *out)
+{
+    if (out == NULL) {
+        slot_recv(sl);
+        return;
+    }
+    sl->sending = 1;
+    nng_aio_set_msg(sl->aio, out);
+    nng_aio_set_timeout(sl->aio, AIS_RPC_TIMEOUT_MS);
+    nng_ctx_send(sl->ctx, sl->aio);
+}
+
+/* An immediate error answer from the callback (malformed, unknown, queue full). */
+static void
+slot_answer_err(struct rpc_slot *sl, int code, const char *why)
+{
+    struct rpc_reply r;
+    memset(&r, 0, sizeof(r));
+    snprintf(r.rerr.msg, sizeof(r.rerr.msg), "%s", why);
+    (void)reply_err(&r, code);
+    slot_send(sl, r.out);
+}
+
+/* Decodes and queues the request on its class; never blocks. */
+static void
+slot_accept(struct rpc_slot *sl, nng_msg *m)
+{
+    struct rpc_server *s = sl->srv;
+    Aisproto__Msg *q = aisproto__msg__unpack(NULL, nng_msg_len(m), nng_msg_body(m));
+    nng_msg_free(m);
+    const struct rpc_msg_desc *d = q ? msg_desc(q->body_case) : NULL;
+    if (d == NULL) {
+        AIS_LOG_DBG("req=rpc msg=\"%s\"", q ? "unknown message kind" : "malformed message");
+        if (q != NULL) {
+            aisproto__msg__free_unpacked(q, NULL);
+        }
+        slot_answer_err(sl, AIS_EBADMSG, "malformed or unknown message");
+        return;
+    }
+    struct rpc_class_pool *c = &s->cls[d->cls];
+    pthread_mutex_lock(&s->mu);
+    int stopping = s->stopping, full = c->depth >= c->cap;
+    if (!stopping && !full) {
+        sl->q = q;
+        sl->desc = d;
+        sl->next = NULL;
+        if (c->tail != NULL) {
+            c->tail->next = sl;
+        } else {
+            c->head = sl;
+        }
+        c->tail = sl;
+        c->depth++;
+        pthread_cond_signal(&c->cv);
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (stopping || full) {
+        aisproto__msg__free_unpacked(q, NULL);
+        if (full && !stopping) {
+            AIS_LOG_WARN("req=%s msg=\"rpc class queue full\" depth=%u", d->name, c->cap);
+            slot_answer_err(sl, -EAGAIN, "server busy");
+        }
+    }
+}
+
+static void
+slot_cb(void *arg)
+{
+    struct rpc_slot *sl = arg;
+    int rv = nng_aio_result(sl->aio);
+    if (sl->sending) {
+        if (rv != 0) {
+            nng_msg_free(nng_aio_get_msg(sl->aio));
+            nng_aio_set_msg(sl->aio, NULL);
+        }
+        if (rv != NNG_ECLOSED && rv != NNG_ECANCELED) {
+            slot_recv(sl);
+        }
+        return;
+    }
+    if (rv == NNG_ECLOSED || rv == NNG_ECANCELED) {
+        return;
+    }
+    if (rv != 0) {
+        slot_recv(sl);
+        return;
+    }
+    slot_accept(sl, nng_aio_get_msg(sl->aio));
+}
+
+/* Runs the handler of a dequeued request; returns the packed reply (or NULL on OOM). */
+static nng_msg *
+slot_handle(struct rpc_server *s, struct rpc_slot *sl)
+{
+    struct rpc_reply r;
+    memset(&r, 0, sizeof(r));
+    int err = sl->desc->handle(s, sl->q, &r);
+    if (err != 0) {
+        if (r.out != NULL) {
+            nng_msg_free(r.out);
+            r.out = NULL;
+        }
+        AIS_LOG_DBG("req=%s err=\"%s\"", sl->desc->name, ais_strerror(err));
+        (void)reply_err(&r, err);
+    }
+    aisproto__msg__free_unpacked(sl->q, NULL);
+    sl->q = NULL;
+    return r.out;
+}
+
+static void *
+class_main(void *arg)
+{
+    struct rpc_class_pool *c = arg;
+    struct rpc_server *s = c->srv;
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        while (!s->stopping && c->head == NULL) {
+            pthread_cond_wait(&c->cv, &s->mu);
+        }
+        if (s->stopping) {
+            pthread_mutex_unlock(&s->mu);
+            break;
+        }
+        struct rpc_slot *sl = c->head;
+        c->head = sl->next;
+        if (c->head == NULL) {
+            c->tail = NULL;
+        }
+        c->depth--;
+        pthread_mutex_unlock(&s->mu);
+        /* After close, the send fails with NNG_ECLOSED and the callback frees the reply. */
+        slot_send(sl, slot_handle(s, sl));
+    }
+    return NULL;
+}
+
+static int
+server_slots(struct rpc_server *s)
+{
+    for (int i = 0; i < RPC_CLASS_COUNT; i++) {
+        s->nslots += s->cls[i].nthreads + s->cls[i].cap;
+    }
+    s->nslots += RPC_SPARE_SLOTS;
+    s->slots = calloc(s->nslots, sizeof(*s->slots));
+    if (s->slots == NULL) {
+        return NNG_ENOMEM;
+    }
+    for (unsigned i = 0; i < s->nslots; i++) {
+        struct rpc_slot *sl = &s->slots[i];
+        sl->srv = s;
+        int rv = nng_aio_alloc(&sl->aio, slot_cb, sl);
+        rv = rv ? rv : nng_ctx_open(&sl->ctx, s->sock);
+        if (rv != 0) {
+            return rv;
+        }
+        sl->ctx_open = 1;
+    }
+    return 0;
+}
+
+static int
+server_threads(struct rpc_server *s)
+{
+    for (int i = 0; i < RPC_CLASS_COUNT; i++) {
+        struct rpc_class_pool *c = &s->cls[i];
+        for (; c->started < c->nthreads; c->started++) {
+            if (pthread_create(&c->th[c->started], NULL, class_main, c) != 0) {
+                return NNG_ENOMEM;
+            }
+        }
+    }
+    return 0;
+}
+
+static struct rpc_server *
+server_new(const struct rpc_server_opts *opts, const struct rpc_ops *ops, void *ctx)
 {
     struct rpc_server *s = calloc(1, sizeof(*s));
     if (s == NULL) {
-        return -ENOMEM;
+        return NULL;
     }
     s->ops = ops;
     s->ctx = ctx;
-    s->n = workers < 1 ? 1 : (workers > AIS_RPC_WORKERS_MAX ? AIS_RPC_WORKERS_MAX : workers);
+    pthread_mutex_init(&s->mu, NULL);
+    for (int i = 0; i < RPC_CLASS_COUNT; i++) {
+        struct rpc_class_pool *c = &s->cls[i];
+        unsigned n = opts && opts->workers[i] ? opts->workers[i] : rpc_default_workers[i];
+        c->srv = s;
+        c->nthreads = n > AIS_RPC_WORKERS_MAX ? AIS_RPC_WORKERS_MAX : n;
+        c->cap = c->nthreads * AIS_RPC_QUEUE_PER_WORKER;
+        pthread_cond_init(&c->cv, NULL);
+    }
+    return s;
+}
+
+int
+rpc_server_start(const char *url, const struct rpc_server_opts *opts, const struct rpc_ops *ops,
+                 void *ctx, struct rpc_server **out)
+{
+    AIS_ASSERT(url != NULL);
+    AIS_ASSERT(ops != NULL);
+    struct rpc_server *s = server_new(opts, ops, ctx);
+    if (s == NULL) {
+        return -ENOMEM;
+    }
     int rv = nng_rep0_open(&s->sock);
+    s->sock_open = rv == 0;
     if (rv == 0) {
         nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, AIS_RPC_MSG_BYTES_MAX);
-        rv = nng_listen(s->sock, url, NULL, 0);
+        rv = server_slots(s);
     }
-    for (unsigned i = 0; rv == 0 && i < s->n; i++) {
-        struct rpc_worker *w = &s->w[i];
-        w->srv = s;
-        rv = nng_ctx_open(&w->ctx, s->sock);
-        rv = rv ? rv : nng_aio_alloc(&w->aio, NULL, NULL);
-        if (rv == 0 && pthread_create(&w->th, NULL, worker_main, w) != 0) {
-            rv = NNG_ENOMEM;
-        }
-        w->started = rv == 0;
-    }
+    rv = rv ? rv : server_threads(s);
+    rv = rv ? rv : nng_listen(s->sock, url, NULL, 0);
     if (rv != 0) {
         AIS_LOG_ERR("req=rpc-listen url=%s err=\"%s\"", url, nng_strerror(rv));
         rpc_server_stop(s);
-        return nng_to_errno(rv);
+        return rpc_nng_err(rv);
+    }
+    for (unsigned i = 0; i < s->nslots; i++) {
+        slot_recv(&s->slots[i]);
     }
     *out = s;
     return 0;
+}
+
+unsigned
+rpc_server_queued(struct rpc_server *s, enum rpc_class c)
+{
+    AIS_ASSERT(c < RPC_CLASS_COUNT);
+    pthread_mutex_lock(&s->mu);
+    unsigned n = s->cls[c].depth;
+    pthread_mutex_unlock(&s->mu);
+    return n;
 }
 
 void
@@ -419,77 +699,30 @@ rpc_server_stop(struct rpc_server *s)
     if (s == NULL) {
         return;
     }
-    nng_close(s->sock);
-    for (unsigned i = 0; i < s->n; i++) {
-        if (s->w[i].started) {
-            pthread_join(s->w[i].th, NULL);
-        }
-        if (s->w[i].aio != NULL) {
-            nng_aio_free(s->w[i].aio);
+    pthread_mutex_lock(&s->mu);
+    s->stopping = 1;
+    for (int i = 0; i < RPC_CLASS_COUNT; i++) {
+        pthread_cond_broadcast(&s->cls[i].cv);
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (s->sock_open) {
+        nng_close(s->sock);
+    }
+    for (int i = 0; i < RPC_CLASS_COUNT; i++) {
+        for (unsigned t = 0; t < s->cls[i].started; t++) {
+            pthread_join(s->cls[i].th[t], NULL);
         }
     }
+    for (unsigned i = 0; s->slots != NULL && i < s->nslots; i++) {
+        nng_aio_free(s->slots[i].aio); /* waits for a running callback */
+    }
+    for (int i = 0; i < RPC_CLASS_COUNT; i++) {
+        for (struct rpc_slot *sl = s->cls[i].head; sl != NULL; sl = sl->next) {
+            aisproto__msg__free_unpacked(sl->q, NULL);
+        }
+        pthread_cond_destroy(&s->cls[i].cv);
+    }
+    pthread_mutex_destroy(&s->mu);
+    free(s->slots);
     free(s);
-}
-
-static int
-call_once(const char *url, int timeout_ms, const void *buf, size_t len, nng_msg **resp)
-{
-    nng_socket s;
-    int rv = nng_req0_open(&s);
-    if (rv != 0) {
-        return nng_to_errno(rv);
-    }
-    nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, timeout_ms);
-    nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, timeout_ms);
-    nng_socket_set_ms(s, NNG_OPT_RECONNMINT, 20);
-    nng_socket_set_ms(s, NNG_OPT_RECONNMAXT, 200);
-    nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
-    nng_socket_set_size(s, NNG_OPT_RECVMAXSZ, AIS_RPC_MSG_BYTES_MAX);
-    /* Non-blocking dial: the send deadline bounds the wait for a connection. */
-    rv = nng_dial(s, url, NULL, NNG_FLAG_NONBLOCK);
-    if (rv == 0) {
-        rv = nng_send(s, (void *)buf, len, 0);
-    }
-    if (rv == 0) {
-        rv = nng_recvmsg(s, resp, 0);
-    }
-    nng_close(s);
-    return nng_to_errno(rv);
-}
-
-int
-rpc_call(const char *url, int timeout_ms, const Aisproto__Msg *req, Aisproto__Msg **resp,
-         struct rpc_err *err)
-{
-    size_t len = aisproto__msg__get_packed_size(req);
-    uint8_t *buf = malloc(len ? len : 1);
-    nng_msg *m = NULL;
-    int rc = buf ? 0 : -ENOMEM;
-    if (rc == 0) {
-        aisproto__msg__pack(req, buf);
-    }
-    if (rc == 0) {
-        rc = call_once(url, timeout_ms, buf, len, &m);
-    }
-    free(buf);
-    if (rc != 0) {
-        snprintf(err->msg, sizeof(err->msg), "rpc to %s: %s", url, ais_strerror(rc));
-        err->code = rc;
-        return rc;
-    }
-    Aisproto__Msg *r = aisproto__msg__unpack(NULL, nng_msg_len(m), nng_msg_body(m));
-    nng_msg_free(m);
-    if (r == NULL) {
-        snprintf(err->msg, sizeof(err->msg), "rpc to %s: malformed reply", url);
-        return err->code = AIS_EBADMSG;
-    }
-    if (r->body_case == AISPROTO__MSG__BODY_ERR) {
-        rc = r->err->code < 0 ? r->err->code : -EIO;
-        snprintf(err->msg, sizeof(err->msg), "%s", r->err->message);
-        err->code = rc;
-        aisproto__msg__free_unpacked(r, NULL);
-        return rc;
-    }
-    *resp = r;
-    return 0;
 }

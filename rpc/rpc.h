@@ -2,8 +2,15 @@
  * Intra-cluster RPC: protobuf-c messages over nng req/rep. The sole user of nng.h and the
  * generated *.pb-c.h; callers see only domain types (Smap, BMD, list pages).
  *
- * Every call has a deadline (send, receive and dial) and a bounded number of retries on
- * connection failures. Servers run a fixed pool of worker contexts.
+ * Server: every message type has one row in a registry (rpc.c) naming its handler class;
+ * each class (keepalive, control, data) has its own worker threads and bounded queue, so a
+ * slow join never delays a keepalive. A full class queue answers -EAGAIN.
+ * Client: one pooled req0 socket per peer URL, one nng context per call; `timeout_ms` bounds
+ * the whole call, retries included. Retries (at most AIS_RPC_RETRIES_MAX, backoff from
+ * AIS_RPC_BACKOFF_MS): every call retries a -EAGAIN answer (the peer did not run it);
+ * idempotent calls (keepalive, metasync, list, query, config_set) also retry a connection
+ * reset after the request left. join, bck_action and delete_objs never re-send. Connecting
+ * is retried by the pooled socket's dialer (10 ms doubling to 100 ms) within the budget.
  */
 #ifndef AIS_RPC_RPC_H
 #define AIS_RPC_RPC_H
@@ -44,6 +51,12 @@ struct rpc_err {
     char msg[256];
 };
 
+/* The metasync reply: Smap and BMD versions a node holds after applying a push. */
+struct rpc_meta_ack {
+    int64_t smap_version;
+    int64_t bmd_version;
+};
+
 /*
  * Server-side handlers. Each returns 0 or a negative code; on error it may fill err->msg
  * (sent back to the caller). Handlers run on RPC worker threads concurrently.
@@ -56,8 +69,10 @@ struct rpc_ops {
     /* primary: heartbeat; return newer metadata (or NULL) for a node that is behind. */
     int (*keepalive)(void *ctx, const char *id, int64_t smap_ver, int64_t bmd_ver,
                      struct ais_smap **smap, struct ais_bmd **bmd, struct rpc_err *err);
-    /* any node: new metadata pushed by the primary; takes the references (either may be NULL). */
-    int (*metasync)(void *ctx, struct ais_smap *smap, struct ais_bmd *bmd, struct rpc_err *err);
+    /* any node: new metadata pushed by the primary; takes the references (either may be NULL).
+     * On success fill ack with the versions now installed (sent back as MetaAck). */
+    int (*metasync)(void *ctx, struct ais_smap *smap, struct ais_bmd *bmd, struct rpc_meta_ack *ack,
+                    struct rpc_err *err);
     /* target: one page of a bucket listing; fill page. */
     int (*list)(void *ctx, const struct rpc_list_req *req, struct rpc_list_page *page,
                 struct rpc_err *err);
@@ -74,16 +89,55 @@ struct rpc_ops {
     /* any node: set runtime config knobs. */
     int (*config_set)(void *ctx, const char *const *names, const char *const *values, size_t n,
                       struct rpc_err *err);
+    /* target: stream this object to dest_url (get from neighbor); 0 once acked, or -ENOENT. */
+    int (*obj_pull)(void *ctx, const char *provider, const char *ns, const char *bck,
+                    const char *obj, const char *dest_url, struct rpc_err *err);
+    /* any node: abort running jobs matching id and kind ("" = any). */
+    int (*xact_stop)(void *ctx, const char *id, const char *kind, struct rpc_err *err);
 };
 
-/* Listens on url ("tcp://host:port") with `workers` concurrent contexts. */
-__attribute__((warn_unused_result)) int rpc_server_start(const char *url, unsigned workers,
+/* Handler classes: each has its own workers and queue (see the registry in rpc.c). */
+enum rpc_class {
+    RPC_CLASS_KEEPALIVE, /* keepalive (and metasync acks): tiny, never blocked */
+    RPC_CLASS_CONTROL,   /* join, metasync, bck_action, config_set, query */
+    RPC_CLASS_DATA,      /* list, delete_objs, future object work */
+    RPC_CLASS_COUNT,
+};
+
+/* Worker threads per class; 0 = default (keepalive 2, control 4, data 8); capped at
+ * AIS_RPC_WORKERS_MAX. Each class queues AIS_RPC_QUEUE_PER_WORKER requests per worker. */
+struct rpc_server_opts {
+    unsigned workers[RPC_CLASS_COUNT];
+};
+
+/*
+ * Listens on url ("tcp://host:port"); opts NULL = defaults. ops and ctx are borrowed until
+ * rpc_server_stop. Handlers run on the class workers, concurrently. 0 or negative errno
+ * (-EADDRINUSE, -EINVAL, -ENOMEM); on error nothing is left running.
+ */
+__attribute__((warn_unused_result)) int rpc_server_start(const char *url,
+                                                         const struct rpc_server_opts *opts,
                                                          const struct rpc_ops *ops, void *ctx,
                                                          struct rpc_server **out);
-/* Stops: closes the socket, joins workers, frees. Accepts NULL. */
+/* Stops: closes the socket, joins workers, drops queued requests, frees. Accepts NULL. */
 void rpc_server_stop(struct rpc_server *s);
+/* Requests waiting in class c's queue right now (not counting running ones). Thread-safe. */
+unsigned rpc_server_queued(struct rpc_server *s, enum rpc_class c);
 
-/* Client calls. url = peer's tcp:// control URL; timeout_ms bounds each attempt. */
+/* Client pool counters (process-wide, monotonic except peers). Thread-safe. */
+struct rpc_client_stats {
+    uint64_t sockets_opened; /* req0 sockets ever opened by the pool */
+    uint64_t calls;          /* calls started */
+    uint64_t retries;        /* re-sent attempts */
+    uint64_t peers;          /* sockets cached right now */
+};
+void rpc_client_stats(struct rpc_client_stats *out);
+/* Closes every pooled socket (calls in flight finish first). Call at exit, after the last
+ * call; a later call reopens the pool. Thread-safe. */
+void rpc_client_shutdown(void);
+
+/* Client calls. url = peer's tcp:// control URL; timeout_ms bounds the whole call (retries
+ * included). Blocking, thread-safe. 0 or negative errno / the peer's code (err filled). */
 __attribute__((warn_unused_result)) int rpc_join(const char *url, int timeout_ms,
                                                  const struct ais_snode *self,
                                                  struct ais_smap **smap, struct ais_bmd **bmd,
@@ -92,11 +146,12 @@ __attribute__((warn_unused_result)) int rpc_keepalive(const char *url, int timeo
                                                       const char *id, int64_t smap_ver,
                                                       int64_t bmd_ver, struct ais_smap **smap,
                                                       struct ais_bmd **bmd, struct rpc_err *err);
-/* Pushes smap and/or bmd (either may be NULL). */
+/* Pushes smap and/or bmd (either may be NULL); ack (may be NULL) receives the versions the
+ * peer holds after applying them. */
 __attribute__((warn_unused_result)) int rpc_metasync(const char *url, int timeout_ms,
                                                      const struct ais_smap *smap,
                                                      const struct ais_bmd *bmd,
-                                                     struct rpc_err *err);
+                                                     struct rpc_meta_ack *ack, struct rpc_err *err);
 __attribute__((warn_unused_result)) int rpc_list(const char *url, int timeout_ms,
                                                  const struct rpc_list_req *req,
                                                  struct rpc_list_page *page, struct rpc_err *err);
@@ -113,6 +168,15 @@ __attribute__((warn_unused_result)) int rpc_delete_objs(const char *url, int tim
                                                         const char *bck, const char *const *names,
                                                         size_t n, uint64_t *deleted,
                                                         uint64_t *missing, struct rpc_err *err);
+/* Asks a target to push an object to dest_url (not idempotent: never re-sent). */
+__attribute__((warn_unused_result)) int rpc_obj_pull(const char *url, int timeout_ms,
+                                                     const char *provider, const char *ns,
+                                                     const char *bck, const char *obj,
+                                                     const char *dest_url, struct rpc_err *err);
+/* Aborts jobs on a node by id and/or kind (idempotent). */
+__attribute__((warn_unused_result)) int rpc_xact_stop(const char *url, int timeout_ms,
+                                                      const char *id, const char *kind,
+                                                      struct rpc_err *err);
 __attribute__((warn_unused_result)) int rpc_query(const char *url, int timeout_ms, const char *what,
                                                   char **json, struct rpc_err *err);
 __attribute__((warn_unused_result)) int rpc_config_set(const char *url, int timeout_ms,

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(
-    build-essential cmake pkg-config
+    build-essential cmake pkg-config clang
     libnng-dev libprotobuf-c-dev protobuf-c-compiler
     libmicrohttpd-dev libxxhash-dev libisal-dev libcmocka-dev
     libcurl4-openssl-dev libssl-dev libarchive-dev libmsgpack-dev libjansson-dev

@@ -1,10 +1,12 @@
 /*
  * Bucket directories: path building, create, destroy.
  *
- * Design notes: destroy must make the bucket vanish at once for readers, so each
- * mountpath's bucket dir is first renamed into <mp>/.trash (same filesystem, so rename is
- * atomic) and only then removed recursively. A crash in between leaves the trash behind;
- * st_mpaths_open removes it. nftw(FTW_DEPTH|FTW_PHYS) never follows symlinks out of the tree.
+ * Design notes: destroy must make the bucket vanish at once for readers and must not walk a
+ * tree in the caller's thread (it runs from a BMD callback), so each mountpath's bucket dir
+ * is only renamed into <mp>/.trash (same filesystem, so rename is atomic) and the background
+ * remover (trash.c) deletes it. A PUT in flight keeps writing into its work file, which moved
+ * with the bucket; its rename into %ob then fails with ENOENT because %ob is gone and put.c
+ * never creates %ob. nftw(FTW_DEPTH|FTW_PHYS) never follows symlinks out of the tree.
  */
 #include "common/assert.h"
 #include "common/log.h"
@@ -100,49 +102,25 @@ st_bck_create(struct st_mpaths *mp, const struct st_bck *bck)
     return err < 0 ? err : 0;
 }
 
-/* Moves <bucket dir> of mountpath i aside and removes it. Missing is fine. */
-static int
-bck_destroy_one(struct st_mpaths *mp, size_t i, const struct st_bck *bck)
-{
-    char dir[AIS_PATH_BYTES_MAX], trash[AIS_PATH_BYTES_MAX], id[17];
-    int err = st_bck_dir(mp, i, bck, dir, sizeof(dir));
-    if (err >= 0) {
-        err = st_path_fmt(trash, sizeof(trash), "%s/%s", mp->paths[i], ST_DIR_TRASH);
-    }
-    if (err >= 0 && mkdir(trash, 0755) < 0 && errno != EEXIST) {
-        err = -errno;
-    }
-    if (err < 0) {
-        return err;
-    }
-    ais_hex_u64(ais_rand_u64(), id);
-    err =
-        st_path_fmt(trash, sizeof(trash), "%s/%s/%s.%s", mp->paths[i], ST_DIR_TRASH, bck->name, id);
-    if (err < 0) {
-        return err;
-    }
-    if (rename(dir, trash) < 0) {
-        return errno == ENOENT ? 0 : -errno;
-    }
-    err = st_tree_remove(trash);
-    if (err < 0) {
-        /* The bucket is already gone for readers; the next open sweeps the trash. */
-        AIS_LOG_WARN("req=- msg=\"trash removal failed\" path=%s err=%d", trash, err);
-    }
-    return 0;
-}
-
 int
 st_bck_destroy(struct st_mpaths *mp, const struct st_bck *bck)
 {
     AIS_ASSERT(mp != NULL);
     AIS_ASSERT(bck != NULL);
-    int err = 0;
+    char dir[AIS_PATH_BYTES_MAX];
+    int err = 0, moved = 0;
     for (size_t i = 0; i < mp->n; i++) {
-        int e = bck_destroy_one(mp, i, bck);
+        int e = st_bck_dir(mp, i, bck, dir, sizeof(dir));
+        if (e >= 0) {
+            e = st_trash_move(mp, i, dir, bck->name);
+        }
+        moved |= e > 0;
         if (e < 0 && err == 0) {
             err = e; /* keep going: the other mountpaths should still drop the bucket */
         }
+    }
+    if (moved) {
+        st_trash_kick(mp->trash);
     }
     return err;
 }

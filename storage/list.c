@@ -1,300 +1,419 @@
 /*
- * Listing a bucket: one page of names in strcmp order, across all mountpaths.
+ * Listing a bucket: a resumable iterator that merges the sorted walks of all mountpaths,
+ * and st_bck_list, one page from a fresh iterator.
  *
- * Design notes: the walk visits %ob of every mountpath with openat/fdopendir (no absolute
- * paths to rebuild, depth bounded by AIS_WALK_DEPTH_MAX) and offers each matching name to a
- * max-heap of at most `limit` entries, so memory is O(limit) whatever the bucket size: once
- * full, a smaller name replaces the largest and marks `more`. Directories are pruned when no
- * name below them can match: their path (with the trailing '/') disagrees with the prefix,
- * sorts wholly before `after`, or wholly after the current page once we know there is more.
- * The heap is then sorted; a name present on two mountpaths (left over from a mountpath
- * change) is emitted once. Symlinks to regular files count as objects, symlinked directories
- * are never followed (no loops). Entries that vanish between walk and emit are skipped.
+ * Design notes: every mountpath has its own sorted walk (walk.c); the iterator keeps each
+ * walk's next name (its head) and emits the smallest, so the merged stream is in strcmp order
+ * with O(mountpaths) work per name. A name present on two mountpaths (a stray copy left by a
+ * mountpath change) is emitted once, from the lowest mountpath, and both walks advance.
+ * A gateway merges one page from every target and keeps only the first `limit` names of the
+ * union, so the next request of a listing may resume anywhere inside the page we sent. The
+ * iterator therefore keeps the last page (names and the metadata it emitted, packed into one
+ * pool: bounded by the page size) and a seek to any point inside it replays the rest from
+ * memory, then continues the walk: a whole listing is one walk per target. A seek before the
+ * last page cannot be served (-ERANGE) and the caller starts a fresh iterator, which is
+ * correct, only slower. Emitted names are also bounded below by a floor (the seek point) so a
+ * seek past what the walk has reached skips ahead.
  */
 #include "common/assert.h"
 #include "common/limits.h"
 #include "storage/storage.h"
 #include "storage/storage_int.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-enum list_kind { LIST_SKIP, LIST_FILE, LIST_DIR };
-
-struct list_ent {
-    char *name;
+/* One emitted entry, kept for replay: strings packed in the page's pool at off. */
+struct page_rec {
+    size_t off;
+    uint64_t size, ino;
+    int64_t atime_ns, mtime_ns;
     uint32_t mpath_idx;
 };
 
-struct list_ctx {
+struct page_buf {
+    struct page_rec *v;
+    size_t n, cap;
+    char *pool;
+    size_t len, pool_cap;
+    char start[AIS_OBJNAME_BYTES_MAX + 1]; /* the seek point this page began after */
+};
+
+struct st_list_iter {
     const struct st_mpaths *mp;
-    const struct st_bck *bck;
-    const char *prefix;
-    size_t prefix_len;
-    const char *after;
-    size_t limit;
-    struct list_ent *heap; /* max-heap by name, n <= limit */
-    size_t n;
-    int more;
-    uint32_t mpath_idx;
-    char rel[AIS_OBJNAME_BYTES_MAX + 2]; /* name being built, room for a trailing '/' */
+    char *provider, *ns, *bck, *prefix;
+    int with_md;
+    int primed; /* heads fetched */
+    int used;   /* a page was produced */
+    int seeked; /* st_list_iter_seek since the last page */
+    size_t nw;
+    struct st_walk *w[AIS_MPATHS_MAX]; /* NULL where the mountpath has no bucket dir */
+    int head[AIS_MPATHS_MAX];          /* 1: w[i]'s current name is not yet emitted */
+    struct page_buf prev, cur;
+    size_t replay; /* next prev record to replay */
+    char floor[AIS_OBJNAME_BYTES_MAX + 1];
+    char last[AIS_OBJNAME_BYTES_MAX + 1];
 };
 
 static void
-heap_swap(struct list_ent *h, size_t a, size_t b)
+page_reset(struct page_buf *p)
 {
-    struct list_ent t = h[a];
-    h[a] = h[b];
-    h[b] = t;
+    p->n = 0;
+    p->len = 0;
+    p->start[0] = '\0';
 }
 
 static void
-heap_sift_up(struct list_ent *h, size_t i)
+page_fini(struct page_buf *p)
 {
-    while (i > 0 && strcmp(h[(i - 1) / 2].name, h[i].name) < 0) {
-        heap_swap(h, i, (i - 1) / 2);
-        i = (i - 1) / 2;
-    }
+    free(p->v);
+    free(p->pool);
+    memset(p, 0, sizeof(*p));
 }
 
-static void
-heap_sift_down(struct list_ent *h, size_t n, size_t i)
-{
-    for (;;) {
-        size_t big = i, l = 2 * i + 1, r = 2 * i + 2;
-        if (l < n && strcmp(h[l].name, h[big].name) > 0) {
-            big = l;
-        }
-        if (r < n && strcmp(h[r].name, h[big].name) > 0) {
-            big = r;
-        }
-        if (big == i) {
-            return;
-        }
-        heap_swap(h, i, big);
-        i = big;
-    }
-}
-
-/* Offers c->rel (a matching name) to the page. 0 or -ENOMEM. */
+/* Appends s with its NUL to the pool. 0 or -ENOMEM. */
 static int
-list_offer(struct list_ctx *c)
+pool_add(struct page_buf *p, const char *s)
 {
-    if (c->n == c->limit) {
-        int cmp = strcmp(c->rel, c->heap[0].name);
-        if (cmp >= 0) {
-            c->more |= cmp > 0; /* equal: the same name on another mountpath */
-            return 0;
+    size_t n = strlen(s) + 1;
+    if (p->len + n > p->pool_cap) {
+        size_t cap = p->pool_cap ? p->pool_cap : 4096;
+        while (cap < p->len + n) {
+            cap *= 2;
         }
-        c->more = 1;
+        char *pool = realloc(p->pool, cap);
+        if (pool == NULL) {
+            return -ENOMEM;
+        }
+        p->pool = pool;
+        p->pool_cap = cap;
     }
-    char *name = strdup(c->rel);
-    if (name == NULL) {
-        return -ENOMEM;
-    }
-    if (c->n == c->limit) {
-        free(c->heap[0].name);
-        c->heap[0] = (struct list_ent){name, c->mpath_idx};
-        heap_sift_down(c->heap, c->n, 0);
-    } else {
-        c->heap[c->n] = (struct list_ent){name, c->mpath_idx};
-        heap_sift_up(c->heap, c->n++);
-    }
+    memcpy(p->pool + p->len, s, n);
+    p->len += n;
     return 0;
 }
 
+/* Records an emitted entry (md may be NULL). 0 or -ENOMEM. */
 static int
-name_matches(const struct list_ctx *c, const char *name)
+page_add(struct page_buf *p, const char *name, const struct st_obj_md *md)
 {
-    return strncmp(name, c->prefix, c->prefix_len) == 0 && strcmp(name, c->after) > 0;
-}
-
-/* Whether a name below directory c->rel[0..len) can land on this page. */
-static int
-dir_wanted(struct list_ctx *c, size_t len)
-{
-    c->rel[len] = '/';
-    c->rel[len + 1] = '\0';
-    size_t dlen = len + 1;
-    size_t n = dlen < c->prefix_len ? dlen : c->prefix_len;
-    int want = memcmp(c->rel, c->prefix, n) == 0 && strncmp(c->after, c->rel, dlen) <= 0;
-    if (want && c->n == c->limit && c->more) {
-        want = strcmp(c->rel, c->heap[0].name) < 0;
-    }
-    c->rel[len] = '\0';
-    return want;
-}
-
-static enum list_kind
-entry_kind(int dfd, const struct dirent *de)
-{
-    struct stat st;
-    if (de->d_type == DT_REG) {
-        return LIST_FILE;
-    }
-    if (de->d_type == DT_DIR) {
-        return LIST_DIR;
-    }
-    if (de->d_type == DT_UNKNOWN) {
-        if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-            return LIST_SKIP;
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 256;
+        struct page_rec *v = realloc(p->v, cap * sizeof(*v));
+        if (v == NULL) {
+            return -ENOMEM;
         }
-        if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
-            return S_ISREG(st.st_mode) ? LIST_FILE : LIST_DIR;
-        }
-        if (!S_ISLNK(st.st_mode)) {
-            return LIST_SKIP;
-        }
-    } else if (de->d_type != DT_LNK) {
-        return LIST_SKIP;
+        p->v = v;
+        p->cap = cap;
     }
-    return fstatat(dfd, de->d_name, &st, 0) == 0 && S_ISREG(st.st_mode) ? LIST_FILE : LIST_SKIP;
-}
-
-/* Appends '/'+name (or name at the top) to c->rel; new length, or 0 if it is too long. */
-static size_t
-rel_append(struct list_ctx *c, size_t rel_len, const char *name)
-{
-    size_t nlen = strlen(name);
-    size_t len = rel_len + (rel_len > 0) + nlen;
-    if (len > AIS_OBJNAME_BYTES_MAX) {
-        return 0;
+    struct page_rec *r = &p->v[p->n];
+    memset(r, 0, sizeof(*r));
+    r->off = p->len;
+    int err = pool_add(p, name);
+    if (err == 0 && md != NULL) {
+        r->size = md->size;
+        r->ino = md->ino;
+        r->atime_ns = md->atime_ns;
+        r->mtime_ns = md->mtime_ns;
+        r->mpath_idx = md->mpath_idx;
+        err = pool_add(p, md->cksum_type);
+        err = err ? err : pool_add(p, md->cksum_value);
+        err = err ? err : pool_add(p, md->version);
+        err = err ? err : pool_add(p, md->custom);
     }
-    if (rel_len > 0) {
-        c->rel[rel_len] = '/';
+    if (err == 0) {
+        p->n++;
     }
-    memcpy(c->rel + len - nlen, name, nlen + 1);
-    return len;
-}
-
-static int list_walk(struct list_ctx *c, int dfd, size_t rel_len, int depth);
-
-static int
-list_descend(struct list_ctx *c, int dfd, const char *name, size_t len, int depth)
-{
-    int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-        return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
-    }
-    return list_walk(c, fd, len, depth);
-}
-
-/* Walks the directory fd (taken over) whose name is c->rel[0..rel_len). */
-static int
-list_walk(struct list_ctx *c, int dfd, size_t rel_len, int depth)
-{
-    DIR *d = fdopendir(dfd);
-    if (d == NULL) {
-        int e = -errno;
-        close(dfd);
-        return e;
-    }
-    int err = 0;
-    struct dirent *de;
-    while (err == 0 && (de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) {
-            continue;
-        }
-        enum list_kind kind = entry_kind(dirfd(d), de);
-        size_t len = kind == LIST_SKIP ? 0 : rel_append(c, rel_len, de->d_name);
-        if (len == 0) {
-            continue;
-        }
-        if (kind == LIST_FILE && name_matches(c, c->rel)) {
-            err = list_offer(c);
-        } else if (kind == LIST_DIR && depth < AIS_WALK_DEPTH_MAX && dir_wanted(c, len)) {
-            err = list_descend(c, dirfd(d), de->d_name, len, depth + 1);
-        }
-    }
-    closedir(d);
     return err;
 }
 
-/* Walks %ob of every mountpath. -ENOENT when none has the bucket. */
-static int
-list_collect(struct list_ctx *c)
+/* Copies the next NUL-terminated string at *s into out (cap bytes) and steps over it. */
+static void
+pool_take(const char **s, char *out, size_t cap)
 {
-    char path[AIS_PATH_BYTES_MAX];
+    snprintf(out, cap, "%s", *s);
+    *s += strlen(*s) + 1;
+}
+
+static const char *
+page_name(const struct page_buf *p, size_t i)
+{
+    return p->pool + p->v[i].off;
+}
+
+/* Only for pages recorded with metadata (with_md). */
+static void
+page_md(const struct page_buf *p, size_t i, struct st_obj_md *md)
+{
+    const struct page_rec *r = &p->v[i];
+    const char *s = page_name(p, i);
+    s += strlen(s) + 1;
+    memset(md, 0, sizeof(*md));
+    md->size = r->size;
+    md->ino = r->ino;
+    md->atime_ns = r->atime_ns;
+    md->mtime_ns = r->mtime_ns;
+    md->mpath_idx = r->mpath_idx;
+    pool_take(&s, md->cksum_type, sizeof(md->cksum_type));
+    pool_take(&s, md->cksum_value, sizeof(md->cksum_value));
+    pool_take(&s, md->version, sizeof(md->version));
+    pool_take(&s, md->custom, sizeof(md->custom));
+}
+
+static char *
+dup_or_empty(const char *s)
+{
+    return strdup(s != NULL ? s : "");
+}
+
+/* Walks of every mountpath that has the bucket. -ENOENT when none has. */
+static int
+iter_walks_open(struct st_list_iter *it, const struct st_bck *bck)
+{
     size_t found = 0;
-    int err = 0;
-    for (size_t i = 0; i < c->mp->n && err == 0; i++) {
-        err = st_bck_ct_dir(c->mp, i, c->bck, ST_DIR_OBJ, path, sizeof(path));
-        if (err < 0) {
-            break;
-        }
-        int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0) {
-            err = errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+    for (size_t i = 0; i < it->mp->n; i++) {
+        int err = st_walk_new(it->mp, i, bck, it->prefix, &it->w[i]);
+        if (err == -ENOENT) {
             continue;
+        }
+        if (err < 0) {
+            return err;
         }
         found++;
-        c->mpath_idx = (uint32_t)i;
-        c->rel[0] = '\0';
-        err = list_walk(c, fd, 0, 1);
     }
-    if (err == 0 && found == 0) {
-        err = -ENOENT;
-    }
-    return err < 0 ? err : 0;
+    it->nw = it->mp->n;
+    return found > 0 ? 0 : -ENOENT;
 }
 
-static int
-ent_cmp(const void *a, const void *b)
+int
+st_list_iter_open(const struct st_mpaths *mp, const struct st_bck *bck, const char *prefix,
+                  int with_md, struct st_list_iter **out)
 {
-    const struct list_ent *x = a, *y = b;
-    int cmp = strcmp(x->name, y->name);
-    return cmp != 0 ? cmp : (x->mpath_idx > y->mpath_idx) - (x->mpath_idx < y->mpath_idx);
-}
-
-/* Metadata of one listed entry. -ENOENT if it vanished or is no longer a regular file. */
-static int
-ent_md(const struct list_ctx *c, const struct list_ent *e, struct st_obj_md *md)
-{
-    char path[AIS_PATH_BYTES_MAX];
-    int n = st_bck_ct_dir(c->mp, e->mpath_idx, c->bck, ST_DIR_OBJ, path, sizeof(path));
-    if (n < 0 || st_path_fmt(path + n, sizeof(path) - (size_t)n, "/%s", e->name) < 0) {
-        return -ENAMETOOLONG;
+    AIS_ASSERT(mp != NULL);
+    AIS_ASSERT(bck != NULL && bck->provider != NULL && bck->name != NULL);
+    AIS_ASSERT(out != NULL);
+    struct st_list_iter *it = calloc(1, sizeof(*it));
+    int err = 0;
+    if (it == NULL) {
+        return -ENOMEM;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0) {
-        return -ENOENT;
+    it->mp = mp;
+    it->with_md = with_md != 0;
+    it->provider = dup_or_empty(bck->provider);
+    it->ns = dup_or_empty(bck->ns);
+    it->bck = dup_or_empty(bck->name);
+    it->prefix = dup_or_empty(prefix);
+    if (it->provider == NULL || it->ns == NULL || it->bck == NULL || it->prefix == NULL) {
+        err = -ENOMEM;
+        goto out;
     }
-    struct stat st;
-    int err = fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ? -ENOENT : 0;
-    if (err == 0) {
-        err = st_md_load_fd(fd, e->mpath_idx, md);
+    __atomic_fetch_add(mp->list_walks, 1, __ATOMIC_RELAXED);
+    err = iter_walks_open(it, bck);
+    if (err < 0) {
+        goto out;
     }
-    close(fd);
+    *out = it;
+    it = NULL;
+out:
+    st_list_iter_close(it);
     return err;
 }
 
+void
+st_list_iter_close(struct st_list_iter *it)
+{
+    if (it == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < it->nw; i++) {
+        st_walk_free(it->w[i]);
+    }
+    page_fini(&it->prev);
+    page_fini(&it->cur);
+    free(it->provider);
+    free(it->ns);
+    free(it->bck);
+    free(it->prefix);
+    free(it);
+}
+
+int
+st_list_iter_seek(struct st_list_iter *it, const char *after)
+{
+    AIS_ASSERT(it != NULL);
+    after = after != NULL ? after : "";
+    if (strlen(after) > AIS_OBJNAME_BYTES_MAX) {
+        return -ENAMETOOLONG;
+    }
+    if (it->used && strcmp(after, it->prev.start) < 0) {
+        return -ERANGE; /* names between after and the last page are gone from memory */
+    }
+    size_t i = 0;
+    while (it->used && i < it->prev.n && strcmp(page_name(&it->prev, i), after) <= 0) {
+        i++;
+    }
+    it->replay = it->used ? i : 0;
+    it->seeked = 1;
+    snprintf(it->floor, sizeof(it->floor), "%s", after);
+    return 0;
+}
+
+const char *
+st_list_iter_last(const struct st_list_iter *it)
+{
+    AIS_ASSERT(it != NULL);
+    return it->last;
+}
+
+int
+st_list_iter_matches(const struct st_list_iter *it, const struct st_bck *bck, const char *prefix,
+                     int with_md)
+{
+    AIS_ASSERT(it != NULL);
+    AIS_ASSERT(bck != NULL);
+    const char *ns = bck->ns != NULL ? bck->ns : "";
+    return it->with_md == (with_md != 0) && strcmp(it->provider, bck->provider) == 0 &&
+           strcmp(it->ns, ns) == 0 && strcmp(it->bck, bck->name) == 0 &&
+           strcmp(it->prefix, prefix != NULL ? prefix : "") == 0;
+}
+
+/* Moves walk i to its next name. 0 or negative errno. */
 static int
-list_emit(struct list_ctx *c, int with_md, st_list_fn fn, void *ctx)
+iter_advance(struct st_list_iter *it, size_t i)
+{
+    int rc = st_walk_next(it->w[i], it->floor);
+    it->head[i] = rc == 0;
+    return rc < 0 ? rc : 0;
+}
+
+/* Index of the walk with the smallest head (lowest index on ties), or nw when all are done. */
+static size_t
+iter_min(const struct st_list_iter *it)
+{
+    size_t m = it->nw;
+    for (size_t i = 0; i < it->nw; i++) {
+        if (it->head[i] &&
+            (m == it->nw || strcmp(st_walk_name(it->w[i]), st_walk_name(it->w[m])) < 0)) {
+            m = i;
+        }
+    }
+    return m;
+}
+
+/*
+ * Takes the smallest head into it->last (md filled when with_md) and advances every walk
+ * that holds the same name. 0 = emit, 1 = skip it (at or below the floor, or vanished),
+ * 2 = nothing left, or negative errno.
+ */
+static int
+iter_take(struct st_list_iter *it, struct st_obj_md *md)
+{
+    size_t m = iter_min(it);
+    if (m == it->nw) {
+        return 2;
+    }
+    char name[AIS_OBJNAME_BYTES_MAX + 1];
+    snprintf(name, sizeof(name), "%s", st_walk_name(it->w[m]));
+    int skip = strcmp(name, it->floor) <= 0;
+    int err = 0;
+    if (!skip && it->with_md) {
+        err = st_walk_md(it->w[m], md);
+        skip = err == -ENOENT;
+        err = skip ? 0 : err;
+    }
+    for (size_t i = m; err == 0 && i < it->nw; i++) {
+        if (it->head[i] && (i == m || strcmp(st_walk_name(it->w[i]), name) == 0)) {
+            err = iter_advance(it, i);
+        }
+    }
+    if (err < 0) {
+        return err;
+    }
+    if (!skip) {
+        memcpy(it->last, name, sizeof(name));
+    }
+    return skip;
+}
+
+/* Emits up to limit names (replayed first, then walked) into it->cur. */
+static int
+iter_fill(struct st_list_iter *it, size_t limit, st_list_fn fn, void *ctx)
 {
     struct st_obj_md md;
-    qsort(c->heap, c->n, sizeof(c->heap[0]), ent_cmp);
-    for (size_t i = 0; i < c->n; i++) {
-        if (i > 0 && strcmp(c->heap[i].name, c->heap[i - 1].name) == 0) {
+    const struct st_obj_md *mdp = it->with_md ? &md : NULL;
+    size_t emitted = 0;
+    int err = 0;
+    while (err == 0 && emitted < limit && it->replay < it->prev.n) {
+        size_t i = it->replay++;
+        if (it->with_md) {
+            page_md(&it->prev, i, &md);
+        }
+        snprintf(it->last, sizeof(it->last), "%s", page_name(&it->prev, i));
+        err = page_add(&it->cur, it->last, mdp);
+        err = err ? err : fn(ctx, it->last, mdp);
+        emitted++;
+    }
+    /* Bounded by the bucket: each turn consumes one name of one walk. */
+    while (err == 0 && emitted < limit) {
+        int rc = iter_take(it, &md);
+        if (rc == 2 || rc < 0) {
+            err = rc < 0 ? rc : 0;
+            break;
+        }
+        if (rc == 1) {
             continue;
         }
-        if (with_md) {
-            int err = ent_md(c, &c->heap[i], &md);
-            if (err == -ENOENT) {
-                continue;
-            }
-            if (err < 0) {
-                return err;
-            }
+        err = page_add(&it->cur, it->last, mdp);
+        err = err ? err : fn(ctx, it->last, mdp);
+        emitted++;
+    }
+    return err;
+}
+
+int
+st_list_iter_next_page(struct st_list_iter *it, size_t limit, st_list_fn fn, void *ctx,
+                       int *more_out)
+{
+    AIS_ASSERT(it != NULL);
+    AIS_ASSERT(fn != NULL);
+    int err = 0;
+    if (limit == 0 || limit > AIS_LIST_PAGE_MAX) {
+        return -EINVAL;
+    }
+    for (size_t i = 0; !it->primed && i < it->nw && err == 0; i++) {
+        err = it->w[i] != NULL ? iter_advance(it, i) : 0;
+    }
+    if (err < 0) {
+        return err;
+    }
+    it->primed = 1;
+    page_reset(&it->cur);
+    /* This page covers (start, its last name]: a later seek into it can be replayed. */
+    memcpy(it->cur.start, it->seeked || !it->used ? it->floor : it->last, sizeof(it->cur.start));
+    it->seeked = 0;
+    err = iter_fill(it, limit, fn, ctx);
+    /* Names still to replay stay in memory behind this page, to be emitted next. */
+    size_t emitted = it->cur.n;
+    for (size_t i = it->replay; err == 0 && i < it->prev.n; i++) {
+        struct st_obj_md md;
+        if (it->with_md) {
+            page_md(&it->prev, i, &md);
         }
-        int rc = fn(ctx, c->heap[i].name, with_md ? &md : NULL);
-        if (rc != 0) {
-            return rc;
-        }
+        err = page_add(&it->cur, page_name(&it->prev, i), it->with_md ? &md : NULL);
+    }
+    if (err != 0) {
+        return err;
+    }
+    int more = emitted < it->cur.n || iter_min(it) < it->nw;
+    struct page_buf t = it->prev;
+    it->prev = it->cur;
+    it->cur = t;
+    it->replay = emitted;
+    it->used = 1;
+    if (more_out != NULL) {
+        *more_out = more;
     }
     return 0;
 }
@@ -306,37 +425,17 @@ st_bck_list(const struct st_mpaths *mp, const struct st_bck *bck, const char *pr
     AIS_ASSERT(mp != NULL);
     AIS_ASSERT(bck != NULL);
     AIS_ASSERT(fn != NULL);
-    struct list_ctx *c = NULL;
-    int err = 0;
+    struct st_list_iter *it = NULL;
     if (limit == 0 || limit > AIS_LIST_PAGE_MAX) {
-        err = -EINVAL;
-        goto out;
+        return -EINVAL;
     }
-    c = calloc(1, sizeof(*c));
-    if (c == NULL || (c->heap = calloc(limit, sizeof(c->heap[0]))) == NULL) {
-        err = -ENOMEM;
-        goto out;
+    int err = st_list_iter_open(mp, bck, prefix, with_md, &it);
+    if (err == 0 && after != NULL && after[0] != '\0') {
+        err = st_list_iter_seek(it, after);
     }
-    c->mp = mp;
-    c->bck = bck;
-    c->prefix = prefix != NULL ? prefix : "";
-    c->prefix_len = strlen(c->prefix);
-    c->after = after != NULL ? after : "";
-    c->limit = limit;
-    err = list_collect(c);
     if (err == 0) {
-        err = list_emit(c, with_md, fn, ctx);
+        err = st_list_iter_next_page(it, limit, fn, ctx, more_out);
     }
-    if (err == 0 && more_out != NULL) {
-        *more_out = c->more;
-    }
-out:
-    for (size_t i = 0; c != NULL && i < c->n; i++) {
-        free(c->heap[i].name);
-    }
-    if (c != NULL) {
-        free(c->heap);
-    }
-    free(c);
+    st_list_iter_close(it);
     return err;
 }

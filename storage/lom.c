@@ -178,8 +178,17 @@ st_md_load_st(int fd, const struct stat *stp, uint32_t mpath_idx, struct st_obj_
     tmp.atime_ns = (int64_t)st.st_atim.tv_sec * 1000000000 + st.st_atim.tv_nsec;
     tmp.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
     tmp.mpath_idx = mpath_idx;
+    tmp.ino = (uint64_t)st.st_ino;
     *md = tmp;
     return 0;
+}
+
+int
+st_md_same_file(const struct st_obj_md *md, const struct stat *st)
+{
+    int64_t mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+    return md->ino == (uint64_t)st->st_ino && md->size == (uint64_t)st->st_size &&
+           md->mtime_ns == mtime_ns;
 }
 
 void

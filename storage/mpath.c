@@ -5,8 +5,9 @@
  * cleaned lexically like Go's filepath.Clean because the HRW digest of the cleaned string
  * must match AIS's. Ownership is an xattr on the root, claimed with XATTR_CREATE so two
  * daemons racing for one disk cannot both win. Crash leftovers are bounded by the layout:
- * work files live only in <mp>/@<prov>/[<ns>/]<bucket>/%wk, and half-destroyed buckets in
- * <mp>/.trash, so cleanup walks a fixed depth instead of the whole disk.
+ * work files live only in <mp>/@<prov>/[<ns>/]<bucket>/%wk, so cleanup walks a fixed depth
+ * instead of the whole disk; destroyed buckets in <mp>/.trash are left to the background
+ * remover (trash.c), so a large leftover does not delay startup.
  */
 #include "common/assert.h"
 #include "common/hrw.h"
@@ -164,12 +165,10 @@ prov_entry_clean(void *ctx, const char *path, const char *name)
     return bck_wk_clean(ctx, path, name);
 }
 
+/* The trash is left to the remover thread, which sweeps it first thing (trash.c). */
 static int
 root_entry_clean(void *ctx, const char *path, const char *name)
 {
-    if (strcmp(name, ST_DIR_TRASH) == 0) {
-        return st_tree_remove(path);
-    }
     if (name[0] == '@') {
         return dir_each(path, prov_entry_clean, ctx);
     }
@@ -199,6 +198,20 @@ mpath_prepare(const char *root, const char *daemon_id)
     return err;
 }
 
+/* Runtime state: lock table, walk counter, trash remover (started last: it reads mp). */
+static int
+mpaths_rt_init(struct st_mpaths *mp)
+{
+    int err = st_locks_new(&mp->locks);
+    if (err == 0 && (mp->list_walks = calloc(1, sizeof(*mp->list_walks))) == NULL) {
+        err = -ENOMEM;
+    }
+    if (err == 0) {
+        err = st_trash_start(mp, &mp->trash);
+    }
+    return err;
+}
+
 int
 st_mpaths_open(const char *const *paths, size_t n, const char *daemon_id, struct st_mpaths **out)
 {
@@ -224,6 +237,9 @@ st_mpaths_open(const char *const *paths, size_t n, const char *daemon_id, struct
         err = mpath_prepare(mp->paths[i], daemon_id);
     }
     if (err == 0) {
+        err = mpaths_rt_init(mp);
+    }
+    if (err == 0) {
         *out = mp;
         mp = NULL;
     }
@@ -238,6 +254,9 @@ st_mpaths_free(struct st_mpaths *mp)
     if (mp == NULL) {
         return;
     }
+    st_trash_stop(mp->trash); /* first: the remover reads mp */
+    st_locks_free(mp->locks);
+    free(mp->list_walks);
     for (size_t i = 0; i < mp->n; i++) {
         free(mp->paths[i]);
     }
@@ -249,6 +268,13 @@ st_mpaths_count(const struct st_mpaths *mp)
 {
     AIS_ASSERT(mp != NULL);
     return mp->n;
+}
+
+uint64_t
+st_mpaths_list_walks(const struct st_mpaths *mp)
+{
+    AIS_ASSERT(mp != NULL);
+    return __atomic_load_n(mp->list_walks, __ATOMIC_RELAXED);
 }
 
 const char *

@@ -7,6 +7,11 @@
  * asking for that name should see. Metadata comes from st_md_load_fd, which tolerates a
  * missing or corrupt xattr. Delete prunes the now-empty parents so the tree does not fill
  * with dead directories; a PUT racing with the prune retries its mkdir+rename (put.c).
+ * Locks (lock.c): open/stat hold the object's shared lock across open + fstat + xattr read;
+ * delete holds it exclusively. Validation runs on the descriptor without the lock (the inode
+ * we opened never changes: a PUT replaces the name, not the file), and the repair that follows
+ * a bad checksum, st_obj_delete_if, re-checks under the exclusive lock that the name still
+ * points at that inode (same ino, size, mtime), so it can never remove a newer PUT.
  */
 #include "common/assert.h"
 #include "common/err.h"
@@ -67,12 +72,15 @@ st_obj_open(const struct st_mpaths *mp, const struct st_bck *bck, const char *ob
     uint32_t idx = 0;
     size_t ob_len = 0;
     struct stat st;
-    int fd = -1;
+    int fd = -1, locked = 0;
     int err = st_obj_path(mp, bck, obj, digest, path, sizeof(path), &idx, &ob_len);
     if (err < 0) {
         goto out;
     }
     err = 0;
+    /* Shared: a PUT's rename + xattr or a repair cannot interleave with open + md read. */
+    st_obj_lock_rd(mp, digest);
+    locked = 1;
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         err = errno == ENOTDIR ? -ENOENT : -errno;
@@ -97,6 +105,9 @@ st_obj_open(const struct st_mpaths *mp, const struct st_bck *bck, const char *ob
     *fd_out = fd;
     fd = -1;
 out:
+    if (locked) {
+        st_obj_unlock(mp, digest);
+    }
     if (fd >= 0) {
         close(fd);
     }
@@ -174,15 +185,18 @@ out:
     return err;
 }
 
-int
-st_obj_delete(struct st_mpaths *mp, const struct st_bck *bck, const char *obj, uint64_t digest)
+/* unlink + prune under the caller's exclusive lock; md (may be NULL) must match the file. */
+static int
+obj_unlink(const char *path, size_t ob_len, const struct st_obj_md *md)
 {
-    char path[AIS_PATH_BYTES_MAX];
-    uint32_t idx = 0;
-    size_t ob_len = 0;
-    int err = st_obj_path(mp, bck, obj, digest, path, sizeof(path), &idx, &ob_len);
-    if (err < 0) {
-        return err;
+    struct stat st;
+    if (md != NULL) {
+        if (lstat(path, &st) < 0) {
+            return errno == ENOENT || errno == ENOTDIR ? -ENOENT : -errno;
+        }
+        if (!S_ISREG(st.st_mode) || !st_md_same_file(md, &st)) {
+            return -ESTALE; /* replaced since md was read: not ours to remove */
+        }
     }
     if (unlink(path) < 0) {
         /* A directory or a path through a file is "no such object" to the caller. */
@@ -191,4 +205,35 @@ st_obj_delete(struct st_mpaths *mp, const struct st_bck *bck, const char *obj, u
     }
     st_prune_parents(path, ob_len);
     return 0;
+}
+
+static int
+obj_delete(struct st_mpaths *mp, const struct st_bck *bck, const char *obj, uint64_t digest,
+           const struct st_obj_md *md)
+{
+    char path[AIS_PATH_BYTES_MAX];
+    uint32_t idx = 0;
+    size_t ob_len = 0;
+    int err = st_obj_path(mp, bck, obj, digest, path, sizeof(path), &idx, &ob_len);
+    if (err < 0) {
+        return err;
+    }
+    st_obj_lock_wr(mp, digest);
+    err = obj_unlink(path, ob_len, md);
+    st_obj_unlock(mp, digest);
+    return err;
+}
+
+int
+st_obj_delete(struct st_mpaths *mp, const struct st_bck *bck, const char *obj, uint64_t digest)
+{
+    return obj_delete(mp, bck, obj, digest, NULL);
+}
+
+int
+st_obj_delete_if(struct st_mpaths *mp, const struct st_bck *bck, const char *obj, uint64_t digest,
+                 const struct st_obj_md *md)
+{
+    AIS_ASSERT(md != NULL);
+    return obj_delete(mp, bck, obj, digest, md);
 }

@@ -12,6 +12,10 @@
  * Two checksums run when the client's expected type differs from the stored type.
  * A failed fsync of the parent directory after the rename is reported, but the object has
  * already replaced the previous one by then (the only error path that leaves it visible).
+ * Locking (lock.c): the body is written and fsynced without any lock; only the version
+ * read-modify-write, the xattr (when versioning needs the previous version), the read-back and
+ * the rename run under the object's exclusive lock, so the section is short and a concurrent
+ * GET sees either the old object with its metadata or the new one with its own.
  */
 #include "common/assert.h"
 #include "common/err.h"
@@ -32,14 +36,19 @@
 #include <unistd.h>
 
 struct st_put {
+    const struct st_mpaths *mp;
+    uint64_t digest;
     int fd;
     int err;       /* sticky: a failed write poisons the PUT */
     int published; /* work file renamed into %ob */
     int fsync;
     int versioning;
-    int expect;          /* verify a client-supplied checksum */
-    int expect_too_long; /* the client's value cannot match anything we compute */
-    int made_dirs;       /* put_mkdirs created a directory: its parents need fsync too */
+    int keep_newer;   /* an existing object at least as new as mtime_ns wins (-EEXIST) */
+    int64_t mtime_ns; /* preset mtime (0 = now) */
+    char version[ST_VERSION_BYTES]; /* preset version ("" = computed) */
+    int expect;                     /* verify a client-supplied checksum */
+    int expect_too_long;            /* the client's value cannot match anything we compute */
+    int made_dirs;                  /* put_mkdirs created a directory: its parents need fsync too */
     uint32_t mpath_idx;
     uint64_t size;
     struct st_cksum *ck;        /* the stored type */
@@ -72,6 +81,12 @@ put_init(struct st_put *put, const struct st_put_opts *o)
     snprintf(put->cksum_type, sizeof(put->cksum_type), "%s", type);
     put->fsync = o->fsync;
     put->versioning = o->versioning;
+    put->keep_newer = o->keep_newer && o->mtime_ns > 0;
+    put->mtime_ns = o->mtime_ns > 0 ? o->mtime_ns : 0;
+    if (o->version != NULL &&
+        st_path_fmt(put->version, sizeof(put->version), "%s", o->version) < 0) {
+        return -EINVAL;
+    }
     if (o->custom != NULL && st_path_fmt(put->custom, sizeof(put->custom), "%s", o->custom) < 0) {
         return -EINVAL;
     }
@@ -150,6 +165,8 @@ st_put_begin(struct st_mpaths *mp, const struct st_bck *bck, const char *obj, ui
         goto out;
     }
     put->fd = -1;
+    put->mp = mp;
+    put->digest = digest;
     err = put_init(put, opts != NULL ? opts : &defaults);
     if (err < 0) {
         goto out;
@@ -229,6 +246,10 @@ put_version(const struct st_put *put, char out[ST_VERSION_BYTES])
 {
     char prev[ST_VERSION_BYTES];
     unsigned long long v = 0;
+    if (put->version[0] != '\0') {
+        snprintf(out, ST_VERSION_BYTES, "%s", put->version);
+        return;
+    }
     if (put->versioning) {
         st_lom_version_of(put->obj_path, prev);
         char *end = NULL;
@@ -292,7 +313,9 @@ put_fsync_dirs(const struct st_put *put)
             break;
         }
     }
-    return err;
+    /* Runs after the lock is dropped: a DELETE may already have removed the object and pruned
+     * its parent. The PUT did succeed; there is just nothing left to make durable. */
+    return err == -ENOENT ? 0 : err;
 }
 
 /* Renames the work file into %ob. -ENOTDIR/-EISDIR on a name collision. */
@@ -314,7 +337,53 @@ put_publish(struct st_put *put)
         return err;
     }
     put->published = 1;
-    return put->fsync ? put_fsync_dirs(put) : 0;
+    return 0;
+}
+
+/* Stamps the version and writes the LOM xattr on the work file. */
+static int
+put_store_md(struct st_put *put, struct st_obj_md *md)
+{
+    put_version(put, md->version);
+    return st_lom_store_fd(put->fd, md);
+}
+
+/*
+ * The exclusive section: version read-modify-write (when versioning), xattr, read-back and
+ * rename. Without versioning the xattr was written (and synced) before the lock.
+ */
+static int
+put_commit_locked(struct st_put *put, struct st_obj_md *md)
+{
+    int err = 0;
+    struct stat st;
+    if (put->keep_newer && stat(put->obj_path, &st) == 0 &&
+        (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec >= put->mtime_ns) {
+        return -EEXIST; /* a copy at least as new is in place: keep it */
+    }
+    if (put->mtime_ns > 0) {
+        struct timespec ts[2] = {{put->mtime_ns / 1000000000, put->mtime_ns % 1000000000},
+                                 {put->mtime_ns / 1000000000, put->mtime_ns % 1000000000}};
+        if (futimens(put->fd, ts) < 0) {
+            return -errno;
+        }
+    }
+    if (put->versioning) {
+        err = put_store_md(put, md);
+        if (err == 0 && put->fsync && fsync(put->fd) < 0) {
+            err = -errno;
+        }
+    }
+    if (err == 0) {
+        /* Reads back what readers will see: pairs the xattr write with its read. */
+        err = st_md_load_fd(put->fd, put->mpath_idx, md);
+        AIS_ASSERT(err < 0 || md->size == put->size);
+        AIS_ASSERT(err < 0 || strcmp(md->cksum_type, put->cksum_type) == 0);
+    }
+    if (err == 0) {
+        err = put_publish(put);
+    }
+    return err;
 }
 
 int
@@ -328,21 +397,21 @@ st_put_finish(struct st_put *put, struct st_obj_md *md_out)
     }
     if (err == 0) {
         md.size = put->size;
-        put_version(put, md.version);
         memcpy(md.custom, put->custom, sizeof(md.custom));
-        err = st_lom_store_fd(put->fd, &md);
+        if (!put->versioning) {
+            err = put_store_md(put, &md); /* version "1": no need to read the previous one */
+        }
     }
     if (err == 0 && put->fsync && fsync(put->fd) < 0) {
         err = -errno;
     }
     if (err == 0) {
-        /* Reads back what readers will see: pairs the xattr write with its read. */
-        err = st_md_load_fd(put->fd, put->mpath_idx, &md);
-        AIS_ASSERT(err < 0 || md.size == put->size);
-        AIS_ASSERT(err < 0 || strcmp(md.cksum_type, put->cksum_type) == 0);
+        st_obj_lock_wr(put->mp, put->digest);
+        err = put_commit_locked(put, &md);
+        st_obj_unlock(put->mp, put->digest);
     }
-    if (err == 0) {
-        err = put_publish(put);
+    if (err == 0 && put->fsync) {
+        err = put_fsync_dirs(put);
     }
     if (err == 0 && md_out != NULL) {
         *md_out = md;

@@ -40,22 +40,26 @@ struct st_obj_md {
     char custom[ST_CUSTOM_BYTES];           /* "k=v,k2=v2" or "" */
     int64_t atime_ns;
     int64_t mtime_ns;
+    uint64_t ino;       /* inode: with size and mtime, identifies the file md was read from */
     uint32_t mpath_idx; /* which mountpath holds it */
 };
 
 /*
  * Opens the mountpaths (creating missing dirs). Each root gets xattr user.ais.daemon_id = id;
  * a root owned by another id fails with -EEXIST. Leftover work files (%wk) from a crash are
- * removed. Paths are cleaned (no trailing '/') and their HRW digests computed from the cleaned
- * string. Returns 0 and *out (free with st_mpaths_free), -EINVAL (n == 0 or > AIS_MPATHS_MAX),
- * or negative errno.
- * Also -EINVAL for an empty or over-long (> AIS_DAEMON_ID_BYTES_MAX) id or two paths that clean
- * to the same string; -ENOTDIR when a root exists but is not a directory.
+ * removed; leftover trash (<root>/.trash) is removed by the background remover thread this
+ * starts (one per set; st_trash_wait tells when it is done). Paths are cleaned (no trailing '/')
+ * and their HRW digests computed from the cleaned string. Returns 0 and *out (free with
+ * st_mpaths_free), -EINVAL (n == 0 or > AIS_MPATHS_MAX), or negative errno. Also -EINVAL for an
+ * empty or over-long (> AIS_DAEMON_ID_BYTES_MAX) id or two paths that clean to the same string;
+ * -ENOTDIR when a root exists but is not a directory.
  */
-__attribute__((warn_unused_result)) int st_mpaths_open(const char *const *paths, size_t n,
-                                                       const char *daemon_id,
-                                                       struct st_mpaths **out);
+__attribute__((warn_unused_result)) int
+st_mpaths_open(const char *const *paths, size_t n, const char *daemon_id, struct st_mpaths **out);
+/* Stops the trash remover (joins it), then frees. Accepts NULL. */
 void st_mpaths_free(struct st_mpaths *mp);
+/* List walks started on mp so far (st_list_iter_open and st_bck_list each count one). */
+uint64_t st_mpaths_list_walks(const struct st_mpaths *mp);
 size_t st_mpaths_count(const struct st_mpaths *mp);
 /* Cleaned path of mountpath i (valid while mp lives). */
 const char *st_mpaths_path(const struct st_mpaths *mp, size_t i);
@@ -69,21 +73,51 @@ int st_mpaths_capacity(const struct st_mpaths *mp, size_t i, uint64_t *total_byt
 __attribute__((warn_unused_result)) int st_bck_create(struct st_mpaths *mp,
                                                       const struct st_bck *bck);
 /*
- * Removes the bucket's directories from every mountpath (moved aside first, so a concurrent
- * GET sees 404 at once). Missing bucket dirs are not an error.
+ * Removes the bucket's directories from every mountpath: each is renamed into the mountpath's
+ * trash (a concurrent GET sees 404 at once, a PUT in flight fails its finish with -ENOENT) and
+ * the background remover deletes it later, so this never walks a tree and returns quickly.
+ * Missing bucket dirs are not an error. Trash left by a crash is removed after st_mpaths_open.
  */
 __attribute__((warn_unused_result)) int st_bck_destroy(struct st_mpaths *mp,
                                                        const struct st_bck *bck);
+/*
+ * Waits (up to timeout_ms) for the remover to finish a pass that started after every destroy
+ * so far. 0 when every mountpath's trash is then empty, -ENOTEMPTY when something could not be
+ * removed, -ETIMEDOUT. For tests and orderly shutdown; thread-safe.
+ */
+__attribute__((warn_unused_result)) int st_trash_wait(const struct st_mpaths *mp, int timeout_ms);
+
+/*
+ * Object locks, keyed by the object's name digest (the same digest that picks its mountpath).
+ * st_obj_open/st_obj_stat take the shared lock, st_put_finish/st_obj_delete/st_obj_delete_if
+ * the exclusive one, each internally and only for their own short section; these calls are for
+ * services that must hold an object still across several steps (rebalance moving a copy).
+ * A thread holds at most one object lock and must not call the st_obj_* / st_put_finish
+ * functions above for the same digest while holding it (self-deadlock). Never fail.
+ */
+void st_obj_lock_rd(const struct st_mpaths *mp, uint64_t digest);
+void st_obj_lock_wr(const struct st_mpaths *mp, uint64_t digest);
+/* 0 when taken, -EBUSY when someone holds the stripe. */
+__attribute__((warn_unused_result)) int st_obj_trylock_wr(const struct st_mpaths *mp,
+                                                          uint64_t digest);
+void st_obj_unlock(const struct st_mpaths *mp, uint64_t digest);
 
 /* Options of one PUT. */
 struct st_put_opts {
-    const char *cksum_type;     /* checksum to compute and store: "xxhash" (default if NULL), "none", "md5", "sha256", "sha512", "crc32c", "xxhash2" */
-    const char *expect_type;    /* client-supplied checksum to verify, or NULL */
-    const char *expect_value;   /* hex, compared case-insensitively */
-    int fsync;                  /* fsync the file (and dir) before it becomes visible */
-    int versioning;             /* bump version from the previous object's, else "1" */
-                                /* (off: always "1"; on: prev+1, or "1" if none/unreadable) */
-    const char *custom;         /* "k=v,..." or NULL */
+    const char *cksum_type;   /* checksum to compute and store: "xxhash" (default if NULL), "none",
+                                 "md5", "sha256", "sha512", "crc32c", "xxhash2" */
+    const char *expect_type;  /* client-supplied checksum to verify, or NULL */
+    const char *expect_value; /* hex, compared case-insensitively */
+    int fsync;                /* fsync the file (and dir) before it becomes visible */
+    int versioning;           /* bump version from the previous object's, else "1" */
+                              /* (off: always "1"; on: prev+1, or "1" if none/unreadable) */
+    const char *custom;       /* "k=v,..." or NULL */
+    /* Objects moved between targets (rebalance, get from neighbor) keep their identity: */
+    const char *version; /* store this version as is (NULL: computed as above) */
+    int64_t mtime_ns;    /* store this mtime (and atime) instead of now (0: now) */
+    int keep_newer;      /* with mtime_ns: if an object with mtime >= mtime_ns exists at
+                          * finish (checked under the exclusive lock), keep it and fail
+                          * with -EEXIST (nothing changes) */
 };
 
 /*
@@ -103,10 +137,12 @@ __attribute__((warn_unused_result)) int st_put_begin(struct st_mpaths *mp, const
 __attribute__((warn_unused_result)) int st_put_write(struct st_put *put, const void *data,
                                                      size_t len);
 /*
- * Verifies the expected checksum (AIS_EBADCKSUM on mismatch), fsyncs per opts, renames the
- * work file into %ob (creating parent dirs) and writes the xattr. Frees put in every case; on
- * any error the work file is removed and no object (or the previous one) remains.
- * -ENOTDIR / -EISDIR when the name collides with an existing object or directory.
+ * Verifies the expected checksum (AIS_EBADCKSUM on mismatch), fsyncs per opts, writes the
+ * xattr and renames the work file into %ob (creating parent dirs below %ob, never %ob itself).
+ * Frees put in every case; on any error the work file is removed and no object (or the
+ * previous one) remains. The version read-modify-write and the rename run under the object's
+ * exclusive lock. -ENOTDIR / -EISDIR when the name collides with an existing object or
+ * directory; -ENOENT when the bucket was destroyed while the PUT was in flight.
  * md_out (may be NULL) gets the stored properties.
  */
 __attribute__((warn_unused_result)) int st_put_finish(struct st_put *put, struct st_obj_md *md_out);
@@ -131,9 +167,17 @@ __attribute__((warn_unused_result)) int st_obj_stat(const struct st_mpaths *mp,
  */
 __attribute__((warn_unused_result)) int st_obj_validate(int fd, const struct st_obj_md *md);
 /* Removes the object and prunes now-empty parent dirs below %ob. 0 or -ENOENT. */
-__attribute__((warn_unused_result)) int st_obj_delete(struct st_mpaths *mp,
-                                                      const struct st_bck *bck, const char *obj,
-                                                      uint64_t digest);
+__attribute__((warn_unused_result)) int
+st_obj_delete(struct st_mpaths *mp, const struct st_bck *bck, const char *obj, uint64_t digest);
+/*
+ * Like st_obj_delete, but only if the name still points at the file md was read from (same
+ * inode, size and mtime), checked under the exclusive lock: the repair after a bad checksum,
+ * which must not remove a newer PUT. 0, -ENOENT, -ESTALE (replaced meanwhile), negative errno.
+ */
+__attribute__((warn_unused_result)) int st_obj_delete_if(struct st_mpaths *mp,
+                                                         const struct st_bck *bck, const char *obj,
+                                                         uint64_t digest,
+                                                         const struct st_obj_md *md);
 
 /* One listed object: name relative to %ob, and its metadata when requested. */
 typedef int (*st_list_fn)(void *ctx, const char *name, const struct st_obj_md *md);
@@ -153,6 +197,50 @@ __attribute__((warn_unused_result)) int st_bck_list(const struct st_mpaths *mp,
                                                     const struct st_bck *bck, const char *prefix,
                                                     const char *after, size_t limit, int with_md,
                                                     st_list_fn fn, void *ctx, int *more_out);
+
+/*
+ * Resumable listing: an iterator walks the bucket once, page after page, merging all
+ * mountpaths in strcmp order. Each mountpath is walked depth-first with every directory read,
+ * sorted (a directory sorts as its name plus '/', which makes depth-first order strcmp order)
+ * and descended lazily, at most AIS_LIST_DIR_CHUNK_MAX names of one directory at a time, so
+ * memory is bounded by that chunk times the depth plus the last page, never the bucket size.
+ * No descriptor stays open between calls. An iterator is used by one thread at a time.
+ */
+struct st_list_iter;
+/*
+ * Opens an iterator over names starting with prefix (may be "" or NULL); with_md loads each
+ * name's metadata when it is emitted. Counts one walk. 0 and *out, -ENOENT when the bucket has
+ * no directory on any mountpath, -ENOMEM. Borrowed strings are copied.
+ */
+__attribute__((warn_unused_result)) int st_list_iter_open(const struct st_mpaths *mp,
+                                                          const struct st_bck *bck,
+                                                          const char *prefix, int with_md,
+                                                          struct st_list_iter **out);
+/*
+ * Positions the iterator so the next page starts after `after` (names <= after are skipped).
+ * On a fresh iterator this is a seek (directories wholly before `after` are never read). On a
+ * used one, `after` must not precede the start of the last page (names of the last page after
+ * `after` are replayed from memory, so a merger that consumed only part of our page loses
+ * nothing): else -ERANGE. 0 on success.
+ */
+__attribute__((warn_unused_result)) int st_list_iter_seek(struct st_list_iter *it,
+                                                          const char *after);
+/*
+ * Calls fn for up to limit (1..AIS_LIST_PAGE_MAX, else -EINVAL) next names in order; md is
+ * NULL unless with_md. fn returning non-zero stops and that value is returned (the page is
+ * then incomplete: close the iterator). *more_out (may be NULL) is 1 when names remain.
+ * A name on two mountpaths (stray copy) is emitted once. Names that vanish before their
+ * metadata is read are skipped. 0 or negative errno.
+ */
+__attribute__((warn_unused_result)) int st_list_iter_next_page(struct st_list_iter *it,
+                                                               size_t limit, st_list_fn fn,
+                                                               void *ctx, int *more_out);
+/* The last name emitted so far ("" before the first page). Valid until the next call. */
+const char *st_list_iter_last(const struct st_list_iter *it);
+/* 1 if it was opened for this bucket, prefix and with_md. */
+int st_list_iter_matches(const struct st_list_iter *it, const struct st_bck *bck,
+                         const char *prefix, int with_md);
+void st_list_iter_close(struct st_list_iter *it);
 
 /* Streaming checksums (also used by the target for GET-side validation). */
 struct st_cksum;

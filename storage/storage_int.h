@@ -22,12 +22,36 @@
 /* Work-file names are unique per process; O_EXCL retries cover crash leftovers. */
 #define ST_WORK_OPEN_TRIES_MAX 8
 
-/* Immutable after st_mpaths_open, hence safe to share between threads. */
+struct st_locks;
+struct st_trash;
+
+/*
+ * Immutable after st_mpaths_open, hence safe to share between threads; the pointed-to lock
+ * table, trash remover and counters are the only mutable state and synchronise themselves.
+ */
 struct st_mpaths {
     size_t n;
     char *paths[AIS_MPATHS_MAX];
     uint64_t digests[AIS_MPATHS_MAX]; /* contiguous for ais_hrw_pick */
+    struct st_locks *locks;           /* object locks (lock.c) */
+    struct st_trash *trash;           /* background remover of destroyed buckets (trash.c) */
+    uint64_t *list_walks;             /* atomic: list walks started (iter.c) */
 };
+
+/* Object lock table (lock.c): AIS_OBJ_LOCK_STRIPES rwlocks. 0 or negative errno. */
+int st_locks_new(struct st_locks **out);
+void st_locks_free(struct st_locks *l);
+
+/*
+ * Trash (trash.c). st_trash_start starts the remover thread, which first sweeps what a crash
+ * left in every mountpath's trash; st_trash_stop stops and joins it (accepts NULL); st_trash_kick
+ * asks for another pass. st_trash_move renames dir into <mpath i>/.trash/<tag>.<random>:
+ * 1 when moved, 0 when dir does not exist, or negative errno.
+ */
+int st_trash_start(const struct st_mpaths *mp, struct st_trash **out);
+void st_trash_stop(struct st_trash *tr);
+void st_trash_kick(struct st_trash *tr);
+int st_trash_move(const struct st_mpaths *mp, size_t i, const char *dir, const char *tag);
 
 /*
  * Writes `<mpath i>/@<provider>/[<ns>/]<bucket>` to out. Returns its length or
@@ -51,6 +75,25 @@ void st_prune_parents(const char *path, size_t stop_len);
 __attribute__((format(printf, 3, 4))) int st_path_fmt(char *out, size_t cap, const char *fmt, ...);
 /* Removes a tree bottom-up without following symlinks. Missing root is not an error. */
 int st_tree_remove(const char *path);
+/* Same file as md describes (inode, size, mtime)? 1 yes, 0 no. */
+struct stat;
+int st_md_same_file(const struct st_obj_md *md, const struct stat *st);
+
+/*
+ * Sorted walk of one mountpath's %ob (walk.c). st_walk_new: -ENOENT when mountpath i has no
+ * %ob for bck; prefix is borrowed for the walk's life. st_walk_next moves to the next name
+ * with the prefix that sorts after `after` (entries that cannot yield one are not read): 0 and
+ * the name in st_walk_name (valid until the next call), 1 when exhausted, or negative errno.
+ * st_walk_md loads the current name's metadata (-ENOENT if it vanished).
+ */
+struct st_walk;
+int st_walk_new(const struct st_mpaths *mp, size_t i, const struct st_bck *bck, const char *prefix,
+                struct st_walk **out);
+void st_walk_free(struct st_walk *w);
+int st_walk_next(struct st_walk *w, const char *after);
+const char *st_walk_name(const struct st_walk *w);
+uint32_t st_walk_mpath(const struct st_walk *w);
+int st_walk_md(const struct st_walk *w, struct st_obj_md *md);
 
 /* LOM codec: size, cksum type/value, version and custom of md; time fields are not stored. */
 #define ST_LOM_FORMAT_V1 1

@@ -25,6 +25,26 @@ struct obj_req {
     struct ais_bprops props;
 };
 
+/* 307 to the object's owner under this target's current Smap: 1 if sent, 0 if we own it. */
+static int
+redirect_to_owner(struct tgt *t, struct ais_req *r, const struct obj_req *o)
+{
+    struct ais_smap *smap = ais_meta_smap(&t->meta);
+    const struct ais_snode *owner = ais_smap_hrw_target(smap, o->ref.digest);
+    int redirected = 0;
+    if (owner != NULL && strcmp(owner->id, t->self.id) != 0) {
+        char loc[AIS_URI_BYTES_MAX + 128];
+        char base[128];
+        ais_snode_url(owner, base, sizeof(base));
+        const char *q = ais_req_raw_query(r);
+        snprintf(loc, sizeof(loc), "%s%s%s%s", base, ais_req_raw_path(r), q[0] ? "?" : "", q);
+        ais_resp_redirect(r, loc);
+        redirected = 1;
+    }
+    ais_smap_unref(smap);
+    return redirected;
+}
+
 /* Resolves bucket and ownership. Returns 0 to proceed, 1 if a response was already sent. */
 static int
 obj_prep(struct tgt *t, struct ais_req *r, struct obj_req *o)
@@ -49,20 +69,7 @@ obj_prep(struct tgt *t, struct ais_req *r, struct obj_req *o)
     o->bck.provider = o->ref.provider;
     o->bck.ns = o->ref.ns;
     o->bck.name = o->ref.bck;
-    struct ais_smap *smap = ais_meta_smap(&t->meta);
-    const struct ais_snode *owner = ais_smap_hrw_target(smap, o->ref.digest);
-    int redirected = 0;
-    if (owner != NULL && strcmp(owner->id, t->self.id) != 0) {
-        char loc[AIS_URI_BYTES_MAX + 128];
-        char base[128];
-        ais_snode_url(owner, base, sizeof(base));
-        const char *q = ais_req_raw_query(r);
-        snprintf(loc, sizeof(loc), "%s%s%s%s", base, ais_req_raw_path(r), q[0] ? "?" : "", q);
-        ais_resp_redirect(r, loc);
-        redirected = 1;
-    }
-    ais_smap_unref(smap);
-    return redirected;
+    return redirect_to_owner(t, r, o);
 }
 
 /* Error about the object itself: 404 "does not exist" (the SDK's ErrObjNotFound) or rc's. */
@@ -197,6 +204,49 @@ get_serve(struct tgt *t, struct ais_req *r, const struct obj_req *o, int fd,
     ais_stats_add(&t->stats, AIS_STAT_GET_SIZE, (int64_t)len);
 }
 
+/*
+ * The copy we read is corrupt: remove it, but only if the name still points at that very file
+ * (checked under the object's exclusive lock), so a PUT that replaced it meanwhile survives.
+ */
+static void
+get_bad_cksum(struct tgt *t, struct ais_req *r, const struct obj_req *o, const struct st_obj_md *md)
+{
+    ais_stats_add(&t->stats, AIS_STAT_ERR_CKSUM_N, 1);
+    int rc = st_obj_delete_if(t->mp, &o->bck, o->ref.obj, o->ref.digest, md);
+    const char *what = rc == 0 ? "removed" : rc == -ESTALE ? "replaced-meanwhile" : "kept";
+    AIS_LOG_WARN("req=GET obj=%s/%s msg=\"checksum mismatch\" copy=%s", o->ref.display, o->ref.obj,
+                 what);
+    ais_resp_err(r, 500, "%s/%s: checksum mismatch (stored %s %s); %s", o->ref.display, o->ref.obj,
+                 md->cksum_type, md->cksum_value,
+                 rc == 0 ? "bad copy removed" : "object was replaced meanwhile, retry");
+}
+
+/*
+ * A local miss. If the Smap changed since obj_prep and another target owns the object now,
+ * the rebalance may just have moved it there: redirect (1). As the owner, the object may still
+ * sit on its previous owner (rebalance running, or written while this target was away): pull
+ * it from the neighbors and look again. The second look also covers an object that arrived
+ * over a rebalance stream while we asked (its sender removes its copy only after our ack).
+ * Returns 1 when a response was sent, else 0 with *rc.
+ */
+static int
+open_or_gfn(struct tgt *t, struct ais_req *r, struct obj_req *o, int *fd, struct st_obj_md *md,
+            int *rc)
+{
+    *rc = st_obj_open(t->mp, &o->bck, o->ref.obj, o->ref.digest, fd, md);
+    if (*rc != -ENOENT) {
+        return 0;
+    }
+    if (redirect_to_owner(t, r, o)) {
+        return 1;
+    }
+    if (reb_gfn(t->reb, &o->bck, o->ref.obj, o->ref.digest) == 0) {
+        ais_stats_add(&t->stats, AIS_STAT_GFN_N, 1);
+    }
+    *rc = st_obj_open(t->mp, &o->bck, o->ref.obj, o->ref.digest, fd, md);
+    return 0;
+}
+
 static void
 h_get(struct tgt *t, struct ais_req *r, struct obj_req *o)
 {
@@ -208,19 +258,15 @@ h_get(struct tgt *t, struct ais_req *r, struct obj_req *o)
         ais_stats_add(&t->stats, AIS_STAT_GET_N, 1);
         return;
     }
-    int rc = st_obj_open(t->mp, &o->bck, o->ref.obj, o->ref.digest, &fd, &md);
+    int rc = 0;
+    if (open_or_gfn(t, r, o, &fd, &md, &rc)) {
+        return;
+    }
     if (rc == 0 && want_validate(t, r, o)) {
         rc = st_obj_validate(fd, &md);
         if (rc == AIS_EBADCKSUM) {
             close(fd);
-            ais_stats_add(&t->stats, AIS_STAT_ERR_CKSUM_N, 1);
-            AIS_LOG_WARN("req=GET obj=%s/%s msg=\"checksum mismatch, object removed\"",
-                         o->ref.display, o->ref.obj);
-            if (st_obj_delete(t->mp, &o->bck, o->ref.obj, o->ref.digest) != 0) {
-                AIS_LOG_WARN("req=GET obj=%s msg=\"cannot remove corrupt object\"", o->ref.obj);
-            }
-            ais_resp_err(r, 500, "%s/%s: checksum mismatch (stored %s %s); bad copy removed",
-                         o->ref.display, o->ref.obj, md.cksum_type, md.cksum_value);
+            get_bad_cksum(t, r, o, &md);
             return;
         }
     }
@@ -243,6 +289,15 @@ h_head(struct tgt *t, struct ais_req *r, struct obj_req *o)
     struct st_obj_md md;
     ais_stats_add(&t->stats, AIS_STAT_HEAD_N, 1);
     int rc = st_obj_stat(t->mp, &o->bck, o->ref.obj, o->ref.digest, &md);
+    if (rc == -ENOENT) {
+        int fd = -1;
+        if (open_or_gfn(t, r, o, &fd, &md, &rc)) {
+            return;
+        }
+        if (fd >= 0) {
+            close(fd);
+        }
+    }
     if (rc != 0) {
         ais_stats_add(&t->stats, AIS_STAT_ERR_HEAD_N, 1);
         obj_err(r, o, rc);
@@ -332,6 +387,12 @@ put_done(struct ais_req *r, void *arg)
                      p->o.ref.display, p->o.ref.obj, ais_req_header(r, "Ais-Checksum-Type"));
         return;
     }
+    if (rc == -ENOENT) {
+        /* The bucket was destroyed while the body streamed: the work file went with it. */
+        ais_resp_err(r, 404, "PUT %s/%s: bucket \"%s\" does not exist", p->o.ref.display,
+                     p->o.ref.obj, p->o.ref.display);
+        return;
+    }
     if (rc == -ENOTDIR || rc == -EISDIR) {
         ais_resp_err(r, 409, "PUT %s/%s: name conflicts with an existing %s", p->o.ref.display,
                      p->o.ref.obj, rc == -EISDIR ? "virtual directory" : "object");
@@ -401,7 +462,8 @@ h_put(struct tgt *t, struct ais_req *r, struct obj_req *o)
     }
     if (rc == 0 && !p->dry) {
         rc = st_put_begin(t->mp, &o->bck, o->ref.obj, o->ref.digest, &opts, &p->put);
-        if (rc == -ENOENT && st_bck_create(t->mp, &o->bck) == 0) {
+        /* No dirs yet (BMD listener not run): only if the bucket is still in the BMD. */
+        if (rc == -ENOENT && tgt_bck_dirs_ensure(t, &o->bck) == 0) {
             rc = st_put_begin(t->mp, &o->bck, o->ref.obj, o->ref.digest, &opts, &p->put);
         }
     }
@@ -410,15 +472,19 @@ h_put(struct tgt *t, struct ais_req *r, struct obj_req *o)
         free(p);
         ais_stats_add(&t->stats, AIS_STAT_ERR_PUT_N, 1);
         ais_resp_err(r, rc == -EINVAL ? 400 : ais_http_status(rc), "PUT %s/%s: %s", o->ref.display,
-                     o->ref.obj, rc == -EINVAL ? "unsupported checksum type" : ais_strerror(rc));
+                     o->ref.obj,
+                     rc == -EINVAL   ? "unsupported checksum type"
+                     : rc == -ENOENT ? "bucket does not exist"
+                                     : ais_strerror(rc));
         return;
     }
     ais_req_body_stream(r, put_data, put_done, put_cleanup, p);
 }
 
 static void
-h_objects(struct tgt *t, struct ais_req *r)
+r_objects(struct ais_req *r, void *ctx)
 {
+    struct tgt *t = ctx;
     struct obj_req o;
     if (obj_prep(t, r, &o) != 0) {
         return;
@@ -429,24 +495,24 @@ h_objects(struct tgt *t, struct ais_req *r)
         h_put(t, r, &o);
     } else if (ais_req_is(r, "HEAD")) {
         h_head(t, r, &o);
-    } else if (ais_req_is(r, "DELETE")) {
-        h_delete(t, r, &o);
     } else {
-        ais_resp_err(r, 405, "method %s not allowed on %s", ais_req_method(r), ais_req_path(r));
-        ais_resp_header(r, "Allow", "GET, PUT, HEAD, DELETE");
+        h_delete(t, r, &o);
     }
 }
 
 static void
-h_daemon(struct tgt *t, struct ais_req *r)
+daemon_put_done(struct ais_req *r, void *arg)
 {
-    const char *path = ais_req_path(r);
-    if (ais_req_is(r, "PUT") && strcmp(path, "/v1/daemon/setconfig") == 0) {
-        ais_resp_setconfig(r, t->cfg);
-        return;
-    }
-    if (!ais_req_is(r, "GET") || strcmp(path, "/v1/daemon") != 0) {
-        ais_resp_err(r, 405, "method %s not allowed on %s", ais_req_method(r), path);
+    struct tgt *t = arg;
+    ais_resp_setconfig(r, t->cfg);
+}
+
+static void
+r_daemon(struct ais_req *r, void *ctx)
+{
+    struct tgt *t = ctx;
+    if (ais_req_is(r, "PUT")) {
+        ais_req_body_buffer(r, AIS_CTRL_BODY_BYTES_MAX, daemon_put_done, t);
         return;
     }
     const char *what = ais_req_query(r, "what");
@@ -459,27 +525,27 @@ h_daemon(struct tgt *t, struct ais_req *r)
     json_decref(j);
 }
 
+static void
+r_health(struct ais_req *r, void *ctx)
+{
+    struct tgt *t = ctx;
+    if (__atomic_load_n(&t->ready, __ATOMIC_ACQUIRE)) {
+        ais_resp_empty(r, 200);
+    } else {
+        ais_resp_err(r, 503, "target %s is starting", t->self.id);
+    }
+}
+
+/* Rows are tried in order (common/http.h): unknown paths 404, known ones 405 with Allow. */
+static const struct ais_route tgt_routes[] = {
+    {AIS_M_GET | AIS_M_HEAD, "/v1/health", r_health},
+    {AIS_M_GET | AIS_M_PUT | AIS_M_HEAD | AIS_M_DELETE, "/v1/objects/*", r_objects},
+    {AIS_M_GET | AIS_M_PUT, "/v1/daemon", r_daemon},
+    {AIS_M_PUT, "/v1/daemon/setconfig", r_daemon},
+};
+
 void
 tgt_http_handler(struct ais_req *r, void *ctx)
 {
-    struct tgt *t = ctx;
-    const char *path = ais_req_path(r);
-    if (strcmp(path, "/v1/health") == 0) {
-        int ready = __atomic_load_n(&t->ready, __ATOMIC_ACQUIRE);
-        if (ready) {
-            ais_resp_empty(r, 200);
-        } else {
-            ais_resp_err(r, 503, "target %s is starting", t->self.id);
-        }
-        return;
-    }
-    if (strncmp(path, "/v1/objects/", 12) == 0) {
-        h_objects(t, r);
-        return;
-    }
-    if (strncmp(path, "/v1/daemon", 10) == 0) {
-        h_daemon(t, r);
-        return;
-    }
-    ais_resp_err(r, 404, "unknown path %s", path);
+    ais_route_dispatch(r, tgt_routes, sizeof(tgt_routes) / sizeof(tgt_routes[0]), ctx);
 }

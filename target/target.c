@@ -2,6 +2,9 @@
  * Design notes: the target owns one meta holder (Smap + BMD), the mountpaths and two servers:
  * HTTP for clients, nng for peers. Bucket directories follow the BMD: every BMD change creates
  * dirs of new buckets and removes those of destroyed ones, so the datapath only checks the BMD.
+ * Destroy renames into the mountpath trash (removed in the background by storage), under
+ * bck_mu so a PUT's "create the dirs if missing" can never resurrect a destroyed bucket.
+ * Listing pages continue the walk of a cached cursor (lcache.c): one walk per listing.
  */
 #include "target/target.h"
 
@@ -35,6 +38,8 @@ static void
 sync_bucket_dirs(struct tgt *t, const struct ais_bmd *old, const struct ais_bmd *cur)
 {
     struct st_bck b;
+    /* Destroy only renames into the trash (storage/trash.c): no tree walk in the listener. */
+    pthread_mutex_lock(&t->bck_mu);
     for (size_t i = 0; old != NULL && i < old->n; i++) {
         const struct ais_bck_md *k = &old->bcks[i];
         const struct ais_bck_md *now = ais_bmd_find(cur, k->provider, k->ns, k->name);
@@ -51,33 +56,55 @@ sync_bucket_dirs(struct tgt *t, const struct ais_bmd *old, const struct ais_bmd 
             AIS_LOG_WARN("req=bck-create bck=%s msg=\"cannot create bucket dirs\"", b.name);
         }
     }
+    pthread_mutex_unlock(&t->bck_mu);
 }
 
+/*
+ * Under bck_mu, so it cannot interleave with a listener's destroy: the listener runs after its
+ * BMD is installed, hence once a destroy has moved the dirs away, the BMD read here no longer
+ * has the bucket and nothing is re-created.
+ */
+int
+tgt_bck_dirs_ensure(struct tgt *t, const struct st_bck *b)
+{
+    pthread_mutex_lock(&t->bck_mu);
+    struct ais_bmd *bmd = ais_meta_bmd(&t->meta);
+    int err = ais_bmd_find(bmd, b->provider, b->ns, b->name) != NULL ? 0 : -ENOENT;
+    ais_bmd_unref(bmd);
+    if (err == 0) {
+        err = st_bck_create(t->mp, b);
+    }
+    pthread_mutex_unlock(&t->bck_mu);
+    return err;
+}
+
+/*
+ * The meta listener: runs once per installed BMD, serialised and in version order, with the
+ * exact (old, new) pair that was installed (pushes, join and keepalive replies all go through
+ * ais_meta_apply).
+ */
 static void
-on_meta_changed(void *ctx, int changed, const struct ais_bmd *old_bmd)
+on_meta_changed(void *ctx, const struct ais_meta_change *c)
 {
     struct tgt *t = ctx;
-    if (changed & 2) {
-        struct ais_bmd *cur = ais_meta_bmd(&t->meta);
-        sync_bucket_dirs(t, old_bmd, cur);
-        ais_bmd_unref(cur);
+    if (c->new_bmd != NULL) {
+        sync_bucket_dirs(t, c->old_bmd, c->new_bmd);
+    }
+    if (c->new_smap != NULL) {
+        reb_on_smap(t->reb, c->old_smap, c->new_smap); /* starts or supersedes a rebalance */
     }
 }
 
+/* A push from the primary (also while still joining): install, persist, ack the versions. */
 static int
-op_metasync(void *ctx, struct ais_smap *smap, struct ais_bmd *bmd, struct rpc_err *err)
+op_metasync(void *ctx, struct ais_smap *smap, struct ais_bmd *bmd, struct rpc_meta_ack *ack,
+            struct rpc_err *err)
 {
     struct tgt *t = ctx;
-    struct rpc_member *member = __atomic_load_n(&t->member, __ATOMIC_ACQUIRE);
-    if (member == NULL) {
-        /* Still joining: the join reply will carry the same or newer metadata. */
-        struct ais_bmd *old = NULL;
-        int changed = ais_meta_apply(&t->meta, smap, bmd, &old);
-        on_meta_changed(t, changed, old);
-        ais_bmd_unref(old);
-        return 0;
-    }
-    rpc_member_apply(member, smap, bmd);
+    struct ais_meta_vers v;
+    (void)ais_meta_apply(&t->meta, smap, bmd, &v);
+    ack->smap_version = v.smap;
+    ack->bmd_version = v.bmd;
     return 0;
 }
 
@@ -107,9 +134,20 @@ op_list(void *ctx, const struct rpc_list_req *q, struct rpc_list_page *page, str
     struct tgt *t = ctx;
     struct st_bck b = {.provider = q->provider, .ns = q->ns, .name = q->bck};
     struct list_cb c = {.page = page};
+    struct st_list_iter *it = NULL;
     int more = 0;
     ais_stats_add(&t->stats, AIS_STAT_LST_N, 1);
-    int rc = st_bck_list(t->mp, &b, q->prefix, q->after, q->limit, q->with_md, list_one, &c, &more);
+    /* A cursor left by the previous page of this listing continues its walk (lcache.c). */
+    int rc = tgt_lcache_take(t->lcache, t->mp, &b, q->prefix, q->with_md, q->after, &it);
+    if (rc == 0) {
+        rc = st_list_iter_next_page(it, q->limit, list_one, &c, &more);
+    }
+    /* Kept even when this target is done: the gateway may have used only part of the page. */
+    if (rc == 0 && st_list_iter_last(it)[0] != '\0') {
+        tgt_lcache_give(t->lcache, it);
+    } else {
+        st_list_iter_close(it);
+    }
     if (rc == -ENOENT) {
         rc = 0; /* no objects here yet */
     }
@@ -172,12 +210,36 @@ capacity_json(struct tgt *t)
     return cap;
 }
 
+/* Every job this target remembers, as JobSnap JSON (the gateway filters and merges). */
+static json_t *
+xactions_json(struct tgt *t)
+{
+    struct xa_snap *v = calloc(AIS_XACT_RECORDS_MAX, sizeof(*v));
+    json_t *arr = json_array();
+    size_t n = v ? xa_snaps(t->xreg, &(struct xa_filter){0}, v, AIS_XACT_RECORDS_MAX) : 0;
+    for (size_t i = 0; i < n && i < AIS_XACT_RECORDS_MAX; i++) {
+        json_array_append_new(arr, xa_snap_to_json(&v[i]));
+    }
+    free(v);
+    return arr;
+}
+
 json_t *
 tgt_query_json(struct tgt *t, const char *what)
 {
     if (what == NULL || strcmp(what, "stats") == 0 || strcmp(what, "node_status") == 0) {
+        json_t *tracker = ais_stats_tracker_json(&t->stats);
+        char v[24];
+        /* List walks started (one per listing when cursors hit) and pages served by a cursor. */
+        snprintf(v, sizeof(v), "%llu", (unsigned long long)st_mpaths_list_walks(t->mp));
+        json_object_set_new(tracker, "list.walks", json_pack("{s:s}", "v", v));
+        snprintf(v, sizeof(v), "%llu", (unsigned long long)tgt_lcache_hits(t->lcache));
+        json_object_set_new(tracker, "list.cursor.hits", json_pack("{s:s}", "v", v));
         return json_pack("{s:o, s:o, s:o}", "snode", ais_snode_to_json(&t->self), "tracker",
-                         ais_stats_tracker_json(&t->stats), "capacity", capacity_json(t));
+                         tracker, "capacity", capacity_json(t));
+    }
+    if (strcmp(what, "xactions") == 0) {
+        return xactions_json(t);
     }
     if (strcmp(what, "mountpaths") == 0) {
         return mountpaths_json(t);
@@ -199,7 +261,29 @@ op_config_set(void *ctx, const char *const *names, const char *const *values, si
     return ais_config_set_many(t->cfg, names, values, n, err->msg, sizeof(err->msg));
 }
 
+static int
+op_obj_pull(void *ctx, const char *provider, const char *ns, const char *bck, const char *obj,
+            const char *dest_url, struct rpc_err *err)
+{
+    struct tgt *t = ctx;
+    int rc = reb_pull_serve(t->reb, provider, ns, bck, obj, dest_url);
+    if (rc != 0 && rc != -ENOENT) {
+        snprintf(err->msg, sizeof(err->msg), "pull %s/%s: %s", bck, obj, ais_strerror(rc));
+    }
+    return rc;
+}
+
+static int
+op_xact_stop(void *ctx, const char *id, const char *kind, struct rpc_err *err)
+{
+    struct tgt *t = ctx;
+    (void)xa_abort(t->xreg, &(struct xa_filter){.id = id, .kind = kind});
+    return 0;
+}
+
 static const struct rpc_ops tgt_rpc_ops = {
+    .obj_pull = op_obj_pull,
+    .xact_stop = op_xact_stop,
     .metasync = op_metasync,
     .list = op_list,
     .delete_objs = op_delete,
@@ -244,15 +328,32 @@ tgt_run(const struct ais_config *cfg, const volatile int *stop)
     }
     t->cfg = cfg;
     ais_stats_init(&t->stats);
-    int rc = ais_node_self_init(cfg, &t->self);
+    int rc = pthread_mutex_init(&t->bck_mu, NULL);
+    if (rc != 0) {
+        free(t);
+        return -rc;
+    }
+    rc = tgt_lcache_new(&t->lcache);
+    rc = rc ? rc : ais_node_self_init(cfg, &t->self);
+    rc = rc ? rc : xa_reg_new(t->self.id, &t->xreg);
     rc = rc ? rc : ais_meta_init(&t->meta, cfg->confdir);
     rc = rc ? rc : open_mountpaths(t);
-    rc = rc ? rc : rpc_node_listen(&t->self, &tgt_rpc_ops, tgt_http_handler, t, &t->rpc, &t->http);
+    if (rc == 0) {
+        struct reb_env env = {
+            .cfg = cfg, .self = &t->self, .meta = &t->meta, .mp = t->mp, .xreg = t->xreg};
+        rc = reb_new(&env, &t->reb); /* its stream receiver is up before we join */
+    }
+    if (rc == 0) {
+        /* Before any server runs: every later BMD change reaches the bucket dirs. */
+        ais_meta_listen(&t->meta, on_meta_changed, t);
+    }
+    rc = rc ? rc
+            : rpc_node_listen(cfg, &t->self, &tgt_rpc_ops, tgt_http_handler, t, &t->rpc, &t->http);
     if (rc == 0) {
         AIS_LOG_INFO("req=start role=target id=%s port=%u ctrl=%u", t->self.id, (unsigned)cfg->port,
                      (unsigned)cfg->ctrl_port);
         struct rpc_member *member = NULL;
-        rc = rpc_member_start(cfg, &t->self, &t->meta, on_meta_changed, t, &member);
+        rc = rpc_member_start(cfg, &t->self, &t->meta, &member);
         __atomic_store_n(&t->member, member, __ATOMIC_RELEASE);
         if (rc != 0) {
             AIS_LOG_ERR("req=join msg=\"primary did not answer\" primary=%s", cfg->primary_url);
@@ -266,10 +367,12 @@ tgt_run(const struct ais_config *cfg, const volatile int *stop)
     ais_http_stop(t->http);
     rpc_server_stop(t->rpc);
     rpc_member_stop(t->member);
+    reb_free(t->reb);
+    xa_reg_free(t->xreg); /* jobs use the mountpaths: end them first */
+    tgt_lcache_free(t->lcache);
     st_mpaths_free(t->mp);
-    if (t->meta.smap != NULL) {
-        ais_meta_fini(&t->meta);
-    }
+    ais_meta_fini(&t->meta);
+    pthread_mutex_destroy(&t->bck_mu);
     free(t);
     return rc;
 }

@@ -321,6 +321,10 @@ test_exit_codes(void **state)
     assert_int_equal(cli_exit_code(CLI_ESERVER), CLI_EXIT_SERVER);
     assert_int_equal(cli_exit_code(-ECANCELED), CLI_EXIT_CANCELED);
     assert_int_equal(cli_exit_code(-EIO), CLI_EXIT_FAIL);
+    assert_int_equal(cli_exit_code(CLI_EWAITTIMEOUT), CLI_EXIT_TIMEOUT);
+    assert_int_equal(cli_exit_code(CLI_EJOBFAIL), CLI_EXIT_JOBFAIL);
+    assert_int_equal(CLI_EXIT_TIMEOUT, 8);
+    assert_int_equal(CLI_EXIT_JOBFAIL, 9);
 }
 
 static void
@@ -558,6 +562,210 @@ test_complete(void **state)
     free(s);
 }
 
+static void
+test_rfc3339(void **state)
+{
+    (void)state;
+    assert_int_equal(cli_rfc3339_ns("1970-01-01T00:00:01.5Z"), 1500000000);
+    assert_int_equal(cli_rfc3339_ns("1970-01-01T00:00:02.000000007Z"), 2000000007);
+    assert_int_equal(cli_rfc3339_ns("2024-05-01T12:00:00Z"), INT64_C(1714564800) * 1000000000);
+    assert_int_equal(cli_rfc3339_ns("2024-05-01T14:30:00+02:30"), INT64_C(1714564800) * 1000000000);
+    assert_int_equal(cli_rfc3339_ns("2024-05-01T09:00:00-03:00"), INT64_C(1714564800) * 1000000000);
+    assert_int_equal(cli_rfc3339_ns("0001-01-01T00:00:00Z"), 0);
+    assert_int_equal(cli_rfc3339_ns("yesterday"), 0);
+    assert_int_equal(cli_rfc3339_ns(""), 0);
+    assert_int_equal(cli_rfc3339_ns(NULL), 0);
+}
+
+/* Two nodes; job A runs on t1 and ended on t2, B has an aborted part, C failed, D is old. */
+static const char snaps_json[] =
+    "{\"t2\":[{\"id\":\"A\",\"kind\":\"rebalance\",\"start-time\":\"1970-01-01T00:00:05Z\","
+    "\"end-time\":\"1970-01-01T00:00:09Z\",\"stats\":{\"loc-objs\":20,\"loc-bytes\":2048},"
+    "\"total-objs\":50,\"eta-ns\":-1,\"state\":\"finished\",\"err\":\"\"},"
+    "{\"id\":\"B\",\"kind\":\"resilver\",\"start-time\":\"1970-01-01T00:00:20Z\","
+    "\"end-time\":\"1970-01-01T00:00:25Z\",\"stats\":{\"loc-objs\":1},\"aborted\":true,"
+    "\"abort-err\":\"stopped by user\"},"
+    "{\"kind\":\"noid\"},"
+    "{\"id\":\"C\",\"kind\":\"delete-listrange\",\"state\":\"error\",\"err\":\"disk full\","
+    "\"start-time\":\"1970-01-01T00:00:30Z\",\"end-time\":\"1970-01-01T00:00:31Z\","
+    "\"bck\":{\"name\":\"b1\",\"provider\":\"ais\"}}],"
+    "\"t1\":[{\"id\":\"A\",\"kind\":\"rebalance\",\"start-time\":\"1970-01-01T00:00:04Z\","
+    "\"end-time\":\"0001-01-01T00:00:00Z\",\"stats\":{\"loc-objs\":10,\"loc-bytes\":\"1024\"},"
+    "\"total-objs\":100,\"eta-ns\":3000000000,\"state\":\"running\"},"
+    "{\"id\":\"B\",\"kind\":\"resilver\",\"start-time\":\"1970-01-01T00:00:21Z\","
+    "\"end-time\":\"1970-01-01T00:00:22Z\",\"stats\":{\"loc-objs\":2},\"state\":\"finished\"},"
+    "{\"id\":\"D\",\"kind\":\"lru\",\"start-time\":\"1970-01-01T00:00:01Z\","
+    "\"end-time\":\"1970-01-01T00:00:02Z\"}],"
+    "\"p1\":\"not an array\"}";
+
+static void
+test_jobs_fold(void **state)
+{
+    (void)state;
+    json_t *j = json_loads(snaps_json, 0, NULL);
+    struct cli_job *v = NULL;
+    size_t n = 0;
+    assert_non_null(j);
+    assert_int_equal(cli_jobs_from_snaps(j, &v, &n), 0);
+    json_decref(j);
+    assert_int_equal(n, 4);
+    /* Running first, then newest start first. */
+    assert_string_equal(v[0].id, "A");
+    assert_int_equal(v[0].state, CLI_JOB_RUNNING);
+    assert_int_equal(v[0].objs, 30);
+    assert_int_equal(v[0].bytes, 3072);
+    assert_int_equal(v[0].total_objs, 150);
+    assert_int_equal(v[0].start_ns, INT64_C(4000000000));
+    assert_int_equal(v[0].end_ns, 0);
+    assert_int_equal(v[0].eta_ns, INT64_C(3000000000));
+    assert_int_equal(v[0].nodes, 2);
+    assert_int_equal(v[0].nodes_running, 1);
+    assert_string_equal(v[1].id, "C");
+    assert_int_equal(v[1].state, CLI_JOB_ERROR);
+    assert_string_equal(v[1].err, "disk full");
+    assert_string_equal(v[1].bck, "ais://b1");
+    assert_string_equal(v[2].id, "B");
+    assert_int_equal(v[2].state, CLI_JOB_ABORTED);
+    assert_string_equal(v[2].err, "stopped by user");
+    assert_int_equal(v[2].objs, 3);
+    assert_int_equal(v[2].end_ns, INT64_C(25000000000));
+    assert_int_equal(v[2].eta_ns, -1);
+    /* No "state": derived from end-time and err. */
+    assert_string_equal(v[3].id, "D");
+    assert_int_equal(v[3].state, CLI_JOB_FINISHED);
+    assert_string_equal(cli_job_state_name(v[3].state), "finished");
+    assert_string_equal(cli_job_state_name((enum cli_job_state)7), "unknown");
+    free(v);
+
+    j = json_object();
+    assert_int_equal(cli_jobs_from_snaps(j, &v, &n), 0);
+    assert_int_equal(n, 0);
+    assert_null(v);
+    json_decref(j);
+    j = json_array();
+    assert_int_equal(cli_jobs_from_snaps(j, &v, &n), -EINVAL);
+    json_decref(j);
+    assert_int_equal(cli_jobs_from_snaps(NULL, &v, &n), -EINVAL);
+}
+
+static void
+test_job_progress_render(void **state)
+{
+    (void)state;
+    char s[256];
+    struct cli_job j;
+    memset(&j, 0, sizeof(j));
+    j.state = CLI_JOB_RUNNING;
+    j.objs = 25;
+    j.total_objs = 100;
+    j.eta_ns = INT64_C(3000000000);
+    cli_job_progress_render(s, sizeof(s), "rebalance[A]", &j, 1000, 0, 80);
+    /* 80 columns less label, brackets and tail leave 36 cells; a quarter is 9. */
+    assert_string_equal(s,
+                        "rebalance[A] [=========>                          ]  25%  25/100 objects"
+                        "  ETA 3s");
+    j.eta_ns = -1;
+    j.objs = 150; /* more than the total: capped */
+    cli_job_progress_render(s, sizeof(s), "x", &j, 1000, 0, 40);
+    assert_string_equal(s, "x [==============] 100%  100/100 objects");
+    j.state = CLI_JOB_FINISHED;
+    cli_job_progress_render(s, sizeof(s), "x", &j, 2000, 0, 40);
+    assert_string_equal(s, "x [==========] 100%  100/100 objects  in 2s");
+    /* Unknown total: a spinner that turns with each tick, the count and the elapsed time. */
+    j.state = CLI_JOB_RUNNING;
+    j.total_objs = 0;
+    j.objs = 7;
+    cli_job_progress_render(s, sizeof(s), "lru[B]", &j, 42000, 1, 80);
+    assert_string_equal(s, "lru[B] [/]  7 objects  42s");
+    cli_job_progress_render(s, sizeof(s), "lru[B]", &j, 42000, 3, 80);
+    assert_string_equal(s, "lru[B] [\\]  7 objects  42s");
+    j.state = CLI_JOB_ABORTED;
+    cli_job_progress_render(s, sizeof(s), "lru[B]", &j, 500, 3, 80);
+    assert_string_equal(s, "lru[B] [*]  7 objects  500ms");
+    /* Tiny buffer: truncated, still terminated. */
+    cli_job_progress_render(s, 8, "lru[B]", &j, 500, 3, 80);
+    assert_string_equal(s, "lru[B] ");
+}
+
+static void
+test_job_dispatch(void **state)
+{
+    (void)state;
+    struct mem_ctx m;
+    char *bad_timeouts[][4] = {{"job", "wait", "J1", "--timeout=0"},
+                               {"job", "wait", "J1", "--timeout=8d"},
+                               {"job", "wait", "J1", "--timeout=-5s"},
+                               {"job", "wait", "J1", "--timeout=soon"}};
+    for (size_t i = 0; i < sizeof(bad_timeouts) / sizeof(bad_timeouts[0]); i++) {
+        assert_int_equal(dispatch(&m, 4, bad_timeouts[i]), CLI_EUSAGE);
+        assert_non_null(strstr(m.ctx.conn.errmsg, "invalid --timeout"));
+        mem_ctx_fini(&m);
+    }
+    char *no_value[] = {"job", "wait", "J1", "--timeout"};
+    assert_int_equal(dispatch(&m, 4, no_value), CLI_EUSAGE);
+    mem_ctx_fini(&m);
+    char *missing[] = {"job", "wait"};
+    assert_int_equal(dispatch(&m, 2, missing), CLI_EUSAGE);
+    assert_non_null(strstr(m.ctx.conn.errmsg, "missing arguments"));
+    mem_ctx_fini(&m);
+    char *too_many[] = {"job", "ls", "rebalance", "resilver"};
+    assert_int_equal(dispatch(&m, 4, too_many), CLI_EUSAGE);
+    mem_ctx_fini(&m);
+    char *bad_flag[] = {"job", "stop", "J1", "--all"};
+    assert_int_equal(dispatch(&m, 4, bad_flag), CLI_EUSAGE);
+    mem_ctx_fini(&m);
+    char *typo[] = {"job", "wiat"};
+    assert_int_equal(dispatch(&m, 2, typo), CLI_EUSAGE);
+    assert_non_null(strstr(m.ctx.conn.errmsg, "did you mean \"ais job wait\""));
+    mem_ctx_fini(&m);
+    char *help[] = {"show", "job", "--help"};
+    assert_int_equal(dispatch(&m, 3, help), 0);
+    assert_non_null(strstr(m.out, "--all, -a"));
+    mem_ctx_fini(&m);
+    char *whelp[] = {"job", "wait", "-h"};
+    assert_int_equal(dispatch(&m, 3, whelp), 0);
+    assert_non_null(strstr(m.out, "--timeout DURATION"));
+    mem_ctx_fini(&m);
+    /* Valid lines reach the (unreachable) cluster. */
+    char *ls[] = {"job", "ls", "--all", "--json"};
+    assert_int_equal(dispatch(&m, 4, ls), -ECONNREFUSED);
+    mem_ctx_fini(&m);
+    char *wait[] = {"job", "wait", "J1", "--timeout", "90s"};
+    assert_int_equal(dispatch(&m, 5, wait), -ECONNREFUSED);
+    mem_ctx_fini(&m);
+    char *stop[] = {"job", "stop", "rebalance"};
+    assert_int_equal(dispatch(&m, 3, stop), -ECONNREFUSED);
+    mem_ctx_fini(&m);
+    char *show[] = {"show", "job"};
+    assert_int_equal(dispatch(&m, 2, show), -ECONNREFUSED);
+    mem_ctx_fini(&m);
+}
+
+static void
+test_job_complete(void **state)
+{
+    (void)state;
+    char *s = complete("ais job ");
+    assert_string_equal(s, "\nls\nshow\nstop\nwait\n");
+    free(s);
+    s = complete("ais job ls re");
+    assert_string_equal(s, "\nrebalance\nresilver\n");
+    free(s);
+    /* Ids come from the cluster (unreachable here), kinds always. */
+    s = complete("ais job wait delete-");
+    assert_string_equal(s, "\ndelete-listrange\n");
+    free(s);
+    s = complete("ais show job ev");
+    assert_string_equal(s, "\nevict-listrange\nevict-remote-bck\n");
+    free(s);
+    s = complete("ais job wait J1 --t");
+    assert_string_equal(s, "\n--timeout\n");
+    free(s);
+    s = complete("ais job ls --a");
+    assert_string_equal(s, "\n--all\n");
+    free(s);
+}
+
 int
 main(void)
 {
@@ -569,7 +777,9 @@ main(void)
         cmocka_unit_test(test_suggest),         cmocka_unit_test(test_exit_codes),
         cmocka_unit_test(test_progress_render), cmocka_unit_test(test_progress_thread),
         cmocka_unit_test(test_json_big_ints),   cmocka_unit_test(test_dispatch),
-        cmocka_unit_test(test_complete),
+        cmocka_unit_test(test_complete),        cmocka_unit_test(test_rfc3339),
+        cmocka_unit_test(test_jobs_fold),       cmocka_unit_test(test_job_progress_render),
+        cmocka_unit_test(test_job_dispatch),    cmocka_unit_test(test_job_complete),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

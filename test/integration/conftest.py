@@ -19,7 +19,11 @@ import requests
 
 REPO = os.environ.get("AIS_REPO", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 BUILD = os.environ.get("AIS_BUILD_DIR", os.path.join(REPO, "build"))
-SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:", "ASSERT failed")
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "WARNING: ThreadSanitizer",
+                   "runtime error:", "ASSERT failed")
+# "thread" when the daemons are a ThreadSanitizer build: tests that measure memory skip there.
+SANITIZER = os.environ.get("AIS_SANITIZER", "")
+no_tsan = pytest.mark.skipif(SANITIZER == "thread", reason="ThreadSanitizer's shadow memory inflates RSS")
 
 
 def _port_free(p):
@@ -34,10 +38,16 @@ def _port_free(p):
         s.close()
 
 
+# Nodes beyond the initial ones a test may add (Cluster.add_target) get ports from this reserve.
+SPARE_NODES = 4
+
+
 def _free_base(n):
+    """A base port with n + SPARE_NODES free public, control (+1000) and data (+2000) ports."""
     for _ in range(200):
         base = random.randrange(20000, 40000, 10)
-        if all(_port_free(base + i) and _port_free(base + 1000 + i) for i in range(n)):
+        if all(_port_free(base + i) and _port_free(base + 1000 + i) and _port_free(base + 2000 + i)
+               for i in range(n + SPARE_NODES)):
             return base
     raise RuntimeError("no free port range")
 
@@ -111,6 +121,26 @@ class Cluster:
         return p
 
     _children = []
+
+    def add_target(self, name, mountpaths=None):
+        """Writes a config for a new target (next free port of the reserve) and starts it."""
+        taken = [json.load(open(os.path.join(self.dir, n, "config.json")))["host_net"]["port"]
+                 for n in os.listdir(self.dir) if os.path.exists(os.path.join(self.dir, n, "config.json"))]
+        port = next(p for p in range(self.base, self.base + 100) if str(p) not in taken)
+        d = self.node_dir(name)
+        mps = [os.path.join(d, f"mp{j}") for j in range(1, (mountpaths or self.mountpaths) + 1)]
+        for m in mps + [os.path.join(d, "conf")]:
+            os.makedirs(m, exist_ok=True)
+        with open(os.path.join(self.dir, "gw0", "config.json")) as f:
+            primary = json.load(f)["proxy"]["primary_url"]
+        cfg = {"role": "target", "confdir": os.path.join(d, "conf"),
+               "host_net": {"hostname": "127.0.0.1", "port": str(port),
+                            "port_intra_control": str(port + 1000)},
+               "proxy": {"primary_url": primary}, "fspaths": {m: "" for m in mps},
+               "log": {"level": "info"}}
+        with open(os.path.join(d, "config.json"), "w") as f:
+            json.dump(cfg, f)
+        return self.restart(name)
 
     def sanitizer_reports(self):
         bad = []

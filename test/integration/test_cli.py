@@ -337,7 +337,7 @@ def test_show_stats_and_config(cli, bucket, tmp_path):
     assert "debug" in ok(cli("config", "show", "log.level"))
     ok(cli("config", "set", "log.level", "info"))
     r = cli("config", "set", "no.such.knob=1")
-    assert r.returncode == EXIT_SERVER and one_error_line(r)
+    assert r.returncode == EXIT_USAGE and one_error_line(r)
     r = cli("config", "set", "dangling")
     assert r.returncode == EXIT_USAGE
 
@@ -407,3 +407,302 @@ def test_progress(cli, bucket, tmp_path):
     small.write_bytes(b"s")
     rc, err = _pty_run([cli.binary, "put", str(small), f"ais://{bucket}/small"], cli.url)
     assert rc == 0 and "%" not in err
+
+
+# ---------------------------------------------------------------- jobs (ais job ls|show|stop|wait)
+#
+# Against the real cluster: a delete-listrange job (the job kind a gateway runs today) through
+# every command. Against a fake gateway (a small HTTP server on loopback that answers
+# what=qryxstats from a script and records stop requests): the paths a real job cannot be made
+# to take on cue: a job still running at the deadline, an aborted or failed job, failed polls,
+# the progress bar over several polls, and the bodies of stop requests.
+
+import http.server
+import threading
+import time
+
+import requests
+
+EXIT_TIMEOUT, EXIT_JOBFAIL = 8, 9
+ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+def _start_delete_job(url, bucket, template):
+    r = requests.delete(f"{url}/v1/buckets/{bucket}", params={"provider": "ais"},
+                        json={"action": "delete-listrange", "name": "", "value": {"template": template}},
+                        timeout=60)
+    assert r.status_code == 200, r.text
+    return r.text.strip().strip('"')
+
+
+def _stop_supported(url):
+    """The gateway's PUT /v1/cluster {"action":"stop"} (issue #9): 405, or 400 "not supported",
+    while it is not there."""
+    r = requests.put(f"{url}/v1/cluster", json={"action": "stop", "name": "", "value": {"ID": "nosuchjob"}},
+                     timeout=30)
+    return not (r.status_code == 405 or (r.status_code == 400 and "not supported" in r.text))
+
+
+def test_job_delete_listrange(cli, bucket, tmp_path):
+    src = tmp_path / "o"
+    src.write_bytes(b"x" * 100)
+    for i in range(3):
+        ok(cli("put", str(src), f"ais://{bucket}/obj-{i:04d}"))
+    jid = _start_delete_job(cli.url, bucket, "obj-{0000..4999}")
+    out = ok(cli("job", "wait", jid, "--timeout", "60s"))
+    assert f"Finished job {jid} (delete-listrange): 5000 objects" in out, out
+    assert "obj-0001" not in ok(cli("ls", f"ais://{bucket}"))
+    # ls: finished jobs only with --all; the row has the AIS columns.
+    out = ok(cli("job", "ls", "--all"))
+    hdr = out.splitlines()[0].split()
+    assert hdr == ["ID", "KIND", "BUCKET", "OBJECTS", "BYTES", "START", "END", "STATE"], out
+    row = [l.split() for l in out.splitlines() if l.startswith(jid)]
+    assert row and row[0][1:4] == ["delete-listrange", f"ais://{bucket}", "5000"], out
+    assert row[0][-1] == "finished"
+    assert jid not in ok(cli("job", "ls"))
+    listed = json.loads(ok(cli("job", "ls", "delete-listrange", "--all", "--json")))
+    mine = [j for j in listed if j["id"] == jid]
+    assert mine and mine[0]["state"] == "finished" and mine[0]["objects"] == 5000
+    assert mine[0]["bck"] == f"ais://{bucket}" and mine[0]["end_time"] > mine[0]["start_time"] > 0
+    assert all(j["kind"] == "delete-listrange" for j in listed)
+    assert all(j["kind"] == "rebalance" for j in json.loads(ok(cli("job", "ls", "rebalance", "--json"))))
+    # show: one row per node, then a summary; --json is the cluster's own JobSnaps.
+    for args in (["job", "show", jid], ["show", "job", jid]):
+        out = ok(cli(*args))
+        assert out.splitlines()[0].split()[:3] == ["NODE", "OBJECTS", "BYTES"], out
+        assert "Summary:" in out and "State:     finished" in out and f"ID:        {jid}" in out
+        assert "Objects:   5000 of 5000" in out, out
+    snaps = json.loads(ok(cli("job", "show", jid, "--json")))
+    assert all(s["id"] == jid for arr in snaps.values() for s in arr)
+    # A kind lists that kind's jobs, all states.
+    assert jid in ok(cli("job", "show", "delete-listrange"))
+    # Stopping a finished job changes nothing.
+    assert "already finished" in ok(cli("job", "stop", jid))
+    # Completion offers the id.
+    got = complete(f"ais job show {jid[:3]}", ["ais", "job", "show", jid[:3]], cli.url, cli.binary)
+    assert jid in got
+
+
+def test_job_not_found(cli):
+    for args in (["job", "show", "nosuchjob"], ["job", "wait", "nosuchjob"], ["job", "stop", "nosuchjob"],
+                 ["show", "job", "nosuchjob"]):
+        r = cli(*args)
+        assert r.returncode == EXIT_NOTFOUND, (args, r.returncode, r.stderr)
+        assert 'job "nosuchjob" not found' in one_error_line(r)
+    # A known kind with nothing running is not an error for wait.
+    out = ok(cli("job", "wait", "resilver"))
+    assert 'No running "resilver" jobs' in out
+    assert "No running jobs" in ok(cli("job", "ls", "resilver"))
+
+
+def test_job_stop_cluster(cli, bucket):
+    """Needs the gateway's stop endpoint (issue #9); skipped, with this reason, until it exists."""
+    if not _stop_supported(cli.url):
+        pytest.skip("PUT /v1/cluster {\"action\":\"stop\"} is not supported by the gateway yet")
+    jid = _start_delete_job(cli.url, bucket, "obj-{00000..99999}")
+    r = cli("job", "stop", jid)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.decode()
+    assert f"Stopped job {jid}" in out or "already finished" in out, out
+    r = cli("job", "wait", jid, "--timeout", "60s")
+    assert r.returncode in (EXIT_OK, EXIT_JOBFAIL), r.stderr
+    if r.returncode == EXIT_JOBFAIL:
+        assert "was aborted" in one_error_line(r)
+    assert ok(cli("job", "stop", "delete-listrange")).startswith('Stopped running "delete-listrange" jobs')
+
+
+class _FakeGateway:
+    """Answers what=qryxstats with self.answer(body, poll_no) -> (status, json); records PUTs."""
+
+    def __init__(self):
+        self.answer = lambda body, n: (404, {"message": "job not found"})
+        self.polls = 0
+        self.puts = []
+        fake = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def _body(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                return json.loads(self.rfile.read(n) or b"null")
+
+            def _send(self, code, obj):
+                data = json.dumps(obj).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                body = self._body()
+                if "what=qryxstats" not in self.path:
+                    return self._send(400, {"message": "unexpected " + self.path})
+                code, obj = fake.answer(body or {}, fake.polls)
+                fake.polls += 1
+                self._send(code, obj)
+
+            def do_PUT(self):
+                fake.puts.append(self._body())
+                self._send(200, None)
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = "http://127.0.0.1:%d" % self.srv.server_address[1]
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+@pytest.fixture
+def fake():
+    f = _FakeGateway()
+    yield f
+    f.close()
+
+
+def _snap(jid, state="running", objs=0, total=0, node="t1", kind="rebalance", err="", eta=-1):
+    return {"id": jid, "kind": kind, "node": node, "start-time": "2026-01-01T00:00:00Z",
+            "end-time": ZERO_TIME if state == "running" else "2026-01-01T00:00:03Z",
+            "stats": {"loc-objs": objs, "loc-bytes": objs * 1024, "out-objs": 0, "out-bytes": 0,
+                      "in-objs": 0, "in-bytes": 0},
+            "total-objs": total, "total-bytes": 0, "eta-ns": eta, "aborted": state == "aborted",
+            "is_idle": state != "running", "abort-err": err if state == "aborted" else "",
+            "err": err, "state": state}
+
+
+def test_job_wait_progress_fake(fake):
+    # Two nodes; t2 finishes first, t1 on the fifth poll.
+    def answer(body, n):
+        assert body.get("ID") == "J1", body
+        t1 = "finished" if n >= 4 else "running"
+        return 200, {"t1": [_snap("J1", t1, objs=min(25 * n, 100), total=100, eta=2_000_000_000)],
+                     "t2": [_snap("J1", "finished", objs=50, total=50, node="t2")]}
+    fake.answer = answer
+    r = run(["job", "wait", "J1", "--progress"], endpoint=fake.url)
+    assert r.returncode == 0, r.stderr
+    err = r.stderr.decode()
+    assert "rebalance[J1] [" in err and "/150 objects" in err and "ETA 2s" in err, err
+    assert "100%  150/150 objects" in err, err
+    assert "Finished job J1 (rebalance): 150 objects in 3s" in r.stdout.decode()
+    assert fake.polls == 5
+    # Without --progress (and not a terminal): no bar.
+    fake.polls = 0
+    r = run(["job", "wait", "J1"], endpoint=fake.url)
+    assert r.returncode == 0 and b"objects" not in r.stderr, r.stderr
+    # On a terminal: a bar by default, none with --no-progress.
+    fake.polls = 0
+    rc, err = _pty_run([ais_bin(), "job", "wait", "J1"], fake.url)
+    assert rc == 0 and "100%  150/150 objects" in err, err
+    fake.polls = 0
+    rc, err = _pty_run([ais_bin(), "job", "wait", "J1", "--no-progress"], fake.url)
+    assert rc == 0 and "objects" not in err, err
+
+
+def test_job_wait_timeout_fake(fake):
+    fake.answer = lambda body, n: (200, {"t1": [_snap("J1", objs=n)]})
+    t0 = time.monotonic()
+    r = run(["job", "wait", "J1", "--timeout", "700ms"], endpoint=fake.url)
+    took = time.monotonic() - t0
+    assert r.returncode == EXIT_TIMEOUT, r.stderr
+    line = one_error_line(r)
+    assert "timed out after 700ms waiting for job J1 (rebalance): still running" in line, line
+    assert 0.6 < took < 10, took
+    assert fake.polls >= 3  # polled more than once: the interval starts short
+
+
+@pytest.mark.parametrize("state,err,expect", [
+    ("aborted", "stopped by user", "job J1 (rebalance) was aborted: stopped by user"),
+    ("error", "disk full", "job J1 (rebalance) failed: disk full"),
+])
+def test_job_wait_failed_fake(fake, state, err, expect):
+    fake.answer = lambda body, n: (200, {"t1": [_snap("J1", "running" if n < 2 else state, err=err if n >= 2 else "")],
+                                         "t2": [_snap("J1", "finished", node="t2")]})
+    r = run(["job", "wait", "J1"], endpoint=fake.url)
+    assert r.returncode == EXIT_JOBFAIL, r.stderr
+    assert expect in one_error_line(r)
+
+
+def test_job_wait_rides_out_failed_polls_fake(fake):
+    # Polls 1 and 2 fail (an election, say); the wait carries on.
+    def answer(body, n):
+        if n in (1, 2):
+            return 503, {"message": "primary is changing"}
+        return 200, {"t1": [_snap("J1", "finished" if n >= 3 else "running", objs=9)]}
+    fake.answer = answer
+    r = run(["job", "wait", "J1"], endpoint=fake.url)
+    assert r.returncode == 0, r.stderr
+    assert fake.polls == 4
+    # Any other error ends the wait at once with the cluster's message.
+    fake.polls = 0
+    fake.answer = lambda body, n: (200, {"t1": [_snap("J1")]}) if n == 0 else (500, {"message": "boom"})
+    r = run(["job", "wait", "J1"], endpoint=fake.url)
+    assert r.returncode == EXIT_SERVER and "boom" in one_error_line(r)
+    assert fake.polls == 2
+
+
+def test_job_wait_kind_fake(fake):
+    # By kind: follows the jobs of that kind running at the start (J1, J2), not the old J0.
+    def answer(body, n):
+        if "ID" in body:
+            return 404, {"message": 'job "%s" not found' % body["ID"]}
+        assert body == {"Kind": "rebalance"}, body
+        done = n >= 3
+        return 200, {"t1": [_snap("J0", "error", err="old"), _snap("J1", "finished" if done else "running", objs=3),
+                            _snap("J2", "finished" if n >= 4 else "running", objs=4)]}
+    fake.answer = answer
+    r = run(["job", "wait", "rebalance"], endpoint=fake.url)
+    assert r.returncode == 0, r.stderr
+    assert 'Finished "rebalance" jobs (2): 7 objects' in r.stdout.decode()
+    # A kind the CLI does not know but the cluster has (ended) jobs of: nothing to wait for.
+    fake.answer = lambda body, n: ((404, {"message": "not found"}) if "ID" in body
+                                   else (200, {"t1": [_snap("J5", "finished", kind="newkind")]}))
+    assert 'No running "newkind" jobs' in ok(run(["job", "wait", "newkind"], endpoint=fake.url))
+    fake.answer = lambda body, n: (404, {"message": "not found"})
+    r = run(["job", "wait", "newkind"], endpoint=fake.url)
+    assert r.returncode == EXIT_NOTFOUND and 'job "newkind" not found' in one_error_line(r)
+
+
+def test_job_stop_fake(fake):
+    jobs = {"J1": "running", "J2": "finished"}
+
+    def answer(body, n):
+        jid = body.get("ID")
+        if jid in jobs:
+            return 200, {"t1": [_snap(jid, jobs[jid])]}
+        if body.get("Kind") == "mykind":
+            return 200, {"t1": [_snap("J9", kind="mykind")]}
+        return 404, {"message": "job not found"}
+    fake.answer = answer
+    assert "Stopped job J1 (rebalance)" in ok(run(["job", "stop", "J1"], endpoint=fake.url))
+    assert "Job J2 (rebalance) already finished; nothing to stop" in ok(run(["job", "stop", "J2"], endpoint=fake.url))
+    assert 'Stopped running "rebalance" jobs' in ok(run(["job", "stop", "rebalance"], endpoint=fake.url))
+    assert 'Stopped running "mykind" jobs' in ok(run(["job", "stop", "mykind"], endpoint=fake.url))
+    r = run(["job", "stop", "nosuch"], endpoint=fake.url)
+    assert r.returncode == EXIT_NOTFOUND
+    assert [p["value"] for p in fake.puts] == [{"ID": "J1"}, {"Kind": "rebalance"}, {"Kind": "mykind"}]
+    assert all(p["action"] == "stop" for p in fake.puts)
+
+
+def test_job_ls_fake(fake):
+    fake.answer = lambda body, n: (200, {
+        "t1": [_snap("OLD", "finished", objs=5, kind="lru"), _snap("RUN", objs=1, total=10)],
+        "t2": [_snap("RUN", objs=2, total=10, node="t2"),
+               dict(_snap("BAD", "error", err="disk full", kind="resilver"), bck={"name": "b1", "provider": "ais"})]})
+    out = ok(run(["job", "ls"], endpoint=fake.url)).splitlines()
+    assert len(out) == 2 and out[1].split()[:4] == ["RUN", "rebalance", "-", "3"], out
+    assert out[1].split()[-1] == "running"
+    out = ok(run(["job", "ls", "--all", "--no-headers"], endpoint=fake.url)).splitlines()
+    assert [l.split()[0] for l in out] == ["RUN", "BAD", "OLD"], out  # running first
+    assert out[1].split()[2] == "ais://b1" and out[1].split()[-1] == "error"
+    raw = ok(run(["job", "ls", "--all", "--raw"], endpoint=fake.url))
+    assert "1767225600000000000" in raw and "5120" in raw, raw  # ns and exact bytes
+    js = json.loads(ok(run(["job", "ls", "--json"], endpoint=fake.url)))
+    assert [j["id"] for j in js] == ["RUN"] and js[0]["nodes"] == 2 and js[0]["total_objs"] == 20
+    fake.answer = lambda body, n: (404, {"message": "job \"\" not found"})
+    assert ok(run(["job", "ls"], endpoint=fake.url)).startswith("No running jobs")
+    assert ok(run(["job", "ls", "--no-headers"], endpoint=fake.url)) == ""
+    assert json.loads(ok(run(["job", "ls", "--json"], endpoint=fake.url))) == []

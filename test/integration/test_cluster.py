@@ -14,7 +14,7 @@ import pytest
 import requests
 import xxhash
 
-from conftest import wait_until
+from conftest import no_tsan, wait_until
 
 ACT = lambda action, value=None: {"action": action, "name": "", "value": value}  # noqa: E731
 
@@ -197,18 +197,33 @@ def test_list_paging_1500(cluster, bucket):
     assert token == "" and len(page) == 1500
 
 
+def wait_job(cluster, job, timeout=30.0):
+    """Polls what=status until the job ended (end_time != 0), as the SDK's job.wait does."""
+    def ended():
+        st = requests.get(cluster.url + "/v1/cluster", params={"what": "status"}, json={"ID": job}).json()
+        return st if st["end_time"] > 0 else None
+    return wait_until(ended, timeout=timeout, what=f"job {job}")
+
+
 def test_delete_listrange(cluster, bucket):
     for i in range(20):
         requests.put(obj_url(cluster, bucket, f"d-{i:02d}"), data=b"z")
     r = requests.delete(f"{cluster.url}/v1/buckets/{bucket}", json=ACT("delete-listrange", {"objnames": ["d-00", "d-01"]}))
     assert r.status_code == 200 and r.text
     job = r.text
-    st = requests.get(cluster.url + "/v1/cluster", params={"what": "status"}, json={"ID": job, "Kind": ""}).json()
-    assert st["uuid"] == job and st["end_time"] > 0 and st["err"] == "" and st["aborted"] is False
+    st = wait_job(cluster, job)
+    assert st["uuid"] == job and st["err"] == "" and st["aborted"] is False
     snaps = requests.get(cluster.url + "/v1/cluster", params={"what": "qryxstats"}, json={"ID": job}).json()
-    assert any(s["kind"] == "delete-listrange" for v in snaps.values() for s in v)
+    snap = [s for v in snaps.values() for s in v if s["id"] == job]
+    assert snap and snap[0]["kind"] == "delete-listrange" and snap[0]["is_idle"] is True
+    assert snap[0]["stats"]["loc-objs"] == 2 and snap[0]["bck"]["name"] == bucket
     r = requests.delete(f"{cluster.url}/v1/buckets/{bucket}", json=ACT("delete-listrange", {"template": "d-{02..09}"}))
     assert r.status_code == 200
+    wait_job(cluster, r.text)
+    alls = requests.get(cluster.url + "/v1/cluster", params={"what": "status_all"}, json={"kind": ""}).json()
+    assert {job, r.text} <= {s["uuid"] for s in alls}
+    r = requests.get(cluster.url + "/v1/cluster", params={"what": "status"}, json={"ID": "xnosuchjob"})
+    assert r.status_code == 404
     _, _, page, _ = _list(cluster, bucket, False)
     assert page == [f"d-{i:02d}" for i in range(10, 20)]
     r = requests.delete(f"{cluster.url}/v1/buckets/{bucket}", json=ACT("delete-listrange", {"template": "x{9..1}"}))
@@ -317,6 +332,7 @@ def _rss_kb(pid):
     return 0
 
 
+@no_tsan
 def test_chunked_large_put_bounded_memory(cluster, bucket):
     total = 300 << 20
     name = "big/chunked.bin"

@@ -1,0 +1,70 @@
+/*
+ * Rebalance: after a cluster-map change that moves ownership, every target walks its buckets
+ * and streams each object it no longer owns (HRW over the active targets) to the new owner
+ * over an rpc object stream, then removes its copy once the receiver acknowledged a durable
+ * write, and only if the copy is still the one it sent. One job per Smap version, with the
+ * cluster-wide id "g<version>"; a newer map aborts and supersedes the running one.
+ *
+ * The receiving side (reb_recv_*) writes through a work file and renames, as PUT does, keeps
+ * the newer of two copies (by mtime) so a concurrent client PUT never loses to a moved copy,
+ * and also serves "get from neighbor": a GET that reaches the owner of an object it does not
+ * have pulls it from the other targets (reb_gfn) before answering 404.
+ */
+#ifndef AIS_REB_REB_H
+#define AIS_REB_REB_H
+
+#include "common/config.h"
+#include "common/meta.h"
+#include "common/smap.h"
+#include "storage/storage.h"
+#include "xact/xact.h"
+
+#include <stdint.h>
+
+struct reb;
+
+/* What a target lends the rebalance service; borrowed for its lifetime. */
+struct reb_env {
+    const struct ais_config *cfg;
+    const struct ais_snode *self;
+    struct ais_meta *meta;
+    struct st_mpaths *mp;
+    struct xa_reg *xreg;
+};
+
+/* New service; starts the object-stream receiver on self's data URL. 0 or negative errno. */
+__attribute__((warn_unused_result)) int reb_new(const struct reb_env *env, struct reb **out);
+/* Aborts a running rebalance, stops the receiver, frees. Accepts NULL. */
+void reb_free(struct reb *r);
+/*
+ * Smap change hook (from the target's metadata listener, in version order): when ownership
+ * moved, aborts the running rebalance and starts one for cur. Never blocks on I/O.
+ */
+void reb_on_smap(struct reb *r, const struct ais_smap *old, const struct ais_smap *cur);
+/*
+ * Get from neighbor: asks the other targets (the object's owner under the previous Smap
+ * first) to send the object here; returns 0 once it is stored locally, -ENOENT when no target
+ * has it, or negative errno. Blocking, bounded by the RPC timeout per target asked.
+ */
+__attribute__((warn_unused_result)) int reb_gfn(struct reb *r, const struct st_bck *bck,
+                                                const char *obj, uint64_t digest);
+/* Answers a peer's pull request (the rpc handler): streams the object to dest_url. */
+__attribute__((warn_unused_result)) int reb_pull_serve(struct reb *r, const char *provider,
+                                                       const char *ns, const char *bck,
+                                                       const char *obj, const char *dest_url);
+/* tcp:// URL of a node's object-stream receiver (its control port + AIS_DATA_PORT_OFFSET). */
+void reb_data_url(const struct ais_snode *n, char *out, size_t cap);
+
+/*
+ * 1 if going from old to cur changes object ownership: the set of active targets (not in
+ * maintenance/decommission) differs. old may be NULL (first map: moves iff cur has targets).
+ */
+int reb_smap_moves(const struct ais_smap *old, const struct ais_smap *cur);
+
+/*
+ * Where this target (self_id) must send the object with this digest under cur: its new owner,
+ * or NULL when self still owns it (or no active target exists). Pure; borrowed result.
+ */
+const struct ais_snode *reb_dest(const struct ais_smap *cur, const char *self_id, uint64_t digest);
+
+#endif

@@ -1,0 +1,291 @@
+"""Scale-out: rebalance after joins, kill -9 and restart, a rebalance interrupted by a node death,
+and get-from-neighbor, on a cluster of its own (membership changes).
+
+Goal: no acknowledged object is ever lost or unreachable, reads never return wrong bytes, and
+after every rebalance each object sits on its HRW owner, moved in exactly the amount HRW says.
+Method: real daemons; writers and readers on threads with bounded loops; every wait is a poll
+with a deadline (wait_until); placement is checked on disk against the SDK's HRW formula.
+"""
+import os
+import random
+import shutil
+import threading
+import time
+
+import pytest
+import requests
+
+from conftest import Cluster, wait_until
+from test_cluster import sdk_owner
+
+ACT = lambda a, v=None: {"action": a, "name": "", "value": v}  # noqa: E731
+
+
+@pytest.fixture(scope="module")
+def rc():
+    c = Cluster(gateways=1, targets=3, mountpaths=2).start()
+    yield c
+    c.stop()
+    reports = c.sanitizer_reports()
+    shutil.rmtree(c.dir, ignore_errors=True) if not reports else None
+    assert not reports, "sanitizer reports in daemon logs:\n" + "\n".join(reports)
+
+
+def body(name, ver, size):
+    head = f"{name}:{ver}:".encode()
+    return (head * (size // len(head) + 1))[:max(size, len(head))]
+
+
+def valid(name, data):
+    """A GET body must be one complete version written for this name."""
+    if not data.startswith(f"{name}:".encode()):
+        return False
+    ver = data.split(b":")[1].decode()
+    return data == body(name, ver, len(data))
+
+
+def new_bucket(c):
+    name = "rb%06d" % random.randrange(10**6)
+    r = requests.post(f"{c.url}/v1/buckets/{name}", json=ACT("create-bck"))
+    assert r.status_code == 200, r.text
+    return name
+
+
+def put(sess, c, bck, name, data):
+    return sess.put(f"{c.url}/v1/objects/{bck}/{name}", data=data, timeout=30).status_code
+
+
+def target_smap_versions(c):
+    out = {}
+    for tid, t in c.smap()["tmap"].items():
+        u = t["public_net"]["direct_url"]
+        out[tid] = int(requests.get(u + "/v1/daemon", params={"what": "smap"}, timeout=5).json()["version"])
+    return out
+
+
+def wait_rebalanced(c, ntargets, timeout=120):
+    """Waits for ntargets in the Smap, every target on its version, and rebalance g<ver> ended."""
+    def settled():
+        smap = c.smap()
+        if len(smap["tmap"]) != ntargets:
+            return None
+        ver = int(smap["version"])
+        if any(v != ver for v in target_smap_versions(c).values()):
+            return None
+        st = requests.get(c.url + "/v1/cluster", params={"what": "status"}, json={"ID": f"g{ver}"}, timeout=10)
+        if st.status_code != 200 or st.json()["end_time"] == 0:
+            return None
+        return st.json()
+    return wait_until(settled, timeout=timeout, interval=0.2, what="rebalance to finish")
+
+
+def on_disk(c, bck):
+    """{object name: [daemon ids holding a file for it]} from every target's mountpaths."""
+    held = {}
+    for node in os.listdir(c.dir):
+        if not node.startswith("t"):
+            continue
+        tid = c.node_id(node)
+        for mp in sorted(os.listdir(c.node_dir(node))):
+            root = os.path.join(c.node_dir(node), mp, "@ais", bck, "%ob")
+            for dirpath, _, files in os.walk(root):
+                for f in files:
+                    name = os.path.relpath(os.path.join(dirpath, f), root)
+                    held.setdefault(name, []).append(tid)
+    return held
+
+
+def assert_placed(c, bck, names):
+    smap = c.smap()
+    held = on_disk(c, bck)
+    misplaced = [(n, held.get(n), sdk_owner(smap, bck, n)) for n in names if held.get(n) != [sdk_owner(smap, bck, n)]]
+    assert not misplaced, f"{len(misplaced)} objects not (only) on their HRW owner, e.g. {misplaced[:5]}"
+
+
+def assert_all_read(c, bck, want):
+    sess = requests.Session()
+    bad = []
+    for name, data in want.items():
+        r = sess.get(f"{c.url}/v1/objects/{bck}/{name}", timeout=30)
+        if r.status_code != 200 or r.content != data:
+            bad.append((name, r.status_code, r.content[:40]))
+    assert not bad, f"{len(bad)} of {len(want)} acknowledged objects wrong or missing: {bad[:5]}"
+
+
+class Readers:
+    """Bounded GET loops over names; counts failures and wrong bytes."""
+
+    def __init__(self, c, bck, names, n=4):
+        self.c, self.bck, self.names = c, bck, list(names)
+        self.stop, self.gets, self.failed, self.wrong = threading.Event(), 0, [], []
+        self.threads = [threading.Thread(target=self.run, daemon=True) for _ in range(n)]
+        for t in self.threads:
+            t.start()
+
+    def run(self):
+        sess = requests.Session()
+        deadline = time.monotonic() + 300
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            name = random.choice(self.names)
+            try:
+                r = sess.get(f"{self.c.url}/v1/objects/{self.bck}/{name}", timeout=30)
+            except requests.RequestException as e:
+                self.failed.append((name, str(e)))
+                continue
+            self.gets += 1
+            if r.status_code != 200:
+                self.failed.append((name, r.status_code))
+            elif not valid(name, r.content):
+                self.wrong.append(name)
+
+    def join(self):
+        self.stop.set()
+        for t in self.threads:
+            t.join(timeout=60)
+
+
+def test_join_moves_exactly_hrw_share_with_no_failed_gets(rc):
+    bck = new_bucket(rc)
+    sess = requests.Session()
+    want = {}
+    for i in range(3000):
+        name = f"d{i % 30:02d}/obj-{i:05d}"
+        want[name] = body(name, 1, 1024 + (i * 37) % 4096)
+        assert put(sess, rc, bck, name, want[name]) == 200
+    wait_rebalanced(rc, 3)
+    assert_placed(rc, bck, want)
+    before = rc.smap()
+    readers = Readers(rc, bck, want)
+    try:
+        for k, node in enumerate(("t3", "t4")):
+            rc.add_target(node)
+            wait_rebalanced(rc, 4 + k)
+            new_id = rc.node_id(node)
+            moved = sum(1 for n in want if sdk_owner(rc.smap(), bck, n) == new_id)
+            n_targets = 4 + k
+            # HRW moves ~1/N to the new target; the names are fixed, so this is deterministic.
+            assert abs(moved / len(want) - 1 / n_targets) <= 0.1 / n_targets, moved
+            held = on_disk(rc, bck)
+            assert sum(1 for n in want if held.get(n) == [new_id]) == moved
+    finally:
+        readers.join()
+    assert readers.gets > 0 and not readers.failed and not readers.wrong, \
+        (readers.gets, readers.failed[:5], readers.wrong[:5])
+    assert_placed(rc, bck, want)
+    assert_all_read(rc, bck, want)
+    # A listing during and after the moves shows every object exactly once.
+    names = []
+    token = ""
+    while True:
+        r = requests.get(f"{rc.url}/v1/buckets/{bck}", json=ACT("list", {"pagesize": 1000, "continuation_token": token}))
+        d = r.json()
+        names += [e["name"] for e in d["entries"]]
+        token = d["continuation_token"]
+        if not token:
+            break
+    assert sorted(names) == sorted(want) and len(before["tmap"]) == 3, len(names)
+
+
+def test_kill9_restart_under_writers_and_readers(rc):
+    bck = new_bucket(rc)
+    seed = {f"s-{i:04d}": body(f"s-{i:04d}", 1, 2000) for i in range(400)}
+    sess = requests.Session()
+    for n, d in seed.items():
+        assert put(sess, rc, bck, n, d) == 200
+    acked = dict(seed)
+    lock = threading.Lock()
+    stop = threading.Event()
+    errors = []
+
+    def writer(k):
+        s = requests.Session()
+        ver = 1
+        deadline = time.monotonic() + 120
+        while not stop.is_set() and time.monotonic() < deadline:
+            ver += 1
+            # Half new names, half overwrites of the seed set (versions written while a target is
+            # down). Writer k owns the seed names = k mod 16, so "last acknowledged" is well defined.
+            name = f"w{k:02d}-{ver:05d}" if ver % 2 else f"s-{(k + 16 * (ver // 2)) % 400:04d}"
+            data = body(name, f"{k}.{ver}", 1500 + ver % 3000)
+            try:
+                code = put(s, rc, bck, name, data)
+            except requests.RequestException as e:
+                code = str(e)
+            with lock:
+                if code == 200:
+                    acked[name] = data
+                else:
+                    errors.append(code)
+
+    writers = [threading.Thread(target=writer, args=(k,), daemon=True) for k in range(16)]
+    readers = Readers(rc, bck, seed)
+    for w in writers:
+        w.start()
+    victim = "t1"
+    vid = rc.node_id(victim)
+    try:
+        wait_until(lambda: len(acked) > 450, timeout=60, what="writes before the kill")
+        rc.kill9(victim)
+        wait_until(lambda: vid not in rc.smap()["tmap"], timeout=30, what="victim dropped from the Smap")
+        n_down = len(acked)
+        wait_until(lambda: len(acked) > n_down + 200, timeout=60, what="writes while the target is down")
+        rc.restart(victim)
+        wait_until(lambda: vid in rc.smap()["tmap"], timeout=60, what="victim back in the Smap")
+        n_back = len(acked)
+        wait_until(lambda: len(acked) > n_back + 100, timeout=60, what="writes after the restart")
+    finally:
+        stop.set()
+        for w in writers:
+            w.join(timeout=60)
+        readers.join()
+    assert not readers.wrong, f"reads returned wrong bytes: {readers.wrong[:5]}"
+    ntargets = len(rc.smap()["tmap"])
+    wait_rebalanced(rc, ntargets)
+    assert_all_read(rc, bck, acked)
+    assert_placed(rc, bck, acked)
+
+
+def test_rebalance_interrupted_by_kill_finishes_after_return(rc):
+    bck = new_bucket(rc)
+    sess = requests.Session()
+    want = {f"i-{i:05d}": body(f"i-{i:05d}", 1, 8192) for i in range(2000)}
+    for n, d in want.items():
+        assert put(sess, rc, bck, n, d) == 200
+    n0 = len(rc.smap()["tmap"])
+    rc.add_target("t5")
+    wait_until(lambda: len(rc.smap()["tmap"]) == n0 + 1, timeout=60, what="t5 joined")
+    third = "t2"
+    tid = rc.node_id(third)
+    rc.kill9(third)  # mid-rebalance: its part and the sends to it fail
+    wait_until(lambda: tid not in rc.smap()["tmap"], timeout=30, what="t2 dropped")
+    rc.restart(third)
+    wait_rebalanced(rc, n0 + 1)
+    assert_all_read(rc, bck, want)
+    assert_placed(rc, bck, want)
+
+
+def test_get_from_neighbor_when_rebalance_is_off(rc):
+    bck = new_bucket(rc)
+    sess = requests.Session()
+    want = {f"g-{i:04d}": body(f"g-{i:04d}", 1, 3000) for i in range(300)}
+    for n, d in want.items():
+        assert put(sess, rc, bck, n, d) == 200
+    r = requests.put(rc.url + "/v1/cluster", json=ACT("set-config", {"rebalance.enabled": "false"}))
+    assert r.status_code == 200, r.text
+    try:
+        before = rc.smap()
+        rc.add_target("t6")
+        wait_until(lambda: len(rc.smap()["tmap"]) == len(before["tmap"]) + 1, timeout=60, what="t6 joined")
+        wait_until(lambda: len(set(target_smap_versions(rc).values())) == 1, timeout=30, what="Smap everywhere")
+        new_id = rc.node_id("t6")
+        owned = [n for n in want if sdk_owner(rc.smap(), bck, n) == new_id]
+        assert owned and not any(on_disk(rc, bck).get(n) == [new_id] for n in owned)
+        assert_all_read(rc, bck, want)  # owned ones come from their previous owners
+        held = on_disk(rc, bck)
+        assert all(new_id in held.get(n, []) for n in owned), "pulled copies are stored on the owner"
+        st = requests.get(rc.target_url(new_id) + "/v1/daemon", params={"what": "stats"}).json()
+        assert int(st["tracker"]["gfn.n"]["v"]) >= len(owned)
+        r = requests.get(f"{rc.url}/v1/objects/{bck}/no-such-object")
+        assert r.status_code == 404
+    finally:
+        requests.put(rc.url + "/v1/cluster", json=ACT("set-config", {"rebalance.enabled": "true"}))
