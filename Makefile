@@ -1,6 +1,6 @@
 # The two commands AIS users know: `make deploy` and `make test`.
 # Everything builds with CMake; this file only sequences it.
-.PHONY: all deps build build-asan build-tsan build-clang deploy kill test unit clean bench
+.PHONY: all deps build build-asan build-tsan build-clang deploy kill test unit clean bench bench-list bench-reb
 
 JOBS ?= 2
 BUILD ?= build
@@ -50,6 +50,14 @@ unit: build-asan
 bench: build
 	@bash scripts/install-deps.sh --bench
 	@bash bench/run.sh
+
+# List-objects throughput over 1M objects on 3 targets vs `find` on the same dirs (bench/list.py).
+bench-list: build
+	@/usr/bin/python3 bench/list.py
+
+# Rebalance throughput vs min(disk write, loopback), GET p99 during vs before (docs/bench.md).
+bench-reb: build
+	@BUILD=$(BUILD) python3 bench/reb.py
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(CLANG_BUILD)

@@ -11,7 +11,8 @@ the targets: listing reads names only, so no xattrs are needed), lists the bucke
     objects | pages | ours names/s | find names/s | ratio | walks per target
 
 Bounded: object creation, each listing and `find` run under deadlines; the cluster is always
-stopped on exit. Knobs: BENCH_LIST_N, BENCH_LIST_PORT, TARGETS, BUILD (build dir), BENCH_KEEP=1.
+stopped on exit. Knobs: BENCH_LIST_N, BENCH_LIST_PORT, TARGETS, BUILD (build dir), BENCH_KEEP=1,
+BENCH_LIST_PROPS (default "name"; "name,size" also reads each object's metadata).
 """
 import json
 import os
@@ -28,6 +29,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 N = int(os.environ.get("BENCH_LIST_N", "1000000"))
 PORT = int(os.environ.get("BENCH_LIST_PORT", "22080"))
 TARGETS = int(os.environ.get("TARGETS", "3"))
+PROPS = os.environ.get("BENCH_LIST_PROPS", "name")  # "name,size" makes targets read metadata
 BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
 DEADLINE_S = 900
 BUCKET = "listbench"
@@ -67,7 +69,7 @@ def list_all(url):
     token, uuid, total, pages = "", "", 0, 0
     while True:
         body = {"action": "list", "value": {"prefix": "", "pagesize": 10000, "uuid": uuid,
-                                            "props": "name", "continuation_token": token,
+                                            "props": PROPS, "continuation_token": token,
                                             "flags": "0"}}
         r = sess.get(f"{url}/v1/buckets/{BUCKET}", params={"provider": "ais"}, json=body,
                      headers={"Accept": "application/msgpack"}, timeout=120)

@@ -37,6 +37,8 @@ const struct cli_flag_def cli_flags[CLI_F_COUNT] = {
     [CLI_F_ALL] = {"all", 'a', false, NULL, "include finished, aborted and failed jobs"},
     [CLI_F_TIMEOUT] = {"timeout", 0, true, "DURATION",
                        "give up after this long, e.g. 90s, 5m (default and max: 7 days)"},
+    [CLI_F_SKIP_REBALANCE] = {"skip-rebalance", 0, false, NULL,
+                              "change the cluster map only; do not move objects first"},
 };
 
 static int

@@ -106,6 +106,7 @@ enum cli_flag {
     CLI_F_RAW,
     CLI_F_ALL,
     CLI_F_TIMEOUT,
+    CLI_F_SKIP_REBALANCE,
     CLI_F_COUNT,
 };
 
@@ -459,7 +460,14 @@ int cli_cmd_obj_rm(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_obj_stat(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_obj_cat(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_cluster_show(struct cli_ctx *ctx, const struct cli_args *a);
+/* ais cluster set-primary NODE_ID (cmd_cluster.c). */
+int cli_cmd_cluster_set_primary(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_storage_show(struct cli_ctx *ctx, const struct cli_args *a);
+/* ais storage mountpath attach|detach|enable|disable NODE_ID PATH (cmd_mpath.c). */
+int cli_cmd_mpath_attach(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_mpath_detach(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_mpath_enable(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_mpath_disable(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_stats_show(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_config_show(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_config_set(struct cli_ctx *ctx, const struct cli_args *a);
@@ -534,6 +542,11 @@ int cli_cmd_job_ls(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_job_show(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_job_stop(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_job_wait(struct cli_ctx *ctx, const struct cli_args *a);
+/* ais cluster add-remove-nodes (cli/cmd_membership.c). */
+int cli_cmd_node_maint_start(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_node_maint_stop(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_node_decommission(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_node_shutdown(struct cli_ctx *ctx, const struct cli_args *a);
 
 /* Lists bucket names of the cluster into a NULL-terminated malloc'd array (caller frees). */
 int cli_bucket_names(struct cli_conn *c, char ***out);

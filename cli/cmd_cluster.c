@@ -791,3 +791,21 @@ cli_config_names(void (*cand)(void *arg, const char *name, bool settable), void 
         cand(arg, k->name, (k->flags & AIS_KNOB_RT) != 0);
     }
 }
+
+/* ais cluster set-primary NODE_ID: PUT /v1/cluster/proxy/<id> (api.md §5.3). */
+int
+cli_cmd_cluster_set_primary(struct cli_ctx *ctx, const struct cli_args *a)
+{
+    char path[AIS_DAEMON_ID_BYTES_MAX + 32];
+    const char *id = a->pos[0];
+    if (id[0] == '\0' || strchr(id, '/') != NULL || strlen(id) >= AIS_DAEMON_ID_BYTES_MAX) {
+        cli_errorf(ctx, "invalid node id \"%.64s\"", id);
+        return CLI_EUSAGE;
+    }
+    snprintf(path, sizeof(path), "/v1/cluster/proxy/%s", id);
+    int err = cli_http_json(ctx, "PUT", path, NULL, NULL, NULL);
+    if (err == 0) {
+        fprintf(ctx->out, "%s is the new primary\n", id);
+    }
+    return err;
+}

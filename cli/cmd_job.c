@@ -35,6 +35,7 @@ const char *const cli_job_kinds[] = {
     "copy-listrange", "etl-listrange",    "archive",       "promote",
     "move-bck",       "copy-bck",         "etl-bck",       "evict-remote-bck",
     "list",           "blob-download",    "load-lom-cache", "summary-bck",
+    "decommission",
     NULL,
 };
 /* clang-format on */

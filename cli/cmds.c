@@ -173,6 +173,56 @@ static const struct cli_cmd object_cmds[] = {
     {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
 };
 
+#define NODE_FLAGS CLI_FM(CLI_F_SKIP_REBALANCE)
+static const struct cli_cmd membership_cmds[] = {
+    {"start-maintenance",
+     NULL,
+     "NODE_ID",
+     "put a node in maintenance: no new objects, its objects move to the other targets",
+     "ais cluster add-remove-nodes start-maintenance t1234\n"
+     "ais cluster add-remove-nodes start-maintenance t1234 --skip-rebalance",
+     NODE_FLAGS,
+     1,
+     1,
+     {CLI_COMP_NONE, 0, 0},
+     cli_cmd_node_maint_start,
+     NULL},
+    {"stop-maintenance",
+     NULL,
+     "NODE_ID",
+     "take a node out of maintenance (objects move back)",
+     "ais cluster add-remove-nodes stop-maintenance t1234",
+     NODE_FLAGS,
+     1,
+     1,
+     {CLI_COMP_NONE, 0, 0},
+     cli_cmd_node_maint_stop,
+     NULL},
+    {"decommission",
+     NULL,
+     "NODE_ID",
+     "move a node's objects off, then remove it from the cluster for good and stop it",
+     "ais cluster add-remove-nodes decommission t1234 --yes",
+     NODE_FLAGS | CLI_FM(CLI_F_YES),
+     1,
+     1,
+     {CLI_COMP_NONE, 0, 0},
+     cli_cmd_node_decommission,
+     NULL},
+    {"shutdown",
+     NULL,
+     "NODE_ID",
+     "remove a node from the cluster map and stop it (it may rejoin when restarted)",
+     "ais cluster add-remove-nodes shutdown t1234",
+     CLI_FM(CLI_F_YES),
+     1,
+     1,
+     {CLI_COMP_NONE, 0, 0},
+     cli_cmd_node_shutdown,
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
+};
+
 static const struct cli_cmd cluster_cmds[] = {
     {"show",
      NULL,
@@ -185,6 +235,28 @@ static const struct cli_cmd cluster_cmds[] = {
      {CLI_COMP_NONE, 0, 0},
      cli_cmd_cluster_show,
      NULL},
+    {"set-primary",
+     NULL,
+     "NODE_ID",
+     "move the primary role to another gateway",
+     "ais cluster set-primary p1234",
+     0,
+     1,
+     1,
+     {CLI_COMP_NONE, 0, 0},
+     cli_cmd_cluster_set_primary,
+     NULL},
+    {"add-remove-nodes",
+     "membership",
+     "COMMAND",
+     "node maintenance, decommission and shutdown",
+     NULL,
+     0,
+     0,
+     0,
+     {0, 0, 0},
+     NULL,
+     membership_cmds},
     {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
 };
 
@@ -369,7 +441,46 @@ static const struct cli_cmd show_cmds[] = {
     {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
 };
 
+#define MPATH_CMD(verb, what, fn)                                                                  \
+    {                                                                                              \
+        verb, NULL, "NODE_ID PATH", what, "ais storage mountpath " verb " t1 /data/disk3", 0, 2,   \
+            2, {CLI_COMP_NONE, CLI_COMP_FILE, 0}, fn, NULL                                         \
+    }
+
+static const struct cli_cmd mpath_cmds[] = {
+    MPATH_CMD("attach", "add a mountpath to a target (then resilver)", cli_cmd_mpath_attach),
+    MPATH_CMD("detach", "move objects off a mountpath and remove it", cli_cmd_mpath_detach),
+    MPATH_CMD("enable", "use a disabled mountpath again (then resilver)", cli_cmd_mpath_enable),
+    MPATH_CMD("disable", "stop placing objects on a mountpath (then resilver)",
+              cli_cmd_mpath_disable),
+    {"show",
+     NULL,
+     "",
+     "mountpaths of every target",
+     "ais storage mountpath show",
+     CLI_FM_OUT,
+     0,
+     0,
+     {0, 0, 0},
+     cli_cmd_storage_show,
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
+};
+
 static const struct cli_cmd storage_cmds[] = {
+    /* First: the word "mountpath" is also an alias of "show" below (`ais storage mountpath`
+     * without a subcommand still shows them, via "mountpath show"). */
+    {"mountpath",
+     NULL,
+     "COMMAND",
+     "attach, detach, enable or disable a target's mountpath",
+     NULL,
+     0,
+     0,
+     0,
+     {0, 0, 0},
+     NULL,
+     mpath_cmds},
     {"show",
      "mountpath",
      "",
@@ -449,7 +560,7 @@ const struct cli_cmd cli_root[] = {
     {"cluster",
      NULL,
      "COMMAND",
-     "show the cluster map",
+     "show the cluster map; node maintenance, decommission and shutdown",
      NULL,
      0,
      0,

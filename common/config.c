@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -60,6 +61,38 @@ static void
 level_applied(int64_t v)
 {
     ais_log_level_set((enum ais_log_level)v);
+}
+
+/* "2MiB", "512KiB", "1GiB" or "3M" (binary units): for byte-sized knobs. */
+static int
+bytes_parse(const char *s, int64_t *out)
+{
+    static const char *const units = "KMGT";
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    const char *u = *end ? strchr(units, toupper((unsigned char)*end)) : NULL;
+    if (end == s || errno != 0 || v < 0 || u == NULL ||
+        (strcasecmp(end + 1, "") != 0 && strcasecmp(end + 1, "iB") != 0)) {
+        return -EINVAL;
+    }
+    int shift = 10 * (int)(u - units + 1);
+    if (v > (INT64_MAX >> shift)) {
+        return -EINVAL;
+    }
+    *out = (int64_t)v << shift;
+    return 0;
+}
+
+static int
+bps_check(const char *s, int64_t v, const char **why)
+{
+    (void)s;
+    if (v != 0 && v < AIS_REB_BPS_MIN) {
+        *why = "must be 0 (unlimited) or at least 256KiB";
+        return -ERANGE;
+    }
+    return 0;
 }
 
 static int
@@ -196,6 +229,21 @@ static const struct ais_knob knobs[] = {
      .flags = AIS_KNOB_RT,
      KNOB_AT(rt.rebalance_enabled),
      .help = "targets move objects to their new owners on joins"},
+    {.name = "rebalance.workers",
+     .type = AIS_KNOB_INT,
+     .flags = AIS_KNOB_RT,
+     .min = 1,
+     .max = AIS_REB_WORKERS_MAX,
+     KNOB_AT(rt.rebalance_workers),
+     .help = "sender threads of a rebalance (taken when one starts)"},
+    {.name = "rebalance.bps",
+     .type = AIS_KNOB_INT,
+     .flags = AIS_KNOB_RT,
+     .max = INT64_MAX,
+     KNOB_AT(rt.rebalance_bps),
+     .parse = bytes_parse,
+     .check = bps_check,
+     .help = "bytes/s a target's rebalance sends at most (\"2MiB\"), 0 = unlimited"},
 };
 
 #define KNOBS_N (sizeof(knobs) / sizeof(knobs[0]))
@@ -248,6 +296,7 @@ defaults(struct ais_config *c)
     c->rt.log_level = AIS_LOG_LVL_INFO;
     c->rt.fsync = 1;
     c->rt.rebalance_enabled = 1;
+    c->rt.rebalance_workers = 4;
     c->rpc_workers[0] = 2;
     c->rpc_workers[1] = 4;
     c->rpc_workers[2] = 8;

@@ -39,6 +39,8 @@ struct ais_config_rt {
     int fsync;             /* disk.fsync: fsync objects before they become visible */
     int dry_run;           /* dry_run: PUT discards, GET generates (targets) */
     int rebalance_enabled; /* rebalance.enabled: targets rebalance on Smap changes */
+    int rebalance_workers; /* rebalance.workers: sender threads (read when a rebalance starts) */
+    int64_t rebalance_bps; /* rebalance.bps: bytes/s the mover sends at most, 0 = unlimited */
 };
 
 struct ais_config {

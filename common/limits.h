@@ -52,6 +52,11 @@
 /* Cluster size and per-target disk count. */
 #define AIS_NODES_MAX 1024
 #define AIS_MPATHS_MAX 64
+/* Distinct mountpath strings one target process remembers (attach/detach at run time interns
+ * each path once so readers can keep pointers); a restart resets it. */
+#define AIS_MPATH_NAMES_MAX (4 * AIS_MPATHS_MAX)
+/* How long a resilver waits for PUTs that started under an older mountpath set (ms). */
+#define AIS_RESILVER_DRAIN_MS 60000
 #define AIS_BUCKETS_MAX 4096
 /* Bucket props JSON as stored in the BMD. */
 #define AIS_BPROPS_BYTES_MAX (16u << 10)
@@ -91,6 +96,14 @@
 #define AIS_KEEPALIVE_INTERVAL_MS_MIN 100
 #define AIS_KEEPALIVE_INTERVAL_MS_MAX 60000
 #define AIS_KEEPALIVE_TIMEOUT_MS_MAX 600000
+/* Election (gateway/election.c, rpc/member.c): a probe of one node ("are you the primary,
+ * which Smap do you hold") gets this long, so a voter or a starting gateway asking a dead
+ * node waits a fraction of a keepalive interval, not a whole RPC timeout. */
+#define AIS_ELECT_PROBE_MS 700
+/* A gateway forwarding a control action during an election polls for an acting primary this
+ * often, at most this many times (bounded as well by a deadline from the keepalive timeout). */
+#define AIS_ELECT_FORWARD_POLL_MS 100
+#define AIS_ELECT_FORWARD_TRIES_MAX 600
 /* Shortest control-RPC deadline config may set (AIS_RPC_TIMEOUT_MS is the longest), and the
  * longest a starting node keeps trying to join. */
 #define AIS_RPC_TIMEOUT_MS_MIN 100
@@ -123,5 +136,29 @@
 /* A node's object-stream receiver (rebalance, get-from-neighbor) listens on its control port
  * plus this offset (public port + 2000 under deploy.sh's layout: no clash with other nodes). */
 #define AIS_DATA_PORT_OFFSET 1000
+/* Rebalance mover: sender threads per rebalance (each with its own stream per destination),
+ * objects queued between the walk and the senders, and the slowest rate rebalance.bps may set
+ * (bytes/s): a 1 MiB chunk then waits at most 4 s, far below the receiver's AIS_STREAM_IDLE_MS. */
+#define AIS_REB_WORKERS_MAX 16
+#define AIS_REB_QUEUE_MAX 256
+#define AIS_REB_BPS_MIN (256 << 10)
+
+/* Membership (gateway/membership.c). The primary refuses joins of node ids it just removed:
+ * decommissioned ones for AIS_DECOMMISSION_HOLD_MS (they must not come back by themselves),
+ * shut-down ones until the node confirmed it stopped heartbeating (at most
+ * AIS_SHUTDOWN_HOLD_MS). At most AIS_JOIN_REFUSED_MAX ids are remembered (oldest replaced).
+ * A decommission job polls the leaving node's rebalance every AIS_MEMB_POLL_MS, fails when none
+ * started within AIS_MEMB_REB_START_MS and gives up after AIS_MEMB_REB_WAIT_MS. */
+#define AIS_JOIN_REFUSED_MAX 64
+#define AIS_DECOMMISSION_HOLD_MS (10 * 60 * 1000)
+#define AIS_SHUTDOWN_HOLD_MS 10000
+#define AIS_MEMB_POLL_MS 200
+#define AIS_MEMB_REB_START_MS 30000
+#define AIS_MEMB_REB_WAIT_MS (24LL * 3600 * 1000)
+
+/* List sessions a gateway keeps (per list UUID: each target's names fetched but not yet
+ * returned, at most one page per target), and how long an idle one lives. */
+#define AIS_LIST_SESSIONS_MAX 64
+#define AIS_LIST_SESSION_IDLE_MS 60000
 
 #endif

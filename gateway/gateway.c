@@ -18,7 +18,9 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "gateway/election.h"
 #include "gateway/gw_int.h"
+#include "gateway/lsess.h"
 #include "gateway/metasync.h"
 
 #include <errno.h>
@@ -63,6 +65,25 @@ seen_touch(struct gw *g, const char *id)
     pthread_mutex_unlock(&g->seen_mu);
 }
 
+void
+gw_seen_reset(struct gw *g)
+{
+    pthread_mutex_lock(&g->seen_mu);
+    g->nseen = 0;
+    pthread_mutex_unlock(&g->seen_mu);
+}
+
+int
+gw_change_lock(struct gw *g)
+{
+    pthread_mutex_lock(&g->change_mu);
+    if (!gw_is_primary(g)) {
+        pthread_mutex_unlock(&g->change_mu);
+        return AIS_ENOTPRIMARY;
+    }
+    return 0;
+}
+
 /* Monotonic time of the node's last sign of life; 0 = never seen. */
 static int64_t
 seen_last(struct gw *g, const char *id)
@@ -79,24 +100,67 @@ seen_last(struct gw *g, const char *id)
     return last;
 }
 
+/* Keeps the maintenance flags of a node being evicted, for its rejoin. Caller holds change_mu. */
+static void
+flag_memo(struct gw *g, const struct ais_snode *n)
+{
+    uint64_t f = n ? n->flags & (AIS_SNODE_MAINTENANCE | AIS_SNODE_DECOMMISSION) : 0;
+    if (f == 0) {
+        return;
+    }
+    size_t i = 0;
+    while (i < g->nflag_memo && strcmp(g->flag_memo[i].id, n->id) != 0) {
+        i++;
+    }
+    if (i == g->nflag_memo) {
+        i = g->nflag_memo < AIS_JOIN_REFUSED_MAX ? g->nflag_memo++ : 0; /* full: oldest slot */
+    }
+    snprintf(g->flag_memo[i].id, sizeof(g->flag_memo[i].id), "%s", n->id);
+    g->flag_memo[i].flags = f;
+}
+
+/* Flags a (re)joining node keeps: from its Smap entry, else from an eviction memo. */
+static uint64_t
+flag_recall(struct gw *g, const struct ais_snode *old, const char *id)
+{
+    const uint64_t keep = AIS_SNODE_MAINTENANCE | AIS_SNODE_DECOMMISSION;
+    if (old != NULL) {
+        return old->flags & keep;
+    }
+    for (size_t i = 0; i < g->nflag_memo; i++) {
+        if (strcmp(g->flag_memo[i].id, id) == 0) {
+            uint64_t f = g->flag_memo[i].flags;
+            g->flag_memo[i] = g->flag_memo[--g->nflag_memo];
+            return f & keep;
+        }
+    }
+    return 0;
+}
+
 static int
 op_join(void *ctx, const struct ais_snode *node, struct ais_smap **smap, struct ais_bmd **bmd,
         struct rpc_err *err)
 {
     struct gw *g = ctx;
     struct gw_msync_ticket t;
-    if (!g->is_primary) {
+    if (gw_memb_join_refused(g, node->id, err->msg, sizeof(err->msg))) {
+        return -EPERM;
+    }
+    if (gw_change_lock(g) != 0) {
         snprintf(err->msg, sizeof(err->msg), "%s is not the primary", g->self.id);
         return AIS_ENOTPRIMARY;
     }
     seen_touch(g, node->id);
-    pthread_mutex_lock(&g->change_mu);
     struct ais_smap *cur = ais_meta_smap(&g->meta);
     const struct ais_snode *old = ais_smap_find(cur, node->id);
+    /* A node restarted in maintenance (or being decommissioned) stays so: the primary owns
+     * those flags, not the joiner. */
+    struct ais_snode joined = *node;
+    joined.flags |= flag_recall(g, old, node->id);
     int rc = 0;
-    if (old == NULL || memcmp(old, node, sizeof(*node)) != 0) {
+    if (old == NULL || memcmp(old, &joined, sizeof(joined)) != 0) {
         struct ais_smap *next = ais_smap_clone(cur);
-        rc = next ? ais_smap_put_node(next, node) : -ENOMEM;
+        rc = next ? ais_smap_put_node(next, &joined) : -ENOMEM;
         if (rc == 0) {
             next->version = cur->version + 1;
             AIS_LOG_INFO("req=join node=%s role=%s smap_version=%lld", node->id,
@@ -127,7 +191,7 @@ op_keepalive(void *ctx, const char *id, int64_t smap_ver, int64_t bmd_ver, struc
              struct ais_bmd **bmd, struct rpc_err *err)
 {
     struct gw *g = ctx;
-    if (!g->is_primary) {
+    if (!gw_is_primary(g)) {
         return AIS_ENOTPRIMARY;
     }
     struct ais_smap *s = ais_meta_smap(&g->meta);
@@ -156,14 +220,17 @@ op_keepalive(void *ctx, const char *id, int64_t smap_ver, int64_t bmd_ver, struc
     return 0;
 }
 
-/* Non-primary gateways: install what the primary pushed and ack the versions now held. */
+/* Non-primary gateways: install what the primary pushed and ack the versions now held. A
+ * push naming this gateway the primary promotes it before the ack (set-primary). */
 static int
 op_metasync(void *ctx, struct ais_smap *smap, struct ais_bmd *bmd, struct rpc_meta_ack *ack,
             struct rpc_err *err)
 {
     struct gw *g = ctx;
     struct ais_meta_vers v;
-    (void)ais_meta_apply(&g->meta, smap, bmd, &v);
+    if (ais_meta_apply(&g->meta, smap, bmd, &v) & 1) {
+        gw_elect_on_metasync(g);
+    }
     ack->smap_version = v.smap;
     ack->bmd_version = v.bmd;
     return 0;
@@ -174,6 +241,9 @@ op_bck_action(void *ctx, const char *action, const char *provider, const char *n
               const char *value_json, struct rpc_err *err)
 {
     struct gw *g = ctx;
+    if (strcmp(action, "set-primary") == 0) { /* forwarded by another gateway */
+        return gw_set_primary(g, bck, err->msg, sizeof(err->msg));
+    }
     json_t *v = (value_json && value_json[0]) ? json_loads(value_json, 0, NULL) : NULL;
     int rc = gw_bck_change(g, action, provider, ns, bck, v, err->msg, sizeof(err->msg));
     json_decref(v);
@@ -203,6 +273,8 @@ op_xact_stop(void *ctx, const char *id, const char *kind, struct rpc_err *err)
 }
 
 static const struct rpc_ops gw_rpc_ops = {
+    .node_shutdown = gw_memb_op_shutdown,
+    .vote = gw_elect_op_vote,
     .xact_stop = op_xact_stop,
     .join = op_join,
     .keepalive = op_keepalive,
@@ -228,12 +300,17 @@ evict(struct gw *g, char (*ids)[AIS_DAEMON_ID_BYTES_MAX], size_t n)
 {
     int64_t limit = evict_after_ns(g);
     struct gw_msync_ticket t;
-    pthread_mutex_lock(&g->change_mu);
+    if (gw_change_lock(g) != 0) {
+        return; /* no longer the primary */
+    }
     struct ais_smap *cur = ais_meta_smap(&g->meta);
     struct ais_smap *next = ais_smap_clone(cur);
     size_t removed = 0;
     for (size_t i = 0; next != NULL && i < n; i++) {
         int64_t silent = ais_mono_ns() - seen_last(g, ids[i]);
+        if (silent > limit) {
+            flag_memo(g, ais_smap_find(cur, ids[i]));
+        }
         if (silent > limit && ais_smap_del_node(next, ids[i]) == 0) {
             AIS_LOG_WARN("req=keepalive node=%s msg=\"no heartbeat for %lldms, removing\"", ids[i],
                          (long long)(silent / 1000000));
@@ -304,32 +381,12 @@ tracker_main(void *arg)
         if (stop) {
             return NULL;
         }
+        if (!gw_is_primary(g)) {
+            last_run = 0; /* idle until this gateway is the primary (gateway/election.c) */
+            continue;
+        }
         track_once(g, &last_run);
     }
-}
-
-/* The primary puts itself into the Smap (first start or changed address) and starts the
- * metasync sender; both before the RPC server accepts joins. */
-static int
-primary_init(struct gw *g)
-{
-    struct ais_smap *cur = ais_meta_smap(&g->meta);
-    const struct ais_snode *me = ais_smap_find(cur, g->self.id);
-    int rc = 0;
-    if (me == NULL || memcmp(me, &g->self, sizeof(g->self)) != 0 ||
-        strcmp(cur->primary_id, g->self.id) != 0) {
-        struct ais_smap *next = ais_smap_clone(cur);
-        rc = next ? ais_smap_put_node(next, &g->self) : -ENOMEM;
-        if (rc == 0) {
-            snprintf(next->primary_id, sizeof(next->primary_id), "%s", g->self.id);
-            next->version = cur->version + 1;
-            (void)ais_meta_apply(&g->meta, next, NULL, NULL);
-        } else {
-            ais_smap_unref(next);
-        }
-    }
-    ais_smap_unref(cur);
-    return rc ? rc : gw_msync_start(g, &g->msync);
 }
 
 static int
@@ -343,10 +400,36 @@ tracker_start(struct gw *g)
     return 0;
 }
 
+/*
+ * Settles the initial role before the servers start: a gateway that config names the primary
+ * first asks the nodes of its persisted Smap whether another one acts as the primary (an old
+ * primary restarted after an election joins the new one as a non-primary). The primary's
+ * member thread stays idle. *primary: 1 when this gateway starts as the primary. 0 or errno.
+ */
+static int
+gw_start_role(struct gw *g, int *primary)
+{
+    char me[128];
+    int64_t min_smap = 0, min_bmd = -1;
+    ais_snode_ctrl_url(&g->self, me, sizeof(me));
+    *primary = strcmp(me, g->cfg->primary_url) == 0 && gw_elect_startup(g, &min_smap, &min_bmd);
+    if (!*primary) {
+        return 0;
+    }
+    struct rpc_member *m = NULL;
+    int rc = rpc_member_start_idle(g->cfg, &g->self, &g->meta, &m);
+    __atomic_store_n(&g->member, m, __ATOMIC_RELEASE);
+    rc = rc ? rc : gw_role_promote(g, min_smap, min_bmd, NULL);
+    if (rc != 0) {
+        AIS_LOG_ERR("req=start msg=\"cannot act as the primary\" err=\"%s\"", ais_strerror(rc));
+    }
+    return rc;
+}
+
 static void
 gw_free(struct gw *g)
 {
-    gw_msync_stop(g->msync); /* wakes HTTP handlers waiting for acks */
+    gw_elect_stop(g); /* no role changes from now on; wakes HTTP handlers waiting for acks */
     ais_http_stop(g->http);
     pthread_mutex_lock(&g->stop_mu);
     g->stopping = 1;
@@ -356,9 +439,11 @@ gw_free(struct gw *g)
         pthread_join(g->tracker, NULL);
     }
     rpc_server_stop(g->rpc);
-    rpc_member_stop(g->member);
-    gw_msync_free(g->msync); /* after the servers: nothing can commit or wait now */
-    xa_reg_free(g->xreg);    /* after the servers: no request can start a job now */
+    rpc_member_stop(__atomic_exchange_n(&g->member, NULL, __ATOMIC_ACQ_REL));
+    xa_reg_free(g->xreg); /* after the servers: no request can start a job now */
+    gw_lsess_tab_free(g->lsess);
+    gw_msync_free(g->msync); /* after the jobs and servers: nothing can commit or wait now */
+    gw_elect_free(g);
     ais_meta_fini(&g->meta);
     pthread_mutex_destroy(&g->change_mu);
     pthread_mutex_destroy(&g->seen_mu);
@@ -382,29 +467,26 @@ gw_run(const struct ais_config *cfg, const volatile int *stop)
     ais_stats_init(&g->stats);
     int rc = ais_node_self_init(cfg, &g->self);
     rc = rc ? rc : xa_reg_new(g->self.id, &g->xreg);
+    rc = rc ? rc : gw_lsess_tab_new(&g->lsess);
     rc = rc ? rc : ais_meta_init(&g->meta, cfg->confdir);
-    if (rc == 0) {
-        char me[128];
-        ais_snode_ctrl_url(&g->self, me, sizeof(me));
-        g->is_primary = strcmp(me, cfg->primary_url) == 0;
-    }
-    if (rc == 0 && g->is_primary) {
-        rc = primary_init(g);
-    }
+    rc = rc ? rc : gw_msync_new(g, &g->msync);
+    rc = rc ? rc : gw_elect_new(g);
+    int primary = 0;
+    rc = rc ? rc : gw_start_role(g, &primary);
     rc = rc ? rc
             : rpc_node_listen(g->cfg, &g->self, &gw_rpc_ops, gw_http_handler, g, &g->rpc, &g->http);
-    if (rc == 0 && g->is_primary) {
-        rc = tracker_start(g);
-    } else if (rc == 0) {
+    if (rc == 0 && !primary) {
         struct rpc_member *m = NULL;
         rc = rpc_member_start(cfg, &g->self, &g->meta, &m);
         __atomic_store_n(&g->member, m, __ATOMIC_RELEASE);
     }
+    rc = rc ? rc : tracker_start(g);
+    rc = rc ? rc : gw_elect_start(g);
     if (rc == 0) {
-        AIS_LOG_INFO("req=start role=gateway id=%s primary=%d port=%u", g->self.id, g->is_primary,
-                     (unsigned)cfg->port);
+        AIS_LOG_INFO("req=start role=gateway id=%s primary=%d port=%u", g->self.id,
+                     gw_is_primary(g), (unsigned)cfg->port);
         __atomic_store_n(&g->ready, 1, __ATOMIC_RELEASE);
-        while (!*stop) {
+        while (!*stop && !__atomic_load_n(&g->leaving, __ATOMIC_ACQUIRE)) {
             struct timespec ts = {0, 100 * 1000000L};
             nanosleep(&ts, NULL);
         }

@@ -19,14 +19,21 @@ struct gw_seen {
     int64_t mono_ns;
 };
 
+/* A node id whose join the primary refuses until mono_ns (gateway/membership.c). */
+struct gw_refused {
+    char id[AIS_DAEMON_ID_BYTES_MAX];
+    int64_t until_ns;
+};
+
 struct gw {
     const struct ais_config *cfg;
     struct ais_snode self;
     struct ais_meta meta;
-    int is_primary;
+    int is_primary; /* atomic: read with gw_is_primary; changed by gateway/election.c only */
     struct ais_http *http;
     struct rpc_server *rpc;
-    struct rpc_member *member; /* non-primary only */
+    struct rpc_member *member; /* joins/heartbeats; idle while this gateway is the primary */
+    struct gw_elect *elect;    /* role thread, votes (gateway/election.c) */
     struct ais_stats stats;
     int ready;
     pthread_mutex_t change_mu; /* serialises building Smap/BMD changes on the primary (never
@@ -40,7 +47,16 @@ struct gw {
     pthread_mutex_t stop_mu;
     pthread_cond_t stop_cv;
     int stopping;
-    struct xa_reg *xreg; /* jobs this gateway coordinates (multi-object operations) */
+    struct xa_reg *xreg;        /* jobs this gateway coordinates (multi-object operations) */
+    struct gw_lsess_tab *lsess; /* list sessions: per-target surplus between pages */
+    int leaving;                /* atomic: told by the primary to shut down (run loop exits) */
+    size_t nrefused; /* joins refused (decommissioned / shutting down); under change_mu */
+    struct gw_refused refused[AIS_JOIN_REFUSED_MAX];
+    size_t nflag_memo; /* maintenance flags of evicted nodes, re-applied on rejoin; change_mu */
+    struct gw_flag_memo {
+        char id[AIS_DAEMON_ID_BYTES_MAX];
+        uint64_t flags;
+    } flag_memo[AIS_JOIN_REFUSED_MAX];
 };
 
 /* HTTP entry (gateway/h_gw.c). */
@@ -60,7 +76,31 @@ int gw_bck_change(struct gw *g, const char *action, const char *provider, const 
  * (may be NULL): this gateway's jobs plus every target's. NULL = no job with that id.
  */
 json_t *gw_job_query(struct gw *g, const char *what, const json_t *args);
+/*
+ * Membership (gateway/membership.c). gw_h_node_action serves PUT /v1/cluster start-maintenance,
+ * stop-maintenance, decommission-node and shutdown-node (api.md §5.3). gw_memb_join_refused:
+ * 1 (msg filled) when id was just decommissioned or is shutting down; takes change_mu.
+ * gw_memb_op_shutdown: the node_shutdown RPC handler of a non-primary gateway.
+ */
+void gw_h_node_action(struct gw *g, struct ais_req *r);
+int gw_memb_join_refused(struct gw *g, const char *id, char *msg, size_t cap);
+int gw_memb_op_shutdown(void *ctx, const char *sid, int decommission, struct rpc_err *err);
 /* Stats/what= answers for this gateway. */
 json_t *gw_query_json(struct gw *g, const char *what);
+
+/* Whether this gateway acts as the primary right now (the role may change at any time). */
+static inline int
+gw_is_primary(struct gw *g)
+{
+    return __atomic_load_n(&g->is_primary, __ATOMIC_ACQUIRE);
+}
+/*
+ * Takes change_mu to build a Smap/BMD change: 0 with the lock held, or AIS_ENOTPRIMARY (lock
+ * not held) when this gateway is not the primary, so a change racing a role change is never
+ * committed by a former primary (gateway/gateway.c).
+ */
+__attribute__((warn_unused_result)) int gw_change_lock(struct gw *g);
+/* Forgets every node's last keepalive (a new primary term starts counting afresh). */
+void gw_seen_reset(struct gw *g);
 
 #endif

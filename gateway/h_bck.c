@@ -17,8 +17,10 @@
 #include "common/names.h"
 #include "common/objref.h"
 #include "common/util.h"
+#include "gateway/election.h"
 #include "gateway/fanout.h"
 #include "gateway/gw_int.h"
+#include "gateway/lsess.h"
 #include "gateway/metasync.h"
 
 #include <errno.h>
@@ -111,7 +113,9 @@ bmd_change(struct gw *g, const char *action, const char *provider, const char *n
     char disp[256];
     struct gw_msync_ticket t;
     ais_bck_display(provider, ns, bck, disp, sizeof(disp));
-    pthread_mutex_lock(&g->change_mu);
+    if (gw_change_lock(g) != 0) {
+        return AIS_ENOTPRIMARY; /* the role moved on: gw_bck_change forwards */
+    }
     struct ais_bmd *cur = ais_meta_bmd(&g->meta);
     struct ais_bmd *next = ais_bmd_clone(cur);
     const struct bck_action *a = bck_action_find(action);
@@ -145,19 +149,17 @@ int
 gw_bck_change(struct gw *g, const char *action, const char *provider, const char *ns,
               const char *bck, const json_t *value, char *msg, size_t cap)
 {
-    if (g->is_primary) {
-        return bmd_change(g, action, provider, ns, bck, value, msg, cap);
+    if (gw_is_primary(g)) {
+        int rc = bmd_change(g, action, provider, ns, bck, value, msg, cap);
+        if (rc != AIS_ENOTPRIMARY) {
+            return rc;
+        }
     }
-    char url[256];
-    struct rpc_err err = {0};
+    /* To the primary of the current Smap, waiting through an election (gateway/election.c). */
     char *v = value ? ais_json_dumps(value) : NULL;
-    rpc_member_primary_url(g->member, url, sizeof(url));
     int64_t to_ms = gw_msync_wait_ms(g) + g->cfg->rpc_timeout_ms; /* the primary waits for acks */
-    int rc = rpc_bck_action(url, (int)to_ms, action, provider, ns, bck, v, &err);
+    int rc = gw_primary_forward(g, action, provider, ns, bck, v ? v : "", to_ms, msg, cap);
     free(v);
-    if (rc != 0) {
-        snprintf(msg, cap, "%s", err.msg);
-    }
     return rc;
 }
 
@@ -197,6 +199,8 @@ struct list_slot {
     const struct ais_objref *ref;
     const struct lso *q;
     const char *after;
+    uint32_t limit; /* 0: this target has enough buffered (or nothing more): not asked */
+    int with_md;
     struct rpc_list_page page;
     int rc;
     struct rpc_err err;
@@ -207,25 +211,20 @@ list_node(struct gw *g, const struct ais_snode *n, void *slot)
 {
     struct list_slot *s = slot;
     char url[128];
+    if (s->limit == 0) {
+        return;
+    }
     struct rpc_list_req req = {
         .provider = s->ref->provider,
         .ns = s->ref->ns,
         .bck = s->ref->bck,
         .prefix = s->q->prefix,
         .after = s->after,
-        .limit = s->q->limit,
-        .with_md = 1,
+        .limit = s->limit,
+        .with_md = s->with_md,
     };
     ais_snode_ctrl_url(n, url, sizeof(url));
     s->rc = rpc_list(url, (int)g->cfg->rpc_timeout_ms, &req, &s->page, &s->err);
-}
-
-static int
-ent_cmp(const void *a, const void *b)
-{
-    const struct rpc_list_entry *x = *(const struct rpc_list_entry *const *)a;
-    const struct rpc_list_entry *y = *(const struct rpc_list_entry *const *)b;
-    return strcmp(x->name, y->name);
 }
 
 static int
@@ -344,48 +343,18 @@ reply_json(struct ais_req *r, struct rpc_list_entry **v, size_t n, const char *u
     json_decref(j);
 }
 
-/* Merges target pages and replies with the first q->limit names. */
+/* Replies with the merged names v[0..n) (more: a continuation token follows). */
 static void
-list_merge_reply(struct ais_req *r, struct list_slot *slots, size_t n, const struct lso *q)
+list_reply(struct ais_req *r, struct rpc_list_entry **v, size_t n, int more, const struct lso *q)
 {
-    size_t total = 0;
-    int more = 0;
-    for (size_t i = 0; i < n; i++) {
-        total += slots[i].page.n;
-        more |= slots[i].page.more;
-    }
-    struct rpc_list_entry **v = calloc(total ? total : 1, sizeof(*v));
-    if (v == NULL) {
-        ais_resp_err(r, 500, "out of memory merging %zu entries", total);
-        return;
-    }
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        for (size_t j = 0; j < slots[i].page.n; j++) {
-            v[k++] = &slots[i].page.entries[j];
-        }
-    }
-    qsort(v, total, sizeof(*v), ent_cmp);
-    /* While objects move (rebalance, get from neighbor) two targets may briefly hold the same
-     * name: list it once. */
-    size_t uniq = 0;
-    for (size_t i = 0; i < total; i++) {
-        if (uniq == 0 || strcmp(v[uniq - 1]->name, v[i]->name) != 0) {
-            v[uniq++] = v[i];
-        }
-    }
-    total = uniq;
-    size_t take = total < q->limit ? total : q->limit;
-    more |= total > q->limit;
-    const char *token = (more && take > 0) ? v[take - 1]->name : "";
+    const char *token = (more && n > 0) ? v[n - 1]->name : "";
     const char *props = (q->props && q->props[0]) ? q->props : "name,size";
     const char *accept = ais_req_header(r, "Accept");
     if (accept != NULL && strstr(accept, "msgpack") != NULL) {
-        reply_msgpack(r, v, take, q->uuid, token, props);
+        reply_msgpack(r, v, n, q->uuid, token, props);
     } else {
-        reply_json(r, v, take, q->uuid, token, props);
+        reply_json(r, v, n, q->uuid, token, props);
     }
-    free(v);
 }
 
 static int
@@ -419,47 +388,91 @@ lso_parse(const json_t *val, struct lso *q, char *uuid, size_t ucap)
     return 0;
 }
 
+/* Only names asked for: the targets need not read each object's metadata. */
+static int
+needs_md(const char *props)
+{
+    return props == NULL || props[0] == '\0' || strcmp(props, "name") != 0;
+}
+
+/*
+ * Tops up the session's targets that hold fewer than q->limit unreturned names (asking each
+ * only for the difference, after the last name it sent), in parallel. 0 or the first error.
+ */
+static int
+list_fetch(struct gw *g, const struct ais_smap *smap, struct gw_lsess *ls,
+           const struct ais_objref *ref, const struct lso *q, struct list_slot *slots, size_t nt,
+           size_t *failed)
+{
+    for (size_t i = 0; i < nt; i++) {
+        struct gw_lsess_tgt *x = gw_lsess_tgt(ls, i);
+        size_t have = x->buf.n - x->pos;
+        slots[i] = (struct list_slot){.ref = ref, .q = q, .with_md = needs_md(q->props)};
+        if (x->more && have < q->limit) {
+            slots[i].limit = (uint32_t)(q->limit - have);
+            slots[i].after = x->last ? x->last : q->token;
+        }
+    }
+    gw_fanout(g, smap, 1, list_node, slots, sizeof(*slots));
+    int rc = 0;
+    for (size_t i = 0; i < nt; i++) {
+        if (rc == 0 && slots[i].rc != 0) {
+            rc = slots[i].rc;
+            *failed = i;
+        }
+        if (rc == 0 && slots[i].limit > 0) {
+            rc = gw_lsess_append(ls, i, &slots[i].page);
+        }
+        rpc_list_page_fini(&slots[i].page);
+    }
+    return rc;
+}
+
 static void
 list_objects(struct gw *g, struct ais_req *r, const struct ais_objref *ref, const json_t *val)
 {
     struct lso q;
-    char uuid[64];
+    char uuid[64], key[AIS_BCKNAME_BYTES_MAX + AIS_NS_BYTES_MAX + AIS_OBJNAME_BYTES_MAX + 32];
     if (lso_parse(val, &q, uuid, sizeof(uuid)) != 0) {
         ais_resp_err(r, 400, "invalid list-objects message: pagesize must be >= 0");
         return;
     }
     ais_stats_add(&g->stats, AIS_STAT_LST_N, 1);
+    snprintf(key, sizeof(key), "%s/%s/%s\n%s\n%d", ref->provider, ref->ns, ref->bck, q.prefix,
+             needs_md(q.props));
     struct ais_smap *smap = ais_meta_smap(&g->meta);
-    size_t nt = ais_smap_count(smap, 1);
+    size_t nt = ais_smap_count(smap, 1), k = 0, failed = 0;
+    const char **ids = calloc(nt ? nt : 1, sizeof(*ids));
     struct list_slot *slots = calloc(nt ? nt : 1, sizeof(*slots));
-    if (slots == NULL) {
-        ais_smap_unref(smap);
-        ais_resp_err(r, 500, "out of memory");
-        return;
+    struct rpc_list_entry **v = calloc(q.limit, sizeof(*v));
+    for (size_t i = 0; ids && i < smap->nnodes; i++) {
+        if (smap->nodes[i].is_target) {
+            ids[k++] = smap->nodes[i].id; /* gw_fanout's order: targets in Smap order */
+        }
     }
-    for (size_t i = 0; i < nt; i++) {
-        slots[i].ref = ref;
-        slots[i].q = &q;
-        slots[i].after = q.token;
-    }
-    size_t n = gw_fanout(g, smap, 1, list_node, slots, sizeof(*slots));
-    ais_smap_unref(smap);
-    int failed = -1;
-    for (size_t i = 0; i < n && failed < 0; i++) {
-        failed = slots[i].rc != 0 ? (int)i : -1;
-    }
-    if (failed >= 0) {
-        ais_stats_add(&g->stats, AIS_STAT_ERR_LST_N, 1);
-        ais_resp_err(r, 503, "list %s: target failed: %s", ref->display, slots[failed].err.msg);
-    } else if (nt == 0) {
+    struct gw_lsess *ls =
+        (ids && slots && v && nt) ? gw_lsess_take(g->lsess, uuid, key, q.token, ids, nt) : NULL;
+    int rc = ls ? list_fetch(g, smap, ls, ref, &q, slots, nt, &failed) : -ENOMEM;
+    if (nt == 0) {
         ais_resp_err(r, 503, "list %s: no targets in the cluster", ref->display);
+    } else if (rc != 0) {
+        ais_stats_add(&g->stats, AIS_STAT_ERR_LST_N, 1);
+        ais_resp_err(r, rc == -ENOMEM ? 500 : 503, "list %s: %s", ref->display,
+                     rc == -ENOMEM ? "out of memory" : slots[failed].err.msg);
     } else {
-        list_merge_reply(r, slots, n, &q);
+        int more = 0;
+        size_t n = gw_lsess_merge(ls, q.limit, v, &more);
+        list_reply(r, v, n, more, &q);
+        gw_lsess_give(g->lsess, ls, n ? v[n - 1]->name : "", more);
+        ls = NULL;
     }
-    for (size_t i = 0; i < nt; i++) {
-        rpc_list_page_fini(&slots[i].page);
+    if (ls != NULL) {
+        gw_lsess_give(g->lsess, ls, "", 0); /* failed: drop the session */
     }
+    ais_smap_unref(smap);
+    free(v);
     free(slots);
+    free(ids);
 }
 
 /* Expands one brace range "pre{A..B[..S]}rest" recursively; bounded by cap names. */

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/objref.h"
 #include "common/util.h"
+#include "gateway/election.h"
 #include "gateway/fanout.h"
 #include "gateway/gw_int.h"
 #include "gateway/metasync.h"
@@ -318,6 +319,10 @@ static const struct {
     {"stop", cluster_xact_stop},
     {"set-config", cluster_setconfig},
     {"setconfig", cluster_setconfig},
+    {"start-maintenance", gw_h_node_action},
+    {"stop-maintenance", gw_h_node_action},
+    {"decommission-node", gw_h_node_action},
+    {"shutdown-node", gw_h_node_action},
 };
 
 static void
@@ -457,6 +462,29 @@ r_reverse(struct ais_req *r, void *ctx)
     ais_req_body_buffer(r, AIS_CTRL_BODY_BYTES_MAX, reverse_done, ctx);
 }
 
+/* Mountpath changes for the target named by Ais-Node-Id: 307 to its /v1/daemon/mountpaths
+ * (the body is re-sent by the client; the target does the work and answers). */
+static void
+r_mountpaths(struct ais_req *r, void *ctx)
+{
+    struct gw *g = ctx;
+    const char *id = ais_req_header(r, "Ais-Node-Id");
+    struct ais_smap *smap = ais_meta_smap(&g->meta);
+    const struct ais_snode *n = id ? ais_smap_find(smap, id) : NULL;
+    char base[128], loc[256];
+    if (n == NULL || !n->is_target) {
+        ais_smap_unref(smap);
+        ais_resp_err(r, 404, "target \"%s\" is not in the cluster map (header Ais-Node-Id)",
+                     id ? id : "");
+        return;
+    }
+    ais_snode_url(n, base, sizeof(base));
+    ais_smap_unref(smap);
+    snprintf(loc, sizeof(loc), "%s/v1/daemon/mountpaths", base);
+    ais_req_discard_body(r, AIS_REDIRECT_DRAIN_BYTES_MAX);
+    ais_resp_redirect(r, loc);
+}
+
 /* Rows are tried in order; the first whose pattern and method match serves the request. */
 static const struct ais_route gw_routes[] = {
     {AIS_M_GET | AIS_M_HEAD, "/v1/health", r_health},
@@ -466,10 +494,13 @@ static const struct ais_route gw_routes[] = {
      r_buckets},
     {AIS_M_GET | AIS_M_PUT, "/v1/cluster", r_cluster},
     {AIS_M_PUT, "/v1/cluster/setconfig", r_cluster_setconfig},
+    {AIS_M_PUT, "/v1/cluster/proxy/*", gw_h_set_primary},
     {AIS_M_GET | AIS_M_PUT, "/v1/daemon", r_daemon},
     {AIS_M_PUT, "/v1/daemon/setconfig", r_daemon},
     {AIS_M_GET | AIS_M_PUT, "/v1/reverse/daemon", r_reverse},
     {AIS_M_PUT, "/v1/reverse/daemon/setconfig", r_reverse},
+    {AIS_M_PUT | AIS_M_POST | AIS_M_DELETE, "/v1/reverse/daemon/mountpaths", r_mountpaths},
+    {AIS_M_PUT | AIS_M_POST | AIS_M_DELETE, "/v1/daemon/mountpaths", r_mountpaths},
 };
 
 void

@@ -13,6 +13,10 @@
  * before each push, outside every lock. The table has one row per node id (bounded by
  * AIS_NODES_MAX; rows of nodes no longer in the Smap are reclaimed when it fills up).
  *
+ * The sender runs only while this gateway is the primary: gw_msync_resume starts it (a new
+ * term: the ack table starts empty), gw_msync_stop ends it when the role moves on; the object
+ * itself lives as long as the gateway, so no reader ever sees it freed.
+ *
  * A node whose push failed is re-pushed after AIS_METASYNC_RETRY_MS, at most
  * AIS_METASYNC_RETRIES_MAX times in a row; fresh changes always push to every node. A dead
  * node costs each round at most the RPC timeout, in parallel with the others.
@@ -270,13 +274,14 @@ ms_main(void *arg)
 }
 
 int
-gw_msync_start(struct gw *g, struct gw_msync **out)
+gw_msync_new(struct gw *g, struct gw_msync **out)
 {
     struct gw_msync *ms = calloc(1, sizeof(*ms));
     if (ms == NULL) {
         return -ENOMEM;
     }
     ms->g = g;
+    ms->stopping = 1; /* until gw_msync_resume: this gateway is not the primary yet */
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -284,13 +289,30 @@ gw_msync_start(struct gw *g, struct gw_msync **out)
     pthread_cond_init(&ms->work_cv, &ca);
     pthread_cond_init(&ms->done_cv, &ca);
     pthread_condattr_destroy(&ca);
+    *out = ms;
+    return 0;
+}
+
+int
+gw_msync_resume(struct gw_msync *ms)
+{
+    if (ms->started) {
+        return 0;
+    }
+    pthread_mutex_lock(&ms->mu);
+    /* A new term: acks recorded under another primary say nothing about this one's pushes. */
+    ms->n = 0;
+    ms->done_seq = ms->queued_seq;
+    ms->stopping = 0;
+    pthread_mutex_unlock(&ms->mu);
     if (pthread_create(&ms->th, NULL, ms_main, ms) != 0) {
         AIS_LOG_ERR("req=start msg=\"cannot start the metasync sender\"");
-        gw_msync_free(ms);
+        pthread_mutex_lock(&ms->mu);
+        ms->stopping = 1;
+        pthread_mutex_unlock(&ms->mu);
         return -EAGAIN;
     }
     ms->started = 1;
-    *out = ms;
     return 0;
 }
 
@@ -453,7 +475,13 @@ row_json(const struct ms_node *r, const struct ais_meta_vers *v, int64_t now_mon
 json_t *
 gw_msync_json(struct gw_msync *ms)
 {
-    if (ms == NULL) {
+    int stopped = 1;
+    if (ms != NULL) {
+        pthread_mutex_lock(&ms->mu);
+        stopped = ms->stopping;
+        pthread_mutex_unlock(&ms->mu);
+    }
+    if (stopped) {
         return json_pack("{s:b}", "primary", 0);
     }
     struct ais_smap *s = ais_meta_smap(&ms->g->meta);

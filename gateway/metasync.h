@@ -31,11 +31,16 @@ struct gw_msync_ticket {
 /* Commit flags. */
 #define GW_MSYNC_FORCE 1u /* internal changes (evictions): never refused for a full queue */
 
-/* Starts the sender thread for g (g->meta must be initialised). 0 or negative errno. */
-__attribute__((warn_unused_result)) int gw_msync_start(struct gw *g, struct gw_msync **out);
+/* Allocates the metasync state of g (g->meta must be initialised), stopped: commits fail
+ * -ECANCELED until gw_msync_resume. 0 or -ENOMEM. */
+__attribute__((warn_unused_result)) int gw_msync_new(struct gw *g, struct gw_msync **out);
+/* Starts the sender thread (this gateway became the primary); the ack table starts empty.
+ * No-op when running. Not concurrent with gw_msync_stop (the caller serialises role changes).
+ * 0 or -EAGAIN. */
+__attribute__((warn_unused_result)) int gw_msync_resume(struct gw_msync *ms);
 /* Stops the sender (an in-flight push finishes first, bounded by the RPC timeout) and wakes
- * every waiter with -ECANCELED; later commits fail -ECANCELED. Memory stays valid for
- * threads still returning from gw_msync_*. Accepts NULL. */
+ * every waiter with -ECANCELED; later commits fail -ECANCELED until a resume. Memory stays
+ * valid for threads still returning from gw_msync_*. Accepts NULL. */
 void gw_msync_stop(struct gw_msync *ms);
 /* Stops (if not yet) and frees, once no other thread can call in. Accepts NULL. */
 void gw_msync_free(struct gw_msync *ms);
@@ -70,7 +75,8 @@ int64_t gw_msync_wait_ms(const struct gw *g);
  */
 void gw_msync_node_vers(struct gw_msync *ms, const char *id, int64_t smap_version,
                         int64_t bmd_version, const char *via);
-/* what=metasync: queue and per-node ack state (new reference). ms NULL = not the primary. */
+/* what=metasync: queue and per-node ack state (new reference); {"primary":false} when ms is
+ * NULL or stopped (this gateway is not the primary). */
 json_t *gw_msync_json(struct gw_msync *ms);
 
 #endif

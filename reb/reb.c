@@ -4,13 +4,25 @@
  * the new body first takes run_mu, so it begins only after the superseded one returned (the
  * abort makes that quick) and two movers never walk at once.
  *
- * The mover walks every bucket of the BMD with one resumable list iterator per bucket (one
- * walk, pages of REB_PAGE names) and sends each object it does not own to its owner over one
- * stream per destination, opened lazily. A send returns only when the receiver acknowledged a
- * durable write, so then the local copy is removed with st_obj_delete_if: only if it is still
- * the file that was sent (a PUT that replaced it meanwhile is kept, and moved by the next
- * rebalance). Errors are counted, the walk goes on, and the job ends with an error naming the
- * count: the next Smap change (e.g. the dead peer dropped) restarts the work.
+ * A mover is one walk and a small pool of senders (rebalance.workers, read when the run
+ * starts). The walk runs on the job thread: every bucket of the BMD with one resumable list
+ * iterator (one walk, pages of REB_PAGE names); each object with a new owner goes into a
+ * fixed-capacity queue (full: the walk waits). Each sender has its own stream per destination,
+ * opened lazily, so up to `workers` objects per destination are in flight at once: one stream
+ * keeps only one chunk in flight and is latency-bound, several fill the link and the disk.
+ * The run ends when the walk is done and the senders drained the queue; on abort (a newer Smap,
+ * reb_free) the walk stops and senders leave the rest queued, each within one chunk round trip.
+ *
+ * A send returns only when the receiver acknowledged a durable write, so then the local copy is
+ * removed with st_obj_delete_if: only if it is still the file that was sent (a PUT that
+ * replaced it meanwhile is kept, and moved by the next rebalance). Errors are counted, the walk
+ * goes on, and the job ends with an error naming the count: the next Smap change (e.g. the dead
+ * peer dropped) restarts the work.
+ *
+ * Rate limit (rebalance.bps, runtime-settable, 0 = unlimited): every payload chunk is read
+ * through src_read, which first takes its bytes from a token bucket shared by the run's
+ * senders. The bucket may be overdrawn by one take (the next takes wait the debt off), so the
+ * long-run rate is bps whatever the chunk size, and it holds at most REB_BURST_MS of credit.
  *
  * The receiver writes every object through st_put (work file, checksum verified against the
  * sender's, rename) with the sender's version and mtime, and keep_newer: under the object's
@@ -24,19 +36,31 @@
 #include "common/limits.h"
 #include "common/log.h"
 #include "common/names.h"
+#include "common/util.h"
 #include "rpc/rpc.h"
 #include "rpc/stream.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define REB_PAGE 1000
-#define REB_DESTS_MAX 64 /* destinations one mover streams to; more are skipped (and retried) */
+#define REB_DESTS_MAX 64 /* destinations one sender streams to; more are skipped (and retried) */
+#define REB_QUEUE_PER_SENDER 8 /* queued objects per sender: keeps each busy between pages */
+#define REB_POLL_MS 50         /* waits on the queue or the rate limit see an abort this fast */
+#define REB_BURST_MS 100       /* rate limit: credit an idle mover may save up */
+#define REB_TB_WAITS_MAX 1200  /* REB_POLL_MS slices one take waits at most (60 s), then goes */
+#define REB_RECV_WORKERS 32    /* one per inbound stream of a few movers, spare ones for gfn */
 #define REB_KIND "rebalance"
+
+static_assert(REB_QUEUE_PER_SENDER * AIS_REB_WORKERS_MAX <= AIS_REB_QUEUE_MAX,
+              "the walk->senders queue stays within its limit");
+static_assert(REB_RECV_WORKERS <= AIS_STREAM_WORKERS_MAX, "receiver threads within the limit");
 
 struct reb {
     struct reb_env env;
@@ -51,6 +75,16 @@ void
 reb_data_url(const struct ais_snode *n, char *out, size_t cap)
 {
     snprintf(out, cap, "tcp://%s:%u", n->host, (unsigned)n->ctrl_port + AIS_DATA_PORT_OFFSET);
+}
+
+/* A bucket named by a peer must be one of ours: peers are not trusted with paths. */
+static int
+bck_known(struct reb *r, const char *provider, const char *ns, const char *bck)
+{
+    struct ais_bmd *bmd = ais_meta_bmd(r->env.meta);
+    int ok = provider && ns && bck && ais_bmd_find(bmd, provider, ns, bck) != NULL;
+    ais_bmd_unref(bmd);
+    return ok ? 0 : -ENOENT;
 }
 
 /* ---- receiver ---- */
@@ -68,7 +102,8 @@ recv_begin(void *ctx, const struct rpc_obj_hdr *h, void **handle)
     if (h->name == NULL || ais_obj_name_check(h->name, strlen(h->name), NULL) != 0) {
         return AIS_EBADNAME; /* a peer is not trusted with paths either */
     }
-    int rc = ais_obj_digest(h->provider, h->ns, h->bck, h->name, &digest);
+    int rc = bck_known(r, h->provider, h->ns, h->bck);
+    rc = rc ? rc : ais_obj_digest(h->provider, h->ns, h->bck, h->name, &digest);
     if (rc != 0) {
         return rc;
     }
@@ -129,7 +164,7 @@ static const struct rpc_stream_ops recv_ops = {
 
 /* ---- sender ---- */
 
-/* Streams to destinations of one mover run, opened on first use. */
+/* Streams to destinations of one sender, opened on first use. */
 struct dests {
     size_t n;
     char id[REB_DESTS_MAX][AIS_DAEMON_ID_BYTES_MAX];
@@ -190,14 +225,204 @@ dests_close(struct dests *d)
     }
 }
 
+/* Waits on cv for at most ms (monotonic clock: the cond was made with it). */
+static void
+cv_wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, long ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_nsec += ms * 1000000L;
+    ts.tv_sec += ts.tv_nsec / 1000000000L;
+    ts.tv_nsec %= 1000000000L;
+    (void)pthread_cond_timedwait(cv, mu, &ts);
+}
+
+/* ---- rate limit: one token bucket per run, shared by its senders ---- */
+
+struct tbucket {
+    pthread_mutex_t mu;
+    double avail; /* bytes that may go now; negative = debt of the last take */
+    int64_t last_ns;
+};
+
+/* One attempt: 0 when n bytes may go now (taken), else nanoseconds to wait before retrying. */
+static int64_t
+tb_try(struct tbucket *tb, int64_t bps, size_t n)
+{
+    pthread_mutex_lock(&tb->mu);
+    int64_t now = ais_mono_ns();
+    int64_t dt = now - tb->last_ns;
+    tb->last_ns = now;
+    double burst = (double)bps * REB_BURST_MS / 1000.0;
+    tb->avail += (double)(dt < 1000000000 ? dt : 1000000000) * (double)bps / 1e9;
+    tb->avail = tb->avail > burst ? burst : tb->avail;
+    int64_t wait_ns = 0;
+    if (tb->avail >= 0) {
+        tb->avail -= (double)n; /* a take may overdraw: the next ones wait it off */
+    } else {
+        wait_ns = (int64_t)(-tb->avail * 1e9 / (double)bps) + 1;
+    }
+    pthread_mutex_unlock(&tb->mu);
+    return wait_ns;
+}
+
+/*
+ * Waits until n more bytes fit rebalance.bps (read on every call: runtime-settable, 0 =
+ * unlimited). Sleeps in slices of at most REB_POLL_MS so an abort is seen; bounded by
+ * REB_TB_WAITS_MAX slices, after which the bytes go anyway. 0 or -ECANCELED.
+ */
+static int
+tb_take(struct tbucket *tb, const int64_t *bps_knob, size_t n, const struct xa_job *job)
+{
+    for (int i = 0; i < REB_TB_WAITS_MAX; i++) {
+        int64_t bps = ais_config_rt_get64(bps_knob);
+        if (bps <= 0) {
+            return 0;
+        }
+        if (xa_job_aborted(job)) {
+            return -ECANCELED;
+        }
+        int64_t wait_ns = tb_try(tb, bps, n);
+        if (wait_ns == 0) {
+            return 0;
+        }
+        int64_t slice = (int64_t)REB_POLL_MS * 1000000;
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(wait_ns < slice ? wait_ns : slice)};
+        (void)nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+/* ---- the walk -> senders queue ---- */
+
+/* One object the walk found this target no longer owns. */
+struct item {
+    const struct ais_bck_md *k;   /* in run.bmd */
+    const struct ais_snode *dest; /* in run.smap */
+    uint64_t digest;
+    char name[AIS_OBJNAME_BYTES_MAX + 1];
+};
+
+/* Fixed capacity; one cond for both directions (few threads, broadcast). */
+struct queue {
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* an item was added or taken, or the walk ended */
+    size_t head, n, cap;
+    int done; /* the walk ended: senders exit once the queue is empty */
+    struct item *items;
+};
+
+/* Blocks while full (polling the abort). 0 or -ECANCELED. */
+static int
+queue_push(struct queue *q, const struct item *it, const struct xa_job *job)
+{
+    int rc = 0;
+    pthread_mutex_lock(&q->mu);
+    while (q->n == q->cap && !xa_job_aborted(job)) {
+        cv_wait_ms(&q->cv, &q->mu, REB_POLL_MS);
+    }
+    if (xa_job_aborted(job)) {
+        rc = -ECANCELED;
+    } else {
+        q->items[(q->head + q->n) % q->cap] = *it;
+        q->n++;
+        pthread_cond_broadcast(&q->cv);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return rc;
+}
+
+/* Blocks while empty and the walk goes on. 0, -ENOENT (walk done, all taken) or -ECANCELED. */
+static int
+queue_pop(struct queue *q, struct item *out, const struct xa_job *job)
+{
+    pthread_mutex_lock(&q->mu);
+    while (q->n == 0 && !q->done && !xa_job_aborted(job)) {
+        cv_wait_ms(&q->cv, &q->mu, REB_POLL_MS);
+    }
+    int rc = xa_job_aborted(job) ? -ECANCELED : q->n == 0 ? -ENOENT : 0;
+    if (rc == 0) {
+        *out = q->items[q->head];
+        q->head = (q->head + 1) % q->cap;
+        q->n--;
+        pthread_cond_broadcast(&q->cv);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return rc;
+}
+
+static void
+queue_close(struct queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    q->done = 1;
+    pthread_cond_broadcast(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+}
+
+/* ---- one run: the walk on the job thread, senders on their own ---- */
+
+struct page_ctx {
+    size_t n;
+    char (*names)[AIS_OBJNAME_BYTES_MAX + 1];
+};
+
+struct run;
+
+struct sender {
+    struct run *u;
+    pthread_t th;
+    struct dests dests;
+};
+
+struct run {
+    struct reb *r;
+    struct ais_smap *smap;
+    struct ais_bmd *bmd;
+    struct xa_job *job;
+    struct queue q;
+    struct tbucket tb;
+    struct page_ctx page;
+    unsigned nsenders; /* started */
+    struct sender *senders;
+    uint64_t failed; /* atomic: objects not moved */
+};
+
+/* Payload source of one send: the object's file, read at the rate limit. */
+struct src {
+    struct run *u;
+    int fd;
+};
+
+static int
+src_read(void *ctx, void *buf, size_t len, uint64_t off)
+{
+    struct src *s = ctx;
+    int rc = tb_take(&s->u->tb, &s->u->r->env.cfg->rt.rebalance_bps, len, s->u->job);
+    size_t done = 0;
+    while (rc == 0 && done < len) {
+        ssize_t n = pread(s->fd, (char *)buf + done, len - done, (off_t)(off + done));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            rc = n < 0 ? -errno : -EIO; /* shrunk under us: the receiver drops it */
+        } else {
+            done += (size_t)n;
+        }
+    }
+    return rc;
+}
+
 /* Sends one object on s and removes the local copy once acked. 0 or negative errno. */
 static int
-send_obj(struct reb *r, struct rpc_stream *s, const struct st_bck *b, const char *name,
-         uint64_t digest, struct xa_job *job)
+send_obj(struct run *u, struct rpc_stream *s, const struct st_bck *b, const char *name,
+         uint64_t digest)
 {
-    int fd = -1;
+    struct reb *r = u->r;
+    struct src src = {.u = u, .fd = -1};
     struct st_obj_md md;
-    int rc = st_obj_open(r->env.mp, b, name, digest, &fd, &md);
+    int rc = st_obj_open(r->env.mp, b, name, digest, &src.fd, &md);
     if (rc != 0) {
         return rc == -ENOENT ? 0 : rc; /* deleted meanwhile: nothing to move */
     }
@@ -216,10 +441,10 @@ send_obj(struct reb *r, struct rpc_stream *s, const struct st_bck *b, const char
         .opaque = &mtime,
         .opaque_len = sizeof(mtime),
     };
-    rc = rpc_stream_send_obj(s, &h, fd, NULL, NULL);
-    close(fd);
+    rc = rpc_stream_send_obj(s, &h, -1, src_read, &src);
+    close(src.fd);
     if (rc == 0) {
-        xa_job_add(job, XA_CTR_OUT, 1, md.size);
+        xa_job_add(u->job, XA_CTR_OUT, 1, md.size);
         int del = st_obj_delete_if(r->env.mp, b, name, digest, &md);
         if (del != 0 && del != -ESTALE && del != -ENOENT) {
             AIS_LOG_WARN("req=rebalance obj=%s msg=\"moved, but the local copy stays\" err=\"%s\"",
@@ -229,73 +454,116 @@ send_obj(struct reb *r, struct rpc_stream *s, const struct st_bck *b, const char
     return rc;
 }
 
-struct page_ctx {
-    size_t n;
-    char (*names)[AIS_OBJNAME_BYTES_MAX + 1];
-};
+/* A sender thread: takes objects off the queue until the walk ended or the job aborted. */
+static void *
+sender_main(void *arg)
+{
+    struct sender *w = arg;
+    struct run *u = w->u;
+    struct item *it = malloc(sizeof(*it));
+    while (it != NULL && queue_pop(&u->q, it, u->job) == 0) {
+        struct st_bck b = {.provider = it->k->provider, .ns = it->k->ns, .name = it->k->name};
+        int err = 0;
+        struct rpc_stream *s = dest_stream(&w->dests, it->dest, &err);
+        err = s ? send_obj(u, s, &b, it->name, it->digest) : err;
+        if (err != 0) {
+            __atomic_add_fetch(&u->failed, 1, __ATOMIC_RELAXED);
+            if (err == -ECONNRESET || err == -ETIMEDOUT || err == -ECANCELED || err == -EIO) {
+                dest_fail(&w->dests, it->dest);
+            }
+        }
+    }
+    if (it == NULL) {
+        AIS_LOG_ERR("req=rebalance msg=\"sender out of memory\"");
+        __atomic_add_fetch(&u->failed, 1, __ATOMIC_RELAXED);
+    }
+    free(it);
+    dests_close(&w->dests);
+    return NULL;
+}
 
 static int
 page_add(void *ctx, const char *name, const struct st_obj_md *md)
 {
+    (void)md;
     struct page_ctx *p = ctx;
     snprintf(p->names[p->n++], sizeof(p->names[0]), "%s", name);
     return 0;
 }
 
-struct run {
-    struct reb *r;
-    struct ais_smap *smap;
-    struct dests dests;
-    struct page_ctx page;
-    uint64_t failed;
-};
-
-/* Moves one page of names. Transport errors mark the destination dead for this run. */
-static void
-move_page(struct run *u, const struct st_bck *b, struct xa_job *job)
+/* Queues the objects of one page that have a new owner. 0 or -ECANCELED. */
+static int
+queue_page(struct run *u, const struct ais_bck_md *k, struct item *it)
 {
-    for (size_t i = 0; i < u->page.n && !xa_job_aborted(job); i++) {
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < u->page.n; i++) {
         const char *name = u->page.names[i];
-        uint64_t digest = 0;
-        if (ais_obj_digest(b->provider, b->ns, b->name, name, &digest) != 0) {
+        if (ais_obj_digest(k->provider, k->ns, k->name, name, &it->digest) != 0) {
             continue;
         }
-        xa_job_add(job, XA_CTR_LOC, 1, 0);
-        const struct ais_snode *dest = reb_dest(u->smap, u->r->env.self->id, digest);
-        if (dest == NULL) {
-            continue;
-        }
-        int err = 0;
-        struct rpc_stream *s = dest_stream(&u->dests, dest, &err);
-        err = s ? send_obj(u->r, s, b, name, digest, job) : err;
-        if (err != 0) {
-            u->failed++;
-            if (err == -ECONNRESET || err == -ETIMEDOUT || err == -ECANCELED || err == -EIO) {
-                dest_fail(&u->dests, dest);
-            }
+        xa_job_add(u->job, XA_CTR_LOC, 1, 0);
+        it->dest = reb_dest(u->smap, u->r->env.self->id, it->digest);
+        if (it->dest != NULL) {
+            it->k = k;
+            snprintf(it->name, sizeof(it->name), "%s", name);
+            rc = queue_push(&u->q, it, u->job);
         }
     }
+    return rc;
 }
 
 static int
-move_bucket(struct run *u, const struct ais_bck_md *k, struct xa_job *job)
+walk_bucket(struct run *u, const struct ais_bck_md *k, struct item *it)
 {
     struct st_bck b = {.provider = k->provider, .ns = k->ns, .name = k->name};
-    struct st_list_iter *it = NULL;
-    int rc = st_list_iter_open(u->r->env.mp, &b, "", 0, &it);
+    struct st_list_iter *iter = NULL;
+    int rc = st_list_iter_open(u->r->env.mp, &b, "", 0, &iter);
     if (rc != 0) {
         return rc == -ENOENT ? 0 : rc;
     }
     int more = 1;
-    while (rc == 0 && more && !xa_job_aborted(job)) {
+    while (rc == 0 && more && !xa_job_aborted(u->job)) {
         u->page.n = 0;
-        rc = st_list_iter_next_page(it, REB_PAGE, page_add, &u->page, &more);
-        if (rc == 0) {
-            move_page(u, &b, job);
-        }
+        rc = st_list_iter_next_page(iter, REB_PAGE, page_add, &u->page, &more);
+        rc = rc ? rc : queue_page(u, k, it);
     }
-    st_list_iter_close(it);
+    st_list_iter_close(iter);
     return rc;
+}
+
+/* Allocates the run's buffers and starts up to rebalance.workers senders. 0 or -errno. */
+static int
+senders_start(struct run *u)
+{
+    unsigned want = (unsigned)ais_config_rt_get(&u->r->env.cfg->rt.rebalance_workers);
+    want = want < 1 ? 1 : want > AIS_REB_WORKERS_MAX ? AIS_REB_WORKERS_MAX : want;
+    u->q.cap = REB_QUEUE_PER_SENDER * want;
+    u->q.items = malloc(u->q.cap * sizeof(*u->q.items));
+    u->page.names = malloc(REB_PAGE * sizeof(*u->page.names));
+    u->senders = calloc(want, sizeof(*u->senders));
+    if (u->q.items == NULL || u->page.names == NULL || u->senders == NULL) {
+        return -ENOMEM;
+    }
+    u->tb.last_ns = ais_mono_ns();
+    for (unsigned i = 0; i < want; i++) {
+        u->senders[i].u = u;
+        if (pthread_create(&u->senders[i].th, NULL, sender_main, &u->senders[i]) != 0) {
+            AIS_LOG_WARN("req=rebalance msg=\"cannot start a sender\" started=%u", i);
+            break;
+        }
+        u->nsenders++;
+    }
+    return u->nsenders > 0 ? 0 : -EAGAIN;
+}
+
+static void
+senders_join(struct run *u)
+{
+    queue_close(&u->q);
+    for (unsigned i = 0; i < u->nsenders; i++) {
+        pthread_join(u->senders[i].th, NULL);
+    }
+    u->nsenders = 0;
 }
 
 static int
@@ -304,27 +572,30 @@ mover_run(struct xa_job *job, void *arg)
     struct run *u = arg;
     struct reb *r = u->r;
     pthread_mutex_lock(&r->run_mu);
-    struct ais_bmd *bmd = ais_meta_bmd(r->env.meta);
-    u->page.names = malloc(REB_PAGE * sizeof(*u->page.names));
-    int rc = u->page.names ? 0 : -ENOMEM;
-    AIS_LOG_INFO("req=rebalance id=%s smap_version=%lld msg=started", xa_job_id(job),
-                 (long long)u->smap->version);
-    for (size_t i = 0; rc == 0 && i < bmd->n && !xa_job_aborted(job); i++) {
-        rc = move_bucket(u, &bmd->bcks[i], job);
+    u->job = job;
+    u->bmd = ais_meta_bmd(r->env.meta);
+    struct item *it = malloc(sizeof(*it));
+    int rc = it ? senders_start(u) : -ENOMEM;
+    AIS_LOG_INFO("req=rebalance id=%s smap_version=%lld senders=%u bps=%lld msg=started",
+                 xa_job_id(job), (long long)u->smap->version, u->nsenders,
+                 (long long)ais_config_rt_get64(&r->env.cfg->rt.rebalance_bps));
+    for (size_t i = 0; rc == 0 && i < u->bmd->n && !xa_job_aborted(job); i++) {
+        rc = walk_bucket(u, &u->bmd->bcks[i], it);
     }
-    dests_close(&u->dests);
-    ais_bmd_unref(bmd);
-    if (rc == 0 && xa_job_aborted(job)) {
+    senders_join(u); /* they drain the queue, or stop at once on abort */
+    free(it);
+    uint64_t failed = __atomic_load_n(&u->failed, __ATOMIC_RELAXED);
+    if ((rc == 0 || rc == -ECANCELED) && xa_job_aborted(job)) {
         rc = -ECANCELED;
     }
-    if (rc == 0 && u->failed > 0) {
+    if (rc == 0 && failed > 0) {
         char msg[128];
-        snprintf(msg, sizeof(msg), "%llu object(s) not moved", (unsigned long long)u->failed);
+        snprintf(msg, sizeof(msg), "%llu object(s) not moved", (unsigned long long)failed);
         xa_job_set_err(job, msg);
         rc = -EIO;
     }
     AIS_LOG_INFO("req=rebalance id=%s rc=%d failed=%llu msg=ended", xa_job_id(job), rc,
-                 (unsigned long long)u->failed);
+                 (unsigned long long)failed);
     pthread_mutex_unlock(&r->run_mu);
     return rc;
 }
@@ -334,8 +605,36 @@ run_free(void *arg)
 {
     struct run *u = arg;
     ais_smap_unref(u->smap);
+    if (u->bmd != NULL) {
+        ais_bmd_unref(u->bmd);
+    }
+    pthread_cond_destroy(&u->q.cv);
+    pthread_mutex_destroy(&u->q.mu);
+    pthread_mutex_destroy(&u->tb.mu);
+    free(u->q.items);
     free(u->page.names);
+    free(u->senders);
     free(u);
+}
+
+/* A run for cur, not started. NULL when out of memory. */
+static struct run *
+run_new(struct reb *r, const struct ais_smap *cur)
+{
+    struct run *u = calloc(1, sizeof(*u));
+    pthread_condattr_t ca;
+    if (u == NULL || pthread_condattr_init(&ca) != 0) {
+        free(u);
+        return NULL;
+    }
+    (void)pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&u->q.cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&u->q.mu, NULL);
+    pthread_mutex_init(&u->tb.mu, NULL);
+    u->r = r;
+    u->smap = ais_smap_ref((struct ais_smap *)cur);
+    return u;
 }
 
 void
@@ -359,13 +658,11 @@ reb_on_smap(struct reb *r, const struct ais_smap *old, const struct ais_smap *cu
                      (long long)cur->version);
         return;
     }
-    struct run *u = calloc(1, sizeof(*u));
+    struct run *u = run_new(r, cur);
     if (u == NULL) {
         AIS_LOG_ERR("req=rebalance msg=\"out of memory\"");
         return;
     }
-    u->r = r;
-    u->smap = ais_smap_ref((struct ais_smap *)cur);
     char id[XA_ID_BYTES];
     snprintf(id, sizeof(id), "g%lld", (long long)cur->version);
     int rc = xa_job_start_id(r->env.xreg, id, REB_KIND, NULL, mover_run, u, run_free, NULL);
@@ -381,7 +678,8 @@ reb_pull_serve(struct reb *r, const char *provider, const char *ns, const char *
                const char *obj, const char *dest_url)
 {
     uint64_t digest = 0;
-    int rc = ais_obj_name_check(obj, strlen(obj), NULL);
+    int rc = obj ? ais_obj_name_check(obj, strlen(obj), NULL) : AIS_EBADNAME;
+    rc = rc ? rc : bck_known(r, provider, ns, bck);
     rc = rc ? rc : ais_obj_digest(provider, ns, bck, obj, &digest);
     if (rc != 0) {
         return rc;
@@ -469,7 +767,8 @@ reb_new(const struct reb_env *env, struct reb **out)
     pthread_mutex_init(&r->mu, NULL);
     char url[128];
     reb_data_url(env->self, url, sizeof(url));
-    int rc = rpc_stream_listen(url, NULL, &recv_ops, r, &r->recv);
+    struct rpc_stream_server_opts so = {.workers = REB_RECV_WORKERS};
+    int rc = rpc_stream_listen(url, &so, &recv_ops, r, &r->recv);
     if (rc != 0) {
         AIS_LOG_ERR("req=start msg=\"cannot listen for object streams\" url=%s err=\"%s\"", url,
                     ais_strerror(rc));

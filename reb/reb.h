@@ -67,4 +67,32 @@ int reb_smap_moves(const struct ais_smap *old, const struct ais_smap *cur);
  */
 const struct ais_snode *reb_dest(const struct ais_smap *cur, const char *self_id, uint64_t digest);
 
+/*
+ * Resilver (reb/resilver.c): after a mountpath change on this target, a job of kind "resilver"
+ * walks every bucket across all mountpaths and moves each object to the mountpath HRW now
+ * picks (st_obj_relocate), then drops the detaching mountpaths it emptied (after waiting for
+ * PUTs that started under an older set). A newer start aborts and supersedes a running one.
+ */
+struct reb_rsl;
+
+struct reb_rsl_env {
+    struct ais_meta *meta; /* buckets to walk (the BMD) */
+    struct st_mpaths *mp;
+    struct xa_reg *xreg;
+    void (*dropped)(void *ctx); /* called after a detaching mountpath left the set (persist) */
+    void *ctx;
+};
+
+/* 0 or -ENOMEM/-errno. env is copied; its pointers are borrowed for the service's life. */
+__attribute__((warn_unused_result)) int reb_rsl_new(const struct reb_rsl_env *env,
+                                                    struct reb_rsl **out);
+/* Aborts a running resilver and waits for it, then frees. Accepts NULL. */
+void reb_rsl_free(struct reb_rsl *r);
+/*
+ * Aborts the running resilver (if any) and starts a new job; it begins walking once the old
+ * one returned. id_out (may be NULL) gets the job id. 0 or the xa_job_start error. Never
+ * blocks on I/O.
+ */
+__attribute__((warn_unused_result)) int reb_rsl_start(struct reb_rsl *r, char id_out[XA_ID_BYTES]);
+
 #endif

@@ -313,6 +313,53 @@ rpc_xact_stop(const char *url, int timeout_ms, const char *id, const char *kind,
 }
 
 int
+rpc_vote(const char *url, int timeout_ms, const struct rpc_vote_req *q, struct rpc_vote *out,
+         struct rpc_err *err)
+{
+    Aisproto__Msg m = AISPROTO__MSG__INIT;
+    Aisproto__VoteReq v = AISPROTO__VOTE_REQ__INIT;
+    Aisproto__Msg *r = NULL;
+    v.candidate_id = (char *)q->candidate_id;
+    v.primary_id = (char *)q->primary_id;
+    v.smap_version = q->smap_version;
+    m.body_case = AISPROTO__MSG__BODY_VOTE_REQ;
+    m.vote_req = &v;
+    int rc =
+        call_kind(url, timeout_ms, RPC_CALL_IDEMPOTENT, &m, AISPROTO__MSG__BODY_VOTE_RESP, &r, err);
+    if (rc != 0) {
+        return rc;
+    }
+    struct ais_smap *smap = NULL;
+    if (r->vote_resp->smap != NULL && (rc = rpc_smap_from_pb(r->vote_resp->smap, &smap)) != 0) {
+        aisproto__msg__free_unpacked(r, NULL);
+        return rc;
+    }
+    memset(out, 0, sizeof(*out));
+    out->smap = smap;
+    out->yes = r->vote_resp->yes;
+    out->is_primary = r->vote_resp->is_primary;
+    out->smap_version = r->vote_resp->smap_version;
+    out->bmd_version = r->vote_resp->bmd_version;
+    snprintf(out->reason, sizeof(out->reason), "%s",
+             r->vote_resp->reason ? r->vote_resp->reason : "");
+    aisproto__msg__free_unpacked(r, NULL);
+    return 0;
+}
+
+int
+rpc_node_shutdown(const char *url, int timeout_ms, const char *sid, int decommission,
+                  struct rpc_err *err)
+{
+    Aisproto__Msg q = AISPROTO__MSG__INIT;
+    Aisproto__NodeShutdown n = AISPROTO__NODE_SHUTDOWN__INIT;
+    n.sid = (char *)(sid ? sid : "");
+    n.decommission = decommission != 0;
+    q.body_case = AISPROTO__MSG__BODY_NODE_SHUTDOWN;
+    q.node_shutdown = &n;
+    return call_ack(url, timeout_ms, 0, &q, err);
+}
+
+int
 rpc_query(const char *url, int timeout_ms, const char *what, char **json, struct rpc_err *err)
 {
     Aisproto__Msg q = AISPROTO__MSG__INIT;

@@ -420,6 +420,49 @@ h_xact_stop(struct rpc_server *s, const Aisproto__Msg *q, struct rpc_reply *r)
     return err == 0 ? reply_ack(r) : err;
 }
 
+static int
+h_node_shutdown(struct rpc_server *s, const Aisproto__Msg *q, struct rpc_reply *r)
+{
+    if (s->ops->node_shutdown == NULL) {
+        return -ENOTSUP;
+    }
+    int err = s->ops->node_shutdown(s->ctx, q->node_shutdown->sid, q->node_shutdown->decommission,
+                                    &r->rerr);
+    return err == 0 ? reply_ack(r) : err;
+}
+
+static int
+h_vote(struct rpc_server *s, const Aisproto__Msg *q, struct rpc_reply *r)
+{
+    const Aisproto__VoteReq *v = q->vote_req;
+    if (s->ops->vote == NULL) {
+        return -ENOTSUP;
+    }
+    struct rpc_vote_req vq = {
+        .candidate_id = v->candidate_id,
+        .primary_id = v->primary_id,
+        .smap_version = v->smap_version,
+    };
+    struct rpc_vote out;
+    memset(&out, 0, sizeof(out));
+    int err = s->ops->vote(s->ctx, &vq, &out, &r->rerr);
+    Aisproto__Msg m = AISPROTO__MSG__INIT;
+    Aisproto__VoteResp vr = AISPROTO__VOTE_RESP__INIT;
+    vr.yes = out.yes != 0;
+    vr.is_primary = out.is_primary != 0;
+    vr.smap_version = out.smap_version;
+    vr.bmd_version = out.bmd_version;
+    vr.reason = out.reason;
+    vr.smap = (err == 0 && out.smap) ? rpc_smap_to_pb(out.smap) : NULL;
+    err = (err == 0 && out.smap && !vr.smap) ? -ENOMEM : err;
+    m.body_case = AISPROTO__MSG__BODY_VOTE_RESP;
+    m.vote_resp = &vr;
+    err = err ? err : reply_pack(r, &m);
+    rpc_smap_pb_free(vr.smap);
+    ais_smap_unref(out.smap);
+    return err;
+}
+
 /* The registry: one row per request message. */
 static const struct rpc_msg_desc rpc_msgs[] = {
     {AISPROTO__MSG__BODY_KEEPALIVE, RPC_CLASS_KEEPALIVE, "keepalive", h_keepalive},
@@ -432,6 +475,8 @@ static const struct rpc_msg_desc rpc_msgs[] = {
     {AISPROTO__MSG__BODY_DELETE_OBJS, RPC_CLASS_DATA, "delete_objs", h_delete_objs},
     {AISPROTO__MSG__BODY_OBJ_PULL, RPC_CLASS_DATA, "obj_pull", h_obj_pull},
     {AISPROTO__MSG__BODY_XACT_STOP, RPC_CLASS_CONTROL, "xact_stop", h_xact_stop},
+    {AISPROTO__MSG__BODY_VOTE_REQ, RPC_CLASS_CONTROL, "vote", h_vote},
+    {AISPROTO__MSG__BODY_NODE_SHUTDOWN, RPC_CLASS_CONTROL, "node_shutdown", h_node_shutdown},
 };
 
 static const struct rpc_msg_desc *

@@ -57,6 +57,24 @@ struct rpc_meta_ack {
     int64_t bmd_version;
 };
 
+/* An election vote request: candidate asks whether primary is dead (candidate's Smap version). */
+struct rpc_vote_req {
+    const char *candidate_id;
+    const char *primary_id;
+    int64_t smap_version;
+};
+
+/* A vote: yes or no (reason), and the versions the voter holds. A probe (empty candidate_id)
+ * answers with smap (a reference the receiver owns; NULL otherwise) and is_primary. */
+struct rpc_vote {
+    int yes;
+    int is_primary;
+    int64_t smap_version;
+    int64_t bmd_version;
+    char reason[128];
+    struct ais_smap *smap;
+};
+
 /*
  * Server-side handlers. Each returns 0 or a negative code; on error it may fill err->msg
  * (sent back to the caller). Handlers run on RPC worker threads concurrently.
@@ -94,6 +112,12 @@ struct rpc_ops {
                     const char *obj, const char *dest_url, struct rpc_err *err);
     /* any node: abort running jobs matching id and kind ("" = any). */
     int (*xact_stop)(void *ctx, const char *id, const char *kind, struct rpc_err *err);
+    /* any non-primary node: the primary tells it to leave (sid = its id). Stop heartbeats
+     * before returning, then exit the run loop; decommission = removed for good. */
+    int (*node_shutdown)(void *ctx, const char *sid, int decommission, struct rpc_err *err);
+    /* any node: an election vote or probe (rpc/member.c, gateway/election.c); fill out (out->smap
+     * is a reference the RPC layer drops after packing). */
+    int (*vote)(void *ctx, const struct rpc_vote_req *q, struct rpc_vote *out, struct rpc_err *err);
 };
 
 /* Handler classes: each has its own workers and queue (see the registry in rpc.c). */
@@ -177,6 +201,16 @@ __attribute__((warn_unused_result)) int rpc_obj_pull(const char *url, int timeou
 __attribute__((warn_unused_result)) int rpc_xact_stop(const char *url, int timeout_ms,
                                                       const char *id, const char *kind,
                                                       struct rpc_err *err);
+/* Tells a node to leave the cluster and exit (not idempotent: never re-sent). */
+__attribute__((warn_unused_result)) int rpc_node_shutdown(const char *url, int timeout_ms,
+                                                          const char *sid, int decommission,
+                                                          struct rpc_err *err);
+/* Asks a node for its election vote, or probes it (empty candidate_id: out->smap is a new
+ * reference for the caller, may be NULL). Idempotent: a node repeats its vote for the same
+ * candidate and version. */
+__attribute__((warn_unused_result)) int rpc_vote(const char *url, int timeout_ms,
+                                                 const struct rpc_vote_req *q, struct rpc_vote *out,
+                                                 struct rpc_err *err);
 __attribute__((warn_unused_result)) int rpc_query(const char *url, int timeout_ms, const char *what,
                                                   char **json, struct rpc_err *err);
 __attribute__((warn_unused_result)) int rpc_config_set(const char *url, int timeout_ms,

@@ -39,29 +39,50 @@ st_path_fmt(char *out, size_t cap, const char *fmt, ...)
 }
 
 int
-st_bck_dir(const struct st_mpaths *mp, size_t i, const struct st_bck *bck, char *out, size_t cap)
+st_set_bck_dir(const struct st_mpset *s, size_t i, const struct st_bck *bck, char *out, size_t cap)
 {
-    AIS_ASSERT(mp != NULL);
-    AIS_ASSERT(i < mp->n);
+    AIS_ASSERT(s != NULL);
     AIS_ASSERT(bck != NULL && bck->provider != NULL && bck->name != NULL);
+    if (i >= AIS_MPATHS_MAX || s->paths[i] == NULL) {
+        return -ENOENT;
+    }
     const char *ns = bck->ns != NULL ? bck->ns : "";
     if (ns[0] == '@' && ns[1] == '#') {
         ns++; /* local namespace "@#name" lives in dir "#name" (AIS layout) */
     }
-    return st_path_fmt(out, cap, "%s/@%s/%s%s%s", mp->paths[i], bck->provider, ns,
+    return st_path_fmt(out, cap, "%s/@%s/%s%s%s", s->paths[i], bck->provider, ns,
                        ns[0] != '\0' ? "/" : "", bck->name);
+}
+
+int
+st_set_ct_dir(const struct st_mpset *s, size_t i, const struct st_bck *bck, const char *ct,
+              char *out, size_t cap)
+{
+    int n = st_set_bck_dir(s, i, bck, out, cap);
+    if (n < 0) {
+        return n;
+    }
+    int m = st_path_fmt(out + n, cap - (size_t)n, "/%s", ct);
+    return m < 0 ? m : n + m;
+}
+
+int
+st_bck_dir(const struct st_mpaths *mp, size_t i, const struct st_bck *bck, char *out, size_t cap)
+{
+    const struct st_mpset *s = st_mpset_ref(mp);
+    int n = st_set_bck_dir(s, i, bck, out, cap);
+    st_mpset_unref(mp, s);
+    return n;
 }
 
 int
 st_bck_ct_dir(const struct st_mpaths *mp, size_t i, const struct st_bck *bck, const char *ct,
               char *out, size_t cap)
 {
-    int n = st_bck_dir(mp, i, bck, out, cap);
-    if (n < 0) {
-        return n;
-    }
-    int m = st_path_fmt(out + n, cap - (size_t)n, "/%s", ct);
-    return m < 0 ? m : n + m;
+    const struct st_mpset *s = st_mpset_ref(mp);
+    int n = st_set_ct_dir(s, i, bck, ct, out, cap);
+    st_mpset_unref(mp, s);
+    return n;
 }
 
 static int
@@ -91,14 +112,17 @@ st_bck_create(struct st_mpaths *mp, const struct st_bck *bck)
     char path[AIS_PATH_BYTES_MAX];
     static const char *const cts[] = {ST_DIR_OBJ, ST_DIR_WORK};
     int err = 0;
-    for (size_t i = 0; i < mp->n && err == 0; i++) {
+    /* Available mountpaths only: a disabled one may be a missing disk (no mkdir -p into it). */
+    const struct st_mpset *s = st_mpset_ref(mp);
+    for (size_t k = 0; k < s->navail && err == 0; k++) {
         for (size_t c = 0; c < 2 && err == 0; c++) {
-            err = st_bck_ct_dir(mp, i, bck, cts[c], path, sizeof(path));
+            err = st_set_ct_dir(s, s->avail[k], bck, cts[c], path, sizeof(path));
             if (err >= 0) {
                 err = ais_mkdir_p(path);
             }
         }
     }
+    st_mpset_unref(mp, s);
     return err < 0 ? err : 0;
 }
 
@@ -109,8 +133,12 @@ st_bck_destroy(struct st_mpaths *mp, const struct st_bck *bck)
     AIS_ASSERT(bck != NULL);
     char dir[AIS_PATH_BYTES_MAX];
     int err = 0, moved = 0;
-    for (size_t i = 0; i < mp->n; i++) {
-        int e = st_bck_dir(mp, i, bck, dir, sizeof(dir));
+    const struct st_mpset *s = st_mpset_ref(mp);
+    for (size_t i = 0; i < s->nslots; i++) {
+        int e = st_set_bck_dir(s, i, bck, dir, sizeof(dir));
+        if (e == -ENOENT) {
+            continue; /* free slot */
+        }
         if (e >= 0) {
             e = st_trash_move(mp, i, dir, bck->name);
         }
@@ -119,6 +147,7 @@ st_bck_destroy(struct st_mpaths *mp, const struct st_bck *bck)
             err = e; /* keep going: the other mountpaths should still drop the bucket */
         }
     }
+    st_mpset_unref(mp, s);
     if (moved) {
         st_trash_kick(mp->trash);
     }

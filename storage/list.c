@@ -173,17 +173,18 @@ static int
 iter_walks_open(struct st_list_iter *it, const struct st_bck *bck)
 {
     size_t found = 0;
-    for (size_t i = 0; i < it->mp->n; i++) {
+    size_t n = st_mpaths_count(it->mp); /* free slots answer -ENOENT below */
+    for (size_t i = 0; i < n; i++) {
         int err = st_walk_new(it->mp, i, bck, it->prefix, &it->w[i]);
-        if (err == -ENOENT) {
-            continue;
+        if (err == -ENOENT || (err < 0 && st_mpaths_state(it->mp, i) != ST_MPATH_AVAIL)) {
+            continue; /* a disabled mountpath may be a dead disk: list what the others have */
         }
         if (err < 0) {
             return err;
         }
         found++;
     }
-    it->nw = it->mp->n;
+    it->nw = n;
     return found > 0 ? 0 : -ENOENT;
 }
 

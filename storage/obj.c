@@ -1,16 +1,20 @@
 /*
  * Stored objects: open, stat, validate, delete.
  *
- * Design notes: an object lives only on its HRW mountpath, so every call touches exactly one
- * path. Opens use O_NONBLOCK so a FIFO planted under %ob cannot hang a reader; anything that
- * is not a regular file (directories included) is reported as -ENOENT, which is what a client
- * asking for that name should see. Metadata comes from st_md_load_fd, which tolerates a
- * missing or corrupt xattr. Delete prunes the now-empty parents so the tree does not fill
- * with dead directories; a PUT racing with the prune retries its mkdir+rename (put.c).
- * Locks (lock.c): open/stat hold the object's shared lock across open + fstat + xattr read;
- * delete holds it exclusively. Validation runs on the descriptor without the lock (the inode
- * we opened never changes: a PUT replaces the name, not the file), and the repair that follows
- * a bad checksum, st_obj_delete_if, re-checks under the exclusive lock that the name still
+ * Design notes: an object lives on its HRW mountpath, so a read normally touches one path.
+ * After a mountpath change it may still sit on another one until the resilver moves it, so a
+ * miss on the HRW mountpath looks at every other mountpath of the same set and opens the
+ * newest copy (by mtime): the copy on the HRW slot, when present, is authoritative because a
+ * PUT that lands elsewhere removes it (put.c) and the resilver keeps the newest. Delete removes
+ * every copy, or a stale one would reappear. Opens use O_NONBLOCK so a FIFO planted under %ob
+ * cannot hang a reader; anything that is not a regular file (directories included) is reported as
+ * -ENOENT, which is what a client asking for that name should see. Metadata comes from
+ * st_md_load_fd, which tolerates a missing or corrupt xattr. Delete prunes the now-empty parents so
+ * the tree does not fill with dead directories; a PUT racing with the prune retries its
+ * mkdir+rename (put.c). Locks (lock.c): open/stat hold the object's shared lock across open + fstat
+ * + xattr read; delete holds it exclusively. Validation runs on the descriptor without the lock
+ * (the inode we opened never changes: a PUT replaces the name, not the file), and the repair that
+ * follows a bad checksum, st_obj_delete_if, re-checks under the exclusive lock that the name still
  * points at that inode (same ino, size, mtime), so it can never remove a newer PUT.
  */
 #include "common/assert.h"
@@ -28,12 +32,11 @@
 #include <unistd.h>
 
 int
-st_obj_path(const struct st_mpaths *mp, const struct st_bck *bck, const char *obj, uint64_t digest,
-            char *out, size_t cap, uint32_t *idx, size_t *ob_len)
+st_set_obj_path(const struct st_mpset *s, size_t i, const struct st_bck *bck, const char *obj,
+                char *out, size_t cap, size_t *ob_len)
 {
     AIS_ASSERT(obj != NULL);
-    size_t i = st_mpaths_pick(mp, digest);
-    int n = st_bck_ct_dir(mp, i, bck, ST_DIR_OBJ, out, cap);
+    int n = st_set_ct_dir(s, i, bck, ST_DIR_OBJ, out, cap);
     if (n < 0) {
         return n;
     }
@@ -41,9 +44,22 @@ st_obj_path(const struct st_mpaths *mp, const struct st_bck *bck, const char *ob
     if (m < 0) {
         return m;
     }
-    *idx = (uint32_t)i;
     *ob_len = (size_t)n;
     return n + m;
+}
+
+int
+st_obj_path(const struct st_mpaths *mp, const struct st_bck *bck, const char *obj, uint64_t digest,
+            char *out, size_t cap, uint32_t *idx, size_t *ob_len)
+{
+    const struct st_mpset *s = st_mpset_ref(mp);
+    size_t i = st_mpset_pick(s, digest);
+    int n = st_set_obj_path(s, i, bck, obj, out, cap, ob_len);
+    st_mpset_unref(mp, s);
+    if (n >= 0) {
+        *idx = (uint32_t)i;
+    }
+    return n;
 }
 
 void
@@ -63,52 +79,96 @@ st_prune_parents(const char *path, size_t stop_len)
     }
 }
 
+/* Opens path as a regular file: fd (and its stat) or -ENOENT / negative errno. */
+static int
+open_reg(const char *path, struct stat *st)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) {
+        return errno == ENOTDIR ? -ENOENT : -errno;
+    }
+    int err = fstat(fd, st) < 0 ? -errno : S_ISREG(st->st_mode) ? 0 : -ENOENT;
+    if (err < 0) {
+        close(fd);
+        return err;
+    }
+    /* O_NONBLOCK (which kept a FIFO from blocking the open) has no effect on regular files,
+     * so it is left set rather than cleared with another syscall. */
+    return fd;
+}
+
+static int64_t
+st_mtime_ns(const struct stat *st)
+{
+    return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
+/*
+ * The miss path: the newest copy on any other slot of s. *idx gets its slot. Errors of
+ * disabled or detaching mountpaths (a dead disk) count as "not there".
+ */
+static int
+open_other(const struct st_mpset *s, size_t hrw, const struct st_bck *bck, const char *obj,
+           struct stat *st, uint32_t *idx)
+{
+    char path[AIS_PATH_BYTES_MAX];
+    size_t ob_len = 0;
+    int best = -ENOENT;
+    for (size_t i = 0; i < s->nslots; i++) {
+        struct stat cur;
+        if (i == hrw || s->paths[i] == NULL ||
+            st_set_obj_path(s, i, bck, obj, path, sizeof(path), &ob_len) < 0) {
+            continue;
+        }
+        int fd = open_reg(path, &cur);
+        if (fd < 0) {
+            continue;
+        }
+        if (best >= 0 && st_mtime_ns(&cur) <= st_mtime_ns(st)) {
+            close(fd);
+            continue;
+        }
+        if (best >= 0) {
+            close(best);
+        }
+        best = fd;
+        *st = cur;
+        *idx = (uint32_t)i;
+    }
+    return best;
+}
+
 int
 st_obj_open(const struct st_mpaths *mp, const struct st_bck *bck, const char *obj, uint64_t digest,
             int *fd_out, struct st_obj_md *md_out)
 {
     AIS_ASSERT(fd_out != NULL);
     char path[AIS_PATH_BYTES_MAX];
-    uint32_t idx = 0;
     size_t ob_len = 0;
     struct stat st;
-    int fd = -1, locked = 0;
-    int err = st_obj_path(mp, bck, obj, digest, path, sizeof(path), &idx, &ob_len);
+    int fd = -1;
+    const struct st_mpset *s = st_mpset_ref(mp);
+    uint32_t idx = (uint32_t)st_mpset_pick(s, digest);
+    int err = st_set_obj_path(s, idx, bck, obj, path, sizeof(path), &ob_len);
     if (err < 0) {
-        goto out;
+        st_mpset_unref(mp, s);
+        return err;
     }
-    err = 0;
-    /* Shared: a PUT's rename + xattr or a repair cannot interleave with open + md read. */
+    /* Shared: a PUT's rename + xattr, a repair or a resilver move cannot interleave. */
     st_obj_lock_rd(mp, digest);
-    locked = 1;
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0) {
-        err = errno == ENOTDIR ? -ENOENT : -errno;
-        goto out;
+    fd = open_reg(path, &st);
+    if (fd == -ENOENT && s->nslots > 1) {
+        fd = open_other(s, idx, bck, obj, &st, &idx);
     }
-    if (fstat(fd, &st) < 0) {
-        err = -errno;
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        err = -ENOENT;
-        goto out;
-    }
-    /* O_NONBLOCK (which kept a FIFO from blocking the open) has no effect on regular files,
-     * so it is left set rather than cleared with another syscall. */
-    if (md_out != NULL) {
+    err = fd < 0 ? fd : 0;
+    if (err == 0 && md_out != NULL) {
         err = st_md_load_st(fd, &st, idx, md_out);
-        if (err < 0) {
-            goto out;
-        }
     }
-    *fd_out = fd;
-    fd = -1;
-out:
-    if (locked) {
-        st_obj_unlock(mp, digest);
-    }
-    if (fd >= 0) {
+    st_obj_unlock(mp, digest);
+    st_mpset_unref(mp, s);
+    if (err == 0) {
+        *fd_out = fd;
+    } else if (fd >= 0) {
         close(fd);
     }
     return err;
@@ -207,21 +267,33 @@ obj_unlink(const char *path, size_t ob_len, const struct st_obj_md *md)
     return 0;
 }
 
+/*
+ * Under the exclusive lock: md == NULL removes the copy on every slot (0 if any was removed);
+ * otherwise only the one on md's slot, if it is still md's file.
+ */
 static int
 obj_delete(struct st_mpaths *mp, const struct st_bck *bck, const char *obj, uint64_t digest,
            const struct st_obj_md *md)
 {
     char path[AIS_PATH_BYTES_MAX];
-    uint32_t idx = 0;
     size_t ob_len = 0;
-    int err = st_obj_path(mp, bck, obj, digest, path, sizeof(path), &idx, &ob_len);
-    if (err < 0) {
-        return err;
-    }
+    int removed = 0, err = 0;
+    const struct st_mpset *s = st_mpset_ref(mp);
     st_obj_lock_wr(mp, digest);
-    err = obj_unlink(path, ob_len, md);
+    for (size_t i = 0; i < s->nslots; i++) {
+        if (s->paths[i] == NULL || (md != NULL && i != md->mpath_idx)) {
+            continue;
+        }
+        int e = st_set_obj_path(s, i, bck, obj, path, sizeof(path), &ob_len);
+        e = e < 0 ? e : obj_unlink(path, ob_len, md);
+        removed |= e == 0;
+        if (e < 0 && e != -ENOENT && err == 0) {
+            err = e;
+        }
+    }
     st_obj_unlock(mp, digest);
-    return err;
+    st_mpset_unref(mp, s);
+    return removed ? 0 : err != 0 ? err : -ENOENT;
 }
 
 int

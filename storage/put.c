@@ -16,6 +16,11 @@
  * read-modify-write, the xattr (when versioning needs the previous version), the read-back and
  * the rename run under the object's exclusive lock, so the section is short and a concurrent
  * GET sees either the old object with its metadata or the new one with its own.
+ * Mountpath changes: a PUT holds the mountpath set it started under until it ends (so a
+ * resilver can wait for it: st_mpaths_drain) and writes where that set's HRW put it. If the
+ * set changed meanwhile and the HRW slot is now another one, the copy there is older than
+ * ours: it is removed under the same lock, so a reader (HRW slot first, then the newest copy
+ * anywhere) finds our object, and the resilver moves it to its new place.
  */
 #include "common/assert.h"
 #include "common/err.h"
@@ -37,6 +42,7 @@
 
 struct st_put {
     const struct st_mpaths *mp;
+    const struct st_mpset *set; /* held from begin to free */
     uint64_t digest;
     int fd;
     int err;       /* sticky: a failed write poisons the PUT */
@@ -107,10 +113,12 @@ static int
 put_open_work(struct st_put *put, const struct st_mpaths *mp, const struct st_bck *bck,
               const char *obj, uint64_t digest)
 {
-    int err = st_obj_path(mp, bck, obj, digest, put->obj_path, sizeof(put->obj_path),
-                          &put->mpath_idx, &put->ob_len);
+    put->set = st_mpset_ref(mp);
+    put->mpath_idx = (uint32_t)st_mpset_pick(put->set, digest);
+    int err = st_set_obj_path(put->set, put->mpath_idx, bck, obj, put->obj_path,
+                              sizeof(put->obj_path), &put->ob_len);
     int wk_len = err < 0 ? err
-                         : st_bck_ct_dir(mp, put->mpath_idx, bck, ST_DIR_WORK, put->wk_path,
+                         : st_set_ct_dir(put->set, put->mpath_idx, bck, ST_DIR_WORK, put->wk_path,
                                          sizeof(put->wk_path));
     if (wk_len < 0) {
         return wk_len;
@@ -146,6 +154,7 @@ put_free(struct st_put *put)
     }
     st_cksum_free(put->ck);
     st_cksum_free(put->ck_expect);
+    st_mpset_unref(put->mp, put->set);
     free(put);
 }
 
@@ -349,6 +358,29 @@ put_store_md(struct st_put *put, struct st_obj_md *md)
 }
 
 /*
+ * Under the exclusive lock, after publishing: when the mountpath set changed since begin and
+ * the object's HRW slot is now another one, the copy there predates ours. Best effort.
+ */
+static void
+put_drop_hrw_copy(const struct st_put *put)
+{
+    if (st_mpaths_gen(put->mp) == put->set->gen) {
+        return; /* the common case: nothing changed */
+    }
+    char path[AIS_PATH_BYTES_MAX];
+    const struct st_mpset *s = st_mpset_ref(put->mp);
+    size_t hrw = st_mpset_pick(s, put->digest);
+    /* The part below the root is the same on every mountpath (paths are cleaned). */
+    size_t root_len = strlen(put->set->paths[put->mpath_idx]);
+    const char *rel = put->obj_path + root_len;
+    if (hrw != put->mpath_idx && st_path_fmt(path, sizeof(path), "%s%s", s->paths[hrw], rel) >= 0 &&
+        unlink(path) == 0) {
+        st_prune_parents(path, strlen(s->paths[hrw]) + (put->ob_len - root_len));
+    }
+    st_mpset_unref(put->mp, s);
+}
+
+/*
  * The exclusive section: version read-modify-write (when versioning), xattr, read-back and
  * rename. Without versioning the xattr was written (and synced) before the lock.
  */
@@ -382,6 +414,9 @@ put_commit_locked(struct st_put *put, struct st_obj_md *md)
     }
     if (err == 0) {
         err = put_publish(put);
+    }
+    if (err == 0) {
+        put_drop_hrw_copy(put);
     }
     return err;
 }

@@ -56,20 +56,102 @@ struct st_obj_md {
  */
 __attribute__((warn_unused_result)) int
 st_mpaths_open(const char *const *paths, size_t n, const char *daemon_id, struct st_mpaths **out);
+/*
+ * Mountpath states. Available ones take part in HRW placement; disabled ones keep their files
+ * (still read, and emptied by a resilver) but get no new objects; a detaching one is disabled
+ * and dropped from the set once a resilver moved everything off it (st_mpaths_drop).
+ */
+enum st_mpath_state {
+    ST_MPATH_NONE = 0, /* free slot */
+    ST_MPATH_AVAIL,
+    ST_MPATH_DISABLED,
+    ST_MPATH_DETACHING,
+};
+
+/* Options of st_mpaths_open_opts (all zero = st_mpaths_open). */
+struct st_mpaths_opts {
+    const uint8_t *states; /* per path: ST_MPATH_AVAIL/DISABLED/DETACHING; NULL = all available */
+    int no_create;         /* a missing root is not created (a restart: its disk may be gone) */
+    int tolerate;          /* a root that cannot be used starts disabled (logged with the reason)
+                            * instead of failing the open; at least one must be usable */
+};
+/*
+ * st_mpaths_open with options. Also -ENODEV when no mountpath ends up available. A path that
+ * fails under `tolerate` keeps its slot as ST_MPATH_DISABLED (or DETACHING if asked).
+ */
+__attribute__((warn_unused_result)) int st_mpaths_open_opts(const char *const *paths, size_t n,
+                                                            const char *daemon_id,
+                                                            const struct st_mpaths_opts *o,
+                                                            struct st_mpaths **out);
 /* Stops the trash remover (joins it), then frees. Accepts NULL. */
 void st_mpaths_free(struct st_mpaths *mp);
 /* List walks started on mp so far (st_list_iter_open and st_bck_list each count one). */
 uint64_t st_mpaths_list_walks(const struct st_mpaths *mp);
+/*
+ * Slots: a mountpath keeps its slot (index) from open/attach until it is dropped, so the slots
+ * in use may have gaps after a detach. st_mpaths_count is one past the highest slot in use.
+ */
 size_t st_mpaths_count(const struct st_mpaths *mp);
-/* Cleaned path of mountpath i (valid while mp lives). */
+/* Cleaned path of slot i, or NULL when the slot is free (valid while mp lives). */
 const char *st_mpaths_path(const struct st_mpaths *mp, size_t i);
-/* HRW: mountpath index for an object digest (common/hrw.h ais_hrw_digest of the uname). */
+/* enum st_mpath_state of slot i (ST_MPATH_NONE for a free or out-of-range slot). */
+int st_mpaths_state(const struct st_mpaths *mp, size_t i);
+/* Slot of the mountpath with this path (cleaned first), or -ENOENT. */
+int st_mpaths_find(const struct st_mpaths *mp, const char *path);
+/* Bumped by every change of the set (0 after open). */
+uint64_t st_mpaths_gen(const struct st_mpaths *mp);
+/*
+ * HRW: slot of the available mountpath for an object digest (common/hrw.h ais_hrw_digest of
+ * the uname), from one consistent set.
+ */
 size_t st_mpaths_pick(const struct st_mpaths *mp, uint64_t digest);
-/* Capacity of mountpath i from statvfs; 0 or negative errno. */
+/* Capacity of slot i from statvfs; 0 or negative errno (-ENOENT for a free slot). */
 int st_mpaths_capacity(const struct st_mpaths *mp, size_t i, uint64_t *total_bytes,
                        uint64_t *avail_bytes);
 
-/* Creates <bucket>/%ob and %wk on every mountpath. Idempotent. */
+/*
+ * Run-time changes, serialised among themselves; readers keep using the set they hold and see
+ * the new one on their next call (never a torn set). Each returns 0 when the set changed and
+ * 1 when it already was as asked; the caller then runs a resilver.
+ * attach: path (cleaned) must be an existing directory; it is claimed for the daemon id
+ * (-EEXIST if another daemon owns it), cleaned of work files, and added available (enable=1)
+ * or disabled. -EALREADY when attached already, -EBUSY while it is detaching, -ENOSPC when
+ * AIS_MPATHS_MAX are attached or AIS_MPATH_NAMES_MAX distinct paths were seen by this handle,
+ * -ENOENT/-ENOTDIR/-EACCES from the filesystem. *slot_out (may be NULL) gets its slot.
+ */
+__attribute__((warn_unused_result)) int st_mpaths_attach(struct st_mpaths *mp, const char *path,
+                                                         int enable, size_t *slot_out);
+/* Makes a disabled mountpath available again (re-checks its root). -ENOENT, -EBUSY (detaching). */
+__attribute__((warn_unused_result)) int st_mpaths_enable(struct st_mpaths *mp, const char *path);
+/* Takes a mountpath out of placement. -ENOENT, -EBUSY (the last available one, or detaching). */
+__attribute__((warn_unused_result)) int st_mpaths_disable(struct st_mpaths *mp, const char *path);
+/* Marks a mountpath detaching (as disabled; dropped by st_mpaths_drop). -ENOENT, -EBUSY (last). */
+__attribute__((warn_unused_result)) int st_mpaths_detach(struct st_mpaths *mp, const char *path);
+/* Drops a detaching slot from the set (the resilver emptied it). 0 or -EINVAL (not detaching). */
+__attribute__((warn_unused_result)) int st_mpaths_drop(struct st_mpaths *mp, size_t slot);
+/*
+ * Waits up to timeout_ms until no PUT that started under an earlier set is in flight (each PUT
+ * holds its set from begin to finish), so none can still land on a mountpath that left the
+ * placement. 0 or -ETIMEDOUT. Polls; any thread.
+ */
+__attribute__((warn_unused_result)) int st_mpaths_drain(const struct st_mpaths *mp, int timeout_ms);
+
+/*
+ * Resilver step for one object, under its exclusive lock: finds every copy on the mountpaths of
+ * the set, keeps the newest (by mtime; the one on the HRW mountpath on a tie), moves it to the
+ * HRW mountpath (rename(2) on one filesystem, else copy + fsync + xattr + rename) and removes
+ * the others. 1 when something moved or was removed, 0 when already in place or gone, negative
+ * errno (-ENOENT: the bucket has no %ob on the HRW mountpath). *bytes (may be NULL) gets the
+ * size moved.
+ */
+__attribute__((warn_unused_result)) int st_obj_relocate(struct st_mpaths *mp,
+                                                        const struct st_bck *bck, const char *obj,
+                                                        uint64_t digest, uint64_t *bytes);
+/* 1 when slot i has no object of bck (or no %ob for it), 0 when it has one, negative errno. */
+__attribute__((warn_unused_result)) int st_mpaths_slot_empty(const struct st_mpaths *mp, size_t i,
+                                                             const struct st_bck *bck);
+
+/* Creates <bucket>/%ob and %wk on every available mountpath. Idempotent. */
 __attribute__((warn_unused_result)) int st_bck_create(struct st_mpaths *mp,
                                                       const struct st_bck *bck);
 /*
@@ -151,6 +233,10 @@ void st_put_abort(struct st_put *put);
 
 /*
  * Opens the object for reading. *fd_out is O_RDONLY|O_CLOEXEC, owned by the caller.
+ * Looks on the HRW mountpath first; when the object is not there (a mountpath change moved its
+ * HRW slot and the resilver has not reached it yet), on every other mountpath of the set
+ * (disabled and detaching ones included) and opens the newest copy by mtime: no miss while
+ * objects move. md_out->mpath_idx tells which slot served it.
  * Returns 0, -ENOENT (no object, or the name is a directory), or negative errno.
  */
 __attribute__((warn_unused_result)) int st_obj_open(const struct st_mpaths *mp,
@@ -166,13 +252,15 @@ __attribute__((warn_unused_result)) int st_obj_stat(const struct st_mpaths *mp,
  * with md. 0, AIS_EBADCKSUM, or negative errno. Objects with type "none" always pass.
  */
 __attribute__((warn_unused_result)) int st_obj_validate(int fd, const struct st_obj_md *md);
-/* Removes the object and prunes now-empty parent dirs below %ob. 0 or -ENOENT. */
+/* Removes the object (every copy, on every mountpath of the set) and prunes now-empty parent
+ * dirs below %ob. 0 or -ENOENT. */
 __attribute__((warn_unused_result)) int
 st_obj_delete(struct st_mpaths *mp, const struct st_bck *bck, const char *obj, uint64_t digest);
 /*
- * Like st_obj_delete, but only if the name still points at the file md was read from (same
- * inode, size and mtime), checked under the exclusive lock: the repair after a bad checksum,
- * which must not remove a newer PUT. 0, -ENOENT, -ESTALE (replaced meanwhile), negative errno.
+ * Like st_obj_delete, but only the copy on slot md->mpath_idx and only if the name there still
+ * points at the file md was read from (same inode, size and mtime), checked under the lock: the
+ * repair after a bad checksum, which must not remove a newer PUT. 0, -ENOENT, -ESTALE (replaced
+ * meanwhile), negative errno.
  */
 __attribute__((warn_unused_result)) int st_obj_delete_if(struct st_mpaths *mp,
                                                          const struct st_bck *bck, const char *obj,

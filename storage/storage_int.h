@@ -26,17 +26,53 @@ struct st_locks;
 struct st_trash;
 
 /*
- * Immutable after st_mpaths_open, hence safe to share between threads; the pointed-to lock
- * table, trash remover and counters are the only mutable state and synchronise themselves.
+ * One published mountpath set: immutable once current, swapped by pointer (mpath.c). Slots are
+ * stable: a mountpath keeps its slot from attach to drop, and md.mpath_idx is a slot. Paths
+ * point into the owner's intern table, so they outlive every set.
+ */
+struct st_mpset {
+    uint64_t gen;                          /* bumped by every change */
+    int refs;                              /* atomic; the current set holds one for its owner */
+    int retired;                           /* replaced: counted in st_mpcur.retired until freed */
+    size_t nslots;                         /* slots [0, nslots) may be in use */
+    const char *paths[AIS_MPATHS_MAX];     /* by slot; NULL = free */
+    uint64_t slot_digests[AIS_MPATHS_MAX]; /* by slot: HRW digest of the path */
+    uint8_t state[AIS_MPATHS_MAX];         /* by slot: enum st_mpath_state */
+    size_t navail;
+    uint32_t avail[AIS_MPATHS_MAX];   /* slot of each available mountpath */
+    uint64_t digests[AIS_MPATHS_MAX]; /* of avail[], contiguous for ais_hrw_pick */
+};
+
+/* The mutable holder of the current set (mpath.c). */
+struct st_mpcur;
+
+/*
+ * The handle is immutable after st_mpaths_open; the current set, lock table, trash remover and
+ * counters it points to synchronise themselves.
  */
 struct st_mpaths {
-    size_t n;
-    char *paths[AIS_MPATHS_MAX];
-    uint64_t digests[AIS_MPATHS_MAX]; /* contiguous for ais_hrw_pick */
-    struct st_locks *locks;           /* object locks (lock.c) */
-    struct st_trash *trash;           /* background remover of destroyed buckets (trash.c) */
-    uint64_t *list_walks;             /* atomic: list walks started (iter.c) */
+    struct st_mpcur *cur;   /* current set, change mutex, intern table (mpath.c) */
+    struct st_locks *locks; /* object locks (lock.c) */
+    struct st_trash *trash; /* background remover of destroyed buckets (trash.c) */
+    uint64_t *list_walks;   /* atomic: list walks started (iter.c) */
 };
+
+/*
+ * A reference to the current set (never NULL, never blocks on a change: a spinlock covers the
+ * pointer load and the increment). Drop it with st_mpset_unref.
+ */
+const struct st_mpset *st_mpset_ref(const struct st_mpaths *mp);
+void st_mpset_unref(const struct st_mpaths *mp, const struct st_mpset *s);
+/* HRW slot among the available mountpaths of s (there is always at least one). */
+size_t st_mpset_pick(const struct st_mpset *s, uint64_t digest);
+/* Like st_bck_dir / st_bck_ct_dir on a given set; -ENOENT when the slot is free. */
+int st_set_bck_dir(const struct st_mpset *s, size_t i, const struct st_bck *bck, char *out,
+                   size_t cap);
+int st_set_ct_dir(const struct st_mpset *s, size_t i, const struct st_bck *bck, const char *ct,
+                  char *out, size_t cap);
+/* Object path `<%ob of slot i>/<obj>`; *ob_len gets the %ob prefix length. Length or errno. */
+int st_set_obj_path(const struct st_mpset *s, size_t i, const struct st_bck *bck, const char *obj,
+                    char *out, size_t cap, size_t *ob_len);
 
 /* Object lock table (lock.c): AIS_OBJ_LOCK_STRIPES rwlocks. 0 or negative errno. */
 int st_locks_new(struct st_locks **out);
@@ -54,8 +90,8 @@ void st_trash_kick(struct st_trash *tr);
 int st_trash_move(const struct st_mpaths *mp, size_t i, const char *dir, const char *tag);
 
 /*
- * Writes `<mpath i>/@<provider>/[<ns>/]<bucket>` to out. Returns its length or
- * -ENAMETOOLONG.
+ * Writes `<mpath i>/@<provider>/[<ns>/]<bucket>` to out (slot i of the current set). Returns its
+ * length, -ENAMETOOLONG, or -ENOENT when slot i is free.
  */
 int st_bck_dir(const struct st_mpaths *mp, size_t i, const struct st_bck *bck, char *out,
                size_t cap);
@@ -63,8 +99,8 @@ int st_bck_dir(const struct st_mpaths *mp, size_t i, const struct st_bck *bck, c
 int st_bck_ct_dir(const struct st_mpaths *mp, size_t i, const struct st_bck *bck, const char *ct,
                   char *out, size_t cap);
 /*
- * Writes the object path `<%ob dir>/<obj>` of the HRW mountpath for digest. *idx gets the
- * mountpath index, *ob_len the length of the %ob dir prefix. Length or -ENAMETOOLONG.
+ * Writes the object path `<%ob dir>/<obj>` of the HRW mountpath for digest (current set). *idx gets
+ * the mountpath index, *ob_len the length of the %ob dir prefix. Length or -ENAMETOOLONG.
  */
 int st_obj_path(const struct st_mpaths *mp, const struct st_bck *bck, const char *obj,
                 uint64_t digest, char *out, size_t cap, uint32_t *idx, size_t *ob_len);

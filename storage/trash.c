@@ -102,9 +102,13 @@ trash_main(void *arg)
         tr->handled = tr->kicks;
         tr->busy = 1;
         pthread_mutex_unlock(&tr->mu);
-        for (size_t i = 0; i < tr->mp->n; i++) {
-            trash_empty_one(tr, tr->mp->paths[i]);
+        const struct st_mpset *s = st_mpset_ref(tr->mp);
+        for (size_t i = 0; i < s->nslots; i++) {
+            if (s->paths[i] != NULL) {
+                trash_empty_one(tr, s->paths[i]); /* interned: valid after the unref too */
+            }
         }
+        st_mpset_unref(tr->mp, s);
         pthread_mutex_lock(&tr->mu);
         tr->busy = 0;
         tr->passes++;
@@ -182,8 +186,10 @@ static int
 trash_is_empty(const struct st_mpaths *mp)
 {
     char dir[AIS_PATH_BYTES_MAX];
-    for (size_t i = 0; i < mp->n; i++) {
-        if (st_path_fmt(dir, sizeof(dir), "%s/%s", mp->paths[i], ST_DIR_TRASH) < 0) {
+    size_t n = st_mpaths_count(mp);
+    for (size_t i = 0; i < n; i++) {
+        const char *root = st_mpaths_path(mp, i);
+        if (root == NULL || st_path_fmt(dir, sizeof(dir), "%s/%s", root, ST_DIR_TRASH) < 0) {
             continue;
         }
         DIR *d = opendir(dir);
@@ -236,9 +242,12 @@ int
 st_trash_move(const struct st_mpaths *mp, size_t i, const char *dir, const char *tag)
 {
     AIS_ASSERT(mp != NULL);
-    AIS_ASSERT(i < mp->n);
+    const char *root = st_mpaths_path(mp, i);
+    if (root == NULL) {
+        return 0; /* dropped meanwhile: nothing of ours there any more */
+    }
     char trash[AIS_PATH_BYTES_MAX], id[17];
-    int err = st_path_fmt(trash, sizeof(trash), "%s/%s", mp->paths[i], ST_DIR_TRASH);
+    int err = st_path_fmt(trash, sizeof(trash), "%s/%s", root, ST_DIR_TRASH);
     if (err >= 0 && mkdir(trash, 0755) < 0 && errno != EEXIST) {
         err = -errno;
     }
@@ -246,7 +255,7 @@ st_trash_move(const struct st_mpaths *mp, size_t i, const char *dir, const char 
         return err;
     }
     ais_hex_u64(ais_rand_u64(), id);
-    err = st_path_fmt(trash, sizeof(trash), "%s/%s/%s.%s", mp->paths[i], ST_DIR_TRASH, tag, id);
+    err = st_path_fmt(trash, sizeof(trash), "%s/%s/%s.%s", root, ST_DIR_TRASH, tag, id);
     if (err < 0) {
         return err;
     }

@@ -96,8 +96,8 @@ set_md_headers(struct ais_req *r, const struct obj_req *o, const struct st_obj_m
     if (md->custom[0] != '\0') {
         ais_resp_header(r, "Ais-Custom-Md", md->custom);
     }
-    snprintf(buf, sizeof(buf), "t[%s]:mp[%s]", o->t->self.id,
-             st_mpaths_path(o->t->mp, md->mpath_idx));
+    const char *mpath = st_mpaths_path(o->t->mp, md->mpath_idx);
+    snprintf(buf, sizeof(buf), "t[%s]:mp[%s]", o->t->self.id, mpath ? mpath : "");
     ais_resp_header(r, "Ais-Location", buf);
 }
 
@@ -542,6 +542,7 @@ static const struct ais_route tgt_routes[] = {
     {AIS_M_GET | AIS_M_PUT | AIS_M_HEAD | AIS_M_DELETE, "/v1/objects/*", r_objects},
     {AIS_M_GET | AIS_M_PUT, "/v1/daemon", r_daemon},
     {AIS_M_PUT, "/v1/daemon/setconfig", r_daemon},
+    {AIS_M_PUT | AIS_M_POST | AIS_M_DELETE, "/v1/daemon/mountpaths", tgt_r_mountpaths},
 };
 
 void

@@ -185,22 +185,13 @@ op_delete(void *ctx, const char *provider, const char *ns, const char *bck,
 }
 
 static json_t *
-mountpaths_json(struct tgt *t)
-{
-    json_t *avail = json_array();
-    for (size_t i = 0; i < st_mpaths_count(t->mp); i++) {
-        json_array_append_new(avail, json_string(st_mpaths_path(t->mp, i)));
-    }
-    return json_pack("{s:o, s:[], s:[]}", "available", avail, "disabled", "waiting_dd");
-}
-
-static json_t *
 capacity_json(struct tgt *t)
 {
     json_t *cap = json_object();
     for (size_t i = 0; i < st_mpaths_count(t->mp); i++) {
         uint64_t total = 0, avail = 0;
-        if (st_mpaths_capacity(t->mp, i, &total, &avail) == 0) {
+        if (st_mpaths_state(t->mp, i) != ST_MPATH_NONE &&
+            st_mpaths_capacity(t->mp, i, &total, &avail) == 0) {
             int pct = total ? (int)((total - avail) * 100 / total) : 0;
             json_object_set_new(cap, st_mpaths_path(t->mp, i),
                                 json_pack("{s:o, s:o, s:i}", "total", ais_json_u64(total), "avail",
@@ -242,7 +233,7 @@ tgt_query_json(struct tgt *t, const char *what)
         return xactions_json(t);
     }
     if (strcmp(what, "mountpaths") == 0) {
-        return mountpaths_json(t);
+        return tgt_mpaths_json(t);
     }
     return ais_meta_query_json(&t->meta, t->cfg, &t->self, what);
 }
@@ -281,7 +272,39 @@ op_xact_stop(void *ctx, const char *id, const char *kind, struct rpc_err *err)
     return 0;
 }
 
+/*
+ * shutdown-node / decommission-node from the primary: heartbeats stop before the answer, so
+ * the primary can drop this node from the Smap without a keepalive racing it back in (a
+ * dropped node that still heartbeats rejoins); then the run loop exits and tgt_run cleans up.
+ */
+static int
+op_node_shutdown(void *ctx, const char *sid, int decommission, struct rpc_err *err)
+{
+    struct tgt *t = ctx;
+    if (strcmp(sid, t->self.id) != 0) {
+        snprintf(err->msg, sizeof(err->msg), "shutdown of %s sent to %s", sid, t->self.id);
+        return -EINVAL;
+    }
+    AIS_LOG_INFO("req=node-shutdown id=%s decommission=%d", t->self.id, decommission);
+    rpc_member_stop(__atomic_exchange_n(&t->member, NULL, __ATOMIC_ACQ_REL));
+    __atomic_store_n(&t->leaving, 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
+/* Election votes and probes are answered by the membership state (rpc/member.c). */
+static int
+op_vote(void *ctx, const struct rpc_vote_req *q, struct rpc_vote *out, struct rpc_err *err)
+{
+    struct tgt *t = ctx;
+    (void)err;
+    out->is_primary = 0;
+    rpc_member_vote(__atomic_load_n(&t->member, __ATOMIC_ACQUIRE), &t->meta, q, out);
+    return 0;
+}
+
 static const struct rpc_ops tgt_rpc_ops = {
+    .vote = op_vote,
+    .node_shutdown = op_node_shutdown,
     .obj_pull = op_obj_pull,
     .xact_stop = op_xact_stop,
     .metasync = op_metasync,
@@ -292,15 +315,10 @@ static const struct rpc_ops tgt_rpc_ops = {
 };
 
 static int
-open_mountpaths(struct tgt *t)
+open_mountpaths(struct tgt *t, int *need_rsl)
 {
-    const char *paths[AIS_MPATHS_MAX];
-    for (size_t i = 0; i < t->cfg->nfspaths; i++) {
-        paths[i] = t->cfg->fspaths[i];
-    }
-    int rc = st_mpaths_open(paths, t->cfg->nfspaths, t->self.id, &t->mp);
+    int rc = tgt_mpaths_open(t, need_rsl); /* h_mpath.c: persisted list or config */
     if (rc != 0) {
-        AIS_LOG_ERR("req=start msg=\"cannot open mountpaths\" err=\"%s\"", ais_strerror(rc));
         return rc;
     }
     /* Buckets known from the persisted BMD get their dirs before serving. */
@@ -311,9 +329,9 @@ open_mountpaths(struct tgt *t)
 }
 
 static void
-wait_stop(const volatile int *stop)
+wait_stop(struct tgt *t, const volatile int *stop)
 {
-    while (!*stop) {
+    while (!*stop && !__atomic_load_n(&t->leaving, __ATOMIC_ACQUIRE)) {
         struct timespec ts = {0, 100 * 1000000L};
         nanosleep(&ts, NULL);
     }
@@ -333,15 +351,34 @@ tgt_run(const struct ais_config *cfg, const volatile int *stop)
         free(t);
         return -rc;
     }
+    rc = pthread_mutex_init(&t->mpath_mu, NULL);
+    if (rc != 0) {
+        pthread_mutex_destroy(&t->bck_mu);
+        free(t);
+        return -rc;
+    }
+    int need_rsl = 0;
     rc = tgt_lcache_new(&t->lcache);
     rc = rc ? rc : ais_node_self_init(cfg, &t->self);
     rc = rc ? rc : xa_reg_new(t->self.id, &t->xreg);
     rc = rc ? rc : ais_meta_init(&t->meta, cfg->confdir);
-    rc = rc ? rc : open_mountpaths(t);
+    rc = rc ? rc : open_mountpaths(t, &need_rsl);
     if (rc == 0) {
         struct reb_env env = {
             .cfg = cfg, .self = &t->self, .meta = &t->meta, .mp = t->mp, .xreg = t->xreg};
         rc = reb_new(&env, &t->reb); /* its stream receiver is up before we join */
+    }
+    if (rc == 0) {
+        struct reb_rsl_env renv = {.meta = &t->meta,
+                                   .mp = t->mp,
+                                   .xreg = t->xreg,
+                                   .dropped = tgt_mpaths_dropped,
+                                   .ctx = t};
+        rc = reb_rsl_new(&renv, &t->rsl);
+        /* A mountpath missing at start (or a detach left unfinished): move objects now. */
+        if (rc == 0 && need_rsl && reb_rsl_start(t->rsl, NULL) != 0) {
+            AIS_LOG_WARN("req=start msg=\"cannot start resilver\"");
+        }
     }
     if (rc == 0) {
         /* Before any server runs: every later BMD change reaches the bucket dirs. */
@@ -361,17 +398,19 @@ tgt_run(const struct ais_config *cfg, const volatile int *stop)
     }
     if (rc == 0) {
         __atomic_store_n(&t->ready, 1, __ATOMIC_RELEASE);
-        wait_stop(stop);
+        wait_stop(t, stop);
         AIS_LOG_INFO("req=stop id=%s", t->self.id);
     }
     ais_http_stop(t->http);
     rpc_server_stop(t->rpc);
-    rpc_member_stop(t->member);
+    rpc_member_stop(__atomic_exchange_n(&t->member, NULL, __ATOMIC_ACQ_REL));
     reb_free(t->reb);
+    reb_rsl_free(t->rsl);
     xa_reg_free(t->xreg); /* jobs use the mountpaths: end them first */
     tgt_lcache_free(t->lcache);
     st_mpaths_free(t->mp);
     ais_meta_fini(&t->meta);
+    pthread_mutex_destroy(&t->mpath_mu);
     pthread_mutex_destroy(&t->bck_mu);
     free(t);
     return rc;

@@ -29,7 +29,11 @@ struct tgt {
     struct reb *reb;           /* rebalance mover, object-stream receiver, get from neighbor */
     struct tgt_lcache *lcache; /* list cursors between pages (lcache.c) */
     pthread_mutex_t bck_mu;    /* orders bucket-dir create/destroy with the BMD (target.c) */
+    struct reb_rsl *rsl;       /* resilver after mountpath changes (reb/resilver.c) */
+    pthread_mutex_t mpath_mu;  /* serialises mountpath changes + their persisting (h_mpath.c) */
+    uint64_t mp_faulty;        /* under mpath_mu: slots disabled at start (unusable root) */
     int ready;                 /* atomic: joined the cluster */
+    int leaving;               /* atomic: told by the primary to shut down (run loop exits) */
 };
 
 /*
@@ -37,6 +41,18 @@ struct tgt {
  * before the BMD listener ran); never re-creates a destroyed bucket. 0, -ENOENT, errno.
  */
 int tgt_bck_dirs_ensure(struct tgt *t, const struct st_bck *b);
+
+/*
+ * Mountpaths (target/h_mpath.c). tgt_mpaths_open opens the set from <confdir>/.ais.mpaths
+ * (written after every change; overrides config fspaths) or, on the first start, from config;
+ * a mountpath that cannot be used starts disabled. *need_rsl is set when a resilver must run.
+ * tgt_mpaths_json answers what=mountpaths. r_mountpaths serves /v1/daemon/mountpaths.
+ * tgt_mpaths_persist rewrites the file (under mpath_mu).
+ */
+int tgt_mpaths_open(struct tgt *t, int *need_rsl);
+json_t *tgt_mpaths_json(struct tgt *t);
+void tgt_r_mountpaths(struct ais_req *r, void *ctx);
+void tgt_mpaths_dropped(void *ctx);
 
 /* HTTP entry point (target/h_obj.c). */
 void tgt_http_handler(struct ais_req *r, void *ctx);

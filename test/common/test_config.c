@@ -161,6 +161,40 @@ test_fspaths_limit(void **state)
     free(text);
 }
 
+/* rebalance.bps takes plain bytes or binary units, 0 (unlimited) or >= AIS_REB_BPS_MIN;
+ * rebalance.workers is bounded by AIS_REB_WORKERS_MAX. */
+static void
+test_rebalance_knobs(void **state)
+{
+    (void)state;
+    char why[256];
+    assert_int_equal(load_str(&g_cfg, "{\"fspaths\": [\"/a\"]}", why, sizeof(why)), 0);
+    assert_int_equal(ais_config_rt_get64(&g_cfg.rt.rebalance_bps), 0);
+    assert_int_equal(ais_config_rt_get(&g_cfg.rt.rebalance_workers), 4);
+    assert_int_equal(ais_config_set(&g_cfg, "rebalance.bps", "2MiB"), 0);
+    assert_int_equal(ais_config_rt_get64(&g_cfg.rt.rebalance_bps), 2 << 20);
+    assert_int_equal(ais_config_set(&g_cfg, "rebalance.bps", "1g"), 0);
+    assert_int_equal(ais_config_rt_get64(&g_cfg.rt.rebalance_bps), 1 << 30);
+    assert_int_equal(ais_config_set(&g_cfg, "rebalance.bps", "262144"), 0);
+    assert_int_equal(ais_config_set(&g_cfg, "rebalance.bps", "262143"), -ERANGE);
+    assert_int_equal(ais_config_set(&g_cfg, "rebalance.bps", "1XiB"), -EINVAL);
+    assert_int_equal(ais_config_set(&g_cfg, "rebalance.bps", "2MiBs"), -EINVAL);
+    assert_int_equal(ais_config_set(&g_cfg, "rebalance.bps", "-1MiB"), -EINVAL);
+    assert_int_equal(ais_config_set(&g_cfg, "rebalance.bps", "99999999999T"), -EINVAL);
+    assert_int_equal(ais_config_set(&g_cfg, "rebalance.bps", "0"), 0);
+    assert_int_equal(ais_config_rt_get64(&g_cfg.rt.rebalance_bps), 0);
+    assert_int_equal(ais_config_set(&g_cfg, "rebalance.workers", "16"), 0);
+    assert_int_equal(ais_config_set(&g_cfg, "rebalance.workers", "17"), -ERANGE);
+    assert_int_equal(ais_config_set(&g_cfg, "rebalance.workers", "0"), -ERANGE);
+    assert_int_equal(load_str(&g_cfg, "{\"fspaths\": [\"/a\"], \"rebalance\": {\"bps\": \"4MiB\"}}",
+                              why, sizeof(why)),
+                     0);
+    assert_int_equal(g_cfg.rt.rebalance_bps, 4 << 20);
+    assert_int_not_equal(load_str(&g_cfg, "{\"fspaths\": [\"/a\"], \"rebalance\": {\"bps\": 1000}}",
+                                  why, sizeof(why)),
+                         0);
+}
+
 static void
 test_runtime_set(void **state)
 {
@@ -286,13 +320,10 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid_file),
-        cmocka_unit_test(test_unknown_key),
-        cmocka_unit_test(test_out_of_range),
-        cmocka_unit_test(test_fspaths_limit),
-        cmocka_unit_test(test_runtime_set),
-        cmocka_unit_test(test_flatten),
-        cmocka_unit_test(test_every_row_round_trips),
+        cmocka_unit_test(test_valid_file),   cmocka_unit_test(test_unknown_key),
+        cmocka_unit_test(test_out_of_range), cmocka_unit_test(test_fspaths_limit),
+        cmocka_unit_test(test_runtime_set),  cmocka_unit_test(test_rebalance_knobs),
+        cmocka_unit_test(test_flatten),      cmocka_unit_test(test_every_row_round_trips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@ after every rebalance each object sits on its HRW owner, moved in exactly the am
 Method: real daemons; writers and readers on threads with bounded loops; every wait is a poll
 with a deadline (wait_until); placement is checked on disk against the SDK's HRW formula.
 """
+import calendar
 import os
 import random
 import shutil
@@ -289,3 +290,93 @@ def test_get_from_neighbor_when_rebalance_is_off(rc):
         assert r.status_code == 404
     finally:
         requests.put(rc.url + "/v1/cluster", json=ACT("set-config", {"rebalance.enabled": "true"}))
+
+
+# ---- the mover: parallel senders and the rebalance.bps rate limit (own cluster: fresh state,
+# exact byte counts) ----
+
+@pytest.fixture(scope="module")
+def rm():
+    c = Cluster(gateways=1, targets=3, mountpaths=1).start()
+    yield c
+    c.stop()
+    reports = c.sanitizer_reports()
+    shutil.rmtree(c.dir, ignore_errors=True) if not reports else None
+    assert not reports, "sanitizer reports in daemon logs:\n" + "\n".join(reports)
+
+
+def set_config(c, kv):
+    return requests.put(c.url + "/v1/cluster", json=ACT("set-config", kv), timeout=30)
+
+
+def unix_ns(t):
+    """JobSnap times are RFC 3339 with nanoseconds."""
+    base, _, frac = t.rstrip("Z").partition(".")
+    return calendar.timegm(time.strptime(base, "%Y-%m-%dT%H:%M:%S")) * 10**9 + int((frac + "0" * 9)[:9])
+
+
+def job_parts(c, jid):
+    """{target id: its JobSnap} of one cluster-wide job (what=qryxstats)."""
+    r = requests.get(c.url + "/v1/cluster", params={"what": "qryxstats"}, json={"ID": jid}, timeout=10)
+    assert r.status_code == 200, r.text
+    return {node: snaps[0] for node, snaps in r.json().items() if snaps}
+
+
+def test_rebalance_bps_limits_each_mover(rm):
+    bps = 1 << 20
+    assert set_config(rm, {"rebalance.bps": "100"}).status_code == 400  # 0 or >= 256KiB
+    assert set_config(rm, {"rebalance.bps": "1XiB"}).status_code == 400
+    bck = new_bucket(rm)
+    sess = requests.Session()
+    want = {f"bps-{i:04d}": body(f"bps-{i:04d}", 1, 64 << 10) for i in range(384)}  # 24 MiB
+    for n, d in want.items():
+        assert put(sess, rm, bck, n, d) == 200
+    wait_rebalanced(rm, 3)
+    assert set_config(rm, {"rebalance.bps": "1MiB"}).status_code == 200
+    try:
+        rm.add_target("t3")
+        st = wait_rebalanced(rm, 4)
+        parts = job_parts(rm, st["uuid"])
+    finally:
+        assert set_config(rm, {"rebalance.bps": "0"}).status_code == 200
+    senders = {n: p for n, p in parts.items() if int(p["stats"]["out-bytes"]) > 0}
+    moved = sum(int(p["stats"]["out-bytes"]) for p in senders.values())
+    # HRW gives the 4th target ~1/4 of 24 MiB; each of the 3 movers sends ~2 MiB at 1 MiB/s.
+    assert moved >= 4 << 20, parts
+    for node, p in senders.items():
+        out, dur = int(p["stats"]["out-bytes"]), (unix_ns(p["end-time"]) - unix_ns(p["start-time"])) / 1e9
+        assert p["state"] == "finished" and not p["err"], p
+        if out >= 1 << 20:  # the first chunk goes at once: allow for it and clock granularity
+            assert out / dur <= bps * 1.2, (node, out, dur)
+    span = (max(unix_ns(p["end-time"]) for p in senders.values()) -
+            min(unix_ns(p["start-time"]) for p in senders.values())) / 1e9
+    assert span >= 0.8 * (moved / len(senders)) / bps, (span, moved)
+    assert_placed(rm, bck, want)
+    assert_all_read(rm, bck, want)
+
+
+def test_many_senders_move_everything(rm):
+    assert set_config(rm, {"rebalance.workers": "17"}).status_code == 400  # AIS_REB_WORKERS_MAX
+    assert set_config(rm, {"rebalance.workers": "16"}).status_code == 200
+    bck = new_bucket(rm)
+    sess = requests.Session()
+    # Empty, small, and multi-chunk (> 1 MiB) objects, in nested directories.
+    sizes = [0, 1, 4096, 70000, (1 << 20) + 17, (2 << 20) + 5]
+    want = {f"m{i % 7}/x{i % 3}/o-{i:04d}": None for i in range(900)}
+    for i, n in enumerate(want):
+        want[n] = body(n, 1, sizes[i % len(sizes)] if i % 25 == 0 else 512 + i * 13 % 3000)
+        assert put(sess, rm, bck, n, want[n]) == 200
+    n0 = len(rm.smap()["tmap"])
+    wait_rebalanced(rm, n0)
+    readers = Readers(rm, bck, want, n=2)
+    try:
+        rm.add_target("t4")
+        st = wait_rebalanced(rm, n0 + 1)
+    finally:
+        readers.join()
+        assert set_config(rm, {"rebalance.workers": "4"}).status_code == 200
+    assert not st["err"] and not st["aborted"], st
+    assert readers.gets > 0 and not readers.failed and not readers.wrong, \
+        (readers.gets, readers.failed[:5], readers.wrong[:5])
+    assert_placed(rm, bck, want)
+    assert_all_read(rm, bck, want)

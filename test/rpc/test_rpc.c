@@ -435,6 +435,7 @@ test_registry_null_and_unknown(void **state)
     assert_int_equal(rpc_obj_pull(url, 2000, "ais", "", "b", "x", "tcp://127.0.0.1:1", &err),
                      -ENOTSUP);
     assert_int_equal(rpc_xact_stop(url, 2000, "g1", "rebalance", &err), -ENOTSUP);
+    assert_int_equal(rpc_node_shutdown(url, 2000, "t1", 1, &err), -ENOTSUP);
     /* a reply-only body is not a request: malformed, answered (not dropped) */
     Aisproto__Msg q = AISPROTO__MSG__INIT;
     Aisproto__Ack ack = AISPROTO__ACK__INIT;
@@ -447,6 +448,44 @@ test_registry_null_and_unknown(void **state)
     Aisproto__Msg empty = AISPROTO__MSG__INIT;
     assert_int_equal(rpc_call(url, 2000, 0, &empty, &r, &err), AIS_EBADMSG);
     ais_smap_unref(one);
+    rpc_server_stop(s);
+}
+
+/* node_shutdown: sid and the decommission bit arrive intact; the handler's refusal comes back
+ * with its code and text. */
+static int shut_calls, shut_decomm;
+
+static int
+f_node_shutdown(void *ctx, const char *sid, int decommission, struct rpc_err *err)
+{
+    (void)ctx;
+    if (strcmp(sid, "t7") != 0) {
+        snprintf(err->msg, sizeof(err->msg), "not me: %s", sid);
+        return -EINVAL;
+    }
+    shut_calls++;
+    shut_decomm = decommission;
+    return 0;
+}
+
+static void
+test_node_shutdown(void **state)
+{
+    (void)state;
+    static const struct rpc_ops ops = {.node_shutdown = f_node_shutdown};
+    struct rpc_server *s = NULL;
+    struct rpc_err err = {0};
+    char url[64];
+    start_server(NULL, &ops, url, sizeof(url), &s);
+    assert_int_equal(rpc_node_shutdown(url, 2000, "t7", 1, &err), 0);
+    assert_int_equal(shut_calls, 1);
+    assert_int_equal(shut_decomm, 1);
+    assert_int_equal(rpc_node_shutdown(url, 2000, "t7", 0, &err), 0);
+    assert_int_equal(shut_decomm, 0);
+    assert_int_equal(rpc_node_shutdown(url, 2000, "t8", 0, &err), -EINVAL);
+    assert_string_equal(err.msg, "not me: t8");
+    assert_int_equal(rpc_node_shutdown(url, 2000, NULL, 0, &err), -EINVAL);
+    assert_int_equal(shut_calls, 2);
     rpc_server_stop(s);
 }
 
@@ -690,6 +729,7 @@ main(void)
         cmocka_unit_test(test_rpc_call),
         cmocka_unit_test(test_registry_dispatch),
         cmocka_unit_test(test_registry_null_and_unknown),
+        cmocka_unit_test(test_node_shutdown),
         cmocka_unit_test(test_class_isolation),
         cmocka_unit_test(test_queue_full_retries),
         cmocka_unit_test(test_connection_reuse),
