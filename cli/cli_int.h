@@ -318,6 +318,13 @@ int cli_http_do(struct cli_conn *c, const struct cli_req *rq, struct cli_resp *r
 int cli_http_json(struct cli_ctx *ctx, const char *method, const char *path, const char *query,
                   const json_t *body, json_t **out);
 
+/*
+ * PUTs the ActMsg msg (borrowed) to path and copies the plain-text reply (a job id, first word,
+ * possibly "") into out. 0 or cli_http_do's error.
+ */
+int cli_http_put_text(struct cli_ctx *ctx, const char *path, const json_t *msg, char *out,
+                      size_t cap);
+
 /* {"action":action,"name":"","value":value}; value is stolen (NULL means null). */
 json_t *cli_actmsg(const char *action, json_t *value);
 
@@ -541,6 +548,7 @@ int cli_job_ids(struct cli_ctx *ctx, char ***out);
 int cli_cmd_job_ls(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_job_show(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_job_stop(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_job_start(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_job_wait(struct cli_ctx *ctx, const struct cli_args *a);
 /* ais cluster add-remove-nodes (cli/cmd_membership.c). */
 int cli_cmd_node_maint_start(struct cli_ctx *ctx, const struct cli_args *a);

@@ -745,6 +745,22 @@ cli_cmd_job_stop(struct cli_ctx *ctx, const struct cli_args *a)
     return cmd_err(err);
 }
 
+/* ---- start ---- */
+
+int
+cli_cmd_job_start(struct cli_ctx *ctx, const struct cli_args *a)
+{
+    char id[64] = "";
+    json_t *msg = cli_actmsg("start", json_pack("{s:s}", "Kind", a->pos[0]));
+    int err = msg != NULL ? cli_http_put_text(ctx, "/v1/cluster", msg, id, sizeof(id)) : -ENOMEM;
+    json_decref(msg);
+    if (err == 0) {
+        fprintf(ctx->out, "Started %s \"%s\", use 'ais job wait %s' to wait for it\n", a->pos[0],
+                id, id);
+    }
+    return cmd_err(err);
+}
+
 /* ---- wait ---- */
 
 struct waiter {

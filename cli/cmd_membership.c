@@ -19,26 +19,9 @@ static int
 node_act(struct cli_ctx *ctx, const char *action, const char *sid, bool skip_reb, char *reb_id,
          size_t cap)
 {
-    struct cli_resp resp;
     json_t *msg =
         cli_actmsg(action, json_pack("{s:s, s:b}", "sid", sid, "skip_rebalance", skip_reb));
-    char *text = msg != NULL ? json_dumps(msg, JSON_COMPACT) : NULL;
-    int err = text != NULL ? 0 : -ENOMEM;
-    struct cli_req rq = {.method = "PUT",
-                         .path = "/v1/cluster",
-                         .body = text,
-                         .body_len = text != NULL ? strlen(text) : 0,
-                         .timeout_ms = ctx->conn.ctrl_timeout_ms};
-    cli_resp_init(&resp);
-    err = err ? err : cli_http_do(&ctx->conn, &rq, &resp);
-    if (err == 0) {
-        size_t n = resp.body.len < cap - 1 ? resp.body.len : cap - 1;
-        memcpy(reb_id, resp.body.data != NULL ? resp.body.data : "", n);
-        reb_id[n] = '\0';
-        reb_id[strcspn(reb_id, "\r\n \"")] = '\0';
-    }
-    cli_resp_fini(&resp);
-    free(text);
+    int err = msg != NULL ? cli_http_put_text(ctx, "/v1/cluster", msg, reb_id, cap) : -ENOMEM;
     json_decref(msg);
     return err;
 }

@@ -380,3 +380,27 @@ cli_http_json(struct cli_ctx *ctx, const char *method, const char *path, const c
     free(text);
     return err;
 }
+
+int
+cli_http_put_text(struct cli_ctx *ctx, const char *path, const json_t *msg, char *out, size_t cap)
+{
+    struct cli_resp resp;
+    char *text = json_dumps(msg, JSON_COMPACT);
+    int err = text != NULL ? 0 : -ENOMEM;
+    struct cli_req rq = {.method = "PUT",
+                         .path = path,
+                         .body = text,
+                         .body_len = text != NULL ? strlen(text) : 0,
+                         .timeout_ms = ctx->conn.ctrl_timeout_ms};
+    cli_resp_init(&resp);
+    err = err ? err : cli_http_do(&ctx->conn, &rq, &resp);
+    if (err == 0 && cap > 0) {
+        size_t n = resp.body.len < cap - 1 ? resp.body.len : cap - 1;
+        memcpy(out, resp.body.data != NULL ? resp.body.data : "", n);
+        out[n] = '\0';
+        out[strcspn(out, "\r\n \"")] = '\0';
+    }
+    cli_resp_fini(&resp);
+    free(text);
+    return err;
+}

@@ -251,6 +251,7 @@ cluster_setconfig(struct gw *g, struct ais_req *r)
 /* PUT /v1/cluster ActMsg actions (api.md §5); adding one = one row. */
 struct xstop_slot {
     const char *id, *kind;
+    int start; /* xact_start instead of xact_stop (targets only) */
     int rc;
     struct rpc_err err;
 };
@@ -264,7 +265,57 @@ xstop_node(struct gw *g, const struct ais_snode *n, void *slot)
         return;
     }
     ais_snode_ctrl_url(n, url, sizeof(url));
-    s->rc = rpc_xact_stop(url, (int)g->cfg->rpc_timeout_ms, s->id, s->kind, &s->err);
+    s->rc = s->start ? rpc_xact_start(url, (int)g->cfg->rpc_timeout_ms, s->id, s->kind, &s->err)
+                     : rpc_xact_stop(url, (int)g->cfg->rpc_timeout_ms, s->id, s->kind, &s->err);
+}
+
+/*
+ * PUT /v1/cluster {"action":"start","value":{"Kind":"rebalance"}} (api.md §5.7): every target
+ * starts a rebalance of the current Smap under one new cluster-wide id, answered as the body
+ * ("g<smap version>.<rand>"). Other kinds start on their own triggers: 400 naming the kind.
+ */
+static void
+cluster_xact_start(struct gw *g, struct ais_req *r)
+{
+    json_t *body = NULL;
+    (void)ais_req_body_json(r, &body);
+    struct xa_filter f;
+    xa_filter_from_json(ais_json_get_ci(body, "value"), &f);
+    if (strcmp(f.kind, "rebalance") != 0) {
+        ais_resp_err(r, 400,
+                     "start: job kind \"%s\" cannot be started on request "
+                     "(supported: rebalance)",
+                     f.kind);
+        json_decref(body);
+        return;
+    }
+    struct ais_smap *smap = ais_meta_smap(&g->meta);
+    char id[XA_ID_BYTES], rnd[5];
+    ais_rand_id(rnd, 4);
+    snprintf(id, sizeof(id), "g%lld.%s", (long long)smap->version, rnd);
+    struct xstop_slot *slots = calloc(smap->nnodes ? smap->nnodes : 1, sizeof(*slots));
+    for (size_t i = 0; slots && i < smap->nnodes; i++) {
+        slots[i] = (struct xstop_slot){.id = id, .kind = f.kind, .start = 1};
+    }
+    int rc = slots ? 0 : -ENOMEM;
+    char msg[512] = "";
+    if (slots != NULL) {
+        gw_fanout(g, smap, 1, xstop_node, slots, sizeof(*slots));
+    }
+    for (size_t i = 0; slots && i < ais_smap_count(smap, 1) && rc == 0; i++) {
+        if (slots[i].rc != 0) {
+            rc = slots[i].rc;
+            snprintf(msg, sizeof(msg), "start: %s", slots[i].err.msg);
+        }
+    }
+    free(slots);
+    ais_smap_unref(smap);
+    json_decref(body);
+    if (rc != 0) {
+        ais_resp_err(r, ais_http_status(rc), "%s", msg[0] ? msg : ais_strerror(rc));
+        return;
+    }
+    ais_resp_buf(r, 200, "text/plain", id, strlen(id));
 }
 
 /*
@@ -317,6 +368,7 @@ static const struct {
     void (*fn)(struct gw *g, struct ais_req *r);
 } cluster_actions[] = {
     {"stop", cluster_xact_stop},
+    {"start", cluster_xact_start},
     {"set-config", cluster_setconfig},
     {"setconfig", cluster_setconfig},
     {"start-maintenance", gw_h_node_action},

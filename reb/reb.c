@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #define REB_PAGE 1000
+#define REB_PASSES_MAX 3 /* walks per rebalance while some sends fail */
 #define REB_DESTS_MAX 64 /* destinations one sender streams to; more are skipped (and retried) */
 #define REB_QUEUE_PER_SENDER 8 /* queued objects per sender: keeps each busy between pages */
 #define REB_POLL_MS 50         /* waits on the queue or the rate limit see an abort this fast */
@@ -566,6 +567,31 @@ senders_join(struct run *u)
     u->nsenders = 0;
 }
 
+/* One walk of every bucket with a fresh set of senders (and streams). 0 or negative errno. */
+static int
+mover_pass(struct run *u, struct item *it)
+{
+    free(u->q.items);
+    free(u->page.names);
+    free(u->senders);
+    u->q.items = NULL;
+    u->page.names = NULL;
+    u->senders = NULL;
+    u->q.head = u->q.n = 0;
+    u->q.done = 0;
+    int rc = senders_start(u);
+    for (size_t i = 0; rc == 0 && i < u->bmd->n && !xa_job_aborted(u->job); i++) {
+        rc = walk_bucket(u, &u->bmd->bcks[i], it);
+    }
+    senders_join(u); /* they drain the queue, or stop at once on abort */
+    return rc;
+}
+
+/*
+ * The job body: up to REB_PASSES_MAX walks. Objects whose send failed (a destination that was
+ * still starting, a broken stream) stay here, so a pass after a short pause retries exactly
+ * those; moved ones are gone. Only a failure that survives every pass ends the job in error.
+ */
 static int
 mover_run(struct xa_job *job, void *arg)
 {
@@ -575,16 +601,28 @@ mover_run(struct xa_job *job, void *arg)
     u->job = job;
     u->bmd = ais_meta_bmd(r->env.meta);
     struct item *it = malloc(sizeof(*it));
-    int rc = it ? senders_start(u) : -ENOMEM;
-    AIS_LOG_INFO("req=rebalance id=%s smap_version=%lld senders=%u bps=%lld msg=started",
-                 xa_job_id(job), (long long)u->smap->version, u->nsenders,
+    int rc = it ? 0 : -ENOMEM;
+    uint64_t failed = 0;
+    AIS_LOG_INFO("req=rebalance id=%s smap_version=%lld bps=%lld msg=started", xa_job_id(job),
+                 (long long)u->smap->version,
                  (long long)ais_config_rt_get64(&r->env.cfg->rt.rebalance_bps));
-    for (size_t i = 0; rc == 0 && i < u->bmd->n && !xa_job_aborted(job); i++) {
-        rc = walk_bucket(u, &u->bmd->bcks[i], it);
+    for (int pass = 0; rc == 0 && pass < REB_PASSES_MAX && !xa_job_aborted(job); pass++) {
+        if (pass > 0) {
+            AIS_LOG_WARN("req=rebalance id=%s pass=%d failed=%llu msg=\"retrying\"", xa_job_id(job),
+                         pass + 1, (unsigned long long)failed);
+            for (int w = 0; w < 10 * pass && !xa_job_aborted(job); w++) {
+                struct timespec ts = {0, 50 * 1000000L}; /* back off, polling the abort */
+                nanosleep(&ts, NULL);
+            }
+        }
+        __atomic_store_n(&u->failed, 0, __ATOMIC_RELAXED);
+        rc = mover_pass(u, it);
+        failed = __atomic_load_n(&u->failed, __ATOMIC_RELAXED);
+        if (failed == 0) {
+            break;
+        }
     }
-    senders_join(u); /* they drain the queue, or stop at once on abort */
     free(it);
-    uint64_t failed = __atomic_load_n(&u->failed, __ATOMIC_RELAXED);
     if ((rc == 0 || rc == -ECANCELED) && xa_job_aborted(job)) {
         rc = -ECANCELED;
     }
@@ -637,6 +675,8 @@ run_new(struct reb *r, const struct ais_smap *cur)
     return u;
 }
 
+static int reb_start_smap(struct reb *r, const struct ais_smap *cur, const char *id);
+
 void
 reb_on_smap(struct reb *r, const struct ais_smap *old, const struct ais_smap *cur)
 {
@@ -652,23 +692,39 @@ reb_on_smap(struct reb *r, const struct ais_smap *old, const struct ais_smap *cu
     if (!in_cur || (!first && !reb_smap_moves(old, cur))) {
         return;
     }
-    (void)xa_abort(r->env.xreg, &(struct xa_filter){.kind = REB_KIND});
     if (!ais_config_rt_get(&r->env.cfg->rt.rebalance_enabled)) {
+        (void)xa_abort(r->env.xreg, &(struct xa_filter){.kind = REB_KIND});
         AIS_LOG_INFO("req=rebalance smap_version=%lld msg=\"disabled by config\"",
                      (long long)cur->version);
         return;
     }
-    struct run *u = run_new(r, cur);
-    if (u == NULL) {
-        AIS_LOG_ERR("req=rebalance msg=\"out of memory\"");
-        return;
-    }
     char id[XA_ID_BYTES];
     snprintf(id, sizeof(id), "g%lld", (long long)cur->version);
-    int rc = xa_job_start_id(r->env.xreg, id, REB_KIND, NULL, mover_run, u, run_free, NULL);
+    int rc = reb_start_smap(r, cur, id);
     if (rc != 0) {
         AIS_LOG_ERR("req=rebalance id=%s msg=\"cannot start\" err=\"%s\"", id, ais_strerror(rc));
     }
+}
+
+/* Aborts a running rebalance and starts job id for cur (the new body waits for the old). */
+static int
+reb_start_smap(struct reb *r, const struct ais_smap *cur, const char *id)
+{
+    (void)xa_abort(r->env.xreg, &(struct xa_filter){.kind = REB_KIND});
+    struct run *u = run_new(r, cur);
+    if (u == NULL) {
+        return -ENOMEM;
+    }
+    return xa_job_start_id(r->env.xreg, id, REB_KIND, NULL, mover_run, u, run_free, NULL);
+}
+
+int
+reb_start(struct reb *r, const char *id)
+{
+    struct ais_smap *cur = ais_meta_smap(r->env.meta);
+    int rc = reb_start_smap(r, cur, id);
+    ais_smap_unref(cur);
+    return rc;
 }
 
 /* ---- get from neighbor ---- */
@@ -687,6 +743,9 @@ reb_pull_serve(struct reb *r, const char *provider, const char *ns, const char *
     struct st_bck b = {.provider = provider, .ns = ns, .name = bck};
     int fd = -1;
     struct st_obj_md md;
+    if (dest_url == NULL || dest_url[0] == '\0') {
+        return st_obj_stat(r->env.mp, &b, obj, digest, &md); /* locate only */
+    }
     rc = st_obj_open(r->env.mp, &b, obj, digest, &fd, &md);
     if (rc != 0) {
         return rc;
@@ -718,20 +777,26 @@ reb_pull_serve(struct reb *r, const char *provider, const char *ns, const char *
 }
 
 /* Asks one target to push the object here. */
+/* Asks one target to push the object here, or (locate) only whether it has it. */
 static int
-pull_from(struct reb *r, const struct ais_snode *n, const struct st_bck *b, const char *obj)
+pull_from(struct reb *r, const struct ais_snode *n, const struct st_bck *b, const char *obj,
+          int locate)
 {
-    char url[128], me[128];
+    char url[128], me[128] = "";
     struct rpc_err err = {0};
     ais_snode_ctrl_url(n, url, sizeof(url));
-    reb_data_url(r->env.self, me, sizeof(me));
+    if (!locate) {
+        reb_data_url(r->env.self, me, sizeof(me));
+    }
     return rpc_obj_pull(url, (int)r->env.cfg->rpc_timeout_ms, b->provider, b->ns, b->name, obj, me,
                         &err);
 }
 
 int
-reb_gfn(struct reb *r, const struct st_bck *b, const char *obj, uint64_t digest)
+reb_gfn(struct reb *r, const struct st_bck *b, const char *obj, uint64_t digest,
+        struct ais_snode *where)
 {
+    int locate = where != NULL;
     struct ais_smap *cur = ais_meta_smap(r->env.meta);
     pthread_mutex_lock(&r->mu);
     struct ais_smap *prev = r->prev_smap ? ais_smap_ref(r->prev_smap) : NULL;
@@ -740,7 +805,10 @@ reb_gfn(struct reb *r, const struct st_bck *b, const char *obj, uint64_t digest)
     int rc = -ENOENT;
     if (first != NULL && strcmp(first->id, r->env.self->id) != 0 &&
         ais_smap_find(cur, first->id) != NULL) {
-        rc = pull_from(r, first, b, obj);
+        rc = pull_from(r, first, b, obj, locate);
+        if (rc == 0 && locate) {
+            *where = *first;
+        }
     }
     for (size_t i = 0; rc != 0 && i < cur->nnodes; i++) {
         const struct ais_snode *n = &cur->nodes[i];
@@ -748,7 +816,10 @@ reb_gfn(struct reb *r, const struct st_bck *b, const char *obj, uint64_t digest)
             (first != NULL && strcmp(n->id, first->id) == 0)) {
             continue;
         }
-        rc = pull_from(r, n, b, obj);
+        rc = pull_from(r, n, b, obj, locate);
+        if (rc == 0 && locate) {
+            *where = *n;
+        }
     }
     ais_smap_unref(prev);
     ais_smap_unref(cur);

@@ -42,13 +42,24 @@ void reb_free(struct reb *r);
  */
 void reb_on_smap(struct reb *r, const struct ais_smap *old, const struct ais_smap *cur);
 /*
+ * Starts a rebalance on request (PUT /v1/cluster {"action":"start","value":{"Kind":
+ * "rebalance"}}) for the current Smap, as job id (the same cluster-wide id on every target);
+ * a running one is aborted and superseded. Runs even when rebalance.enabled is off. 0, -EEXIST
+ * (that id is running), -EINVAL (bad id) or -ENOMEM.
+ */
+__attribute__((warn_unused_result)) int reb_start(struct reb *r, const char *id);
+/*
  * Get from neighbor: asks the other targets (the object's owner under the previous Smap
  * first) to send the object here; returns 0 once it is stored locally, -ENOENT when no target
- * has it, or negative errno. Blocking, bounded by the RPC timeout per target asked.
+ * has it, or negative errno. With where != NULL it only locates the object: 0 and *where = a
+ * target that has it (nothing is copied: the caller redirects, and the rebalance moves it).
+ * Blocking, bounded by the RPC timeout per target asked.
  */
 __attribute__((warn_unused_result)) int reb_gfn(struct reb *r, const struct st_bck *bck,
-                                                const char *obj, uint64_t digest);
-/* Answers a peer's pull request (the rpc handler): streams the object to dest_url. */
+                                                const char *obj, uint64_t digest,
+                                                struct ais_snode *where);
+/* Answers a peer's pull request (the rpc handler): streams the object to dest_url; an empty
+ * dest_url only checks that the object is here (0 or -ENOENT). */
 __attribute__((warn_unused_result)) int reb_pull_serve(struct reb *r, const char *provider,
                                                        const char *ns, const char *bck,
                                                        const char *obj, const char *dest_url);

@@ -300,6 +300,19 @@ rpc_obj_pull(const char *url, int timeout_ms, const char *provider, const char *
 }
 
 int
+rpc_xact_start(const char *url, int timeout_ms, const char *id, const char *kind,
+               struct rpc_err *err)
+{
+    Aisproto__Msg q = AISPROTO__MSG__INIT;
+    Aisproto__XactStop x = AISPROTO__XACT_STOP__INIT;
+    x.id = (char *)(id ? id : "");
+    x.kind = (char *)(kind ? kind : "");
+    q.body_case = AISPROTO__MSG__BODY_XACT_START;
+    q.xact_start = &x;
+    return call_ack(url, timeout_ms, 0, &q, err);
+}
+
+int
 rpc_xact_stop(const char *url, int timeout_ms, const char *id, const char *kind,
               struct rpc_err *err)
 {

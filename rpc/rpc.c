@@ -463,6 +463,16 @@ h_vote(struct rpc_server *s, const Aisproto__Msg *q, struct rpc_reply *r)
     return err;
 }
 
+static int
+h_xact_start(struct rpc_server *s, const Aisproto__Msg *q, struct rpc_reply *r)
+{
+    if (s->ops->xact_start == NULL) {
+        return -ENOTSUP;
+    }
+    int err = s->ops->xact_start(s->ctx, q->xact_start->id, q->xact_start->kind, &r->rerr);
+    return err == 0 ? reply_ack(r) : err;
+}
+
 /* The registry: one row per request message. */
 static const struct rpc_msg_desc rpc_msgs[] = {
     {AISPROTO__MSG__BODY_KEEPALIVE, RPC_CLASS_KEEPALIVE, "keepalive", h_keepalive},
@@ -475,6 +485,7 @@ static const struct rpc_msg_desc rpc_msgs[] = {
     {AISPROTO__MSG__BODY_DELETE_OBJS, RPC_CLASS_DATA, "delete_objs", h_delete_objs},
     {AISPROTO__MSG__BODY_OBJ_PULL, RPC_CLASS_DATA, "obj_pull", h_obj_pull},
     {AISPROTO__MSG__BODY_XACT_STOP, RPC_CLASS_CONTROL, "xact_stop", h_xact_stop},
+    {AISPROTO__MSG__BODY_XACT_START, RPC_CLASS_CONTROL, "xact_start", h_xact_start},
     {AISPROTO__MSG__BODY_VOTE_REQ, RPC_CLASS_CONTROL, "vote", h_vote},
     {AISPROTO__MSG__BODY_NODE_SHUTDOWN, RPC_CLASS_CONTROL, "node_shutdown", h_node_shutdown},
 };

@@ -25,6 +25,23 @@ struct obj_req {
     struct ais_bprops props;
 };
 
+/* Query marker of a get-from-neighbor redirect: "serve your copy, do not send me back". */
+#define GFN_PARAM "ais_gfn"
+
+/* 307 to the same request on node n (marked as a get-from-neighbor hop when gfn). */
+static void
+redirect_to(struct ais_req *r, const struct ais_snode *n, int gfn)
+{
+    char loc[AIS_URI_BYTES_MAX + 160];
+    char base[128];
+    ais_snode_url(n, base, sizeof(base));
+    const char *q = ais_req_raw_query(r);
+    gfn = gfn && ais_req_query(r, GFN_PARAM) == NULL;
+    snprintf(loc, sizeof(loc), "%s%s%s%s%s%s", base, ais_req_raw_path(r), q[0] ? "?" : "", q,
+             gfn ? (q[0] ? "&" : "?") : "", gfn ? GFN_PARAM "=1" : "");
+    ais_resp_redirect(r, loc);
+}
+
 /* 307 to the object's owner under this target's current Smap: 1 if sent, 0 if we own it. */
 static int
 redirect_to_owner(struct tgt *t, struct ais_req *r, const struct obj_req *o)
@@ -33,12 +50,7 @@ redirect_to_owner(struct tgt *t, struct ais_req *r, const struct obj_req *o)
     const struct ais_snode *owner = ais_smap_hrw_target(smap, o->ref.digest);
     int redirected = 0;
     if (owner != NULL && strcmp(owner->id, t->self.id) != 0) {
-        char loc[AIS_URI_BYTES_MAX + 128];
-        char base[128];
-        ais_snode_url(owner, base, sizeof(base));
-        const char *q = ais_req_raw_query(r);
-        snprintf(loc, sizeof(loc), "%s%s%s%s", base, ais_req_raw_path(r), q[0] ? "?" : "", q);
-        ais_resp_redirect(r, loc);
+        redirect_to(r, owner, 0);
         redirected = 1;
     }
     ais_smap_unref(smap);
@@ -69,6 +81,9 @@ obj_prep(struct tgt *t, struct ais_req *r, struct obj_req *o)
     o->bck.provider = o->ref.provider;
     o->bck.ns = o->ref.ns;
     o->bck.name = o->ref.bck;
+    if (ais_req_query(r, GFN_PARAM) != NULL && (ais_req_is(r, "GET") || ais_req_is(r, "HEAD"))) {
+        return 0; /* sent here by the owner for our copy: a miss goes back via open_or_gfn */
+    }
     return redirect_to_owner(t, r, o);
 }
 
@@ -240,7 +255,17 @@ open_or_gfn(struct tgt *t, struct ais_req *r, struct obj_req *o, int *fd, struct
     if (redirect_to_owner(t, r, o)) {
         return 1;
     }
-    if (reb_gfn(t->reb, &o->bck, o->ref.obj, o->ref.digest) == 0) {
+    /* While rebalance runs the object will arrive here anyway: send the client to the copy
+     * (one stat RPC) instead of pulling and fsyncing it on the GET's path. A hop that was
+     * already redirected, or a cluster with rebalance off, pulls the object here instead. */
+    struct ais_snode where;
+    if (ais_config_rt_get(&t->cfg->rt.rebalance_enabled) && ais_req_query(r, GFN_PARAM) == NULL) {
+        if (reb_gfn(t->reb, &o->bck, o->ref.obj, o->ref.digest, &where) == 0) {
+            ais_stats_add(&t->stats, AIS_STAT_GFN_N, 1);
+            redirect_to(r, &where, 1);
+            return 1;
+        }
+    } else if (reb_gfn(t->reb, &o->bck, o->ref.obj, o->ref.digest, NULL) == 0) {
         ais_stats_add(&t->stats, AIS_STAT_GFN_N, 1);
     }
     *rc = st_obj_open(t->mp, &o->bck, o->ref.obj, o->ref.digest, fd, md);

@@ -302,7 +302,24 @@ op_vote(void *ctx, const struct rpc_vote_req *q, struct rpc_vote *out, struct rp
     return 0;
 }
 
+static int
+op_xact_start(void *ctx, const char *id, const char *kind, struct rpc_err *err)
+{
+    struct tgt *t = ctx;
+    if (kind == NULL || strcmp(kind, "rebalance") != 0) {
+        snprintf(err->msg, sizeof(err->msg),
+                 "job kind \"%s\" cannot be started (supported: rebalance)", kind ? kind : "");
+        return -EINVAL;
+    }
+    int rc = reb_start(t->reb, id);
+    if (rc != 0) {
+        snprintf(err->msg, sizeof(err->msg), "start %s %s: %s", kind, id, ais_strerror(rc));
+    }
+    return rc;
+}
+
 static const struct rpc_ops tgt_rpc_ops = {
+    .xact_start = op_xact_start,
     .vote = op_vote,
     .node_shutdown = op_node_shutdown,
     .obj_pull = op_obj_pull,

@@ -23,12 +23,23 @@ ACT = lambda a, v=None: {"action": a, "name": "", "value": v}  # noqa: E731
 
 
 @pytest.fixture(scope="module")
-def rc():
+def rc(request):
     c = Cluster(gateways=1, targets=3, mountpaths=2).start()
+    failed0 = request.session.testsfailed
     yield c
     c.stop()
+    if request.session.testsfailed > failed0:  # CI shows only the output: show the node logs
+        tails = []
+        for name in sorted(os.listdir(c.dir)):
+            log = os.path.join(c.dir, name, "aisnode.log")
+            if os.path.exists(log):
+                with open(log, errors="replace") as f:
+                    tail = [ln for ln in f.read().splitlines() if not ln.startswith("I ")][-30:]
+                tails.append(f"--- {name} (warnings and errors, last 30) ---\n" + "\n".join(tail))
+        shutil.rmtree(c.dir, ignore_errors=True)
+        raise AssertionError("a test of this module failed; node logs:\n" + "\n".join(tails))
     reports = c.sanitizer_reports()
-    shutil.rmtree(c.dir, ignore_errors=True) if not reports else None
+    shutil.rmtree(c.dir, ignore_errors=True) if not reports and not os.environ.get("AIS_KEEP") else None
     assert not reports, "sanitizer reports in daemon logs:\n" + "\n".join(reports)
 
 
@@ -77,7 +88,9 @@ def wait_rebalanced(c, ntargets, timeout=120):
         if st.status_code != 200 or st.json()["end_time"] == 0:
             return None
         return st.json()
-    return wait_until(settled, timeout=timeout, interval=0.2, what="rebalance to finish")
+    st = wait_until(settled, timeout=timeout, interval=0.2, what="rebalance to finish")
+    assert st["err"] == "" and not st["aborted"], st  # a failed send would leave a stale copy
+    return st
 
 
 def on_disk(c, bck):
@@ -278,6 +291,9 @@ def test_get_from_neighbor_when_rebalance_is_off(rc):
         rc.add_target("t6")
         wait_until(lambda: len(rc.smap()["tmap"]) == len(before["tmap"]) + 1, timeout=60, what="t6 joined")
         wait_until(lambda: len(set(target_smap_versions(rc).values())) == 1, timeout=30, what="Smap everywhere")
+        # Runtime config is per node: the new target started with its own (rebalance on).
+        r = requests.put(rc.url + "/v1/cluster", json=ACT("set-config", {"rebalance.enabled": "false"}))
+        assert r.status_code == 200, r.text
         new_id = rc.node_id("t6")
         owned = [n for n in want if sdk_owner(rc.smap(), bck, n) == new_id]
         assert owned and not any(on_disk(rc, bck).get(n) == [new_id] for n in owned)
@@ -380,3 +396,33 @@ def test_many_senders_move_everything(rm):
         (readers.gets, readers.failed[:5], readers.wrong[:5])
     assert_placed(rm, bck, want)
     assert_all_read(rm, bck, want)
+
+
+def test_rebalance_started_on_request(rc):
+    """PUT /v1/cluster {"action":"start","value":{"Kind":"rebalance"}} and `ais job start`: one
+    cluster-wide id, the job runs on every target (even with rebalance.enabled off) and ends."""
+    from test_cli import run
+    r = requests.put(rc.url + "/v1/cluster", json=ACT("start", {"Kind": "lru"}))
+    assert r.status_code == 400 and "lru" in r.json()["message"]
+    r = requests.put(rc.url + "/v1/cluster", json=ACT("set-config", {"rebalance.enabled": "false"}))
+    assert r.status_code == 200, r.text
+    try:
+        r = requests.put(rc.url + "/v1/cluster", json=ACT("start", {"Kind": "rebalance"}))
+        assert r.status_code == 200 and r.text.startswith("g"), r.text
+        job = r.text
+
+        def ended():
+            st = requests.get(rc.url + "/v1/cluster", params={"what": "status"}, json={"ID": job}).json()
+            return st if st["end_time"] > 0 else None
+        st = wait_until(ended, timeout=60, what=f"job {job}")
+        assert st["err"] == "" and not st["aborted"], st
+        snaps = requests.get(rc.url + "/v1/cluster", params={"what": "qryxstats"}, json={"ID": job}).json()
+        assert set(snaps) == set(rc.smap()["tmap"]), snaps.keys()  # a part on every target
+        p = run(["job", "start", "rebalance"], endpoint=rc.url)
+        out = p.stdout.decode()
+        assert p.returncode == 0 and "Started rebalance" in out, out + p.stderr.decode()
+        cli_job = out.split('"')[1]
+        p = run(["job", "wait", cli_job, "--timeout", "60s"], endpoint=rc.url)
+        assert p.returncode == 0, (p.stdout + p.stderr).decode()
+    finally:
+        requests.put(rc.url + "/v1/cluster", json=ACT("set-config", {"rebalance.enabled": "true"}))
