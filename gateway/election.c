@@ -458,8 +458,9 @@ gw_elect_startup(struct gw *g, int64_t *min_smap, int64_t *min_bmd)
         *min_bmd = -1;
         return 1; /* a fresh cluster */
     }
-    int found =
-        rpc_member_discover(g->cfg, &g->self, &g->meta, g->cfg->rpc_timeout_ms, min_smap, min_bmd);
+    /* A wrong "nobody is primary" here makes two primaries: give the probes time. */
+    int found = rpc_member_discover(g->cfg, &g->self, &g->meta, 2 * g->cfg->rpc_timeout_ms,
+                                    min_smap, min_bmd);
     if (found) {
         s = ais_meta_smap(&g->meta);
         AIS_LOG_INFO("req=start msg=\"another gateway is the primary, joining it\" primary=%s "

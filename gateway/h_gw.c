@@ -270,6 +270,37 @@ xstop_node(struct gw *g, const struct ais_snode *n, void *slot)
 }
 
 /*
+ * Tells every node (targets only: start) to start or stop jobs id/kind in parallel, then
+ * answers: 200 with body (may be "") when all did, else the first node's error.
+ */
+static void
+xact_fanout_reply(struct gw *g, struct ais_req *r, const char *id, const char *kind, int start,
+                  const char *body)
+{
+    struct ais_smap *smap = ais_meta_smap(&g->meta);
+    struct xstop_slot *slots = calloc(smap->nnodes ? smap->nnodes : 1, sizeof(*slots));
+    int rc = slots ? 0 : -ENOMEM;
+    char msg[512] = "";
+    for (size_t i = 0; slots && i < smap->nnodes; i++) {
+        slots[i] = (struct xstop_slot){.id = id, .kind = kind, .start = start};
+    }
+    size_t n = slots ? gw_fanout(g, smap, start, xstop_node, slots, sizeof(*slots)) : 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (slots[i].rc != 0) {
+            rc = slots[i].rc;
+            snprintf(msg, sizeof(msg), "%s: %s", start ? "start" : "stop", slots[i].err.msg);
+        }
+    }
+    free(slots);
+    ais_smap_unref(smap);
+    if (rc != 0) {
+        ais_resp_err(r, ais_http_status(rc), "%s", msg[0] ? msg : ais_strerror(rc));
+        return;
+    }
+    ais_resp_buf(r, 200, "text/plain", body, strlen(body));
+}
+
+/*
  * PUT /v1/cluster {"action":"start","value":{"Kind":"rebalance"}} (api.md §5.7): every target
  * starts a rebalance of the current Smap under one new cluster-wide id, answered as the body
  * ("g<smap version>.<rand>"). Other kinds start on their own triggers: 400 naming the kind.
@@ -283,39 +314,17 @@ cluster_xact_start(struct gw *g, struct ais_req *r)
     xa_filter_from_json(ais_json_get_ci(body, "value"), &f);
     if (strcmp(f.kind, "rebalance") != 0) {
         ais_resp_err(r, 400,
-                     "start: job kind \"%s\" cannot be started on request "
-                     "(supported: rebalance)",
+                     "start: job kind \"%s\" cannot be started on request (supported: rebalance)",
                      f.kind);
-        json_decref(body);
-        return;
+    } else {
+        char id[XA_ID_BYTES], rnd[5];
+        struct ais_smap *smap = ais_meta_smap(&g->meta);
+        ais_rand_id(rnd, 4);
+        snprintf(id, sizeof(id), "g%lld.%s", (long long)smap->version, rnd);
+        ais_smap_unref(smap);
+        xact_fanout_reply(g, r, id, f.kind, 1, id);
     }
-    struct ais_smap *smap = ais_meta_smap(&g->meta);
-    char id[XA_ID_BYTES], rnd[5];
-    ais_rand_id(rnd, 4);
-    snprintf(id, sizeof(id), "g%lld.%s", (long long)smap->version, rnd);
-    struct xstop_slot *slots = calloc(smap->nnodes ? smap->nnodes : 1, sizeof(*slots));
-    for (size_t i = 0; slots && i < smap->nnodes; i++) {
-        slots[i] = (struct xstop_slot){.id = id, .kind = f.kind, .start = 1};
-    }
-    int rc = slots ? 0 : -ENOMEM;
-    char msg[512] = "";
-    if (slots != NULL) {
-        gw_fanout(g, smap, 1, xstop_node, slots, sizeof(*slots));
-    }
-    for (size_t i = 0; slots && i < ais_smap_count(smap, 1) && rc == 0; i++) {
-        if (slots[i].rc != 0) {
-            rc = slots[i].rc;
-            snprintf(msg, sizeof(msg), "start: %s", slots[i].err.msg);
-        }
-    }
-    free(slots);
-    ais_smap_unref(smap);
     json_decref(body);
-    if (rc != 0) {
-        ais_resp_err(r, ais_http_status(rc), "%s", msg[0] ? msg : ais_strerror(rc));
-        return;
-    }
-    ais_resp_buf(r, 200, "text/plain", id, strlen(id));
 }
 
 /*
@@ -328,39 +337,15 @@ cluster_xact_stop(struct gw *g, struct ais_req *r)
 {
     json_t *body = NULL;
     (void)ais_req_body_json(r, &body);
-    const json_t *v = ais_json_get_ci(body, "value");
     struct xa_filter f;
-    xa_filter_from_json(v, &f);
+    xa_filter_from_json(ais_json_get_ci(body, "value"), &f);
     if (f.id[0] == '\0' && f.kind[0] == '\0') {
-        json_decref(body);
         ais_resp_err(r, 400, "stop: value must name the job: {\"ID\":..} or {\"Kind\":..}");
-        return;
+    } else {
+        (void)xa_abort(g->xreg, &f);
+        xact_fanout_reply(g, r, f.id, f.kind, 0, "");
     }
-    (void)xa_abort(g->xreg, &f);
-    struct ais_smap *smap = ais_meta_smap(&g->meta);
-    struct xstop_slot *slots = calloc(smap->nnodes ? smap->nnodes : 1, sizeof(*slots));
-    int rc = slots ? 0 : -ENOMEM;
-    for (size_t i = 0; slots && i < smap->nnodes; i++) {
-        slots[i] = (struct xstop_slot){.id = f.id, .kind = f.kind};
-    }
-    if (slots != NULL) {
-        gw_fanout(g, smap, 0, xstop_node, slots, sizeof(*slots));
-    }
-    char msg[512] = "";
-    for (size_t i = 0; slots && i < smap->nnodes && rc == 0; i++) {
-        if (slots[i].rc != 0) {
-            rc = slots[i].rc;
-            snprintf(msg, sizeof(msg), "stop: %s", slots[i].err.msg);
-        }
-    }
-    free(slots);
-    ais_smap_unref(smap);
     json_decref(body);
-    if (rc != 0) {
-        ais_resp_err(r, ais_http_status(rc), "%s", msg[0] ? msg : ais_strerror(rc));
-        return;
-    }
-    ais_resp_buf(r, 200, "text/plain", "", 0);
 }
 
 static const struct {

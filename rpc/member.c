@@ -406,12 +406,15 @@ rpc_member_discover(const struct ais_config *cfg, const struct ais_snode *self,
     ais_meta_vers(meta, &v);
     struct ais_smap *s = ais_meta_smap(meta), *best = NULL;
     int64_t deadline = ais_mono_ns() + budget_ms * 1000000;
-    for (size_t i = 0; i < s->nnodes; i++) {
+    /* Gateways first (pass 0): only a gateway can be the primary, so a slow or dead target
+     * never uses up the budget before the primary was asked. */
+    for (size_t k = 0; k < 2 * s->nnodes; k++) {
+        size_t i = k % s->nnodes;
         int64_t left_ms = (deadline - ais_mono_ns()) / 1000000;
         if (left_ms <= 0) {
             break;
         }
-        if (strcmp(s->nodes[i].id, self->id) == 0) {
+        if (strcmp(s->nodes[i].id, self->id) == 0 || s->nodes[i].is_target != (k >= s->nnodes)) {
             continue;
         }
         struct rpc_vote pr;

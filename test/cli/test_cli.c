@@ -736,6 +736,9 @@ test_job_dispatch(void **state)
     char *stop[] = {"job", "stop", "rebalance"};
     assert_int_equal(dispatch(&m, 3, stop), -ECONNREFUSED);
     mem_ctx_fini(&m);
+    char *start[] = {"job", "start", "rebalance"};
+    assert_int_equal(dispatch(&m, 3, start), -ECONNREFUSED);
+    mem_ctx_fini(&m);
     char *show[] = {"show", "job"};
     assert_int_equal(dispatch(&m, 2, show), -ECONNREFUSED);
     mem_ctx_fini(&m);
@@ -746,7 +749,7 @@ test_job_complete(void **state)
 {
     (void)state;
     char *s = complete("ais job ");
-    assert_string_equal(s, "\nls\nshow\nstop\nwait\n");
+    assert_string_equal(s, "\nls\nshow\nstart\nstop\nwait\n");
     free(s);
     s = complete("ais job ls re");
     assert_string_equal(s, "\nrebalance\nresilver\n");

@@ -176,14 +176,32 @@ def _alive(pid):
         return False
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    c = Cluster().start()
+def cluster_of(request, **kw):
+    """Generator for module fixtures: a Cluster(**kw) of the module's own. At teardown it fails
+    on sanitizer reports in daemon logs and, when a test of the module failed, shows the nodes'
+    warnings and errors (CI shows only the output). AIS_KEEP=1 keeps the data dir."""
+    c = Cluster(**kw).start()
+    failed0 = request.session.testsfailed
     yield c
     c.stop()
     reports = c.sanitizer_reports()
-    shutil.rmtree(c.dir, ignore_errors=True) if not reports else None
+    tails = []
+    if request.session.testsfailed > failed0:
+        for name in sorted(os.listdir(c.dir)):
+            log = os.path.join(c.dir, name, "aisnode.log")
+            if os.path.exists(log):
+                with open(log, errors="replace") as f:
+                    tail = [ln for ln in f.read().splitlines() if not ln.startswith("I ")][-30:]
+                tails.append(f"--- {name} (warnings and errors, last 30) ---\n" + "\n".join(tail))
+    if not reports and not os.environ.get("AIS_KEEP"):
+        shutil.rmtree(c.dir, ignore_errors=True)
     assert not reports, "sanitizer reports in daemon logs:\n" + "\n".join(reports)
+    assert not tails, "a test of this module failed; node logs:\n" + "\n".join(tails)
+
+
+@pytest.fixture(scope="module")
+def cluster(request):
+    yield from cluster_of(request)
 
 
 @pytest.fixture

@@ -20,10 +20,10 @@ import threading
 import time
 
 import msgpack
-import pytest
 import requests
 
 from conftest import wait_until
+from test_cluster import mix
 
 ACT = lambda action, value=None: {"action": action, "name": "", "value": value}  # noqa: E731
 
@@ -199,19 +199,6 @@ N_LIST = int(os.environ.get("AIS_TEST_LIST_N", "200000"))
 HRW_SEED = 1103515245
 
 
-def _mix(x):
-    m = (1 << 64) - 1
-    z = (x + 0x9E3779B97F4A7C15) & m
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & m
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & m
-    z = ((z ^ (z >> 31)) + 0x9E3779B97F4A7C15) & m
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & m
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & m
-    z = ((z ^ (z >> 31)) * 5) & m
-    z = ((z << 7) | (z >> 57)) & m
-    return (z * 9) & m
-
-
 def fill_on_disk(cluster, bucket, n, deadline_s=300):
     """n empty objects o/dNNN/xNNNNNNN, each file on its HRW target and mountpath (two-level HRW
     as api.md §8.2: target by id digest, mountpath by the digest of its path)."""
@@ -229,8 +216,8 @@ def fill_on_disk(cluster, bucket, n, deadline_s=300):
             assert time.monotonic() < deadline, f"fill took over {deadline_s}s at {i} objects"
         name = f"o/d{i // 1000:03d}/x{i:07d}"
         d = xxhash.xxh64_intdigest(f"ais/@#/{bucket}/{name}".encode(), seed=HRW_SEED)
-        _, mps = max(tgts, key=lambda t: _mix(t[0] ^ d))
-        _, mp = max(mps, key=lambda m: _mix(m[0] ^ d))
+        _, mps = max(tgts, key=lambda t: mix(t[0] ^ d))
+        _, mp = max(mps, key=lambda m: mix(m[0] ^ d))
         path = os.path.join(mp, "@ais", bucket, "%ob", name)
         parent = os.path.dirname(path)
         if parent not in made:

@@ -9,7 +9,6 @@ recorded and read back byte-exact at the end. Every wait is a poll with a deadli
 """
 import os
 import random
-import shutil
 import subprocess
 import threading
 import time
@@ -17,20 +16,14 @@ import time
 import pytest
 import requests
 
-from conftest import BUILD, Cluster, wait_until
+from conftest import BUILD, cluster_of, wait_until
 
 ACT = lambda action, value=None: {"action": action, "name": "", "value": value}  # noqa: E731
 
 
 @pytest.fixture(scope="module")
-def cl():
-    c = Cluster(gateways=3, targets=3, mountpaths=1).start()
-    yield c
-    c.stop()
-    reports = c.sanitizer_reports()
-    if not reports:
-        shutil.rmtree(c.dir, ignore_errors=True)
-    assert not reports, "sanitizer reports in daemon logs:\n" + "\n".join(reports)
+def cl(request):
+    yield from cluster_of(request, gateways=3, targets=3, mountpaths=1)
 
 
 def gw_url(cl, i):

@@ -10,7 +10,6 @@ threads during each change, every wait a poll with a deadline, placement checked
 against the SDK's HRW formula over the targets not in maintenance.
 """
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -18,7 +17,7 @@ import time
 import pytest
 import requests
 
-from conftest import Cluster, _alive, wait_until
+from conftest import cluster_of, _alive, wait_until
 from test_cli import ais_bin
 from test_cluster import sdk_owner
 from test_rebalance import Readers, body, new_bucket, on_disk, put
@@ -27,13 +26,8 @@ MAINT, DECOMM = 4, 8
 
 
 @pytest.fixture(scope="module")
-def mc():
-    c = Cluster(gateways=1, targets=4, mountpaths=2).start()
-    yield c
-    c.stop()
-    reports = c.sanitizer_reports()
-    shutil.rmtree(c.dir, ignore_errors=True) if not reports and not os.environ.get("AIS_KEEP") else None
-    assert not reports, "sanitizer reports in daemon logs:\n" + "\n".join(reports)
+def mc(request):
+    yield from cluster_of(request, gateways=1, targets=4, mountpaths=2)
 
 
 @pytest.fixture(scope="module")

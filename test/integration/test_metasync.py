@@ -10,28 +10,20 @@ scans their logs for sanitizer reports. The Smap is polled from a thread during 
 """
 import json
 import os
-import random
-import shutil
 import threading
 import time
 
 import pytest
 import requests
 
-from conftest import Cluster, _free_base, wait_until
+from conftest import cluster_of, _free_base, wait_until
 
 ACT = lambda action, value=None: {"action": action, "name": "", "value": value}  # noqa: E731
 
 
 @pytest.fixture(scope="module")
-def cl():
-    c = Cluster(gateways=1, targets=3, mountpaths=1).start()
-    yield c
-    c.stop()
-    reports = c.sanitizer_reports()
-    if not reports:
-        shutil.rmtree(c.dir, ignore_errors=True)
-    assert not reports, "sanitizer reports in daemon logs:\n" + "\n".join(reports)
+def cl(request):
+    yield from cluster_of(request, gateways=1, targets=3, mountpaths=1)
 
 
 def daemon(url, what):

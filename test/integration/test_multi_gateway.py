@@ -3,25 +3,18 @@ forwarded to the primary and reach every node; a gateway that dies is dropped an
 
 Method: a 2-gateway/2-target cluster on loopback; requests alternate between gateways.
 """
-import shutil
 
 import pytest
 import requests
 
-from conftest import Cluster, wait_until
+from conftest import cluster_of, wait_until
 
 ACT = lambda action, value=None: {"action": action, "name": "", "value": value}  # noqa: E731
 
 
 @pytest.fixture(scope="module")
-def cluster2():
-    c = Cluster(gateways=2, targets=2, mountpaths=1).start()
-    yield c
-    c.stop()
-    reports = c.sanitizer_reports()
-    if not reports:
-        shutil.rmtree(c.dir, ignore_errors=True)
-    assert not reports, "sanitizer reports in daemon logs:\n" + "\n".join(reports)
+def cluster2(request):
+    yield from cluster_of(request, gateways=2, targets=2, mountpaths=1)
 
 
 def test_non_primary_gateway(cluster2):

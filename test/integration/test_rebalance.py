@@ -9,14 +9,13 @@ with a deadline (wait_until); placement is checked on disk against the SDK's HRW
 import calendar
 import os
 import random
-import shutil
 import threading
 import time
 
 import pytest
 import requests
 
-from conftest import Cluster, wait_until
+from conftest import cluster_of, wait_until
 from test_cluster import sdk_owner
 
 ACT = lambda a, v=None: {"action": a, "name": "", "value": v}  # noqa: E731
@@ -24,23 +23,7 @@ ACT = lambda a, v=None: {"action": a, "name": "", "value": v}  # noqa: E731
 
 @pytest.fixture(scope="module")
 def rc(request):
-    c = Cluster(gateways=1, targets=3, mountpaths=2).start()
-    failed0 = request.session.testsfailed
-    yield c
-    c.stop()
-    if request.session.testsfailed > failed0:  # CI shows only the output: show the node logs
-        tails = []
-        for name in sorted(os.listdir(c.dir)):
-            log = os.path.join(c.dir, name, "aisnode.log")
-            if os.path.exists(log):
-                with open(log, errors="replace") as f:
-                    tail = [ln for ln in f.read().splitlines() if not ln.startswith("I ")][-30:]
-                tails.append(f"--- {name} (warnings and errors, last 30) ---\n" + "\n".join(tail))
-        shutil.rmtree(c.dir, ignore_errors=True)
-        raise AssertionError("a test of this module failed; node logs:\n" + "\n".join(tails))
-    reports = c.sanitizer_reports()
-    shutil.rmtree(c.dir, ignore_errors=True) if not reports and not os.environ.get("AIS_KEEP") else None
-    assert not reports, "sanitizer reports in daemon logs:\n" + "\n".join(reports)
+    yield from cluster_of(request, gateways=1, targets=3, mountpaths=2)
 
 
 def body(name, ver, size):
@@ -312,13 +295,8 @@ def test_get_from_neighbor_when_rebalance_is_off(rc):
 # exact byte counts) ----
 
 @pytest.fixture(scope="module")
-def rm():
-    c = Cluster(gateways=1, targets=3, mountpaths=1).start()
-    yield c
-    c.stop()
-    reports = c.sanitizer_reports()
-    shutil.rmtree(c.dir, ignore_errors=True) if not reports else None
-    assert not reports, "sanitizer reports in daemon logs:\n" + "\n".join(reports)
+def rm(request):
+    yield from cluster_of(request, gateways=1, targets=3, mountpaths=1)
 
 
 def set_config(c, kv):

@@ -9,7 +9,6 @@ a reader thread with a bounded loop during the detach; every wait is a poll with
 placement is checked on disk against the same HRW (XXH64 of the cleaned path, seed 1103515245).
 """
 import os
-import shutil
 import subprocess
 import threading
 
@@ -17,7 +16,7 @@ import pytest
 import requests
 import xxhash
 
-from conftest import Cluster, wait_until
+from conftest import cluster_of, wait_until
 from test_cluster import mix
 
 SEED = 1103515245
@@ -26,13 +25,8 @@ N = 120
 
 
 @pytest.fixture(scope="module")
-def rs():
-    c = Cluster(gateways=1, targets=1, mountpaths=2).start()
-    yield c
-    c.stop()
-    reports = c.sanitizer_reports()
-    shutil.rmtree(c.dir, ignore_errors=True) if not reports else None
-    assert not reports, "sanitizer reports in daemon logs:\n" + "\n".join(reports)
+def rs(request):
+    yield from cluster_of(request, gateways=1, targets=1, mountpaths=2)
 
 
 def mp_pick(paths, bck, name):
