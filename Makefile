@@ -42,7 +42,7 @@ kill:
 # again under ThreadSanitizer (TSAN_OPTIONS in test/tsan.env: any report fails the run).
 test: build build-clang build-asan build-tsan
 	@cd $(ASAN_BUILD) && ctest --output-on-failure --timeout 900
-	@cd $(TSAN_BUILD) && env $$(cat $(CURDIR)/test/tsan.env) ctest --output-on-failure --timeout 900
+	@cd $(TSAN_BUILD) && env $$(sed "s|TSAN_SUPP|$(CURDIR)/test/tsan.supp|" $(CURDIR)/test/tsan.env) ctest --output-on-failure --timeout 900
 
 unit: build-asan
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -L unit

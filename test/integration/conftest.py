@@ -45,7 +45,8 @@ SPARE_NODES = 4
 def _free_base(n):
     """A base port with n + SPARE_NODES free public, control (+1000) and data (+2000) ports."""
     for _ in range(200):
-        base = random.randrange(20000, 40000, 10)
+        # below the ephemeral range (32768+): a client socket can never hold a node port
+        base = random.randrange(20000, 30000, 10)
         if all(_port_free(base + i) and _port_free(base + 1000 + i) and _port_free(base + 2000 + i)
                for i in range(n + SPARE_NODES)):
             return base
