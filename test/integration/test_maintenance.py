@@ -20,7 +20,7 @@ import requests
 from conftest import cluster_of, _alive, wait_until
 from test_cli import ais_bin
 from test_cluster import sdk_owner
-from test_rebalance import Readers, body, new_bucket, on_disk, put
+from test_rebalance import Readers, assert_all_read, body, new_bucket, on_disk, put
 
 MAINT, DECOMM = 4, 8
 
@@ -66,13 +66,6 @@ def assert_placed(c, bck, names):
     held = on_disk(c, bck)
     bad = [(n, held.get(n), owner(smap, bck, n)) for n in names if held.get(n) != [owner(smap, bck, n)]]
     assert not bad, f"{len(bad)} objects not (only) on their HRW owner, e.g. {bad[:5]}"
-
-
-def assert_all_read(c, bck, want):
-    sess = requests.Session()
-    bad = [(n, r.status_code) for n, r in ((n, sess.get(f"{c.url}/v1/objects/{bck}/{n}", timeout=30))
-                                           for n in want) if r.status_code != 200 or r.content != want[n]]
-    assert not bad, f"{len(bad)} of {len(want)} objects wrong or missing: {bad[:5]}"
 
 
 def held_by(c, bck, tid):
