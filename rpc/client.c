@@ -234,8 +234,11 @@ attempt(struct rpc_peer *p, int64_t deadline_ns, const nng_msg *tmpl, nng_msg **
             *resp = nng_aio_get_msg(aio);
         }
     }
-    nng_ctx_close(c);
+    /* The aio first: nng_aio_free waits for nng's expiry thread to leave a timeout cancel that
+     * may still touch the context and socket (nng 1.5 completes the aio before that cancel
+     * unlocks the socket's mutex). */
     nng_aio_free(aio);
+    nng_ctx_close(c);
     return rpc_nng_err(rv);
 }
 

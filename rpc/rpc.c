@@ -13,9 +13,10 @@
  * Adding a message: one proto field, one rpc_ops member, one typed handler, one row, and a
  * client function in calls.c.
  *
- * Stop: set `stopping`, close the socket (every pending aio completes with NNG_ECLOSED and is
- * not re-armed), join the workers, free the aios (waits for running callbacks), then drop
- * whatever was still queued.
+ * Stop: set `stopping`, join the workers, stop every slot's aio (pending ops complete with
+ * NNG_ECANCELED and are not re-armed), free the aios, close the socket last (nng 1.5's expiry
+ * thread may still unlock the socket's mutex until the aio is freed), then drop whatever was
+ * still queued.
  */
 #include "common/assert.h"
 #include "common/err.h"
@@ -761,16 +762,21 @@ rpc_server_stop(struct rpc_server *s)
         pthread_cond_broadcast(&s->cls[i].cv);
     }
     pthread_mutex_unlock(&s->mu);
-    if (s->sock_open) {
-        nng_close(s->sock);
-    }
     for (int i = 0; i < RPC_CLASS_COUNT; i++) {
         for (unsigned t = 0; t < s->cls[i].started; t++) {
-            pthread_join(s->cls[i].th[t], NULL);
+            pthread_join(s->cls[i].th[t], NULL); /* each ends with its request answered */
         }
     }
+    /* Stop (cancel and wait for the callback), free (waits for nng's expiry thread), and only
+     * then close the socket whose mutex a timeout cancel still unlocks (nng 1.5). */
     for (unsigned i = 0; s->slots != NULL && i < s->nslots; i++) {
-        nng_aio_free(s->slots[i].aio); /* waits for a running callback */
+        nng_aio_stop(s->slots[i].aio);
+    }
+    for (unsigned i = 0; s->slots != NULL && i < s->nslots; i++) {
+        nng_aio_free(s->slots[i].aio);
+    }
+    if (s->sock_open) {
+        nng_close(s->sock);
     }
     for (int i = 0; i < RPC_CLASS_COUNT; i++) {
         for (struct rpc_slot *sl = s->cls[i].head; sl != NULL; sl = sl->next) {

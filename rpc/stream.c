@@ -99,7 +99,7 @@ struct rpc_stream {
     int timeout_ms;
     uint32_t chunk;
     pthread_mutex_t mu; /* aborted/dead vs starting an aio op */
-    int aborted, dead;
+    int aborted, dead, closing;
     int err; /* sticky transport error; owner thread only */
 };
 
@@ -109,7 +109,9 @@ sender_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
     struct rpc_stream *s = arg;
     pthread_mutex_lock(&s->mu);
     s->dead = 1;
-    nng_aio_cancel(s->aio);
+    if (!s->closing) {
+        nng_aio_cancel(s->aio);
+    }
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -336,10 +338,16 @@ rpc_stream_close(struct rpc_stream *s)
         return 0;
     }
     int err = s->err;
+    /* The aio goes before the socket: nng_aio_free waits for nng's expiry thread, whose timeout
+     * cancel (nng 1.5) unlocks the socket's mutex after completing the aio; closing the socket
+     * first could free that mutex under it. Pipe callbacks stop touching the aio first. */
+    pthread_mutex_lock(&s->mu);
+    s->closing = 1;
+    pthread_mutex_unlock(&s->mu);
+    nng_aio_free(s->aio);
     if (nng_socket_id(s->sock) > 0) {
         nng_close(s->sock); /* after this no pipe callback runs */
     }
-    nng_aio_free(s->aio);
     pthread_mutex_destroy(&s->mu);
     free(s);
     return err;
@@ -644,14 +652,19 @@ rpc_stream_server_stop(struct rpc_stream_server *s)
     if (s == NULL) {
         return;
     }
-    if (s->sock_open) {
-        nng_close(s->sock); /* workers' recv/send fail with NNG_ECLOSED */
+    /* Stopped aios fail every op with NNG_ECANCELED, so the workers leave their loops; the aios
+     * are freed (which waits for nng's expiry thread) before the socket is closed. */
+    for (unsigned i = 0; i < s->nworkers; i++) {
+        nng_aio_stop(s->w[i].aio);
     }
     for (unsigned i = 0; i < s->started; i++) {
         pthread_join(s->w[i].th, NULL);
     }
     for (unsigned i = 0; i < s->nworkers; i++) {
         nng_aio_free(s->w[i].aio);
+    }
+    if (s->sock_open) {
+        nng_close(s->sock);
     }
     for (size_t i = 0; i < AIS_STREAMS_MAX; i++) {
         if (s->streams[i].pipe != 0 && s->streams[i].obj_open) {
