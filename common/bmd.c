@@ -182,6 +182,8 @@ props_parse(const json_t *p, struct ais_bprops *out, const char **why)
     out->validate_warm_get =
         json_is_true(json_object_get(json_object_get(p, "checksum"), "validate_warm_get"));
     out->versioning = json_is_true(json_object_get(json_object_get(p, "versioning"), "enabled"));
+    out->mirror_enabled = json_is_true(json_object_get(json_object_get(p, "mirror"), "enabled"));
+    out->mirror_copies = (int)copies;
     return 0;
 }
 

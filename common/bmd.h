@@ -16,7 +16,17 @@ struct ais_bprops {
     char cksum_type[16];
     int validate_warm_get;
     int versioning;
+    int mirror_enabled;
+    int mirror_copies; /* 1..AIS_MPATHS_MAX; in effect only when mirror_enabled */
 };
+
+/* Copies each object of the bucket should have on its target: mirror.copies when enabled, else 1.
+ */
+static inline unsigned
+ais_bprops_copies(const struct ais_bprops *p)
+{
+    return p->mirror_enabled && p->mirror_copies > 1 ? (unsigned)p->mirror_copies : 1u;
+}
 
 struct ais_bck_md {
     char name[AIS_BCKNAME_BYTES_MAX + 1];

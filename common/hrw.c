@@ -48,6 +48,31 @@ ais_hrw_pick(const uint64_t *node_digests, size_t n, uint64_t digest)
     return best;
 }
 
+size_t
+ais_hrw_rank(const uint64_t *node_digests, size_t n, uint64_t digest, size_t k, uint32_t *out)
+{
+    k = k < n ? k : n;
+    /* Selection by repeated max with the pick's tie rule (>= keeps the later index), skipping
+     * what was taken: k is a copy or slice count, small. */
+    for (size_t r = 0; r < k; r++) {
+        size_t best = SIZE_MAX;
+        uint64_t best_score = 0;
+        for (size_t i = 0; i < n; i++) {
+            int taken = 0;
+            for (size_t j = 0; j < r && !taken; j++) {
+                taken = out[j] == i;
+            }
+            uint64_t s = ais_hrw_mix(node_digests[i] ^ digest);
+            if (!taken && (best == SIZE_MAX || s >= best_score)) {
+                best = i;
+                best_score = s;
+            }
+        }
+        out[r] = (uint32_t)best;
+    }
+    return k;
+}
+
 int
 ais_obj_digest(const char *provider, const char *ns, const char *bck, const char *obj,
                uint64_t *out)

@@ -23,6 +23,13 @@ uint64_t ais_hrw_mix(uint64_t x);
 size_t ais_hrw_pick(const uint64_t *node_digests, size_t n, uint64_t digest);
 
 /*
+ * The k best of n node digests for `digest`, highest score first, into out[0..min(k,n)); out[0]
+ * is ais_hrw_pick's choice (same tie rule: the later index wins). Returns min(k, n). O(n*k).
+ */
+size_t ais_hrw_rank(const uint64_t *node_digests, size_t n, uint64_t digest, size_t k,
+                    uint32_t *out);
+
+/*
  * Writes the object's uname `<provider>/<ns-uname>/<bucket>/<objname>` to out (NUL-terminated).
  * ns is "" for the global namespace (uname "@#"), else "@uuid#name" or "#name".
  * Returns its length, or -ENAMETOOLONG if it does not fit in cap.

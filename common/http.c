@@ -502,6 +502,17 @@ ais_req_body_stream(struct ais_req *r, ais_body_fn data, ais_done_fn done, ais_c
     r->arg = arg;
 }
 
+int
+ais_req_on_done(struct ais_req *r, ais_cleanup_fn fn, void *arg)
+{
+    if (r->mode != BODY_NONE || r->cleanup_fn != NULL) {
+        return -EBUSY; /* the body's owner has the hook */
+    }
+    r->cleanup_fn = fn;
+    r->arg = arg;
+    return 0;
+}
+
 static int
 set_resp(struct ais_req *r, int status, struct MHD_Response *resp)
 {

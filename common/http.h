@@ -136,6 +136,12 @@ void ais_resp_setconfig(struct ais_req *r, const struct ais_config *cfg);
  */
 void ais_req_discard_body(struct ais_req *r, size_t max);
 
+/*
+ * For a request without a body: fn(r, arg, ok) runs once the response was sent or the request
+ * was dropped (ok = completed), e.g. to end per-mountpath read accounting after a sendfile.
+ * 0, or -EBUSY when the request already has a body handler (fn will not run).
+ */
+int ais_req_on_done(struct ais_req *r, ais_cleanup_fn fn, void *arg);
 /* Buffer the body (at most max bytes; larger => 413) then call done. */
 void ais_req_body_buffer(struct ais_req *r, size_t max, ais_done_fn done, void *arg);
 /* Buffered body (NUL-terminated) or "" if none. */

@@ -683,14 +683,35 @@ bucket_exists(struct gw *g, const struct ais_objref *ref)
     return ok;
 }
 
+/* Mirror copies of the bucket in this gateway's BMD (0: no such bucket); *ver its version. */
+static unsigned
+bck_copies(struct gw *g, const struct ais_objref *ref, int64_t *ver)
+{
+    struct ais_bmd *b = ais_meta_bmd(&g->meta);
+    const struct ais_bck_md *k = ais_bmd_find(b, ref->provider, ref->ns, ref->bck);
+    unsigned n = k != NULL ? ais_bprops_copies(&k->props) : 0;
+    if (ver != NULL) {
+        *ver = b->version;
+    }
+    ais_bmd_unref(b);
+    return n;
+}
+
 /* A BMD change (create, destroy, props), run by the primary. */
 static void
 bucket_change(struct gw *g, struct ais_req *r, const struct ais_objref *ref, const char *action,
               const json_t *value)
 {
     char msg[512];
+    int64_t ver = 0;
+    unsigned before = bck_copies(g, ref, NULL), after = 0;
     int rc = gw_bck_change(g, action, ref->provider, ref->ns, ref->bck, value, msg, sizeof(msg));
-    if (rc == 0) {
+    if (rc == 0 && before != 0 && (after = bck_copies(g, ref, &ver)) != 0 && after != before) {
+        /* Targets run make-n-copies under this id (target/target.c): "n" + the BMD version. */
+        char id[32];
+        int n = snprintf(id, sizeof(id), "n%lld", (long long)ver);
+        ais_resp_buf(r, 200, "text/plain", id, (size_t)n);
+    } else if (rc == 0) {
         ais_resp_empty(r, 200);
     } else {
         ais_resp_err(r, status_of(rc), "%s", msg);

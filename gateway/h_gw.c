@@ -11,6 +11,7 @@
 #include "common/err.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/names.h"
 #include "common/objref.h"
 #include "common/util.h"
 #include "gateway/election.h"
@@ -251,7 +252,8 @@ cluster_setconfig(struct gw *g, struct ais_req *r)
 /* PUT /v1/cluster ActMsg actions (api.md §5); adding one = one row. */
 struct xstop_slot {
     const char *id, *kind;
-    int start; /* xact_start instead of xact_stop (targets only) */
+    const char *provider, *ns, *bck; /* start of a per-bucket job, else NULL */
+    int start;                       /* xact_start instead of xact_stop (targets only) */
     int rc;
     struct rpc_err err;
 };
@@ -265,7 +267,9 @@ xstop_node(struct gw *g, const struct ais_snode *n, void *slot)
         return;
     }
     ais_snode_ctrl_url(n, url, sizeof(url));
-    s->rc = s->start ? rpc_xact_start(url, (int)g->cfg->rpc_timeout_ms, s->id, s->kind, &s->err)
+    struct rpc_xact_args a = {
+        .id = s->id, .kind = s->kind, .provider = s->provider, .ns = s->ns, .bck = s->bck};
+    s->rc = s->start ? rpc_xact_start(url, (int)g->cfg->rpc_timeout_ms, &a, &s->err)
                      : rpc_xact_stop(url, (int)g->cfg->rpc_timeout_ms, s->id, s->kind, &s->err);
 }
 
@@ -274,15 +278,15 @@ xstop_node(struct gw *g, const struct ais_snode *n, void *slot)
  * answers: 200 with body (may be "") when all did, else the first node's error.
  */
 static void
-xact_fanout_reply(struct gw *g, struct ais_req *r, const char *id, const char *kind, int start,
-                  const char *body)
+xact_fanout_reply(struct gw *g, struct ais_req *r, const struct xstop_slot *tmpl, const char *body)
 {
+    int start = tmpl->start;
     struct ais_smap *smap = ais_meta_smap(&g->meta);
     struct xstop_slot *slots = calloc(smap->nnodes ? smap->nnodes : 1, sizeof(*slots));
     int rc = slots ? 0 : -ENOMEM;
     char msg[512] = "";
     for (size_t i = 0; slots && i < smap->nnodes; i++) {
-        slots[i] = (struct xstop_slot){.id = id, .kind = kind, .start = start};
+        slots[i] = *tmpl;
     }
     size_t n = slots ? gw_fanout(g, smap, start, xstop_node, slots, sizeof(*slots)) : 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -301,28 +305,74 @@ xact_fanout_reply(struct gw *g, struct ais_req *r, const char *id, const char *k
 }
 
 /*
+ * A per-bucket job's bucket from ArgsMsg.Bck {"name","provider","namespace"}: 0 and the bucket
+ * in *ref when it exists in this gateway's BMD, else an error answered (1).
+ */
+static int
+start_bck(struct gw *g, struct ais_req *r, const json_t *value, const char *kind,
+          struct ais_bck_md *out)
+{
+    const json_t *b = ais_json_get_ci(value, "Bck");
+    const char *name = ais_json_str(b, "name", "");
+    const char *prov = ais_provider_norm(ais_json_str(b, "provider", "ais"));
+    const char *ns = ais_json_str(b, "namespace", "");
+    if (name[0] == '\0' || prov == NULL) {
+        ais_resp_err(r, 400, "start: job kind \"%s\" needs a bucket (value.Bck.name, provider)",
+                     kind);
+        return 1;
+    }
+    struct ais_bmd *bmd = ais_meta_bmd(&g->meta);
+    const struct ais_bck_md *k = ais_bmd_find(bmd, prov, ns, name);
+    if (k != NULL) {
+        snprintf(out->name, sizeof(out->name), "%s", k->name);
+        snprintf(out->provider, sizeof(out->provider), "%s", k->provider);
+        snprintf(out->ns, sizeof(out->ns), "%s", k->ns);
+    }
+    ais_bmd_unref(bmd);
+    if (k == NULL) {
+        ais_resp_err(r, 404, "start %s: bucket \"%s://%s\" does not exist", kind, prov, name);
+        return 1;
+    }
+    return 0;
+}
+
+/*
  * PUT /v1/cluster {"action":"start","value":{"Kind":"rebalance"}} (api.md §5.7): every target
  * starts a rebalance of the current Smap under one new cluster-wide id, answered as the body
- * ("g<smap version>.<rand>"). Other kinds start on their own triggers: 400 naming the kind.
+ * ("g<smap version>.<rand>"). Kinds "scrub" and "make-n-copies" take value.Bck and run on every
+ * target for that bucket (id "s<rand>" / "m<rand>"). Other kinds start on their own triggers:
+ * 400 naming the kind.
  */
 static void
 cluster_xact_start(struct gw *g, struct ais_req *r)
 {
     json_t *body = NULL;
     (void)ais_req_body_json(r, &body);
+    const json_t *value = ais_json_get_ci(body, "value");
     struct xa_filter f;
-    xa_filter_from_json(ais_json_get_ci(body, "value"), &f);
-    if (strcmp(f.kind, "rebalance") != 0) {
-        ais_resp_err(r, 400,
-                     "start: job kind \"%s\" cannot be started on request (supported: rebalance)",
-                     f.kind);
-    } else {
-        char id[XA_ID_BYTES], rnd[5];
+    xa_filter_from_json(value, &f);
+    char id[XA_ID_BYTES], rnd[9];
+    struct xstop_slot tmpl = {.id = id, .kind = f.kind, .start = 1};
+    struct ais_bck_md k;
+    ais_rand_id(rnd, 8);
+    if (strcmp(f.kind, "rebalance") == 0) {
         struct ais_smap *smap = ais_meta_smap(&g->meta);
-        ais_rand_id(rnd, 4);
-        snprintf(id, sizeof(id), "g%lld.%s", (long long)smap->version, rnd);
+        snprintf(id, sizeof(id), "g%lld.%.4s", (long long)smap->version, rnd);
         ais_smap_unref(smap);
-        xact_fanout_reply(g, r, id, f.kind, 1, id);
+        xact_fanout_reply(g, r, &tmpl, id);
+    } else if (strcmp(f.kind, "scrub") == 0 || strcmp(f.kind, "make-n-copies") == 0) {
+        if (start_bck(g, r, value, f.kind, &k) == 0) {
+            snprintf(id, sizeof(id), "%c%s", f.kind[0] == 's' ? 's' : 'm', rnd);
+            tmpl.provider = k.provider;
+            tmpl.ns = k.ns;
+            tmpl.bck = k.name;
+            xact_fanout_reply(g, r, &tmpl, id);
+        }
+    } else {
+        ais_resp_err(r, 400,
+                     "start: job kind \"%s\" cannot be started on request (supported: "
+                     "rebalance, scrub, make-n-copies)",
+                     f.kind);
     }
     json_decref(body);
 }
@@ -343,7 +393,7 @@ cluster_xact_stop(struct gw *g, struct ais_req *r)
         ais_resp_err(r, 400, "stop: value must name the job: {\"ID\":..} or {\"Kind\":..}");
     } else {
         (void)xa_abort(g->xreg, &f);
-        xact_fanout_reply(g, r, f.id, f.kind, 0, "");
+        xact_fanout_reply(g, r, &(struct xstop_slot){.id = f.id, .kind = f.kind}, "");
     }
     json_decref(body);
 }

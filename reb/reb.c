@@ -78,14 +78,21 @@ reb_data_url(const struct ais_snode *n, char *out, size_t cap)
     snprintf(out, cap, "tcp://%s:%u", n->host, (unsigned)n->ctrl_port + AIS_DATA_PORT_OFFSET);
 }
 
-/* A bucket named by a peer must be one of ours: peers are not trusted with paths. */
+/*
+ * A bucket named by a peer must be one of ours: peers are not trusted with paths. *copies (may
+ * be NULL) gets the bucket's mirror copies, which a received object gets too.
+ */
 static int
-bck_known(struct reb *r, const char *provider, const char *ns, const char *bck)
+bck_known(struct reb *r, const char *provider, const char *ns, const char *bck, unsigned *copies)
 {
     struct ais_bmd *bmd = ais_meta_bmd(r->env.meta);
-    int ok = provider && ns && bck && ais_bmd_find(bmd, provider, ns, bck) != NULL;
+    const struct ais_bck_md *k =
+        provider && ns && bck ? ais_bmd_find(bmd, provider, ns, bck) : NULL;
+    if (k != NULL && copies != NULL) {
+        *copies = ais_bprops_copies(&k->props);
+    }
     ais_bmd_unref(bmd);
-    return ok ? 0 : -ENOENT;
+    return k != NULL ? 0 : -ENOENT;
 }
 
 /* ---- receiver ---- */
@@ -103,7 +110,8 @@ recv_begin(void *ctx, const struct rpc_obj_hdr *h, void **handle)
     if (h->name == NULL || ais_obj_name_check(h->name, strlen(h->name), NULL) != 0) {
         return AIS_EBADNAME; /* a peer is not trusted with paths either */
     }
-    int rc = bck_known(r, h->provider, h->ns, h->bck);
+    unsigned copies = 1;
+    int rc = bck_known(r, h->provider, h->ns, h->bck, &copies);
     rc = rc ? rc : ais_obj_digest(h->provider, h->ns, h->bck, h->name, &digest);
     if (rc != 0) {
         return rc;
@@ -121,6 +129,7 @@ recv_begin(void *ctx, const struct rpc_obj_hdr *h, void **handle)
         .version = h->version && h->version[0] ? h->version : NULL,
         .mtime_ns = mtime_ns,
         .keep_newer = 1,
+        .copies = copies,
     };
     struct recv_obj *o2 = calloc(1, sizeof(*o2));
     if (o2 == NULL) {
@@ -735,7 +744,7 @@ reb_pull_serve(struct reb *r, const char *provider, const char *ns, const char *
 {
     uint64_t digest = 0;
     int rc = obj ? ais_obj_name_check(obj, strlen(obj), NULL) : AIS_EBADNAME;
-    rc = rc ? rc : bck_known(r, provider, ns, bck);
+    rc = rc ? rc : bck_known(r, provider, ns, bck, NULL);
     rc = rc ? rc : ais_obj_digest(provider, ns, bck, obj, &digest);
     if (rc != 0) {
         return rc;

@@ -105,5 +105,23 @@ void reb_rsl_free(struct reb_rsl *r);
  * blocks on I/O.
  */
 __attribute__((warn_unused_result)) int reb_rsl_start(struct reb_rsl *r, char id_out[XA_ID_BYTES]);
+/*
+ * make-n-copies: a job (kind "make-n-copies", id `id` or a random one) that walks one bucket and
+ * gives every object the copies its current props ask for (st_obj_mirror: adds the missing ones,
+ * removes the extra ones). Supersedes a running one of the same bucket; waits for a running
+ * resilver before it walks. 0 or the xa_job_start error.
+ */
+__attribute__((warn_unused_result)) int reb_mnc_start(struct reb_rsl *r, const char *provider,
+                                                      const char *ns, const char *bck,
+                                                      const char *id, char id_out[XA_ID_BYTES]);
+/*
+ * scrub: a job (kind "scrub") that verifies every copy of every object of one bucket
+ * (st_obj_scrub), removes bad copies when a good one exists and restores the bucket's copies.
+ * Counters: loc = objects and bytes checked, out = bad copies found, in = copies restored; the
+ * job ends in error naming the objects with no good copy left (kept as they are).
+ */
+__attribute__((warn_unused_result)) int reb_scrub_start(struct reb_rsl *r, const char *provider,
+                                                        const char *ns, const char *bck,
+                                                        const char *id, char id_out[XA_ID_BYTES]);
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * Resilver: put every object of this target on the mountpath HRW picks for it, after a
- * mountpath attach, enable, disable or detach (or a start with one missing).
+ * Resilver: put every object of this target on the mountpath HRW picks for it (and its mirror
+ * copies on the next ones), after a mountpath attach, enable, disable or detach (or a start with
+ * one missing). make-n-copies: the same walk over one bucket after its mirror setting changed.
  *
  * Design notes: one job (kind "resilver") at a time. reb_rsl_start aborts the running job and
  * starts a new one whose body first takes run_mu, so it begins only after the superseded body
@@ -29,6 +30,8 @@
 #include <string.h>
 
 #define RSL_KIND "resilver"
+#define MNC_KIND "make-n-copies"
+#define SCRUB_KIND "scrub"
 #define RSL_PAGE 1000
 #define RSL_PASSES_MAX 3
 #define RSL_DRAIN_STEP_MS 100
@@ -41,6 +44,11 @@ struct reb_rsl {
 struct rsl_run {
     struct reb_rsl *r;
     struct xa_job *job;
+    char bck[AIS_BCKNAME_BYTES_MAX + 1]; /* make-n-copies: the one bucket (provider, ns, name) */
+    char provider[8];
+    char ns[AIS_NS_BYTES_MAX];
+    int scrub;          /* verify every copy (st_obj_scrub) instead of placing copies */
+    uint64_t bad, lost; /* scrub: bad copies found, objects with no good copy */
     size_t n;
     char (*names)[AIS_OBJNAME_BYTES_MAX + 1];
     uint64_t failed;
@@ -56,14 +64,48 @@ page_add(void *ctx, const char *name, const struct st_obj_md *md)
 }
 
 static void
-relocate_page(struct rsl_run *u, const struct st_bck *b)
+scrub_name(struct rsl_run *u, const struct st_bck *b, const char *name, uint64_t digest,
+           unsigned copies)
+{
+    struct st_scrub_res res;
+    int rc = st_obj_scrub(u->r->env.mp, b, name, digest, copies, &res);
+    if (rc < 0) {
+        u->failed++;
+        AIS_LOG_WARN("req=scrub id=%s obj=%s/%s msg=\"not checked\" err=\"%s\"", xa_job_id(u->job),
+                     b->name, name, ais_strerror(rc));
+        return;
+    }
+    if (res.copies == 0) {
+        return; /* deleted meanwhile */
+    }
+    xa_job_add(u->job, XA_CTR_LOC, 1, res.bytes);
+    if (res.bad > 0) {
+        xa_job_add(u->job, XA_CTR_OUT, res.bad, 0);
+        u->bad += res.bad;
+        AIS_LOG_WARN("req=scrub id=%s obj=%s/%s msg=\"%s\" bad=%u copies=%u restored=%u",
+                     xa_job_id(u->job), b->name, name,
+                     res.lost ? "corrupt, no good copy left" : "bad copy repaired", res.bad,
+                     res.copies, res.restored);
+    }
+    if (res.restored > 0) {
+        xa_job_add(u->job, XA_CTR_IN, res.restored, 0);
+    }
+    u->lost += (uint64_t)res.lost;
+}
+
+static void
+relocate_page(struct rsl_run *u, const struct st_bck *b, unsigned copies)
 {
     for (size_t i = 0; i < u->n && !xa_job_aborted(u->job); i++) {
         uint64_t digest = 0, bytes = 0;
         if (ais_obj_digest(b->provider, b->ns, b->name, u->names[i], &digest) != 0) {
             continue;
         }
-        int rc = st_obj_relocate(u->r->env.mp, b, u->names[i], digest, &bytes);
+        if (u->scrub) {
+            scrub_name(u, b, u->names[i], digest, copies);
+            continue;
+        }
+        int rc = st_obj_mirror(u->r->env.mp, b, u->names[i], digest, copies, &bytes);
         if (rc == 1) {
             xa_job_add(u->job, XA_CTR_LOC, 1, bytes);
         } else if (rc < 0) {
@@ -88,7 +130,7 @@ walk_bucket(struct rsl_run *u, const struct ais_bck_md *k)
         u->n = 0;
         rc = st_list_iter_next_page(it, RSL_PAGE, page_add, u, &more);
         if (rc == 0) {
-            relocate_page(u, &b);
+            relocate_page(u, &b, ais_bprops_copies(&k->props));
         }
     }
     st_list_iter_close(it);
@@ -190,6 +232,44 @@ rsl_body(struct xa_job *job, void *arg)
     return rc;
 }
 
+/* make-n-copies and scrub: the walk of one bucket with its current mirror setting. */
+static int
+mnc_body(struct xa_job *job, void *arg)
+{
+    struct rsl_run *u = arg;
+    struct reb_rsl *r = u->r;
+    u->job = job;
+    pthread_mutex_lock(&r->run_mu);
+    struct ais_bmd *bmd = ais_meta_bmd(r->env.meta);
+    const struct ais_bck_md *k = ais_bmd_find(bmd, u->provider, u->ns, u->bck);
+    const char *kind = u->scrub ? SCRUB_KIND : MNC_KIND;
+    AIS_LOG_INFO("req=%s id=%s bck=%s copies=%u msg=started", kind, xa_job_id(job), u->bck,
+                 k ? ais_bprops_copies(&k->props) : 0);
+    int rc = k != NULL ? walk_bucket(u, k) : 0; /* destroyed meanwhile: nothing to do */
+    ais_bmd_unref(bmd);
+    if (rc == 0 && xa_job_aborted(job)) {
+        rc = -ECANCELED;
+    }
+    if (rc == 0 && (u->failed > 0 || u->lost > 0)) {
+        char msg[160];
+        if (u->scrub) {
+            snprintf(msg, sizeof(msg),
+                     "%llu object(s) corrupt with no good copy left, %llu not checked",
+                     (unsigned long long)u->lost, (unsigned long long)u->failed);
+        } else {
+            snprintf(msg, sizeof(msg), "%llu object(s) not mirrored",
+                     (unsigned long long)u->failed);
+        }
+        xa_job_set_err(job, msg);
+        rc = -EIO;
+    }
+    AIS_LOG_INFO("req=%s id=%s rc=%d failed=%llu bad=%llu lost=%llu msg=ended", kind,
+                 xa_job_id(job), rc, (unsigned long long)u->failed, (unsigned long long)u->bad,
+                 (unsigned long long)u->lost);
+    pthread_mutex_unlock(&r->run_mu);
+    return rc;
+}
+
 static void
 run_free(void *arg)
 {
@@ -217,6 +297,46 @@ reb_rsl_start(struct reb_rsl *r, char id_out[XA_ID_BYTES])
     return rc;
 }
 
+static int
+bck_job_start(struct reb_rsl *r, int scrub, const char *provider, const char *ns, const char *bck,
+              const char *id, char id_out[XA_ID_BYTES])
+{
+    struct rsl_run *u = calloc(1, sizeof(*u));
+    if (u == NULL || (u->names = malloc(RSL_PAGE * sizeof(*u->names))) == NULL) {
+        run_free(u);
+        return -ENOMEM;
+    }
+    u->r = r;
+    snprintf(u->provider, sizeof(u->provider), "%s", provider);
+    snprintf(u->ns, sizeof(u->ns), "%s", ns);
+    snprintf(u->bck, sizeof(u->bck), "%s", bck);
+    u->scrub = scrub;
+    const char *kind = scrub ? SCRUB_KIND : MNC_KIND;
+    char disp[XA_BCK_BYTES];
+    snprintf(disp, sizeof(disp), "%s://%s", provider, bck);
+    /* A newer start for the same bucket supersedes the walk of the older one. */
+    (void)xa_abort(r->env.xreg, &(struct xa_filter){.kind = kind, .bck = disp});
+    int rc = xa_job_start_id(r->env.xreg, id, kind, disp, mnc_body, u, run_free, id_out);
+    if (rc != 0) {
+        AIS_LOG_ERR("req=%s bck=%s msg=\"cannot start\" err=\"%s\"", kind, bck, ais_strerror(rc));
+    }
+    return rc;
+}
+
+int
+reb_mnc_start(struct reb_rsl *r, const char *provider, const char *ns, const char *bck,
+              const char *id, char id_out[XA_ID_BYTES])
+{
+    return bck_job_start(r, 0, provider, ns, bck, id, id_out);
+}
+
+int
+reb_scrub_start(struct reb_rsl *r, const char *provider, const char *ns, const char *bck,
+                const char *id, char id_out[XA_ID_BYTES])
+{
+    return bck_job_start(r, 1, provider, ns, bck, id, id_out);
+}
+
 int
 reb_rsl_new(const struct reb_rsl_env *env, struct reb_rsl **out)
 {
@@ -241,7 +361,11 @@ reb_rsl_free(struct reb_rsl *r)
         return;
     }
     (void)xa_abort(r->env.xreg, &(struct xa_filter){.kind = RSL_KIND});
+    (void)xa_abort(r->env.xreg, &(struct xa_filter){.kind = MNC_KIND});
+    (void)xa_abort(r->env.xreg, &(struct xa_filter){.kind = SCRUB_KIND});
     (void)xa_wait(r->env.xreg, &(struct xa_filter){.kind = RSL_KIND}, AIS_RESILVER_DRAIN_MS);
+    (void)xa_wait(r->env.xreg, &(struct xa_filter){.kind = MNC_KIND}, AIS_RESILVER_DRAIN_MS);
+    (void)xa_wait(r->env.xreg, &(struct xa_filter){.kind = SCRUB_KIND}, AIS_RESILVER_DRAIN_MS);
     pthread_mutex_destroy(&r->run_mu);
     free(r);
 }

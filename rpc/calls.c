@@ -300,13 +300,15 @@ rpc_obj_pull(const char *url, int timeout_ms, const char *provider, const char *
 }
 
 int
-rpc_xact_start(const char *url, int timeout_ms, const char *id, const char *kind,
-               struct rpc_err *err)
+rpc_xact_start(const char *url, int timeout_ms, const struct rpc_xact_args *a, struct rpc_err *err)
 {
     Aisproto__Msg q = AISPROTO__MSG__INIT;
     Aisproto__XactStop x = AISPROTO__XACT_STOP__INIT;
-    x.id = (char *)(id ? id : "");
-    x.kind = (char *)(kind ? kind : "");
+    x.id = (char *)(a->id ? a->id : "");
+    x.kind = (char *)(a->kind ? a->kind : "");
+    x.provider = (char *)(a->provider ? a->provider : "");
+    x.ns = (char *)(a->ns ? a->ns : "");
+    x.bck = (char *)(a->bck ? a->bck : "");
     q.body_case = AISPROTO__MSG__BODY_XACT_START;
     q.xact_start = &x;
     return call_ack(url, timeout_ms, 0, &q, err);

@@ -470,7 +470,10 @@ h_xact_start(struct rpc_server *s, const Aisproto__Msg *q, struct rpc_reply *r)
     if (s->ops->xact_start == NULL) {
         return -ENOTSUP;
     }
-    int err = s->ops->xact_start(s->ctx, q->xact_start->id, q->xact_start->kind, &r->rerr);
+    const Aisproto__XactStop *x = q->xact_start;
+    struct rpc_xact_args a = {
+        .id = x->id, .kind = x->kind, .provider = x->provider, .ns = x->ns, .bck = x->bck};
+    int err = s->ops->xact_start(s->ctx, &a, &r->rerr);
     return err == 0 ? reply_ack(r) : err;
 }
 

@@ -75,6 +75,12 @@ struct rpc_vote {
     struct ais_smap *smap;
 };
 
+/* The job a start names: kind, cluster-wide id, and the bucket of a per-bucket job. */
+struct rpc_xact_args {
+    const char *id, *kind;
+    const char *provider, *ns, *bck; /* "" (or NULL) when the job has no bucket */
+};
+
 /*
  * Server-side handlers. Each returns 0 or a negative code; on error it may fill err->msg
  * (sent back to the caller). Handlers run on RPC worker threads concurrently.
@@ -112,8 +118,9 @@ struct rpc_ops {
                     const char *obj, const char *dest_url, struct rpc_err *err);
     /* any node: abort running jobs matching id and kind ("" = any). */
     int (*xact_stop)(void *ctx, const char *id, const char *kind, struct rpc_err *err);
-    /* target: start a job of kind under the cluster-wide id (today: rebalance). */
-    int (*xact_start)(void *ctx, const char *id, const char *kind, struct rpc_err *err);
+    /* target: start a job of kind under the cluster-wide id (rebalance; scrub and
+     * make-n-copies of a bucket). Strings are never NULL. */
+    int (*xact_start)(void *ctx, const struct rpc_xact_args *a, struct rpc_err *err);
     /* any non-primary node: the primary tells it to leave (sid = its id). Stop heartbeats
      * before returning, then exit the run loop; decommission = removed for good. */
     int (*node_shutdown)(void *ctx, const char *sid, int decommission, struct rpc_err *err);
@@ -199,10 +206,9 @@ __attribute__((warn_unused_result)) int rpc_obj_pull(const char *url, int timeou
                                                      const char *provider, const char *ns,
                                                      const char *bck, const char *obj,
                                                      const char *dest_url, struct rpc_err *err);
-/* Starts a job of kind with the given id on a node (not re-sent). */
-__attribute__((warn_unused_result)) int rpc_xact_start(const char *url, int timeout_ms,
-                                                       const char *id, const char *kind,
-                                                       struct rpc_err *err);
+/* Starts a job on a node (not re-sent). */
+__attribute__((warn_unused_result)) int
+rpc_xact_start(const char *url, int timeout_ms, const struct rpc_xact_args *a, struct rpc_err *err);
 /* Aborts jobs on a node by id and/or kind (idempotent). */
 __attribute__((warn_unused_result)) int rpc_xact_stop(const char *url, int timeout_ms,
                                                       const char *id, const char *kind,

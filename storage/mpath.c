@@ -246,6 +246,17 @@ st_mpset_pick(const struct st_mpset *s, uint64_t digest)
     return s->avail[ais_hrw_pick(s->digests, s->navail, digest)];
 }
 
+size_t
+st_mpset_rank(const struct st_mpset *s, uint64_t digest, size_t n, uint32_t *out)
+{
+    AIS_ASSERT(s->navail > 0);
+    size_t k = ais_hrw_rank(s->digests, s->navail, digest, n, out);
+    for (size_t i = 0; i < k; i++) {
+        out[i] = s->avail[out[i]];
+    }
+    return k;
+}
+
 /* Recomputes nslots and the available list of s from paths[] and state[]. */
 static void
 set_index(struct st_mpset *s)
@@ -355,6 +366,9 @@ mpaths_rt_init(struct st_mpaths *mp)
 {
     int err = st_locks_new(&mp->locks);
     if (err == 0 && (mp->list_walks = calloc(1, sizeof(*mp->list_walks))) == NULL) {
+        err = -ENOMEM;
+    }
+    if (err == 0 && (mp->reads = calloc(AIS_MPATHS_MAX, sizeof(*mp->reads))) == NULL) {
         err = -ENOMEM;
     }
     if (err == 0) {
@@ -486,6 +500,7 @@ st_mpaths_free(struct st_mpaths *mp)
     st_trash_stop(mp->trash); /* first: the remover reads mp */
     st_locks_free(mp->locks);
     free(mp->list_walks);
+    free(mp->reads);
     struct st_mpcur *c = mp->cur;
     if (c != NULL) {
         free(c->set); /* no other thread may hold a set any more */
@@ -563,6 +578,23 @@ st_mpaths_gen(const struct st_mpaths *mp)
     uint64_t g = s->gen;
     st_mpset_unref(mp, s);
     return g;
+}
+
+size_t
+st_mpaths_rank(const struct st_mpaths *mp, uint64_t digest, size_t n, uint32_t *out)
+{
+    const struct st_mpset *s = st_mpset_ref(mp);
+    size_t k = st_mpset_rank(s, digest, n, out);
+    st_mpset_unref(mp, s);
+    return k;
+}
+
+void
+st_mpaths_read_end(const struct st_mpaths *mp, uint32_t slot)
+{
+    AIS_ASSERT(slot < AIS_MPATHS_MAX);
+    int64_t left = __atomic_sub_fetch(&mp->reads[slot], 1, __ATOMIC_RELAXED);
+    AIS_ASSERT(left >= 0);
 }
 
 size_t

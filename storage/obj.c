@@ -174,6 +174,142 @@ st_obj_open(const struct st_mpaths *mp, const struct st_bck *bck, const char *ob
     return err;
 }
 
+/* Orders the copy slots by reads in flight, fewest first; rank order on ties (insertion sort). */
+static void
+order_by_load(const struct st_mpaths *mp, uint32_t *v, size_t n)
+{
+    int64_t load[AIS_MPATHS_MAX];
+    for (size_t i = 0; i < n; i++) {
+        load[i] = __atomic_load_n(&mp->reads[v[i]], __ATOMIC_RELAXED);
+    }
+    for (size_t i = 1; i < n; i++) {
+        for (size_t j = i; j > 0 && load[j] < load[j - 1]; j--) {
+            int64_t l = load[j];
+            load[j] = load[j - 1];
+            load[j - 1] = l;
+            uint32_t x = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = x;
+        }
+    }
+}
+
+/*
+ * Under the shared lock: opens the least-loaded copy among ranks[0..n) that matches the main
+ * copy (ranks[0]); a missing main copy lets any copy serve. -ENOENT when none is there.
+ */
+static int
+open_balanced(const struct st_mpaths *mp, const struct st_mpset *s, const uint32_t *ranks, size_t n,
+              const struct st_bck *bck, const char *obj, struct stat *st, uint32_t *idx)
+{
+    char path[AIS_PATH_BYTES_MAX];
+    size_t ob_len = 0;
+    uint32_t order[AIS_MPATHS_MAX];
+    memcpy(order, ranks, n * sizeof(*order));
+    order_by_load(mp, order, n);
+    struct stat main_st;
+    int main_known = 0, main_there = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (st_set_obj_path(s, order[k], bck, obj, path, sizeof(path), &ob_len) < 0) {
+            continue;
+        }
+        int fd = open_reg(path, st);
+        if (fd < 0) {
+            continue;
+        }
+        if (order[k] != ranks[0]) {
+            /* A copy serves only while it is the main one's twin (a make-n-copies job or a PUT
+             * interrupted by a crash may leave a stale one behind until it is repaired). */
+            if (!main_known &&
+                st_set_obj_path(s, ranks[0], bck, obj, path, sizeof(path), &ob_len) >= 0) {
+                main_there = stat(path, &main_st) == 0 && S_ISREG(main_st.st_mode);
+            }
+            main_known = 1;
+            if (main_there &&
+                (main_st.st_size != st->st_size || st_mtime_ns(&main_st) != st_mtime_ns(st))) {
+                close(fd);
+                continue;
+            }
+        }
+        *idx = order[k];
+        return fd;
+    }
+    return -ENOENT;
+}
+
+int
+st_obj_open_read(const struct st_mpaths *mp, const struct st_bck *bck, const char *obj,
+                 uint64_t digest, unsigned copies, int *fd_out, struct st_obj_md *md_out)
+{
+    AIS_ASSERT(fd_out != NULL && md_out != NULL);
+    uint32_t ranks[AIS_MPATHS_MAX];
+    struct stat st;
+    const struct st_mpset *s = st_mpset_ref(mp);
+    size_t n = st_mpset_rank(s, digest, copies > 1 ? copies : 1, ranks);
+    uint32_t idx = ranks[0];
+    int fd = -ENOENT;
+    st_obj_lock_rd(mp, digest);
+    if (n > 1) {
+        fd = open_balanced(mp, s, ranks, n, bck, obj, &st, &idx);
+    } else {
+        char path[AIS_PATH_BYTES_MAX];
+        size_t ob_len = 0;
+        int e = st_set_obj_path(s, idx, bck, obj, path, sizeof(path), &ob_len);
+        fd = e < 0 ? e : open_reg(path, &st);
+    }
+    if (fd == -ENOENT && s->nslots > 1) {
+        fd = open_other(s, ranks[0], bck, obj, &st, &idx);
+    }
+    int err = fd < 0 ? fd : st_md_load_st(fd, &st, idx, md_out);
+    if (err == 0) {
+        __atomic_add_fetch(&mp->reads[idx], 1, __ATOMIC_RELAXED);
+    }
+    st_obj_unlock(mp, digest);
+    st_mpset_unref(mp, s);
+    if (err == 0) {
+        *fd_out = fd;
+    } else if (fd >= 0) {
+        close(fd);
+    }
+    return err;
+}
+
+int
+st_obj_copies(const struct st_mpaths *mp, const struct st_bck *bck, const char *obj,
+              uint64_t digest, uint32_t *slots, size_t cap)
+{
+    char path[AIS_PATH_BYTES_MAX];
+    size_t ob_len = 0;
+    struct stat st[AIS_MPATHS_MAX];
+    int present[AIS_MPATHS_MAX] = {0};
+    const struct st_mpset *s = st_mpset_ref(mp);
+    size_t hrw = st_mpset_pick(s, digest), ref = SIZE_MAX;
+    st_obj_lock_rd(mp, digest);
+    for (size_t i = 0; i < s->nslots; i++) {
+        present[i] = s->paths[i] != NULL &&
+                     st_set_obj_path(s, i, bck, obj, path, sizeof(path), &ob_len) >= 0 &&
+                     stat(path, &st[i]) == 0 && S_ISREG(st[i].st_mode);
+        if (present[i] &&
+            (ref == SIZE_MAX ||
+             (ref != hrw && (i == hrw || st_mtime_ns(&st[i]) > st_mtime_ns(&st[ref]))))) {
+            ref = i;
+        }
+    }
+    st_obj_unlock(mp, digest);
+    size_t n = 0;
+    for (size_t pass = 0; ref != SIZE_MAX && pass < 2; pass++) {
+        for (size_t i = 0; i < s->nslots && n < cap; i++) {
+            int twin = present[i] && st[i].st_size == st[ref].st_size &&
+                       st_mtime_ns(&st[i]) == st_mtime_ns(&st[ref]);
+            if (twin && ((pass == 0) == (i == ref))) {
+                slots[n++] = (uint32_t)i;
+            }
+        }
+    }
+    st_mpset_unref(mp, s);
+    return (int)n;
+}
+
 int
 st_obj_stat(const struct st_mpaths *mp, const struct st_bck *bck, const char *obj, uint64_t digest,
             struct st_obj_md *md_out)

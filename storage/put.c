@@ -40,6 +40,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* One mirror copy of a PUT: its own work file on another mountpath, published with the main. */
+struct put_copy {
+    uint32_t slot;
+    int fd;
+    int published;
+    int made_dirs;
+    size_t ob_len; /* obj[0..ob_len) is that mountpath's %ob dir */
+    char wk[AIS_PATH_BYTES_MAX];
+    char obj[AIS_PATH_BYTES_MAX];
+};
+
 struct st_put {
     const struct st_mpaths *mp;
     const struct st_mpset *set; /* held from begin to free */
@@ -56,6 +67,9 @@ struct st_put {
     int expect_too_long;            /* the client's value cannot match anything we compute */
     int made_dirs;                  /* put_mkdirs created a directory: its parents need fsync too */
     uint32_t mpath_idx;
+    unsigned copies;     /* mirror copies asked for (0/1: none extra) */
+    size_t ncp;          /* extra copies prepared in cp[] */
+    struct put_copy *cp; /* copies - 1 entries, only when mirroring */
     uint64_t size;
     struct st_cksum *ck;        /* the stored type */
     struct st_cksum *ck_expect; /* only when the expected type differs */
@@ -87,6 +101,7 @@ put_init(struct st_put *put, const struct st_put_opts *o)
     snprintf(put->cksum_type, sizeof(put->cksum_type), "%s", type);
     put->fsync = o->fsync;
     put->versioning = o->versioning;
+    put->copies = o->copies > AIS_MPATHS_MAX ? AIS_MPATHS_MAX : o->copies;
     put->keep_newer = o->keep_newer && o->mtime_ns > 0;
     put->mtime_ns = o->mtime_ns > 0 ? o->mtime_ns : 0;
     if (o->version != NULL &&
@@ -152,6 +167,15 @@ put_free(struct st_put *put)
             unlink(put->wk_path);
         }
     }
+    for (size_t i = 0; i < put->ncp; i++) {
+        if (put->cp[i].fd >= 0) {
+            close(put->cp[i].fd);
+        }
+        if (!put->cp[i].published) {
+            unlink(put->cp[i].wk);
+        }
+    }
+    free(put->cp);
     st_cksum_free(put->ck);
     st_cksum_free(put->ck_expect);
     st_mpset_unref(put->mp, put->set);
@@ -271,12 +295,11 @@ put_version(const struct st_put *put, char out[ST_VERSION_BYTES])
     snprintf(out, ST_VERSION_BYTES, "%llu", v + 1);
 }
 
-/* mkdir of each parent of the object below %ob (%ob itself must exist). */
+/* mkdir of each parent of path below its %ob (path[0..ob_len), which must exist). */
 static int
-put_mkdirs(struct st_put *put)
+mkdirs_below_ob(char *p, size_t ob_len, int *made_dirs)
 {
-    char *p = put->obj_path;
-    for (size_t i = put->ob_len + 1; p[i] != '\0'; i++) {
+    for (size_t i = ob_len + 1; p[i] != '\0'; i++) {
         if (p[i] != '/') {
             continue;
         }
@@ -287,9 +310,15 @@ put_mkdirs(struct st_put *put)
         if (rc < 0 && e != EEXIST) {
             return -e;
         }
-        put->made_dirs |= rc == 0;
+        *made_dirs |= rc == 0;
     }
     return 0;
+}
+
+static int
+put_mkdirs(struct st_put *put)
+{
+    return mkdirs_below_ob(put->obj_path, put->ob_len, &put->made_dirs);
 }
 
 static int
@@ -309,17 +338,29 @@ fsync_dir(const char *dir)
  * %ob, so the new entries themselves are durable. Bounded by the name's depth.
  */
 static int
-put_fsync_dirs(const struct st_put *put)
+fsync_dirs_of(const char *path, size_t ob_len, int made_dirs)
 {
     char dir[AIS_PATH_BYTES_MAX];
     int err = 0;
-    snprintf(dir, sizeof(dir), "%s", put->obj_path);
-    for (char *s = strrchr(dir, '/'); err == 0 && s != NULL && (size_t)(s - dir) >= put->ob_len;
+    snprintf(dir, sizeof(dir), "%s", path);
+    for (char *s = strrchr(dir, '/'); err == 0 && s != NULL && (size_t)(s - dir) >= ob_len;
          s = strrchr(dir, '/')) {
         *s = '\0';
         err = fsync_dir(dir);
-        if (!put->made_dirs) {
+        if (!made_dirs) {
             break;
+        }
+    }
+    return err;
+}
+
+static int
+put_fsync_dirs(const struct st_put *put)
+{
+    int err = fsync_dirs_of(put->obj_path, put->ob_len, put->made_dirs);
+    for (size_t i = 0; err == 0 && i < put->ncp; i++) {
+        if (put->cp[i].published) {
+            err = fsync_dirs_of(put->cp[i].obj, put->cp[i].ob_len, put->cp[i].made_dirs);
         }
     }
     /* Runs after the lock is dropped: a DELETE may already have removed the object and pruned
@@ -381,6 +422,94 @@ put_drop_hrw_copy(const struct st_put *put)
 }
 
 /*
+ * Before the lock: copies the finished (and, per fsync, synced) work file into a work file on
+ * each further HRW mountpath, with the LOM xattr. A copy that fails is left out and logged by
+ * the caller through md->copies; the PUT itself does not fail for it.
+ */
+static int
+put_copies_prepare(struct st_put *put, const struct st_obj_md *md)
+{
+    uint32_t ranks[AIS_MPATHS_MAX];
+    size_t n = st_mpset_rank(put->set, put->digest, put->copies, ranks);
+    if (n <= 1) {
+        return 0;
+    }
+    AIS_ASSERT(ranks[0] == put->mpath_idx);
+    put->cp = calloc(n - 1, sizeof(*put->cp));
+    int in = put->cp == NULL ? -1 : open(put->wk_path, O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+        return put->cp == NULL ? -ENOMEM : -errno;
+    }
+    /* Below its root a path is the same on every mountpath (paths are cleaned). */
+    size_t root_len = strlen(put->set->paths[put->mpath_idx]);
+    for (size_t r = 1; r < n; r++) {
+        struct put_copy *c = &put->cp[put->ncp];
+        const char *root = put->set->paths[ranks[r]];
+        c->slot = ranks[r];
+        c->fd = -1;
+        c->ob_len = strlen(root) + (put->ob_len - root_len);
+        int err = st_path_fmt(c->wk, sizeof(c->wk), "%s%s", root, put->wk_path + root_len);
+        err = err < 0 ? err
+                      : st_path_fmt(c->obj, sizeof(c->obj), "%s%s", root, put->obj_path + root_len);
+        if (err >= 0) {
+            c->fd = open(c->wk, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+            err = c->fd >= 0 ? 0 : -errno;
+        }
+        if (err < 0) {
+            c->wk[0] = '\0';
+            continue; /* nothing to remove: the slot is not counted */
+        }
+        put->ncp++;
+        err = st_file_copy(in, c->fd);
+        err = err < 0 ? err : st_lom_store_fd(c->fd, md);
+        if (err == 0 && put->fsync && fsync(c->fd) < 0) {
+            err = -errno;
+        }
+        if (err < 0) {
+            close(c->fd);
+            c->fd = -1; /* unlinked by put_free: never published */
+        }
+    }
+    close(in);
+    return 0;
+}
+
+/* Under the exclusive lock, after the main copy was published: the copies follow. */
+static void
+put_copies_publish(struct st_put *put, struct st_obj_md *md)
+{
+    struct stat st;
+    md->copies = 1;
+    if (put->ncp == 0 || fstat(put->fd, &st) < 0) {
+        return;
+    }
+    struct timespec ts[2] = {st.st_atim, st.st_mtim}; /* twins: same size and mtime */
+    for (size_t i = 0; i < put->ncp; i++) {
+        struct put_copy *c = &put->cp[i];
+        if (c->fd < 0) {
+            continue;
+        }
+        int err = put->versioning ? st_lom_store_fd(c->fd, md) : 0;
+        err = err == 0 && futimens(c->fd, ts) < 0 ? -errno : err;
+        for (int k = 0; err == 0 && k < ST_PUT_RENAME_TRIES_MAX; k++) {
+            err = mkdirs_below_ob(c->obj, c->ob_len, &c->made_dirs);
+            if (err == 0 && rename(c->wk, c->obj) < 0) {
+                err = -errno;
+            }
+            if (err != -ENOENT) {
+                break;
+            }
+        }
+        if (err == 0) {
+            c->published = 1;
+            md->copies++;
+        } else {
+            st_prune_parents(c->obj, c->ob_len);
+        }
+    }
+}
+
+/*
  * The exclusive section: version read-modify-write (when versioning), xattr, read-back and
  * rename. Without versioning the xattr was written (and synced) before the lock.
  */
@@ -417,6 +546,7 @@ put_commit_locked(struct st_put *put, struct st_obj_md *md)
     }
     if (err == 0) {
         put_drop_hrw_copy(put);
+        put_copies_publish(put, md);
     }
     return err;
 }
@@ -439,6 +569,9 @@ st_put_finish(struct st_put *put, struct st_obj_md *md_out)
     }
     if (err == 0 && put->fsync && fsync(put->fd) < 0) {
         err = -errno;
+    }
+    if (err == 0 && put->copies > 1) {
+        err = put_copies_prepare(put, &md);
     }
     if (err == 0) {
         st_obj_lock_wr(put->mp, put->digest);

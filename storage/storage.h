@@ -42,6 +42,7 @@ struct st_obj_md {
     int64_t mtime_ns;
     uint64_t ino;       /* inode: with size and mtime, identifies the file md was read from */
     uint32_t mpath_idx; /* which mountpath holds it */
+    uint32_t copies;    /* st_put_finish: copies published (mirroring); 0 elsewhere */
 };
 
 /*
@@ -105,6 +106,14 @@ uint64_t st_mpaths_gen(const struct st_mpaths *mp);
  * the uname), from one consistent set.
  */
 size_t st_mpaths_pick(const struct st_mpaths *mp, uint64_t digest);
+/*
+ * Mirroring: the slots of an object's n copies are the first n available mountpaths in HRW
+ * order (the main copy on st_mpaths_pick's slot first). Writes min(n, available) slots to out
+ * and returns that count.
+ */
+size_t st_mpaths_rank(const struct st_mpaths *mp, uint64_t digest, size_t n, uint32_t *out);
+/* Ends a read counted by st_obj_open_read on slot (its md.mpath_idx). Any thread. */
+void st_mpaths_read_end(const struct st_mpaths *mp, uint32_t slot);
 /* Capacity of slot i from statvfs; 0 or negative errno (-ENOENT for a free slot). */
 int st_mpaths_capacity(const struct st_mpaths *mp, size_t i, uint64_t *total_bytes,
                        uint64_t *avail_bytes);
@@ -200,6 +209,9 @@ struct st_put_opts {
     int keep_newer;      /* with mtime_ns: if an object with mtime >= mtime_ns exists at
                           * finish (checked under the exclusive lock), keep it and fail
                           * with -EEXIST (nothing changes) */
+    unsigned copies;     /* n-way mirror (0 or 1: one copy): st_put_finish also writes the
+                          * copies on the next n-1 HRW mountpaths and publishes them with the
+                          * main one under the same lock; md_out->copies tells how many made it */
 };
 
 /*
@@ -243,6 +255,56 @@ __attribute__((warn_unused_result)) int st_obj_open(const struct st_mpaths *mp,
                                                     const struct st_bck *bck, const char *obj,
                                                     uint64_t digest, int *fd_out,
                                                     struct st_obj_md *md_out);
+/*
+ * st_obj_open for serving a GET of an object with `copies` mirror copies (0/1: as st_obj_open):
+ * reads from the copy slot with the fewest reads in flight (the main slot on a tie), but only a
+ * copy whose size and mtime match the main one (else the main one is served); a missing main
+ * copy is served from a copy. The read is counted on md_out->mpath_idx until the caller calls
+ * st_mpaths_read_end for it (only on success).
+ */
+__attribute__((warn_unused_result)) int st_obj_open_read(const struct st_mpaths *mp,
+                                                         const struct st_bck *bck, const char *obj,
+                                                         uint64_t digest, unsigned copies,
+                                                         int *fd_out, struct st_obj_md *md_out);
+/*
+ * The slots holding an up-to-date copy (same size and mtime as the main copy, or as the newest
+ * one when the main copy is missing), main slot first; at most cap. Count (0: no object) or
+ * negative errno.
+ */
+__attribute__((warn_unused_result)) int st_obj_copies(const struct st_mpaths *mp,
+                                                      const struct st_bck *bck, const char *obj,
+                                                      uint64_t digest, uint32_t *slots, size_t cap);
+/*
+ * Puts an object's copies where they belong, under its exclusive lock: the newest copy found on
+ * any slot (by mtime; the better-ranked slot on a tie) becomes the source; the first `copies`
+ * HRW slots get an identical copy (a rename when the source sits elsewhere, else a copy via a
+ * work file with the LOM xattr and times), and copies on every other slot are removed. The
+ * engine of resilver (copies = the bucket's), make-n-copies and repair after a bad copy was
+ * removed. 1 when something changed, 0 when all was in place or there is no object, negative
+ * errno. *bytes (may be NULL) gets the bytes moved or copied.
+ */
+__attribute__((warn_unused_result)) int st_obj_mirror(struct st_mpaths *mp,
+                                                      const struct st_bck *bck, const char *obj,
+                                                      uint64_t digest, unsigned copies,
+                                                      uint64_t *bytes);
+/* What st_obj_scrub found and did for one object. */
+struct st_scrub_res {
+    uint32_t copies;   /* copies found (any slot) */
+    uint32_t bad;      /* of them with a wrong checksum or unreadable */
+    uint32_t restored; /* copies written back (st_obj_mirror) */
+    int lost;          /* every copy was bad: nothing could be repaired (all kept) */
+    uint64_t bytes;    /* bytes read to verify */
+};
+/*
+ * Bit-rot check of one object: reads every copy on every slot and verifies its checksum; bad
+ * copies are removed (each only if still the file that was checked) when a good one exists,
+ * then st_obj_mirror restores `copies` good ones. When none is good nothing is removed and
+ * res->lost is set. 0 (also for a vanished object) or negative errno.
+ */
+__attribute__((warn_unused_result)) int st_obj_scrub(struct st_mpaths *mp,
+                                                     const struct st_bck *bck, const char *obj,
+                                                     uint64_t digest, unsigned copies,
+                                                     struct st_scrub_res *res);
 /* Like st_obj_open without keeping a descriptor. */
 __attribute__((warn_unused_result)) int st_obj_stat(const struct st_mpaths *mp,
                                                     const struct st_bck *bck, const char *obj,

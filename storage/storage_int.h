@@ -55,6 +55,7 @@ struct st_mpaths {
     struct st_locks *locks; /* object locks (lock.c) */
     struct st_trash *trash; /* background remover of destroyed buckets (trash.c) */
     uint64_t *list_walks;   /* atomic: list walks started (iter.c) */
+    int64_t *reads;         /* atomic, by slot: GETs being served from that mountpath */
 };
 
 /*
@@ -65,6 +66,8 @@ const struct st_mpset *st_mpset_ref(const struct st_mpaths *mp);
 void st_mpset_unref(const struct st_mpaths *mp, const struct st_mpset *s);
 /* HRW slot among the available mountpaths of s (there is always at least one). */
 size_t st_mpset_pick(const struct st_mpset *s, uint64_t digest);
+/* The first min(n, navail) available slots in HRW order (out[0] = st_mpset_pick). Count. */
+size_t st_mpset_rank(const struct st_mpset *s, uint64_t digest, size_t n, uint32_t *out);
 /* Like st_bck_dir / st_bck_ct_dir on a given set; -ENOENT when the slot is free. */
 int st_set_bck_dir(const struct st_mpset *s, size_t i, const struct st_bck *bck, char *out,
                    size_t cap);
@@ -109,6 +112,8 @@ int st_obj_path(const struct st_mpaths *mp, const struct st_bck *bck, const char
 void st_prune_parents(const char *path, size_t stop_len);
 /* snprintf that reports truncation: length or -ENAMETOOLONG. */
 __attribute__((format(printf, 3, 4))) int st_path_fmt(char *out, size_t cap, const char *fmt, ...);
+/* Copies every byte of src (from offset 0) to dst at the same offsets (move.c). 0 or -errno. */
+int st_file_copy(int src, int dst);
 /* Removes a tree bottom-up without following symlinks. Missing root is not an error. */
 int st_tree_remove(const char *path);
 /* Same file as md describes (inode, size, mtime)? 1 yes, 0 no. */

@@ -116,6 +116,31 @@ set_md_headers(struct ais_req *r, const struct obj_req *o, const struct st_obj_m
     ais_resp_header(r, "Ais-Location", buf);
 }
 
+/* Ais-Mirror-Copies and Ais-Mirror-Paths: the up-to-date copies on this target's mountpaths. */
+static void
+set_mirror_headers(struct ais_req *r, const struct obj_req *o)
+{
+    uint32_t slots[AIS_MPATHS_MAX];
+    char paths[AIS_PATH_BYTES_MAX], num[16];
+    int n = st_obj_copies(o->t->mp, &o->bck, o->ref.obj, o->ref.digest, slots, AIS_MPATHS_MAX);
+    size_t len = 0;
+    paths[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        const char *p = st_mpaths_path(o->t->mp, slots[i]);
+        int w =
+            p == NULL ? 0 : snprintf(paths + len, sizeof(paths) - len, "%s%s", len ? "," : "", p);
+        if (w < 0 || (size_t)w >= sizeof(paths) - len) {
+            break; /* a header of a few KiB at most */
+        }
+        len += (size_t)w;
+    }
+    snprintf(num, sizeof(num), "%d", n > 0 ? n : 1);
+    ais_resp_header(r, "Ais-Mirror-Copies", num);
+    if (len > 0) {
+        ais_resp_header(r, "Ais-Mirror-Paths", paths);
+    }
+}
+
 static void
 set_head_headers(struct ais_req *r, const struct obj_req *o, const struct st_obj_md *md)
 {
@@ -124,7 +149,7 @@ set_head_headers(struct ais_req *r, const struct obj_req *o, const struct st_obj
     ais_resp_header(r, "Ais-Bucket-Name", o->ref.bck);
     ais_resp_header(r, "Ais-Bucket-Provider", o->ref.provider);
     ais_resp_header(r, "Ais-Present", "true");
-    ais_resp_header(r, "Ais-Mirror-Copies", "1");
+    set_mirror_headers(r, o);
 }
 
 /*
@@ -222,18 +247,63 @@ get_serve(struct tgt *t, struct ais_req *r, const struct obj_req *o, int fd,
 /*
  * The copy we read is corrupt: remove it, but only if the name still points at that very file
  * (checked under the object's exclusive lock), so a PUT that replaced it meanwhile survives.
+ * Returns st_obj_delete_if's result.
  */
-static void
-get_bad_cksum(struct tgt *t, struct ais_req *r, const struct obj_req *o, const struct st_obj_md *md)
+static int
+get_drop_bad(struct tgt *t, const struct obj_req *o, const struct st_obj_md *md)
 {
     ais_stats_add(&t->stats, AIS_STAT_ERR_CKSUM_N, 1);
     int rc = st_obj_delete_if(t->mp, &o->bck, o->ref.obj, o->ref.digest, md);
     const char *what = rc == 0 ? "removed" : rc == -ESTALE ? "replaced-meanwhile" : "kept";
-    AIS_LOG_WARN("req=GET obj=%s/%s msg=\"checksum mismatch\" copy=%s", o->ref.display, o->ref.obj,
-                 what);
+    const char *mpath = st_mpaths_path(t->mp, md->mpath_idx);
+    AIS_LOG_WARN("req=GET obj=%s/%s mpath=%s msg=\"checksum mismatch\" copy=%s", o->ref.display,
+                 o->ref.obj, mpath ? mpath : "", what);
+    return rc;
+}
+
+static void
+get_bad_cksum(struct ais_req *r, const struct obj_req *o, const struct st_obj_md *md, int rc)
+{
     ais_resp_err(r, 500, "%s/%s: checksum mismatch (stored %s %s); %s", o->ref.display, o->ref.obj,
                  md->cksum_type, md->cksum_value,
-                 rc == 0 ? "bad copy removed" : "object was replaced meanwhile, retry");
+                 rc == 0 ? "bad copy removed, no good copy left"
+                         : "object was replaced meanwhile, retry");
+}
+
+struct read_slot {
+    struct tgt *t;
+    uint32_t slot;
+};
+
+static void
+read_done(struct ais_req *r, void *arg, int ok)
+{
+    struct read_slot *rs = arg;
+    st_mpaths_read_end(rs->t->mp, rs->slot);
+}
+
+/* The served descriptor's read stays counted on its mountpath until the response is done. */
+static void
+read_track(struct tgt *t, struct ais_req *r, uint32_t slot)
+{
+    struct read_slot *rs = ais_req_alloc(r, sizeof(*rs));
+    if (rs != NULL) {
+        rs->t = t;
+        rs->slot = slot;
+    }
+    if (rs == NULL || ais_req_on_done(r, read_done, rs) != 0) {
+        st_mpaths_read_end(t->mp, slot);
+    }
+}
+
+/* Local open: a GET (copies >= 1) balances over mirror copies and counts the read; HEAD not. */
+static int
+open_local(struct tgt *t, struct obj_req *o, unsigned copies, int *fd, struct st_obj_md *md)
+{
+    if (copies == 0) {
+        return st_obj_open(t->mp, &o->bck, o->ref.obj, o->ref.digest, fd, md);
+    }
+    return st_obj_open_read(t->mp, &o->bck, o->ref.obj, o->ref.digest, copies, fd, md);
 }
 
 /*
@@ -245,10 +315,10 @@ get_bad_cksum(struct tgt *t, struct ais_req *r, const struct obj_req *o, const s
  * Returns 1 when a response was sent, else 0 with *rc.
  */
 static int
-open_or_gfn(struct tgt *t, struct ais_req *r, struct obj_req *o, int *fd, struct st_obj_md *md,
-            int *rc)
+open_or_gfn(struct tgt *t, struct ais_req *r, struct obj_req *o, unsigned copies, int *fd,
+            struct st_obj_md *md, int *rc)
 {
-    *rc = st_obj_open(t->mp, &o->bck, o->ref.obj, o->ref.digest, fd, md);
+    *rc = open_local(t, o, copies, fd, md);
     if (*rc != -ENOENT) {
         return 0;
     }
@@ -268,7 +338,7 @@ open_or_gfn(struct tgt *t, struct ais_req *r, struct obj_req *o, int *fd, struct
     } else if (reb_gfn(t->reb, &o->bck, o->ref.obj, o->ref.digest, NULL) == 0) {
         ais_stats_add(&t->stats, AIS_STAT_GFN_N, 1);
     }
-    *rc = st_obj_open(t->mp, &o->bck, o->ref.obj, o->ref.digest, fd, md);
+    *rc = open_local(t, o, copies, fd, md);
     return 0;
 }
 
@@ -284,25 +354,41 @@ h_get(struct tgt *t, struct ais_req *r, struct obj_req *o)
         return;
     }
     int rc = 0;
-    if (open_or_gfn(t, r, o, &fd, &md, &rc)) {
-        return;
-    }
-    if (rc == 0 && want_validate(t, r, o)) {
-        rc = st_obj_validate(fd, &md);
-        if (rc == AIS_EBADCKSUM) {
-            close(fd);
-            get_bad_cksum(t, r, o, &md);
+    unsigned copies = ais_bprops_copies(&o->props);
+    /* Bounded: each round removes a bad copy; a mirrored object retries from the others. */
+    for (unsigned attempt = 0;; attempt++) {
+        if (open_or_gfn(t, r, o, copies, &fd, &md, &rc)) {
             return;
         }
+        if (rc != 0 || !want_validate(t, r, o)) {
+            break;
+        }
+        rc = st_obj_validate(fd, &md);
+        if (rc != AIS_EBADCKSUM) {
+            break;
+        }
+        close(fd);
+        fd = -1;
+        st_mpaths_read_end(t->mp, md.mpath_idx);
+        int del = get_drop_bad(t, o, &md);
+        /* Repair from a remaining copy (1: something was restored), then serve that. */
+        if (del == 0 && copies > 1 && attempt + 1 < copies &&
+            st_obj_mirror(t->mp, &o->bck, o->ref.obj, o->ref.digest, copies, NULL) == 1) {
+            continue;
+        }
+        get_bad_cksum(r, o, &md, del);
+        return;
     }
     if (rc != 0) {
         ais_stats_add(&t->stats, AIS_STAT_ERR_GET_N, 1);
         if (fd >= 0) {
             close(fd);
+            st_mpaths_read_end(t->mp, md.mpath_idx);
         }
         obj_err(r, o, rc);
         return;
     }
+    read_track(t, r, md.mpath_idx);
     get_serve(t, r, o, fd, &md);
     ais_stats_add(&t->stats, AIS_STAT_GET_N, 1);
     ais_stats_add(&t->stats, AIS_STAT_GET_NS, ais_mono_ns() - t0);
@@ -316,7 +402,7 @@ h_head(struct tgt *t, struct ais_req *r, struct obj_req *o)
     int rc = st_obj_stat(t->mp, &o->bck, o->ref.obj, o->ref.digest, &md);
     if (rc == -ENOENT) {
         int fd = -1;
-        if (open_or_gfn(t, r, o, &fd, &md, &rc)) {
+        if (open_or_gfn(t, r, o, 0, &fd, &md, &rc)) {
             return;
         }
         if (fd >= 0) {
@@ -430,6 +516,17 @@ put_done(struct ais_req *r, void *arg)
     }
     ais_resp_empty(r, 200);
     set_md_headers(r, &p->o, &md);
+    unsigned want = ais_bprops_copies(&p->o.props);
+    if (want > 1) {
+        char num[16];
+        snprintf(num, sizeof(num), "%u", md.copies);
+        ais_resp_header(r, "Ais-Mirror-Copies", num); /* fewer than asked: said here and logged */
+        if (md.copies < want) {
+            AIS_LOG_WARN("req=PUT obj=%s/%s msg=\"fewer mirror copies than asked\" copies=%u "
+                         "want=%u",
+                         p->o.ref.display, p->o.ref.obj, md.copies, want);
+        }
+    }
     ais_stats_add(&t->stats, AIS_STAT_PUT_N, 1);
     ais_stats_add(&t->stats, AIS_STAT_PUT_SIZE, (int64_t)p->bytes);
     ais_stats_add(&t->stats, AIS_STAT_PUT_NS, ais_mono_ns() - p->t0);
@@ -474,6 +571,7 @@ h_put(struct tgt *t, struct ais_req *r, struct obj_req *o)
         .expect_value = hdr2(r, "Ais-Checksum-Value", "ObjCksumVal"),
         .fsync = ais_config_rt_get(&t->cfg->rt.fsync),
         .versioning = o->props.versioning,
+        .copies = ais_bprops_copies(&o->props),
     };
     if ((opts.expect_type == NULL) != (opts.expect_value == NULL)) {
         free(p);

@@ -79,6 +79,28 @@ tgt_bck_dirs_ensure(struct tgt *t, const struct st_bck *b)
 }
 
 /*
+ * A bucket whose mirror setting changed (same bucket: same bid) gets a make-n-copies job with the
+ * id the gateway answered the set-bprops with: "n" + the BMD version.
+ */
+static void
+mirror_changes(struct tgt *t, const struct ais_bmd *old, const struct ais_bmd *cur)
+{
+    for (size_t i = 0; old != NULL && i < cur->n; i++) {
+        const struct ais_bck_md *k = &cur->bcks[i];
+        const struct ais_bck_md *was = ais_bmd_find(old, k->provider, k->ns, k->name);
+        if (was == NULL || was->bid != k->bid ||
+            ais_bprops_copies(&was->props) == ais_bprops_copies(&k->props)) {
+            continue;
+        }
+        char id[XA_ID_BYTES];
+        snprintf(id, sizeof(id), "n%lld", (long long)cur->version);
+        if (reb_mnc_start(t->rsl, k->provider, k->ns, k->name, id, NULL) != 0) {
+            AIS_LOG_WARN("req=make-n-copies bck=%s msg=\"cannot start\"", k->name);
+        }
+    }
+}
+
+/*
  * The meta listener: runs once per installed BMD, serialised and in version order, with the
  * exact (old, new) pair that was installed (pushes, join and keepalive replies all go through
  * ais_meta_apply).
@@ -89,6 +111,7 @@ on_meta_changed(void *ctx, const struct ais_meta_change *c)
     struct tgt *t = ctx;
     if (c->new_bmd != NULL) {
         sync_bucket_dirs(t, c->old_bmd, c->new_bmd);
+        mirror_changes(t, c->old_bmd, c->new_bmd);
     }
     if (c->new_smap != NULL) {
         reb_on_smap(t->reb, c->old_smap, c->new_smap); /* starts or supersedes a rebalance */
@@ -303,17 +326,29 @@ op_vote(void *ctx, const struct rpc_vote_req *q, struct rpc_vote *out, struct rp
 }
 
 static int
-op_xact_start(void *ctx, const char *id, const char *kind, struct rpc_err *err)
+op_xact_start(void *ctx, const struct rpc_xact_args *a, struct rpc_err *err)
 {
     struct tgt *t = ctx;
-    if (kind == NULL || strcmp(kind, "rebalance") != 0) {
+    int rc = -EINVAL,
+        per_bck = strcmp(a->kind, "scrub") == 0 || strcmp(a->kind, "make-n-copies") == 0;
+    if (strcmp(a->kind, "rebalance") == 0) {
+        rc = reb_start(t->reb, a->id);
+    } else if (per_bck) {
+        struct ais_bmd *bmd = ais_meta_bmd(&t->meta);
+        int known = ais_bmd_find(bmd, a->provider, a->ns, a->bck) != NULL;
+        ais_bmd_unref(bmd);
+        rc = !known              ? -ENOENT
+             : a->kind[0] == 's' ? reb_scrub_start(t->rsl, a->provider, a->ns, a->bck, a->id, NULL)
+                                 : reb_mnc_start(t->rsl, a->provider, a->ns, a->bck, a->id, NULL);
+    } else {
         snprintf(err->msg, sizeof(err->msg),
-                 "job kind \"%s\" cannot be started (supported: rebalance)", kind ? kind : "");
+                 "job kind \"%s\" cannot be started (supported: rebalance, scrub, make-n-copies)",
+                 a->kind);
         return -EINVAL;
     }
-    int rc = reb_start(t->reb, id);
     if (rc != 0) {
-        snprintf(err->msg, sizeof(err->msg), "start %s %s: %s", kind, id, ais_strerror(rc));
+        snprintf(err->msg, sizeof(err->msg), "start %s %s%s%s: %s", a->kind, a->id,
+                 per_bck ? " bucket " : "", per_bck ? a->bck : "", ais_strerror(rc));
     }
     return rc;
 }
