@@ -1,12 +1,22 @@
 # The two commands AIS users know: `make deploy` and `make test`.
 # Everything builds with CMake; this file only sequences it.
-.PHONY: all deps build build-asan build-tsan build-clang deploy kill test unit clean bench bench-list bench-reb
+.PHONY: all deps build build-asan build-tsan build-clang deploy kill status test unit clean bench bench-list bench-reb
 
 JOBS ?= 2
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 CLANG_BUILD ?= build-clang
+V ?= 0
+
+# $(call compile,DIR): quiet by default (one line; the log's tail if it fails), V=1 shows all.
+ifeq ($(V),1)
+compile = cmake --build $(1) -j $(JOBS)
+else
+compile = echo "make: building $(1)/ (V=1 shows the compiler output)"; \
+	cmake --build $(1) -j $(JOBS) >$(1)/build.log 2>&1 || \
+	{ tail -n 30 $(1)/build.log; echo "make: build failed, full log: $(1)/build.log"; exit 1; }
+endif
 
 all: build
 
@@ -15,28 +25,33 @@ deps:
 
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	@cmake --build $(BUILD) -j $(JOBS)
+	@$(call compile,$(BUILD))
 
 build-asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DAIS_SANITIZE=ON >/dev/null
-	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+	@$(call compile,$(ASAN_BUILD))
 
 build-tsan: deps
 	@cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DAIS_TSAN=ON >/dev/null
-	@cmake --build $(TSAN_BUILD) -j $(JOBS)
+	@$(call compile,$(TSAN_BUILD))
 
 # Second compiler: the tree must build warning-free with clang too (Release, -Werror).
 build-clang: deps
 	@cmake -S . -B $(CLANG_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Release >/dev/null
-	@cmake --build $(CLANG_BUILD) -j $(JOBS)
+	@$(call compile,$(CLANG_BUILD))
 
 # Builds and starts a local cluster in the background (GATEWAYS, TARGETS, MOUNTPATHS, AIS_DATA_DIR).
 deploy: build
 	@bash scripts/deploy.sh start
 
-# Stops the local cluster; data stays on disk.
+# Stops the local cluster of AIS_DATA_DIR; data stays on disk. With no cluster there it says so
+# and names the data dirs of clusters that do run.
 kill:
 	@bash scripts/deploy.sh stop
+
+# One line per node of the AIS_DATA_DIR cluster: running (pid) or dead (log path).
+status:
+	@bash scripts/deploy.sh status
 
 # Release builds with gcc and clang (warnings are errors), then every test under ASan+UBSan and
 # again under ThreadSanitizer (TSAN_OPTIONS in test/tsan.env: any report fails the run).

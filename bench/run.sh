@@ -34,11 +34,24 @@ CELLS=$WORK/cells
 BUCKET=bench
 GW_URL=${BENCH_AIS_URL:-http://127.0.0.1:$PORT}
 deployed=0
+fsync_before= # disk.fsync of a cluster we did not deploy (BENCH_AIS_URL), restored on exit
 
 log() { echo "bench: $*" >&2; }
 
+# Puts back the user's disk.fsync (BENCH_AIS_URL: their cluster, not ours) and says so.
+restore_fsync() {
+    [ -n "$fsync_before" ] || return 0
+    if curl -sf -o /dev/null -X PUT "$GW_URL/v1/cluster/setconfig?disk.fsync=$fsync_before"; then
+        log "restored disk.fsync=$fsync_before on $GW_URL"
+    else
+        log "could not restore disk.fsync=$fsync_before on $GW_URL: set it back with" \
+            "curl -X PUT '$GW_URL/v1/cluster/setconfig?disk.fsync=$fsync_before'"
+    fi
+}
+
 cleanup() {
     set +e
+    restore_fsync
     bash "$ROOT/bench/nginx.sh" stop "$WORK/nginx" >/dev/null 2>&1
     if [ "$deployed" = 1 ]; then
         AIS_DATA_DIR=$WORK/ais AIS_PORT=$PORT bash "$ROOT/scripts/deploy.sh" stop >/dev/null 2>&1
@@ -76,8 +89,20 @@ setup() {
     done
     curl -sf -o /dev/null "$GW_URL/v1/health" || { log "gateway $GW_URL not healthy"; exit 1; }
     # nginx does not fsync uploads; by default neither do we here, so PUT compares like with
-    # like (BENCH_FSYNC=1 measures our durable default instead).
-    curl -sf -o /dev/null -X PUT "$GW_URL/v1/cluster/setconfig?disk.fsync=$([ "${BENCH_FSYNC:-0}" = 1 ] && echo true || echo false)" ||
+    # like (BENCH_FSYNC=1 measures our durable default instead). A cluster given by
+    # BENCH_AIS_URL gets its own setting back on exit (restore_fsync).
+    local want cur
+    want=$([ "${BENCH_FSYNC:-0}" = 1 ] && echo true || echo false)
+    if [ -n "${BENCH_AIS_URL:-}" ]; then
+        cur=$(curl -sf "$GW_URL/v1/daemon?what=config" |
+            $PY -c 'import json,sys; print(str(json.load(sys.stdin)["disk"]["fsync"]).lower())') ||
+            { log "cannot read disk.fsync of $GW_URL"; exit 1; }
+        if [ "$cur" != "$want" ]; then
+            fsync_before=$cur
+            log "setting disk.fsync=$want on $GW_URL for the run (restored on exit)"
+        fi
+    fi
+    curl -sf -o /dev/null -X PUT "$GW_URL/v1/cluster/setconfig?disk.fsync=$want" ||
         { log "cannot set disk.fsync"; exit 1; }
     bash "$ROOT/bench/nginx.sh" start "$WORK/nginx" "$NGX_PORT"
 }

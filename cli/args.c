@@ -27,7 +27,7 @@ const struct cli_flag_def cli_flags[CLI_F_COUNT] = {
     [CLI_F_LIMIT] = {"limit", 0, true, "N", "stop after N objects (0: no limit)"},
     [CLI_F_PROPS] = {"props", 0, true, "LIST",
                      "comma-separated: size,checksum,atime,version,copies,location,custom,"
-                     "status,all"},
+                     "status,cached,all"},
     [CLI_F_PAGE_SIZE] = {"page-size", 0, true, "N", "objects per list request (0: server default)"},
     [CLI_F_PREFIX] = {"prefix", 0, true, "PREFIX", "only objects whose names start with PREFIX"},
     [CLI_F_OFFSET] = {"offset", 0, true, "SIZE", "read from this byte offset (e.g. 1MiB)"},
@@ -39,6 +39,8 @@ const struct cli_flag_def cli_flags[CLI_F_COUNT] = {
                        "give up after this long, e.g. 90s, 5m (default and max: 7 days)"},
     [CLI_F_SKIP_REBALANCE] = {"skip-rebalance", 0, false, NULL,
                               "change the cluster map only; do not move objects first"},
+    [CLI_F_TEMPLATE] = {"template", 0, true, "TEMPLATE",
+                        "objects named by a brace range, e.g. 'shard-{000..099}.tar'"},
 };
 
 static int

@@ -107,6 +107,7 @@ enum cli_flag {
     CLI_F_ALL,
     CLI_F_TIMEOUT,
     CLI_F_SKIP_REBALANCE,
+    CLI_F_TEMPLATE,
     CLI_F_COUNT,
 };
 
@@ -466,6 +467,7 @@ int cli_cmd_get(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_obj_rm(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_obj_stat(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_obj_cat(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_bucket_summary(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_cluster_show(struct cli_ctx *ctx, const struct cli_args *a);
 /* ais cluster set-primary NODE_ID (cmd_cluster.c). */
 int cli_cmd_cluster_set_primary(struct cli_ctx *ctx, const struct cli_args *a);

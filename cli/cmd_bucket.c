@@ -139,16 +139,50 @@ bck_json_str(const json_t *e, char *out, size_t n)
 }
 
 static int
+bck_entry_cmp(const void *pa, const void *pb)
+{
+    char a[256], b[256];
+    bck_json_str(*(json_t *const *)pa, a, sizeof(a));
+    bck_json_str(*(json_t *const *)pb, b, sizeof(b));
+    return strcmp(a, b);
+}
+
+/* The entries of list sorted by their display name (the cluster answers in BMD order). */
+static json_t *
+buckets_sorted(const json_t *list)
+{
+    size_t n = json_array_size(list);
+    json_t **v = calloc(n ? n : 1, sizeof(*v));
+    json_t *out = v != NULL ? json_array() : NULL;
+    for (size_t i = 0; out != NULL && i < n; i++) {
+        v[i] = json_array_get(list, i);
+    }
+    if (out != NULL) {
+        qsort(v, n, sizeof(*v), bck_entry_cmp);
+    }
+    for (size_t i = 0; out != NULL && i < n; i++) {
+        json_array_append(out, v[i]);
+    }
+    free(v);
+    return out;
+}
+
+static int
 buckets_show(struct cli_ctx *ctx)
 {
     static const char *const hdr[] = {"NAME"};
     struct cli_table t;
-    json_t *list = NULL;
+    json_t *list = NULL, *unsorted = NULL;
     size_t i;
     json_t *e;
-    int err = list_buckets_json(ctx, &list);
+    int err = list_buckets_json(ctx, &unsorted);
     if (err < 0) {
         return err;
+    }
+    list = buckets_sorted(unsorted);
+    json_decref(unsorted);
+    if (list == NULL) {
+        return -ENOMEM;
     }
     if (ctx->json) {
         cli_print_json(ctx, list);
@@ -424,5 +458,114 @@ cli_cmd_props_set(struct cli_ctx *ctx, const struct cli_args *a)
 out:
     json_decref(cur);
     json_decref(partial);
+    return err;
+}
+
+/* ---- summary: object count and size per bucket ---- */
+
+struct sum_acc {
+    uint64_t objects, bytes;
+};
+
+static int
+sum_entry(json_t *e, void *arg)
+{
+    struct sum_acc *s = arg;
+    uint64_t size = 0;
+    (void)cli_json_u64(json_object_get(e, "size"), &size);
+    s->objects++;
+    s->bytes += size;
+    return 0;
+}
+
+/* Counts by listing the bucket (one walk per target, names and sizes only). */
+static int
+sum_row(struct cli_ctx *ctx, const struct cli_bck *b, struct cli_table *t, json_t *all)
+{
+    char name[128], objs[32], size[32];
+    struct sum_acc s = {0, 0};
+    struct cli_list l = {.prefix = "", .props = "name,size", .fn = sum_entry, .arg = &s};
+    int err = cli_list_objects(&ctx->conn, b, &l);
+    if (err < 0) {
+        return err;
+    }
+    cli_bck_str(b, name, sizeof(name));
+    snprintf(objs, sizeof(objs), "%llu", (unsigned long long)s.objects);
+    if (ctx->raw) {
+        snprintf(size, sizeof(size), "%llu", (unsigned long long)s.bytes);
+    } else {
+        cli_fmt_size(s.bytes, size, sizeof(size));
+    }
+    const char *cells[] = {name, objs, size};
+    json_t *j = json_pack("{s:s, s:I, s:I}", "name", name, "objects", (json_int_t)s.objects, "size",
+                          (json_int_t)s.bytes);
+    err = (j == NULL || json_array_append_new(all, j) != 0) ? -ENOMEM : cli_table_add(t, cells);
+    return err;
+}
+
+/* The buckets to summarize: the arguments, else every ais bucket (sorted). */
+static int
+sum_targets(struct cli_ctx *ctx, const struct cli_args *a, struct cli_bck **out, size_t *n)
+{
+    json_t *list = NULL, *sorted = NULL;
+    int err = 0;
+    size_t cnt = a->npos;
+    if (a->npos == 0) {
+        err = list_buckets_json(ctx, &list);
+        sorted = err == 0 ? buckets_sorted(list) : NULL;
+        err = err ? err : (sorted ? 0 : -ENOMEM);
+        cnt = json_array_size(sorted);
+    }
+    struct cli_bck *v = err == 0 ? calloc(cnt ? cnt : 1, sizeof(*v)) : NULL;
+    err = err ? err : (v ? 0 : -ENOMEM);
+    size_t k = 0;
+    for (size_t i = 0; err == 0 && i < cnt; i++) {
+        const json_t *e = json_array_get(sorted, i);
+        const json_t *ns = json_object_get(e, "namespace");
+        const char *nm = json_string_value(json_object_get(e, "name"));
+        const char *prov = json_string_value(json_object_get(e, "provider"));
+        if (a->npos > 0) {
+            err = parse_bucket_arg(ctx, a->pos[i], &v[k++]);
+        } else if (nm != NULL && json_string_length(json_object_get(ns, "uuid")) == 0 &&
+                   json_string_length(json_object_get(ns, "name")) == 0) {
+            /* As listed, not re-checked: a bucket the cluster has is summarized. */
+            snprintf(v[k].provider, sizeof(v[k].provider), "%s", prov ? prov : "ais");
+            snprintf(v[k].name, sizeof(v[k].name), "%s", nm);
+            k++;
+        }
+    }
+    json_decref(list);
+    json_decref(sorted);
+    if (err < 0) {
+        free(v);
+        return err;
+    }
+    *out = v;
+    *n = k;
+    return 0;
+}
+
+int
+cli_cmd_bucket_summary(struct cli_ctx *ctx, const struct cli_args *a)
+{
+    static const char *const hdr[] = {"NAME", "OBJECTS", "SIZE"};
+    struct cli_table t;
+    struct cli_bck *v = NULL;
+    size_t n = 0;
+    json_t *all = json_array();
+    int err = all ? sum_targets(ctx, a, &v, &n) : -ENOMEM;
+    cli_table_init(&t, 3, hdr);
+    t.right = (1u << 1) | (1u << 2);
+    for (size_t i = 0; err == 0 && i < n; i++) {
+        err = sum_row(ctx, &v[i], &t, all);
+    }
+    if (err == 0 && ctx->json) {
+        cli_print_json(ctx, all);
+    } else if (err == 0) {
+        cli_table_print(&t, ctx->out, !ctx->no_headers);
+    }
+    cli_table_fini(&t);
+    json_decref(all);
+    free(v);
     return err;
 }

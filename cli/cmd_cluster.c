@@ -282,7 +282,9 @@ cluster_summary(struct cli_ctx *ctx, const struct cluster_view *v)
     fprintf(ctx->out, "   Cluster UUID:    %s\n", uuid != NULL && uuid[0] ? uuid : "-");
     fprintf(ctx->out, "   Smap version:    %s\n", smapv);
     fprintf(ctx->out, "   BMD version:     %s\n", bmdv);
-    fprintf(ctx->out, "   Config version:  %s\n", confv);
+    if (strcmp(confv, "-") != 0 && strcmp(confv, "n/a") != 0) {
+        fprintf(ctx->out, "   Config version:  %s\n", confv); /* only when nodes version it */
+    }
 }
 
 static int
@@ -452,8 +454,9 @@ metric_text(const struct cli_ctx *ctx, const char *name, uint64_t v, char *out, 
     size_t l = strlen(name);
     if (!ctx->raw && l > 5 && strcmp(name + l - 5, ".size") == 0) {
         cli_fmt_size(v, out, n);
-    } else if (!ctx->raw && l > 3 && strcmp(name + l - 3, ".ns") == 0) {
-        cli_fmt_duration_ms((int64_t)(v / 1000000), out, n);
+    } else if (!ctx->raw &&
+               ((l > 3 && strcmp(name + l - 3, ".ns") == 0) || strstr(name, ".ns.") != NULL)) {
+        cli_fmt_duration_ms((int64_t)(v / 1000000), out, n); /* get.ns.total, up.ns.time */
     } else {
         snprintf(out, n, "%llu", (unsigned long long)v);
     }
@@ -533,7 +536,18 @@ stats_node(struct cli_ctx *ctx, const json_t *st, const char *node)
     const json_t *ns = json_object_get(json_object_get(st, "target"), id);
     ns = ns != NULL ? ns : json_object_get(json_object_get(st, "proxy"), id);
     if (ns == NULL) {
-        cli_errorf(ctx, "node \"%s\" not found in cluster stats", node);
+        char ids[512] = "";
+        for (int role = 0; role < 2; role++) {
+            json_object_foreach((json_t *)json_object_get(st, role ? "target" : "proxy"), k, m)
+            {
+                size_t il = strlen(ids);
+                snprintf(ids + il, sizeof(ids) - il, "%s%c[%s]", il ? ", " : "", role ? 't' : 'p',
+                         k);
+            }
+        }
+        cli_errorf(ctx,
+                   "node \"%s\" not found in cluster stats (nodes: %s; see 'ais cluster show')",
+                   node, ids[0] ? ids : "none");
         return -ENOENT;
     }
     if (ctx->json) {
@@ -644,7 +658,13 @@ node_id_of(const char *node, char *id, size_t cap)
     }
 }
 
-/* The node's config (id NULL: the gateway's, which is the cluster's). */
+/* Sections of a node's config that describe that node only (its role, id, addresses, disks),
+ * not the cluster: `ais config node` shows them, `ais config show` does not. */
+static const char *const node_local_keys[] = {"role", "daemon_id", "confdir", "host_net",
+                                              "fspaths"};
+
+/* The node's config (id NULL: the cluster's, i.e. the gateway's cluster-wide settings, which
+ * cluster setconfig keeps equal on every node). */
 static int
 config_show(struct cli_ctx *ctx, const char *id, const char *filter)
 {
@@ -653,6 +673,10 @@ config_show(struct cli_ctx *ctx, const char *id, const char *filter)
     snprintf(hdr, sizeof(hdr), "Ais-Node-Id: %s", id ? id : "");
     int err = get_json(&ctx->conn, NULL, id ? "/v1/reverse/daemon" : "/v1/daemon", "what=config",
                        id ? hdr : NULL, &conf);
+    for (size_t i = 0; err == 0 && id == NULL && i < sizeof(node_local_keys) / sizeof(char *);
+         i++) {
+        json_object_del(conf, node_local_keys[i]);
+    }
     return err < 0 ? err : config_print(ctx, conf, filter);
 }
 
@@ -662,59 +686,84 @@ cli_cmd_config_show(struct cli_ctx *ctx, const struct cli_args *a)
     return config_show(ctx, NULL, a->npos > 0 ? a->pos[0] : "");
 }
 
-/* Usage error for a name=value the config table refuses, with a suggestion for typos. */
-static int
-config_refuse(struct cli_ctx *ctx, const char *key, const char *val, int rc)
+/* Appends one refused name=value to msg ("; "-separated), with a suggestion for typos. */
+static void
+config_refuse(char *msg, size_t cap, const char *key, const char *val, int rc)
 {
     const char *names[64];
-    size_t n = 0;
+    size_t n = 0, l = strlen(msg);
     for (const struct ais_knob *k; n < 64 && (k = ais_knob_at(n)) != NULL; n++) {
         names[n] = k->name;
     }
     const char *best = rc == -ENOENT ? cli_suggest(key, names, n) : NULL;
+    const char *sep = l > 0 ? "; " : "";
     if (rc == -ENOENT) {
-        cli_errorf(ctx, "unknown config key \"%s\"%s%s%s", key, best ? " (did you mean \"" : "",
-                   best ? best : "", best ? "\"?)" : "");
+        snprintf(msg + l, cap - l, "%sunknown config key \"%s\"%s%s%s", sep, key,
+                 best ? " (did you mean \"" : "", best ? best : "", best ? "\"?)" : "");
     } else if (rc == -EPERM) {
-        cli_errorf(ctx, "config key \"%s\" is read-only (set it in the node's config file)", key);
+        snprintf(msg + l, cap - l,
+                 "%sconfig key \"%s\" is read-only (set it in the node's config file)", sep, key);
     } else {
-        cli_errorf(ctx, "config key \"%s\": %s \"%s\"", key, ais_config_strerror(rc), val);
+        snprintf(msg + l, cap - l, "%sconfig key \"%s\": %s \"%s\"", sep, key,
+                 ais_config_strerror(rc), val);
     }
-    return CLI_EUSAGE;
 }
 
-/* "k=v&k2=v2" from KEY=VALUE words or KEY VALUE pairs, each checked against the table. */
+/* One KEY=VALUE word or KEY VALUE pair at pos[*i] into key/val; advances *i. */
+static int
+config_word(struct cli_ctx *ctx, const char *const *pos, int npos, int *i, char *key, size_t cap,
+            const char **val)
+{
+    const char *eq = strchr(pos[*i], '=');
+    if (eq != NULL) {
+        snprintf(key, cap, "%.*s", (int)(eq - pos[*i]), pos[*i]);
+        *val = eq + 1;
+    } else if (*i + 1 < npos) {
+        snprintf(key, cap, "%s", pos[*i]);
+        *val = pos[++*i];
+    } else {
+        cli_errorf(ctx, "missing value for \"%s\" (use KEY=VALUE)", pos[*i]);
+        return CLI_EUSAGE;
+    }
+    if (key[0] == '\0') {
+        cli_errorf(ctx, "empty config key in \"%s\"", pos[*i]);
+        return CLI_EUSAGE;
+    }
+    return 0;
+}
+
+/*
+ * "k=v&k2=v2" from KEY=VALUE words or KEY VALUE pairs, each checked against the table; every
+ * refused name is reported and nothing is sent. An unknown name is "not found" (exit 3), a
+ * read-only one or a bad value a usage error.
+ */
 static int
 config_query(struct cli_ctx *ctx, const char *const *pos, int npos, struct ais_buf *q)
 {
+    char msg[CLI_ERRMSG_BYTES] = "";
+    int bad = 0;
     for (int i = 0; i < npos; i++) {
         char key[256];
-        const char *eq = strchr(pos[i], '=');
         const char *val = NULL;
-        if (eq != NULL) {
-            snprintf(key, sizeof(key), "%.*s", (int)(eq - pos[i]), pos[i]);
-            val = eq + 1;
-        } else if (i + 1 < npos) {
-            snprintf(key, sizeof(key), "%s", pos[i]);
-            val = pos[++i];
-        } else {
-            cli_errorf(ctx, "missing value for \"%s\" (use KEY=VALUE)", pos[i]);
-            return CLI_EUSAGE;
-        }
-        if (key[0] == '\0') {
-            cli_errorf(ctx, "empty config key in \"%s\"", pos[i]);
-            return CLI_EUSAGE;
+        int err = config_word(ctx, pos, npos, &i, key, sizeof(key), &val);
+        if (err < 0) {
+            return err;
         }
         int rc = ais_config_check(key, val);
         if (rc != 0) {
-            return config_refuse(ctx, key, val, rc);
+            config_refuse(msg, sizeof(msg), key, val, rc);
+            bad = bad == -ENOENT ? bad : (rc == -ENOENT ? -ENOENT : CLI_EUSAGE);
+            continue;
         }
         if ((q->len > 0 && ais_buf_append(q, "&", 1) < 0) || cli_url_escape(q, key, false) < 0 ||
             ais_buf_append(q, "=", 1) < 0 || cli_url_escape(q, val, false) < 0) {
             return -ENOMEM;
         }
     }
-    return 0;
+    if (bad != 0) {
+        cli_errorf(ctx, "%s; nothing was changed", msg);
+    }
+    return bad;
 }
 
 /* Sets the pairs on the cluster (id NULL) or on one node through the gateway. */

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum col_kind { COL_TEXT, COL_SIZE, COL_TIME, COL_INT, COL_STATUS, COL_CACHED };
 
@@ -103,6 +104,29 @@ cols_parse(struct cli_ctx *ctx, struct ls_job *j, const char *spec)
     return err;
 }
 
+/*
+ * An entry's atime as unix nanoseconds: the cluster lists it the way AIS does, as text
+ * ("02 Dec 2026 17:50 UTC", minute precision), or as a number. 0 or -EINVAL.
+ */
+static int
+atime_ns(const json_t *v, int64_t *out)
+{
+    uint64_t u = 0;
+    struct tm tm;
+    const char *s = json_string_value(v);
+    if (cli_json_u64(v, &u) == 0) {
+        *out = (int64_t)u;
+        return 0;
+    }
+    memset(&tm, 0, sizeof(tm));
+    const char *end = s != NULL ? strptime(s, "%d %b %Y %H:%M", &tm) : NULL;
+    if (end == NULL || (*end != '\0' && strcmp(end, " UTC") != 0)) {
+        return -EINVAL;
+    }
+    *out = (int64_t)timegm(&tm) * 1000000000;
+    return 0;
+}
+
 static char *
 cell_text(const struct cli_ctx *ctx, const struct ls_col *c, const json_t *e)
 {
@@ -118,12 +142,18 @@ cell_text(const struct cli_ctx *ctx, const struct ls_col *c, const json_t *e)
             cli_fmt_size(u, buf, sizeof(buf));
         }
         return strdup(buf);
-    case COL_TIME:
-        if (!ctx->raw && json_is_string(v) && cli_json_u64(v, &u) == 0) {
-            cli_fmt_time_ns((int64_t)u, buf, sizeof(buf));
+    case COL_TIME: {
+        int64_t ns = 0;
+        if (v != NULL && atime_ns(v, &ns) == 0) { /* same formats as `ais object stat` */
+            if (ctx->raw) {
+                snprintf(buf, sizeof(buf), "%lld", (long long)ns);
+            } else {
+                cli_fmt_time_ns(ns, buf, sizeof(buf));
+            }
             return strdup(buf);
         }
         return v != NULL ? cli_json_scalar(v) : strdup("-");
+    }
     case COL_STATUS: {
         static const char *const st[] = {"ok", "misplaced", "misplaced-mpath", "copy",
                                          "copy-no-main"};
@@ -145,8 +175,12 @@ entry_add(struct cli_ctx *ctx, struct ls_job *j, json_t *e)
 {
     if (ctx->json) {
         uint64_t sz = 0;
+        int64_t at = 0;
         if (cli_json_u64(json_object_get(e, "size"), &sz) == 0) {
             json_object_set_new(e, "size", json_integer((json_int_t)sz));
+        }
+        if (json_object_get(e, "atime") && atime_ns(json_object_get(e, "atime"), &at) == 0) {
+            json_object_set_new(e, "atime", json_integer((json_int_t)at)); /* unix ns */
         }
         return json_array_append(j->all, e) == 0 ? 0 : -ENOMEM;
     }

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static int
@@ -192,8 +193,8 @@ multi_run(struct cli_ctx *ctx, struct cli_xfer *x, uint64_t bytes, const char *w
         cli_errorf(ctx, "%zu of %zu %s failed; first: %s", failed, x->n, what, errmsg);
         return err;
     }
-    fprintf(ctx->out, "%s %zu objects (%s) %s %s/%s\n", x->put ? "PUT" : "GET", x->n, sz,
-            x->put ? "=>" : "from", bck, pfx);
+    fprintf(ctx->out, "%s %zu object%s (%s) %s %s/%s\n", x->put ? "PUT" : "GET", x->n,
+            x->n == 1 ? "" : "s", sz, x->put ? "=>" : "from", bck, pfx);
     return 0;
 }
 
@@ -319,7 +320,11 @@ get_list_entry(json_t *e, void *arg)
                    name != NULL ? name : "(none)", why != NULL ? why : "no name");
         return AIS_EBADNAME;
     }
-    int n = snprintf(path, sizeof(path), "%s/%s", gl->dir, name);
+    size_t dl = strlen(gl->dir);
+    while (dl > 1 && gl->dir[dl - 1] == '/') {
+        dl--; /* "out/" + name, not "out//name" */
+    }
+    int n = snprintf(path, sizeof(path), "%.*s/%s", (int)dl, gl->dir, name);
     if (n < 0 || (size_t)n >= sizeof(path)) {
         cli_errorf(gl->w->ctx, "local path too long for object \"%s\"", name);
         return -ENAMETOOLONG;
@@ -370,6 +375,17 @@ get_multi(struct cli_ctx *ctx, const struct cli_args *a, const struct cli_bck *b
     return err;
 }
 
+/* mkdir -p: a destination the user wrote as a directory ("out/") that does not exist yet. */
+static int
+dst_dir_make(struct cli_ctx *ctx, const char *dir)
+{
+    int err = ais_mkdir_p(dir);
+    if (err < 0) {
+        cli_errorf(ctx, "cannot create directory %s: %s", dir, strerror(-err));
+    }
+    return err;
+}
+
 static int
 get_one(struct cli_ctx *ctx, const struct cli_args *a, const struct cli_bck *b)
 {
@@ -383,8 +399,15 @@ get_one(struct cli_ctx *ctx, const struct cli_args *a, const struct cli_bck *b)
     }
     const char *out = a->npos > 1 ? a->pos[1] : base_name(b->obj);
     bool to_stdout = strcmp(out, "-") == 0;
+    size_t outl = strlen(out);
+    if (!to_stdout && outl > 0 && out[outl - 1] == '/' && (err = dst_dir_make(ctx, out)) < 0) {
+        return err;
+    }
+    while (outl > 1 && out[outl - 1] == '/') {
+        outl--;
+    }
     if (!to_stdout && stat(out, &st) == 0 && S_ISDIR(st.st_mode)) {
-        snprintf(dst, sizeof(dst), "%s/%s", out, base_name(b->obj));
+        snprintf(dst, sizeof(dst), "%.*s/%s", (int)outl, out, base_name(b->obj));
     } else {
         snprintf(dst, sizeof(dst), "%s", out);
     }
@@ -475,12 +498,209 @@ obj_request(struct cli_ctx *ctx, const struct cli_bck *b, const char *method, st
     return err;
 }
 
+/* ---- multi-object delete: --prefix, --template, or a template in the name ---- */
+
+/* Names per delete-listrange request, and their bytes: well inside AIS_CTRL_BODY_BYTES_MAX. */
+#define RM_BATCH_NAMES 10000
+#define RM_BATCH_BYTES (AIS_CTRL_BODY_BYTES_MAX / 2)
+/* Status polls of one delete job (from 20 ms, doubling to 1 s): about 10 minutes. */
+#define RM_POLLS_MAX 620
+
+/* Polls what=status until job id ends; 0 when it finished, else its error. */
+static int
+rm_job_wait(struct cli_ctx *ctx, const char *id)
+{
+    int64_t nap_ms = 20;
+    for (int i = 0; i < RM_POLLS_MAX; i++) {
+        json_t *body = json_pack("{s:s}", "ID", id), *st = NULL;
+        int err =
+            body ? cli_http_json(ctx, "GET", "/v1/cluster", "what=status", body, &st) : -ENOMEM;
+        json_decref(body);
+        uint64_t end = 0;
+        (void)cli_json_u64(json_object_get(st, "end_time"), &end);
+        const char *jerr = json_string_value(json_object_get(st, "err"));
+        bool aborted = json_is_true(json_object_get(st, "aborted"));
+        if (err == 0 && end != 0 && (aborted || (jerr != NULL && jerr[0] != '\0'))) {
+            cli_errorf(ctx, "delete job %s %s%s%s", id, aborted ? "was aborted" : "failed",
+                       jerr && jerr[0] ? ": " : "", jerr ? jerr : "");
+            err = CLI_EJOBFAIL;
+        }
+        json_decref(st);
+        if (err != 0 || end != 0) {
+            return err;
+        }
+        struct timespec ts = {.tv_sec = nap_ms / 1000, .tv_nsec = (nap_ms % 1000) * 1000000};
+        nanosleep(&ts, NULL);
+        nap_ms = nap_ms * 2 > 1000 ? 1000 : nap_ms * 2;
+    }
+    cli_errorf(ctx, "delete job %s still running; follow it with 'ais job wait %s'", id, id);
+    return CLI_EWAITTIMEOUT;
+}
+
+/* One delete-listrange (value: {"objnames":[..]} or {"template":".."}, stolen), then waits. */
+static int
+rm_listrange(struct cli_ctx *ctx, const struct cli_bck *b, json_t *value)
+{
+    struct ais_buf path;
+    char query[64], id[128] = "";
+    struct cli_resp resp;
+    json_t *msg = cli_actmsg("delete-listrange", value);
+    char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+    int err = text ? 0 : -ENOMEM;
+    ais_buf_init(&path, AIS_URI_BYTES_MAX);
+    cli_resp_init(&resp);
+    if (err == 0 && (err = cli_bck_path(b, &path)) == 0) {
+        cli_bck_query(b, query, sizeof(query));
+        struct cli_req rq = {.method = "DELETE",
+                             .path = path.data,
+                             .query = query,
+                             .body = text,
+                             .body_len = strlen(text),
+                             .timeout_ms = ctx->conn.ctrl_timeout_ms};
+        err = cli_http_do(&ctx->conn, &rq, &resp);
+    }
+    if (err == 0) {
+        size_t n = resp.body.len < sizeof(id) - 1 ? resp.body.len : sizeof(id) - 1;
+        memcpy(id, resp.body.data ? resp.body.data : "", n);
+        id[n] = '\0';
+        id[strcspn(id, "\r\n \"")] = '\0';
+        err = id[0] ? rm_job_wait(ctx, id) : 0;
+    }
+    cli_resp_fini(&resp);
+    ais_buf_fini(&path);
+    free(text);
+    json_decref(msg);
+    return err;
+}
+
+struct rm_names {
+    json_t *names; /* array of the listed names */
+};
+
+static int
+rm_list_entry(json_t *e, void *arg)
+{
+    struct rm_names *r = arg;
+    json_t *name = json_object_get(e, "name");
+    return json_is_string(name) && json_array_append(r->names, name) == 0 ? 0 : -ENOMEM;
+}
+
+/* Deletes every listed name in batches; *done counts the names sent in finished jobs. */
+static int
+rm_batches(struct cli_ctx *ctx, const struct cli_bck *b, const json_t *names, size_t *done)
+{
+    size_t n = json_array_size(names), i = 0;
+    int err = 0;
+    while (err == 0 && i < n) {
+        json_t *batch = json_array();
+        size_t bytes = 0;
+        for (; batch && i < n && json_array_size(batch) < RM_BATCH_NAMES && bytes < RM_BATCH_BYTES;
+             i++) {
+            json_t *nm = json_array_get(names, i);
+            bytes += strlen(json_string_value(nm)) + 4;
+            json_array_append(batch, nm);
+        }
+        size_t k = json_array_size(batch);
+        json_t *v = batch ? json_pack("{s:o}", "objnames", batch) : NULL;
+        err = v ? rm_listrange(ctx, b, v) : -ENOMEM;
+        *done += err == 0 ? k : 0;
+    }
+    return err;
+}
+
+/* `ais object rm BUCKET --prefix P`: lists the names, asks, deletes them in batches. */
+static int
+rm_prefix(struct cli_ctx *ctx, const struct cli_bck *b, const char *prefix)
+{
+    char bck[128], prompt[512];
+    size_t done = 0;
+    struct rm_names r = {.names = json_array()};
+    struct cli_list l = {.prefix = prefix, .props = "name", .fn = rm_list_entry, .arg = &r};
+    int err = r.names ? cli_list_objects(&ctx->conn, b, &l) : -ENOMEM;
+    size_t n = json_array_size(r.names);
+    cli_bck_str(b, bck, sizeof(bck));
+    if (err == 0 && n == 0) {
+        cli_errorf(ctx, "no objects match prefix \"%s\" in %s", prefix, bck);
+        err = -ENOENT;
+    }
+    snprintf(prompt, sizeof(prompt), "Delete %zu object%s with prefix \"%s\" from %s?", n,
+             n == 1 ? "" : "s", prefix, bck);
+    err = err ? err : cli_confirm(ctx, prompt);
+    err = err ? err : rm_batches(ctx, b, r.names, &done);
+    if (err == 0) {
+        fprintf(ctx->out, "Deleted %zu object%s with prefix \"%s\" from %s\n", done,
+                done == 1 ? "" : "s", prefix, bck);
+    }
+    json_decref(r.names);
+    return err;
+}
+
+/* `ais object rm BUCKET --template T` or "BUCKET/shard-{0..9}": one delete-listrange job. */
+static int
+rm_template(struct cli_ctx *ctx, const struct cli_bck *b, const char *tmpl)
+{
+    char bck[128], prompt[512];
+    cli_bck_str(b, bck, sizeof(bck));
+    snprintf(prompt, sizeof(prompt), "Delete objects matching template \"%s\" from %s?", tmpl, bck);
+    int err = cli_confirm(ctx, prompt);
+    json_t *v = err == 0 ? json_pack("{s:s}", "template", tmpl) : NULL;
+    err = err ? err : (v ? rm_listrange(ctx, b, v) : -ENOMEM);
+    if (err == 0) {
+        fprintf(ctx->out, "Deleted objects matching template \"%s\" from %s\n", tmpl, bck);
+    }
+    return err;
+}
+
+/* A brace range in an object argument ("shard-{000..099}.tar") makes it a template. */
+static bool
+is_template(const char *obj)
+{
+    const char *o = obj ? strchr(obj, '{') : NULL;
+    return o != NULL && strstr(o, "..") != NULL && strchr(o, '}') != NULL;
+}
+
+static int
+rm_many(struct cli_ctx *ctx, const struct cli_args *a)
+{
+    struct cli_bck b;
+    const char *why = NULL;
+    bool pfx = cli_flag_on(a, CLI_F_PREFIX), tpl = cli_flag_on(a, CLI_F_TEMPLATE);
+    if (a->npos != 1 || (pfx && tpl)) {
+        cli_errorf(ctx, "%s",
+                   a->npos != 1 ? "--prefix and --template take exactly one BUCKET"
+                                : "give either --prefix or --template, not both");
+        return CLI_EUSAGE;
+    }
+    int err = cli_bck_parse(a->pos[0], &b, &why);
+    if (err < 0) {
+        cli_errorf(ctx, "invalid bucket in \"%s\": %s", a->pos[0], why);
+        return err;
+    }
+    if (!pfx && !tpl) {
+        return rm_template(ctx, &b, b.obj);
+    }
+    if (b.obj != NULL && b.obj[0] != '\0') {
+        cli_errorf(ctx, "with --%s, name only the bucket (got \"%s\")", pfx ? "prefix" : "template",
+                   a->pos[0]);
+        return CLI_EUSAGE;
+    }
+    if (pfx) {
+        return rm_prefix(ctx, &b, a->val[CLI_F_PREFIX]);
+    }
+    return rm_template(ctx, &b, a->val[CLI_F_TEMPLATE]);
+}
+
 int
 cli_cmd_obj_rm(struct cli_ctx *ctx, const struct cli_args *a)
 {
     struct cli_bck b;
     char prompt[256], bck[128];
     int err = 0;
+    const char *why = NULL;
+    if (cli_flag_on(a, CLI_F_PREFIX) || cli_flag_on(a, CLI_F_TEMPLATE) ||
+        (a->npos == 1 && cli_bck_parse(a->pos[0], &b, &why) == 0 && is_template(b.obj))) {
+        return rm_many(ctx, a);
+    }
     for (int i = 0; i < a->npos && err == 0; i++) {
         err = obj_arg(ctx, a->pos[i], &b, true);
     }

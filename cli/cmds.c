@@ -99,8 +99,32 @@ static const struct cli_cmd bucket_cmds[] = {
      {0, 0, 0},
      NULL,
      props_cmds},
+    {"summary",
+     NULL,
+     "[BUCKET...]",
+     "object count and total size per bucket (every ais bucket by default)",
+     "ais bucket summary\nais bucket summary ais://images --raw\nais bucket summary --json",
+     CLI_FM_OUT | CLI_FM(CLI_F_RAW),
+     0,
+     -1,
+     {CLI_COMP_BUCKET, 0, 0},
+     cli_cmd_bucket_summary,
+     NULL},
     {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
 };
+
+/* `ais object rm` and its AIS shortcut `ais rmo`: one row, two places. */
+#define RMO_CMD(name, alias)                                                                       \
+    {                                                                                              \
+        name, alias, "BUCKET/NAME [BUCKET/NAME...] | BUCKET --prefix P | BUCKET --template T",     \
+            "delete objects: by name, by prefix, or by template (waits for the delete job)",       \
+            "ais object rm ais://docs/README.md\nais object rm ais://docs/a ais://docs/b --yes\n"  \
+            "ais object rm ais://logs --prefix 2024/ --yes\n"                                      \
+            "ais object rm ais://shards --template 'shard-{000..099}.tar'\n"                       \
+            "ais rmo 'ais://shards/shard-{000..099}.tar' --yes",                                   \
+            CLI_FM(CLI_F_YES) | CLI_FM(CLI_F_PREFIX) | CLI_FM(CLI_F_TEMPLATE), 1, -1,              \
+            {CLI_COMP_OBJECT, CLI_COMP_OBJECT, 0}, cli_cmd_obj_rm, NULL                            \
+    }
 
 static const struct cli_cmd object_cmds[] = {
     {"put",
@@ -125,17 +149,7 @@ static const struct cli_cmd object_cmds[] = {
      {CLI_COMP_OBJECT, CLI_COMP_FILE, 0},
      cli_cmd_get,
      NULL},
-    {"rm",
-     "remove",
-     "BUCKET/NAME [BUCKET/NAME...]",
-     "delete objects",
-     "ais object rm ais://docs/README.md\nais object rm ais://docs/a ais://docs/b --yes",
-     CLI_FM(CLI_F_YES),
-     1,
-     -1,
-     {CLI_COMP_OBJECT, 0, 0},
-     cli_cmd_obj_rm,
-     NULL},
+    RMO_CMD("rm", "remove"),
     {"stat",
      "show",
      "BUCKET/NAME",
@@ -265,7 +279,7 @@ static const struct cli_cmd config_cmds[] = {
      NULL,
      "[KEY_PREFIX]",
      "show cluster configuration",
-     "ais config show\nais config show periodic\nais config show --json",
+     "ais config show\nais config show rebalance\nais config show --json",
      CLI_FM_OUT,
      0,
      1,
@@ -387,7 +401,7 @@ static const struct cli_cmd show_cmds[] = {
      NULL,
      "[KEY_PREFIX]",
      "same as `ais config show`",
-     "ais show config space",
+     "ais show config rebalance",
      CLI_FM_OUT,
      0,
      1,
@@ -397,8 +411,8 @@ static const struct cli_cmd show_cmds[] = {
     {"stats",
      NULL,
      "[NODE_ID]",
-     "request and byte counters per node (all metrics of one node)",
-     "ais show stats\nais show stats t1 --raw",
+     "request and byte counters per node; NODE_ID (from `ais cluster show`): all its metrics",
+     "ais show stats\nais show stats --raw\nais show stats --json",
      CLI_FM_OUT | CLI_FM(CLI_F_RAW),
      0,
      1,
@@ -492,6 +506,17 @@ static const struct cli_cmd storage_cmds[] = {
      {0, 0, 0},
      NULL,
      mpath_cmds},
+    {"summary",
+     NULL,
+     "[BUCKET...]",
+     "object count and total size per bucket (same as `ais bucket summary`)",
+     "ais storage summary\nais storage summary ais://images",
+     CLI_FM_OUT | CLI_FM(CLI_F_RAW),
+     0,
+     -1,
+     {CLI_COMP_BUCKET, 0, 0},
+     cli_cmd_bucket_summary,
+     NULL},
     {"show",
      "mountpath",
      "",
@@ -507,6 +532,14 @@ static const struct cli_cmd storage_cmds[] = {
 };
 
 static int cmd_help(struct cli_ctx *ctx, const struct cli_args *a);
+
+static int
+cmd_version(struct cli_ctx *ctx, const struct cli_args *a)
+{
+    (void)a;
+    fprintf(ctx->out, "ais version %s\n", CLI_VERSION);
+    return 0;
+}
 
 const struct cli_cmd cli_root[] = {
     {"bucket",
@@ -601,7 +634,18 @@ const struct cli_cmd cli_root[] = {
      {0, 0, 0},
      NULL,
      config_cmds},
-    {"storage", NULL, "COMMAND", "show mountpaths", NULL, 0, 0, 0, {0, 0, 0}, NULL, storage_cmds},
+    {"storage",
+     NULL,
+     "COMMAND",
+     "show mountpaths, manage them; bucket summary",
+     NULL,
+     0,
+     0,
+     0,
+     {0, 0, 0},
+     NULL,
+     storage_cmds},
+    RMO_CMD("rmo", NULL),
     {"job",
      NULL,
      "COMMAND",
@@ -623,6 +667,17 @@ const struct cli_cmd cli_root[] = {
      1,
      {0, 0, 0},
      cli_cmd_search,
+     NULL},
+    {"version",
+     NULL,
+     "",
+     "print the CLI version (same as --version)",
+     "ais version",
+     0,
+     0,
+     0,
+     {0, 0, 0},
+     cmd_version,
      NULL},
     {"completion",
      NULL,
@@ -962,7 +1017,7 @@ cli_dispatch(struct cli_ctx *ctx, int argc, char **argv)
         help_root(ctx->out);
         return 0;
     }
-    if (strcmp(argv[0], "--version") == 0 || strcmp(argv[0], "version") == 0) {
+    if (strcmp(argv[0], "--version") == 0) {
         fprintf(ctx->out, "ais version %s\n", CLI_VERSION);
         return 0;
     }

@@ -129,9 +129,22 @@ default_props(const struct ais_bck_md *k, const char *cksum_type)
                      "enabled", 1, "validate_warm_get", 0, "synchronize", 0);
 }
 
-/* Checks that every key of patch exists in ref with the same kind, recursively. */
+/* The reason naming the offending property: *why must stay valid after the call and callers
+ * read it on the same thread right away, so a per-thread buffer does. */
+static _Thread_local char patch_why[AIS_BCKNAME_BYTES_MAX * 2 + 96];
+
 static int
-patch_check(const json_t *ref, const json_t *patch, const char **why)
+patch_refuse(const char *prefix, const char *key, const char *what, const char **why)
+{
+    snprintf(patch_why, sizeof(patch_why), "%s bucket property \"%s%s\"", what, prefix, key);
+    *why = patch_why;
+    return -EINVAL;
+}
+
+/* Checks that every key of patch exists in ref with the same kind, recursively; prefix is the
+ * dotted path of patch ("" at the top). */
+static int
+patch_check(const json_t *ref, const json_t *patch, const char *prefix, const char **why)
 {
     const char *key;
     json_t *val;
@@ -139,22 +152,21 @@ patch_check(const json_t *ref, const json_t *patch, const char **why)
     {
         json_t *r = json_object_get(ref, key);
         if (r == NULL) {
-            *why = "unknown bucket property";
-            return -EINVAL;
+            return patch_refuse(prefix, key, "unknown", why);
         }
-        if (strcmp(key, "provider") == 0 || strcmp(key, "bid") == 0 ||
-            strcmp(key, "created") == 0) {
-            *why = "bucket property is read-only (provider, bid, created)";
-            return -EINVAL;
+        if (prefix[0] == '\0' && (strcmp(key, "provider") == 0 || strcmp(key, "bid") == 0 ||
+                                  strcmp(key, "created") == 0)) {
+            return patch_refuse(prefix, key, "read-only (provider, bid, created)", why);
         }
         if (json_is_object(r) != json_is_object(val) ||
             (json_is_boolean(r) && !json_is_boolean(val)) ||
             (json_is_integer(r) && !json_is_integer(val)) ||
             (json_is_string(r) && !json_is_string(val))) {
-            *why = "bucket property has the wrong JSON type";
-            return -EINVAL;
+            return patch_refuse(prefix, key, "wrong JSON type for", why);
         }
-        if (json_is_object(r) && patch_check(r, val, why) != 0) {
+        char sub[64];
+        if (json_is_object(r) && snprintf(sub, sizeof(sub), "%s%s.", prefix, key) > 0 &&
+            patch_check(r, val, sub, why) != 0) {
             return -EINVAL;
         }
     }
@@ -201,7 +213,7 @@ props_apply(struct ais_bck_md *k, const json_t *patch, int reset, const char *ck
             *why = "bucket props must be a JSON object";
             err = -EINVAL;
         } else {
-            err = patch_check(p, patch, why);
+            err = patch_check(p, patch, "", why);
         }
         if (err == 0 && json_object_update_recursive(p, (json_t *)patch) != 0) {
             err = -ENOMEM;

@@ -26,8 +26,8 @@ ais_bck_name_check(const char *name, const char **why)
         set_why(why, "bucket name is too long (max 64 bytes)");
         return AIS_EBADNAME;
     }
-    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
-        set_why(why, "bucket name may not be '.' or '..'");
+    if (strcmp(name, ".") == 0 || strstr(name, "..") != NULL) {
+        set_why(why, "bucket name may not be '.' or contain '..'");
         return AIS_EBADNAME;
     }
     for (size_t i = 0; i < len; i++) {

@@ -65,15 +65,33 @@ static const struct bck_action bck_actions[] = {
     {"setprops", AIS_M_PUT | AIS_M_PATCH, BCK_F_PRIMARY, BCK_OP_SET, NULL},
 };
 
-/* What an ActMsg without an action means, by method. */
+/* What an ActMsg without an action means, by method. A POST always names its action (AIS
+ * does too): an empty body never creates a bucket. */
 static const struct {
     unsigned method;
     const char *action;
 } bck_defaults[] = {
     {AIS_M_GET, "list"},
-    {AIS_M_POST, "create-bck"},
     {AIS_M_DELETE, "destroy-bck"},
 };
+
+/*
+ * Services and backends that do not exist yet, refused here (the one place) so that a request
+ * never answers 200 for a setting that does nothing. Remove a line when its service lands:
+ * remote buckets need backend/ (aws, gcp, azure, oci, ht), ec.enabled needs ec/.
+ */
+static const char *
+bck_not_implemented(const struct ais_objref *ref, enum bck_op op, const json_t *value)
+{
+    if (op == BCK_OP_ADD && strcmp(ref->provider, "ais") != 0) {
+        return "remote backends are not implemented yet: only ais:// buckets can be created";
+    }
+    const json_t *ec = json_is_object(value) ? json_object_get(value, "ec") : NULL;
+    if ((op == BCK_OP_ADD || op == BCK_OP_SET) && json_is_true(json_object_get(ec, "enabled"))) {
+        return "erasure coding is not implemented yet: ec.enabled cannot be set";
+    }
+    return NULL;
+}
 
 static const struct bck_action *
 bck_action_find(const char *name)
@@ -744,9 +762,17 @@ bucket_msg_done(struct ais_req *r, void *arg)
         action = bck_defaults[i].method == method ? bck_defaults[i].action : action;
     }
     const struct bck_action *a = bck_action_find(action);
-    if (a == NULL || (a->methods & method) == 0) {
+    const char *nyi = a ? bck_not_implemented(&ref, a->op, value) : NULL;
+    if (action[0] == '\0') {
+        ais_resp_err(r, 400,
+                     "%s %s: no action in request body (expected an ActMsg, e.g. "
+                     "{\"action\":\"create-bck\"})",
+                     ais_req_method(r), ref.display);
+    } else if (a == NULL || (a->methods & method) == 0) {
         ais_resp_err(r, 400, "action \"%s\" is not supported with %s on %s", action,
                      ais_req_method(r), ref.display);
+    } else if (nyi != NULL) {
+        ais_resp_err(r, 400, "bucket \"%s\": %s", ref.display, nyi);
     } else if ((a->flags & BCK_F_EXISTS) && !bucket_exists(g, &ref)) {
         ais_resp_err(r, 404, "bucket \"%s\" does not exist", ref.display);
     } else if (a->flags & BCK_F_PRIMARY) {

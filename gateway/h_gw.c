@@ -75,6 +75,7 @@ gw_query_json(struct gw *g, const char *what)
 
 struct query_slot {
     const char *what;
+    const struct ais_snode *node; /* set by query_node */
     char *json;
     int rc;
     struct rpc_err err;
@@ -85,6 +86,7 @@ query_node(struct gw *g, const struct ais_snode *n, void *slot)
 {
     struct query_slot *s = slot;
     char url[128];
+    s->node = n;
     ais_snode_ctrl_url(n, url, sizeof(url));
     s->rc = rpc_query(url, (int)g->cfg->rpc_timeout_ms, s->what, &s->json, &s->err);
 }
@@ -107,10 +109,12 @@ splice_node(struct ais_buf *b, const struct ais_snode *n, const struct query_slo
     return err;
 }
 
-/* {"proxy":{id:..},"target":{id:..}} of one what= across the cluster, as JSON text. */
+/* {"proxy":{id:..},"target":{id:..}} of one what= across the cluster, as JSON text. Gateways
+ * have no mountpaths: for what=mountpaths only targets are asked ("proxy" stays empty). */
 static void
 cluster_query(struct gw *g, struct ais_req *r, const char *what)
 {
+    int targets_only = strcmp(what, "mountpaths") == 0;
     struct ais_smap *smap = ais_meta_smap(&g->meta);
     struct query_slot *slots = calloc(smap->nnodes ? smap->nnodes : 1, sizeof(*slots));
     struct ais_buf b;
@@ -119,13 +123,13 @@ cluster_query(struct gw *g, struct ais_req *r, const char *what)
     for (size_t i = 0; slots && i < smap->nnodes; i++) {
         slots[i].what = what;
     }
-    size_t n = slots ? gw_fanout(g, smap, 0, query_node, slots, sizeof(*slots)) : 0;
+    size_t n = slots ? gw_fanout(g, smap, targets_only, query_node, slots, sizeof(*slots)) : 0;
     for (int tgt = 0; tgt <= 1 && err == 0; tgt++) {
         int first = 1;
         err = ais_buf_printf(&b, "%s\"%s\":{", tgt ? "," : "{", tgt ? "target" : "proxy");
         for (size_t i = 0; i < n && err == 0; i++) {
-            if (smap->nodes[i].is_target == tgt) {
-                err = splice_node(&b, &smap->nodes[i], &slots[i], first);
+            if (slots[i].node->is_target == tgt) {
+                err = splice_node(&b, slots[i].node, &slots[i], first);
                 first = 0;
             }
         }

@@ -37,6 +37,11 @@ test_bucket_names(void **state)
     assert_int_equal(ais_bck_name_check("images-1.v2_x", &why), 0);
     assert_int_equal(ais_bck_name_check("", &why), AIS_EBADNAME);
     assert_int_equal(ais_bck_name_check("..", &why), AIS_EBADNAME);
+    assert_int_equal(ais_bck_name_check(".", &why), AIS_EBADNAME);
+    assert_int_equal(ais_bck_name_check("a..b", &why), AIS_EBADNAME); /* AIS refuses '..' */
+    assert_string_equal(why, "bucket name may not be '.' or contain '..'");
+    assert_int_equal(ais_bck_name_check("x..", &why), AIS_EBADNAME);
+    assert_int_equal(ais_bck_name_check("a.b.c", &why), 0);
     assert_int_equal(ais_bck_name_check("a/b", &why), AIS_EBADNAME);
     assert_int_equal(ais_bck_name_check("a b", &why), AIS_EBADNAME);
     memset(big, 'a', sizeof(big));

@@ -16,6 +16,7 @@ import pty
 import random
 import select
 import subprocess
+import time
 
 import pytest
 
@@ -147,7 +148,7 @@ def complete(line, words, endpoint="http://127.0.0.1:1", binary=None):
 
 def test_completion_offline():
     assert complete("ais s", ["ais", "s"]) == ["show", "storage", "search"]
-    assert complete("ais bucket ", ["ais", "bucket", ""]) == ["create", "ls", "rm", "props"]
+    assert complete("ais bucket ", ["ais", "bucket", ""]) == ["create", "ls", "rm", "props", "summary"]
     assert complete("ais bucket props s", ["ais", "bucket", "props", "s"]) == ["show", "set"]
     assert complete("ais ls --pr", ["ais", "ls", "--pr"]) == ["--progress", "--props", "--prefix"]
     assert complete("ais ls --props size,a", ["ais", "ls", "--props", "size,a"]) == ["size,atime", "size,all"]
@@ -337,9 +338,135 @@ def test_show_stats_and_config(cli, bucket, tmp_path):
     assert "debug" in ok(cli("config", "show", "log.level"))
     ok(cli("config", "set", "log.level", "info"))
     r = cli("config", "set", "no.such.knob=1")
-    assert r.returncode == EXIT_USAGE and one_error_line(r)
+    assert r.returncode == EXIT_NOTFOUND and "no.such.knob" in one_error_line(r)
     r = cli("config", "set", "dangling")
     assert r.returncode == EXIT_USAGE
+
+
+# ---------------------------------------------------------------- the first hour (issue 20)
+
+def _names(cli, bucket):
+    return ok(cli("ls", f"ais://{bucket}", "--no-headers", "--props", "name")).split()
+
+
+def _put_files(cli, bucket, tmp_path, names):
+    src = tmp_path / "src"
+    for n in names:
+        p = src / n
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(n.encode())
+    ok(cli("put", str(src), f"ais://{bucket}", "-r"))
+
+
+def test_config_set_refuses_every_bad_key_and_applies_nothing(cli):
+    r = cli("config", "set", "log.level=debug", "nosuch=1", "disk.fsynk=false", "host_net.port=1")
+    line = one_error_line(r)
+    assert r.returncode == EXIT_NOTFOUND, (r.returncode, line)
+    assert '"nosuch"' in line and 'did you mean "disk.fsync"' in line and "read-only" in line
+    assert "nothing was changed" in line
+    assert "info" in ok(cli("config", "show", "log.level"))
+    r = cli("config", "set", "nosuch.key=1")
+    assert r.returncode == EXIT_NOTFOUND and "nosuch.key" in one_error_line(r)
+
+
+def test_help_examples_run_as_written(cli):
+    """The examples of the commands a new user tries first, run word for word."""
+    for path in (["config", "show"], ["config", "set"], ["show", "stats"], ["show", "config"]):
+        out = ok(cli(*path, "--help"))
+        examples = [l.strip() for l in out.split("EXAMPLES:")[1].splitlines() if l.strip()]
+        assert examples, out
+        for ex in examples:
+            words = ex.split()
+            assert words[0] == "ais", ex
+            ok(cli(*words[1:]))
+    ok(cli("config", "set", "log.level=info", "disk.fsync=true"))
+
+
+def test_bucket_props_ec_refused(cli, bucket):
+    r = cli("bucket", "props", "set", f"ais://{bucket}", "ec.enabled=true")
+    assert r.returncode == EXIT_SERVER and "erasure coding is not implemented" in one_error_line(r)
+    props = json.loads(ok(cli("bucket", "props", "show", f"ais://{bucket}", "--json")))
+    assert props["ec"]["enabled"] is False
+
+
+def test_remote_bucket_create_refused(cli):
+    for name in ("s3://first-hour", "gs://first-hour"):
+        r = cli("bucket", "create", name)
+        assert r.returncode == EXIT_SERVER and "remote backends are not implemented" in one_error_line(r)
+
+
+def test_rm_by_prefix_template_and_ais_form(cli, bucket, tmp_path):
+    names = [f"shard-{i:03d}.tar" for i in range(12)] + ["logs/a", "logs/b", "keep"]
+    _put_files(cli, bucket, tmp_path, names)
+    r = cli("rmo", f"ais://{bucket}", "--prefix", "logs/")
+    assert r.returncode == EXIT_CANCELED and "logs/a" in _names(cli, bucket)
+    out = ok(cli("object", "rm", f"ais://{bucket}", "--prefix", "logs/", "--yes"))
+    assert 'Deleted 2 objects with prefix "logs/"' in out
+    assert "logs/a" not in _names(cli, bucket)
+    ok(cli("rmo", f"ais://{bucket}", "--template", "shard-{000..005}.tar", "-y"))
+    ok(cli("rmo", f"ais://{bucket}/shard-{{006..009}}.tar", "-y"))
+    assert _names(cli, bucket) == ["keep", "shard-010.tar", "shard-011.tar"]
+    r = cli("rmo", f"ais://{bucket}", "--prefix", "nomatch/", "-y")
+    assert r.returncode == EXIT_NOTFOUND and "nomatch/" in one_error_line(r)
+    r = cli("rmo", f"ais://{bucket}", "--prefix", "a", "--template", "b{0..1}", "-y")
+    assert r.returncode == EXIT_USAGE
+
+
+def test_bucket_summary(cli, bucket, tmp_path):
+    _put_files(cli, bucket, tmp_path, ["a", "bb", "dir/ccc"])  # 1 + 2 + 7 bytes
+    rows = ok(cli("bucket", "summary", f"ais://{bucket}", "--raw", "--no-headers")).split()
+    assert rows == [f"ais://{bucket}", "3", "10"], rows
+    js = json.loads(ok(cli("storage", "summary", "--json")))
+    assert {"name": f"ais://{bucket}", "objects": 3, "size": 10} in js
+    assert ok(cli("storage", "summary")).splitlines()[0].split() == ["NAME", "OBJECTS", "SIZE"]
+
+
+def test_get_into_new_dir_and_output(cli, bucket, tmp_path):
+    _put_files(cli, bucket, tmp_path, ["exist/img_005.jpg"])
+    newdir = tmp_path / "newdir" / "sub"
+    out = ok(cli("get", f"ais://{bucket}/exist/img_005.jpg", str(newdir) + "/"))
+    assert (newdir / "img_005.jpg").read_bytes() == b"exist/img_005.jpg"
+    assert "//" not in out.split("=>")[1], out
+    out = ok(cli("get", f"ais://{bucket}/exist/", str(tmp_path / "many") + "/"))
+    assert "GET 1 object " in out and "objects" not in out
+    assert (tmp_path / "many" / "exist" / "img_005.jpg").exists()
+
+
+def test_bucket_ls_sorted(cli):
+    names = ["zz-first-hour", "aa-first-hour", "mm-first-hour"]
+    for n in names:
+        ok(cli("bucket", "create", n))
+    try:
+        listed = [b for b in ok(cli("bucket", "ls", "--no-headers")).split() if b.endswith("-first-hour")]
+        assert listed == sorted(f"ais://{n}" for n in names), listed
+    finally:
+        ok(cli("bucket", "rm", *names, "--yes"))
+
+
+def test_output_polish(cli, cluster, bucket, tmp_path):
+    _put_files(cli, bucket, tmp_path, ["t"])
+    tid = sorted(cluster.smap()["tmap"])[0]
+    stats = dict(l.split() for l in ok(cli("show", "stats", tid, "--no-headers")).splitlines())
+    assert not stats["up.ns.time"].isdigit() and stats["up.ns.time"][-1] in "smh", stats
+    raw = dict(l.split() for l in ok(cli("show", "stats", tid, "--raw", "--no-headers")).splitlines())
+    assert raw["up.ns.time"].isdigit()
+    assert "Config version" not in ok(cli("cluster", "show"))
+    conf = ok(cli("show", "config"))
+    assert "host_net" not in conf and "fspaths" not in conf and "log.level" in conf
+    assert "host_net.port" in ok(cli("config", "node", tid))
+    # atime: unix ns in --raw and --json, the `object stat` format in tables
+    now = time.time_ns()
+    raw = ok(cli("ls", f"ais://{bucket}", "--props", "atime", "--raw", "--no-headers")).split()
+    assert abs(int(raw[1]) - now) < 600 * 10**9, raw
+    js = json.loads(ok(cli("ls", f"ais://{bucket}", "--props", "atime", "--json")))
+    assert isinstance(js[0]["atime"], int) and abs(js[0]["atime"] - now) < 600 * 10**9
+    table = ok(cli("ls", f"ais://{bucket}", "--props", "atime", "--no-headers")).split()
+    stat = [l.split()[1:] for l in ok(cli("object", "stat", f"ais://{bucket}/t")).splitlines()
+            if l.startswith("atime")][0]
+    assert len(table[1]) == len(stat[0]) == 10 and len(table[2]) == len(stat[1]) == 8, (table, stat)
+    assert "cached" in ok(cli("ls", "--help"))
+    assert ok(cli("version")).startswith("ais version ")
+    assert "list objects" in ok(cli("object", "ls", "--help"))
 
 
 def test_completion_buckets_objects(cli, bucket, tmp_path):

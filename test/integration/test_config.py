@@ -154,7 +154,7 @@ def test_request_limits(cluster):
 
 
 def test_cli_config_cluster_and_node(cluster):
-    from test_cli import EXIT_USAGE, ais_bin, complete, run
+    from test_cli import EXIT_NOTFOUND, EXIT_USAGE, ais_bin, complete, run
     binary = ais_bin(cluster.build_dir)
     cli = lambda *a: run(list(a), endpoint=cluster.url, binary=binary)  # noqa: E731
     r = cli("config", "cluster", "log")
@@ -162,9 +162,10 @@ def test_cli_config_cluster_and_node(cluster):
     r = cli("config", "cluster", "log.level=debug", "checksum.validate_warm_get", "true")
     assert r.returncode == 0, r.stderr
     assert all(c["log"]["level"] == "debug" and c["checksum"]["validate_warm_get"] for c in configs(cluster))
-    for bad, word in (("log.levle=info", "log.level"), ("host_net.port=1", "read-only"), ("log.level=loud", "loud")):
+    for bad, word, code in (("log.levle=info", "log.level", EXIT_NOTFOUND), ("host_net.port=1", "read-only", EXIT_USAGE),
+                            ("log.level=loud", "loud", EXIT_USAGE)):
         r = cli("config", "cluster", bad)
-        assert r.returncode == EXIT_USAGE and word in r.stderr.decode(), (bad, r.stderr)
+        assert r.returncode == code and word in r.stderr.decode(), (bad, r.stderr)
     tid = sorted(cluster.smap()["tmap"])[0]
     r = cli("config", "node", f"t[{tid}]", "log.level=info")
     assert r.returncode == 0, r.stderr
