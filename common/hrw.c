@@ -51,24 +51,25 @@ ais_hrw_pick(const uint64_t *node_digests, size_t n, uint64_t digest)
 size_t
 ais_hrw_rank(const uint64_t *node_digests, size_t n, uint64_t digest, size_t k, uint32_t *out)
 {
+    uint64_t score[AIS_HRW_RANK_MAX];
+    size_t len = 0;
+    AIS_ASSERT(k <= AIS_HRW_RANK_MAX);
     k = k < n ? k : n;
-    /* Selection by repeated max with the pick's tie rule (>= keeps the later index), skipping
-     * what was taken: k is a copy or slice count, small. */
-    for (size_t r = 0; r < k; r++) {
-        size_t best = SIZE_MAX;
-        uint64_t best_score = 0;
-        for (size_t i = 0; i < n; i++) {
-            int taken = 0;
-            for (size_t j = 0; j < r && !taken; j++) {
-                taken = out[j] == i;
-            }
-            uint64_t s = ais_hrw_mix(node_digests[i] ^ digest);
-            if (!taken && (best == SIZE_MAX || s >= best_score)) {
-                best = i;
-                best_score = s;
-            }
+    /* One pass keeping the k best in order (insertion): later indices win ties, as
+     * ais_hrw_pick does, because an equal score is inserted before the ones it ties. */
+    for (size_t i = 0; i < n && k > 0; i++) {
+        uint64_t s = ais_hrw_mix(node_digests[i] ^ digest);
+        if (len == k && s < score[len - 1]) {
+            continue;
         }
-        out[r] = (uint32_t)best;
+        size_t j = len < k ? len++ : k - 1;
+        while (j > 0 && score[j - 1] <= s) {
+            score[j] = score[j - 1];
+            out[j] = out[j - 1];
+            j--;
+        }
+        score[j] = s;
+        out[j] = (uint32_t)i;
     }
     return k;
 }

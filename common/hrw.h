@@ -22,9 +22,12 @@ uint64_t ais_hrw_mix(uint64_t x);
  */
 size_t ais_hrw_pick(const uint64_t *node_digests, size_t n, uint64_t digest);
 
+/* Most ranked places one call returns (mirror copies, EC slices + the main copy). */
+#define AIS_HRW_RANK_MAX 72
 /*
- * The k best of n node digests for `digest`, highest score first, into out[0..min(k,n)); out[0]
- * is ais_hrw_pick's choice (same tie rule: the later index wins). Returns min(k, n). O(n*k).
+ * The k (<= AIS_HRW_RANK_MAX) best of n node digests for `digest`, highest score first, into
+ * out[0..min(k,n)); out[0] is ais_hrw_pick's choice (same tie rule: the later index wins).
+ * Returns min(k, n). O(n*k).
  */
 size_t ais_hrw_rank(const uint64_t *node_digests, size_t n, uint64_t digest, size_t k,
                     uint32_t *out);
