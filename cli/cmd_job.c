@@ -35,7 +35,7 @@ const char *const cli_job_kinds[] = {
     "copy-listrange", "etl-listrange",    "archive",       "promote",
     "move-bck",       "copy-bck",         "etl-bck",       "evict-remote-bck",
     "list",           "blob-download",    "load-lom-cache", "summary-bck",
-    "decommission",
+    "decommission",   "scrub",
     NULL,
 };
 /* clang-format on */
@@ -751,7 +751,20 @@ int
 cli_cmd_job_start(struct cli_ctx *ctx, const struct cli_args *a)
 {
     char id[64] = "";
-    json_t *msg = cli_actmsg("start", json_pack("{s:s}", "Kind", a->pos[0]));
+    struct cli_bck b;
+    json_t *v = json_pack("{s:s}", "Kind", a->pos[0]);
+    if (a->npos > 1) { /* a per-bucket job: scrub, make-n-copies */
+        const char *why = NULL;
+        if (cli_bck_parse(a->pos[1], &b, &why) < 0 || (b.obj != NULL && b.obj[0] != '\0')) {
+            cli_errorf(ctx, "invalid bucket \"%s\": %s", a->pos[1],
+                       why ? why : "object name given");
+            json_decref(v);
+            return CLI_EUSAGE;
+        }
+        json_object_set_new(v, "Bck",
+                            json_pack("{s:s, s:s}", "name", b.name, "provider", b.provider));
+    }
+    json_t *msg = v != NULL ? cli_actmsg("start", v) : NULL;
     int err = msg != NULL ? cli_http_put_text(ctx, "/v1/cluster", msg, id, sizeof(id)) : -ENOMEM;
     json_decref(msg);
     if (err == 0) {

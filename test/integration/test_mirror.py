@@ -9,6 +9,7 @@ Method: real daemons; copies inspected and damaged on disk under the target's mo
 jobs awaited by polling their status with a deadline.
 """
 import os
+import subprocess
 
 import pytest
 import requests
@@ -213,3 +214,32 @@ def test_lost_mountpath_loses_nothing_of_mirrored_bucket(mc):
     _, st = scrub(mc, "dl")
     assert st["err"] == "", st
     assert all(len(copy_paths(mc, "dl", n)) == 2 for n in names)
+
+
+def test_cli_mirror_and_scrub(mc):
+    e = dict(os.environ, AIS_ENDPOINT=mc.url)
+    ais = os.path.join(mc.build_dir, "cli", "ais")
+
+    def run(*args):
+        r = subprocess.run([ais, *args], env=e, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, (args, r.stdout, r.stderr)
+        return r.stdout
+
+    run("bucket", "create", "ais://clim")
+    put_all(mc, "clim", ["c1", "c2", "c3"])
+    run("bucket", "props", "set", "ais://clim", "mirror.enabled=true", "mirror.copies=2")
+    wait_until(lambda: all(len(copy_paths(mc, "clim", n)) == 2 for n in ("c1", "c2", "c3")), 30,
+               what="make-n-copies from the CLI setting")
+    assert "mirror.copies" in run("bucket", "props", "show", "ais://clim", "mirror")
+    flip(copy_paths(mc, "clim", "c2")[1])
+    out = run("job", "start", "scrub", "ais://clim")
+    jid = out.split('"')[1]
+    run("job", "wait", jid)
+    snap = job_stats(mc, jid)["stats"]
+    assert snap["out-objs"] == 1 and snap["in-objs"] == 1, snap
+    for p in copy_paths(mc, "clim", "c2"):
+        with open(p, "rb") as f:
+            assert f.read() == body("c2")
+    r = subprocess.run([ais, "job", "start", "scrub", "ais://nosuch"], env=e, capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode != 0 and "does not exist" in (r.stdout + r.stderr), (r.stdout, r.stderr)
