@@ -9,7 +9,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -320,4 +322,13 @@ ais_parse_bool(const char *s)
         }
     }
     return -EINVAL;
+}
+
+void
+ais_thread_background(void)
+{
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    (void)setpriority(PRIO_PROCESS, (id_t)tid, AIS_BG_NICE);
+    /* ioprio_set(IOPRIO_WHO_PROCESS = 1, tid, class BE (2) << 13 | level 7): no glibc wrapper. */
+    (void)syscall(SYS_ioprio_set, 1, (int)tid, (2 << 13) | 7);
 }

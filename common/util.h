@@ -57,4 +57,14 @@ int ais_duration_parse_ms(const char *s, int64_t *out_ms);
 /* Parses true/false/1/0/t/f/yes/no/True/False (case-insensitive). Returns 1, 0 or -EINVAL. */
 int ais_parse_bool(const char *s);
 
+/* Nice value of background threads (jobs, rebalance senders and receivers): foreground
+ * requests win the CPU whenever they want it, jobs take what is left. */
+#define AIS_BG_NICE 10
+/*
+ * Marks the calling thread as background: nice AIS_BG_NICE and the lowest best-effort I/O
+ * priority (honoured by the bfq/cfq schedulers). Best effort: failures are ignored (raising a
+ * nice value needs no privilege, so it only fails where threads cannot be told apart).
+ */
+void ais_thread_background(void);
+
 #endif

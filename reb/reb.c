@@ -470,6 +470,7 @@ sender_main(void *arg)
 {
     struct sender *w = arg;
     struct run *u = w->u;
+    ais_thread_background();
     struct item *it = malloc(sizeof(*it));
     while (it != NULL && queue_pop(&u->q, it, u->job) == 0) {
         struct st_bck b = {.provider = it->k->provider, .ns = it->k->ns, .name = it->k->name};

@@ -192,6 +192,7 @@ static void *
 job_main(void *p)
 {
     struct xa_job *j = p;
+    ais_thread_background(); /* jobs yield the CPU and the disk to foreground requests */
     int err = j->fn(j, j->arg);
     if (j->arg_free != NULL) {
         j->arg_free(j->arg);
