@@ -138,42 +138,6 @@ open_other(const struct st_mpset *s, size_t hrw, const struct st_bck *bck, const
     return best;
 }
 
-int
-st_obj_open(const struct st_mpaths *mp, const struct st_bck *bck, const char *obj, uint64_t digest,
-            int *fd_out, struct st_obj_md *md_out)
-{
-    AIS_ASSERT(fd_out != NULL);
-    char path[AIS_PATH_BYTES_MAX];
-    size_t ob_len = 0;
-    struct stat st;
-    int fd = -1;
-    const struct st_mpset *s = st_mpset_ref(mp);
-    uint32_t idx = (uint32_t)st_mpset_pick(s, digest);
-    int err = st_set_obj_path(s, idx, bck, obj, path, sizeof(path), &ob_len);
-    if (err < 0) {
-        st_mpset_unref(mp, s);
-        return err;
-    }
-    /* Shared: a PUT's rename + xattr, a repair or a resilver move cannot interleave. */
-    st_obj_lock_rd(mp, digest);
-    fd = open_reg(path, &st);
-    if (fd == -ENOENT && s->nslots > 1) {
-        fd = open_other(s, idx, bck, obj, &st, &idx);
-    }
-    err = fd < 0 ? fd : 0;
-    if (err == 0 && md_out != NULL) {
-        err = st_md_load_st(fd, &st, idx, md_out);
-    }
-    st_obj_unlock(mp, digest);
-    st_mpset_unref(mp, s);
-    if (err == 0) {
-        *fd_out = fd;
-    } else if (fd >= 0) {
-        close(fd);
-    }
-    return err;
-}
-
 /* Orders the copy slots by reads in flight, fewest first; rank order on ties (insertion sort). */
 static void
 order_by_load(const struct st_mpaths *mp, uint32_t *v, size_t n)
@@ -237,17 +201,22 @@ open_balanced(const struct st_mpaths *mp, const struct st_mpset *s, const uint32
     return -ENOENT;
 }
 
-int
-st_obj_open_read(const struct st_mpaths *mp, const struct st_bck *bck, const char *obj,
-                 uint64_t digest, unsigned copies, int *fd_out, struct st_obj_md *md_out)
+/*
+ * Both opens: the main copy (or, mirrored, the least-loaded twin), else the newest copy on any
+ * other slot. track counts the read on the slot served (st_obj_open_read).
+ */
+static int
+obj_open(const struct st_mpaths *mp, const struct st_bck *bck, const char *obj, uint64_t digest,
+         unsigned copies, int track, int *fd_out, struct st_obj_md *md_out)
 {
-    AIS_ASSERT(fd_out != NULL && md_out != NULL);
+    AIS_ASSERT(fd_out != NULL);
     uint32_t ranks[AIS_MPATHS_MAX];
     struct stat st;
     const struct st_mpset *s = st_mpset_ref(mp);
     size_t n = st_mpset_rank(s, digest, copies > 1 ? copies : 1, ranks);
     uint32_t idx = ranks[0];
     int fd = -ENOENT;
+    /* Shared: a PUT's rename + xattr, a repair or a resilver move cannot interleave. */
     st_obj_lock_rd(mp, digest);
     if (n > 1) {
         fd = open_balanced(mp, s, ranks, n, bck, obj, &st, &idx);
@@ -260,8 +229,8 @@ st_obj_open_read(const struct st_mpaths *mp, const struct st_bck *bck, const cha
     if (fd == -ENOENT && s->nslots > 1) {
         fd = open_other(s, ranks[0], bck, obj, &st, &idx);
     }
-    int err = fd < 0 ? fd : st_md_load_st(fd, &st, idx, md_out);
-    if (err == 0) {
+    int err = fd < 0 ? fd : md_out != NULL ? st_md_load_st(fd, &st, idx, md_out) : 0;
+    if (err == 0 && track) {
         __atomic_add_fetch(&mp->reads[idx], 1, __ATOMIC_RELAXED);
     }
     st_obj_unlock(mp, digest);
@@ -272,6 +241,21 @@ st_obj_open_read(const struct st_mpaths *mp, const struct st_bck *bck, const cha
         close(fd);
     }
     return err;
+}
+
+int
+st_obj_open(const struct st_mpaths *mp, const struct st_bck *bck, const char *obj, uint64_t digest,
+            int *fd_out, struct st_obj_md *md_out)
+{
+    return obj_open(mp, bck, obj, digest, 1, 0, fd_out, md_out);
+}
+
+int
+st_obj_open_read(const struct st_mpaths *mp, const struct st_bck *bck, const char *obj,
+                 uint64_t digest, unsigned copies, int *fd_out, struct st_obj_md *md_out)
+{
+    AIS_ASSERT(md_out != NULL);
+    return obj_open(mp, bck, obj, digest, copies, 1, fd_out, md_out);
 }
 
 int
