@@ -57,6 +57,10 @@
 #define AIS_MPATH_NAMES_MAX (4 * AIS_MPATHS_MAX)
 /* How long a resilver waits for PUTs that started under an older mountpath set (ms). */
 #define AIS_RESILVER_DRAIN_MS 60000
+/* FSHC (target/fshc.c): every available mountpath is probed this often (and at once after an
+ * I/O error) by writing, syncing and reading back a file of this size in its root. */
+#define AIS_FSHC_PERIOD_MS 5000
+#define AIS_FSHC_PROBE_BYTES (64u << 10)
 #define AIS_BUCKETS_MAX 4096
 /* Bucket props JSON as stored in the BMD. */
 #define AIS_BPROPS_BYTES_MAX (16u << 10)

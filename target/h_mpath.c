@@ -225,6 +225,33 @@ mpath_apply(struct tgt *t, const char *action, const char *path, char rsl_id[XA_
     return rc;
 }
 
+void
+tgt_mpath_fault(struct tgt *t, size_t slot, const char *why)
+{
+    char id[XA_ID_BYTES] = "";
+    pthread_mutex_lock(&t->mpath_mu);
+    const char *path = st_mpaths_path(t->mp, slot);
+    int rc = path != NULL ? st_mpaths_disable(t->mp, path) : -ENOENT;
+    if (rc == 0) {
+        t->mp_faulty |= 1ull << slot; /* intent stays "available": a restart tries it again */
+        (void)persist_locked(t);
+        if (reb_rsl_start(t->rsl, id) != 0) {
+            id[0] = '\0';
+        }
+    }
+    pthread_mutex_unlock(&t->mpath_mu);
+    if (rc == 0) {
+        AIS_LOG_ERR("req=fshc path=%s msg=\"mountpath failed its health check: disabled, "
+                    "resilvering\" why=\"%s\" resilver=%s",
+                    path, why, id);
+    } else if (rc != 1) {
+        AIS_LOG_ERR("req=fshc path=%s msg=\"mountpath failed its health check, left enabled\" "
+                    "why=\"%s\" err=\"%s\"",
+                    path ? path : "", why,
+                    rc == -EBUSY ? "the last available mountpath" : ais_strerror(rc));
+    }
+}
+
 static void
 mpath_done(struct ais_req *r, void *arg)
 {

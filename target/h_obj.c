@@ -381,6 +381,7 @@ h_get(struct tgt *t, struct ais_req *r, struct obj_req *o)
     }
     if (rc != 0) {
         ais_stats_add(&t->stats, AIS_STAT_ERR_GET_N, 1);
+        tgt_fshc_kick(t, rc);
         if (fd >= 0) {
             close(fd);
             st_mpaths_read_end(t->mp, md.mpath_idx);
@@ -469,6 +470,7 @@ put_data(struct ais_req *r, const char *data, size_t len, void *arg)
         p->fill += len;
     }
     if (rc != 0) {
+        tgt_fshc_kick(p->o.t, rc);
         ais_resp_err(r, ais_http_status(rc), "PUT %s/%s: write failed: %s", p->o.ref.display,
                      p->o.ref.obj, ais_strerror(rc));
     }

@@ -433,6 +433,11 @@ tgt_run(const struct ais_config *cfg, const volatile int *stop)
         }
     }
     if (rc == 0) {
+        struct tgt_fshc *f = NULL;
+        rc = tgt_fshc_start(t, &f);
+        __atomic_store_n(&t->fshc, f, __ATOMIC_RELEASE);
+    }
+    if (rc == 0) {
         /* Before any server runs: every later BMD change reaches the bucket dirs. */
         ais_meta_listen(&t->meta, on_meta_changed, t);
     }
@@ -457,6 +462,7 @@ tgt_run(const struct ais_config *cfg, const volatile int *stop)
     rpc_server_stop(t->rpc);
     rpc_member_stop(__atomic_exchange_n(&t->member, NULL, __ATOMIC_ACQ_REL));
     reb_free(t->reb);
+    tgt_fshc_stop(__atomic_exchange_n(&t->fshc, NULL, __ATOMIC_ACQ_REL)); /* it may resilver */
     reb_rsl_free(t->rsl);
     xa_reg_free(t->xreg); /* jobs use the mountpaths: end them first */
     tgt_lcache_free(t->lcache);

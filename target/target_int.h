@@ -31,7 +31,8 @@ struct tgt {
     pthread_mutex_t bck_mu;    /* orders bucket-dir create/destroy with the BMD (target.c) */
     struct reb_rsl *rsl;       /* resilver after mountpath changes (reb/resilver.c) */
     pthread_mutex_t mpath_mu;  /* serialises mountpath changes + their persisting (h_mpath.c) */
-    uint64_t mp_faulty;        /* under mpath_mu: slots disabled at start (unusable root) */
+    uint64_t mp_faulty;        /* under mpath_mu: slots disabled at start or by FSHC */
+    struct tgt_fshc *fshc;     /* atomic pointer: filesystem health checker (fshc.c) */
     int ready;                 /* atomic: joined the cluster */
     int leaving;               /* atomic: told by the primary to shut down (run loop exits) */
 };
@@ -50,6 +51,21 @@ int tgt_bck_dirs_ensure(struct tgt *t, const struct st_bck *b);
  * tgt_mpaths_persist rewrites the file (under mpath_mu).
  */
 int tgt_mpaths_open(struct tgt *t, int *need_rsl);
+/*
+ * A mountpath failed its health check: disable it (persisted as faulty, so a restart tries it
+ * again), resilver. Logs; refuses (logged) to disable the last available one.
+ */
+void tgt_mpath_fault(struct tgt *t, size_t slot, const char *why);
+
+/*
+ * FSHC (target/fshc.c): a thread that probes the available mountpaths every
+ * AIS_FSHC_PERIOD_MS and disables failed ones (tgt_mpath_fault). tgt_fshc_kick asks for a probe
+ * now when err is an I/O error (-EIO, -EROFS, -ENXIO, -ENODEV); other errors are ignored.
+ */
+struct tgt_fshc;
+int tgt_fshc_start(struct tgt *t, struct tgt_fshc **out);
+void tgt_fshc_stop(struct tgt_fshc *f);
+void tgt_fshc_kick(struct tgt *t, int err);
 json_t *tgt_mpaths_json(struct tgt *t);
 void tgt_r_mountpaths(struct ais_req *r, void *ctx);
 void tgt_mpaths_dropped(void *ctx);

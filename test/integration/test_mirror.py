@@ -243,3 +243,39 @@ def test_cli_mirror_and_scrub(mc):
     r = subprocess.run([ais, "job", "start", "scrub", "ais://nosuch"], env=e, capture_output=True, text=True,
                        timeout=60)
     assert r.returncode != 0 and "does not exist" in (r.stdout + r.stderr), (r.stdout, r.stderr)
+
+
+def test_fshc_disables_dead_mountpath_and_reprotects(mc):
+    """Last in the module: a mountpath's disk 'dies' (its root vanishes); FSHC disables it within a
+    few periods, the resilver restores two copies of every mirrored object on the other two, and
+    every object stays readable throughout; the disk coming back and an enable restore the set."""
+    tid = mc.node_id("t0")
+    root = os.path.join(mc.node_dir("t0"), "mp3")
+    mk_bucket(mc, "fsh", {"mirror": {"enabled": True, "copies": 2}})
+    names = [f"f{i}" for i in range(30)]
+    put_all(mc, "fsh", names, want_copies=2)
+    assert any(os.path.isfile(os.path.join(root, "@ais", "fsh", "%ob", n)) for n in names)
+
+    def mpaths():
+        r = requests.get(mc.url + "/v1/reverse/daemon", params={"what": "mountpaths"},
+                         headers={"Ais-Node-Id": tid}, timeout=10)
+        return r.json() if r.status_code == 200 else None
+
+    os.rename(root, root + ".dead")
+    try:
+        wait_until(lambda: root in (mpaths() or {}).get("disabled", []), timeout=60, interval=0.2,
+                   what="FSHC disabling the dead mountpath")
+        assert not bad_reads(mc, "fsh", names)
+        wait_until(lambda: all(len(copy_paths(mc, "fsh", n)) == 2 for n in names), timeout=60,
+                   interval=0.2, what="resilver restoring two copies on the live mountpaths")
+        assert not bad_reads(mc, "fsh", names)
+    finally:
+        os.rename(root + ".dead", root)
+    r = requests.put(mc.url + "/v1/daemon/mountpaths", json=ACT("enable-mp", root),
+                     headers={"Ais-Node-Id": tid}, timeout=30)
+    assert r.status_code == 200, r.text
+    if r.text:
+        job_wait(mc, r.text)
+    assert root in mpaths()["available"]
+    assert not bad_reads(mc, "fsh", names)
+    assert all(len(copy_paths(mc, "fsh", n)) == 2 for n in names)
