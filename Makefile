@@ -1,6 +1,6 @@
 # The two commands AIS users know: `make deploy` and `make test`.
 # Everything builds with CMake; this file only sequences it.
-.PHONY: all deps build build-asan build-tsan build-clang deploy kill status test unit clean bench bench-list bench-reb
+.PHONY: all deps build build-asan build-tsan build-clang deploy kill status test unit clean bench bench-list bench-reb bench-mirror
 
 JOBS ?= 2
 BUILD ?= build
@@ -73,6 +73,10 @@ bench-list: build
 # Rebalance throughput vs min(disk write, loopback), GET p99 during vs before (docs/bench.md).
 bench-reb: build
 	@BUILD=$(BUILD) python3 bench/reb.py
+
+# Mirrored (mirror.copies=2) PUT/GET vs plain, interleaved cells (docs/bench.md).
+bench-mirror: build
+	@BUILD=$(BUILD) python3 bench/mirror.py
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(CLANG_BUILD)
