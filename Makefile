@@ -1,6 +1,6 @@
 # The two commands AIS users know: `make deploy` and `make test`.
 # Everything builds with CMake; this file only sequences it.
-.PHONY: all deps build build-asan build-tsan build-clang deploy kill status test unit clean bench bench-list bench-reb bench-mirror
+.PHONY: all deps build build-asan build-tsan build-clang deploy kill status test unit clean bench bench-list bench-reb bench-s3 bench-mirror
 
 JOBS ?= 2
 BUILD ?= build
@@ -69,6 +69,10 @@ bench: build
 # List-objects throughput over 1M objects on 3 targets vs `find` on the same dirs (bench/list.py).
 bench-list: build
 	@/usr/bin/python3 bench/list.py
+
+# /s3 (streamed through the gateway) vs /v1 via gateway and direct vs nginx, same client.
+bench-s3: build
+	@BENCH_SKIP_BUILD=1 BUILD=$(BUILD) bash bench/s3.sh
 
 # Rebalance throughput vs min(disk write, loopback), GET p99 during vs before (docs/bench.md).
 bench-reb: build

@@ -244,6 +244,23 @@ static const struct ais_knob knobs[] = {
      .parse = bytes_parse,
      .check = bps_check,
      .help = "bytes/s a target's rebalance sends at most (\"2MiB\"), 0 = unlimited"},
+    {.name = "s3.redirect",
+     .type = AIS_KNOB_BOOL,
+     .flags = AIS_KNOB_RT,
+     KNOB_AT(rt.s3_redirect),
+     .help = "/s3 object requests: 307 to the target instead of streaming via the gateway"},
+    {.name = "s3.auth",
+     .type = AIS_KNOB_BOOL,
+     .flags = AIS_KNOB_RT,
+     KNOB_AT(rt.s3_auth),
+     .help = "/s3 requests must be SigV4-signed with one of s3.access_keys"},
+    {.name = "s3.access_keys",
+     .type = AIS_KNOB_LIST,
+     .max = AIS_S3_KEYS_MAX,
+     .off = offsetof(struct ais_config, s3_keys),
+     .size = AIS_S3_KEY_BYTES_MAX,
+     .count_off = offsetof(struct ais_config, ns3_keys),
+     .help = "S3 credentials of the gateway, \"ACCESS_KEY_ID:SECRET\" each"},
 };
 
 #define KNOBS_N (sizeof(knobs) / sizeof(knobs[0]))

@@ -41,6 +41,8 @@ struct ais_config_rt {
     int rebalance_enabled; /* rebalance.enabled: targets rebalance on Smap changes */
     int rebalance_workers; /* rebalance.workers: sender threads (read when a rebalance starts) */
     int64_t rebalance_bps; /* rebalance.bps: bytes/s the mover sends at most, 0 = unlimited */
+    int s3_redirect;       /* s3.redirect: /s3 object requests get 307 to the target */
+    int s3_auth;           /* s3.auth: /s3 requests must carry a valid SigV4 signature */
 };
 
 struct ais_config {
@@ -59,6 +61,8 @@ struct ais_config {
     int64_t rpc_timeout_ms;
     int64_t startup_timeout_ms; /* how long a node keeps trying to join */
     int rpc_workers[3];         /* rpc.workers.{keepalive,control,data}: threads per RPC class */
+    size_t ns3_keys;            /* s3.access_keys: "ACCESS_KEY_ID:SECRET" items */
+    char s3_keys[AIS_S3_KEYS_MAX][AIS_S3_KEY_BYTES_MAX];
     struct ais_config_rt rt;
 };
 

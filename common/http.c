@@ -83,6 +83,7 @@ struct ais_req {
     int status;
     int queued;
     size_t discard_max; /* body bytes read and dropped after an early response */
+    uint64_t body_seen; /* body bytes received so far */
     size_t arena_used;  /* bytes charged to this request (<= AIS_REQ_ARENA_BYTES_MAX) */
     struct arena_blk *blocks;
 };
@@ -284,11 +285,18 @@ on_access(void *cls, struct MHD_Connection *c, const char *url, const char *meth
     }
     if (*upload_size > 0) {
         int answered = r->resp != NULL;
+        r->body_seen += *upload_size;
         body_chunk(r, upload, *upload_size);
         *upload_size = 0;
         if (r->resp != NULL && !answered) {
-            /* Failed mid-body: answer now and drop the rest with the connection. */
+            /* Failed mid-body. MHD cannot queue a response while the body is still coming:
+             * a rest of at most discard_max bytes is read and dropped and the answer goes out
+             * at its end; a longer one goes with the connection, unanswered. */
             ais_resp_close(r);
+            int64_t cl = ais_req_content_length(r);
+            if (cl >= 0 && (uint64_t)cl <= r->body_seen + r->discard_max) {
+                return MHD_YES;
+            }
             return queue(r);
         }
         return MHD_YES;
@@ -405,6 +413,27 @@ const char *
 ais_req_header(const struct ais_req *r, const char *key)
 {
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, key);
+}
+
+struct header_walk {
+    int (*fn)(void *arg, const char *name, const char *value);
+    void *arg;
+};
+
+static enum MHD_Result
+header_pair(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    struct header_walk *w = cls;
+    (void)kind;
+    return w->fn(w->arg, key, value ? value : "") == 0 ? MHD_YES : MHD_NO;
+}
+
+void
+ais_req_header_each(const struct ais_req *r,
+                    int (*fn)(void *arg, const char *name, const char *value), void *arg)
+{
+    struct header_walk w = {fn, arg};
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, header_pair, &w);
 }
 
 const char *
@@ -587,7 +616,8 @@ static ssize_t
 gen_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     struct gen_ctx *g = cls;
-    return (ssize_t)g->gen(g->arg, pos, buf, max);
+    size_t n = g->gen(g->arg, pos, buf, max);
+    return n == AIS_GEN_ERR ? MHD_CONTENT_READER_END_WITH_ERROR : (ssize_t)n;
 }
 
 static void

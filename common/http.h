@@ -28,7 +28,9 @@ typedef int (*ais_body_fn)(struct ais_req *req, const char *data, size_t len, vo
 typedef void (*ais_done_fn)(struct ais_req *req, void *arg);
 /* Request over (ok=1 response sent, ok=0 connection failed or aborted). Frees arg. */
 typedef void (*ais_cleanup_fn)(struct ais_req *req, void *arg, int ok);
-/* Generated response body: fill up to max bytes at pos; return bytes written (>0). */
+/* Generated response body: fill up to max bytes at pos; return bytes written (>0), or
+ * AIS_GEN_ERR to abort the response (the client sees a short body and the connection closes). */
+#define AIS_GEN_ERR ((size_t)-1)
 typedef size_t (*ais_gen_fn)(void *arg, uint64_t pos, char *buf, size_t max);
 
 struct ais_http_opts {
@@ -58,6 +60,10 @@ int ais_req_path_has_nul(const struct ais_req *r);
 /* Decoded query parameter or NULL. */
 const char *ais_req_query(const struct ais_req *r, const char *key);
 const char *ais_req_header(const struct ais_req *r, const char *key);
+/* Calls fn(arg, name, value) for every request header in arrival order; fn returning non-zero
+ * stops the walk. Strings live as long as the request. */
+void ais_req_header_each(const struct ais_req *r,
+                         int (*fn)(void *arg, const char *name, const char *value), void *arg);
 /* "ip:port" of the client. */
 const char *ais_req_remote(const struct ais_req *r);
 /* Content-Length, or -1 when absent (chunked). */
@@ -135,6 +141,8 @@ void ais_resp_setconfig(struct ais_req *r, const struct ais_config *cfg);
  * at once and the connection closes.
  */
 void ais_req_discard_body(struct ais_req *r, size_t max);
+/* (The same bound applies to a streamed body whose data callback failed: a rest of at most max
+ * bytes is read and dropped so the error response can be sent; else the connection closes.) */
 
 /*
  * For a request without a body: fn(r, arg, ok) runs once the response was sent or the request

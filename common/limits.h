@@ -165,4 +165,25 @@
 #define AIS_LIST_SESSIONS_MAX 64
 #define AIS_LIST_SESSION_IDLE_MS 60000
 
+/* S3 endpoint (s3/). Credentials in s3.access_keys, each "ID:SECRET" (AWS ids are 20 bytes,
+ * secrets 40). The gateway streams object bytes through buffers of AIS_S3_IO_BYTES; an S3
+ * request body parsed as XML (DeleteObjects: 1000 keys of up to 1 KiB) is at most
+ * AIS_S3_XML_BYTES_MAX. A presigned URL lives at most AIS_S3_PRESIGN_S_MAX (AWS: 7 days);
+ * signed requests may be AIS_S3_CLOCK_SKEW_S off our clock (AWS: 15 min). Multipart: parts
+ * 1..AIS_S3_PARTS_MAX, each but the last at least AIS_S3_PART_BYTES_MIN. Idle upstream
+ * connections to targets kept per gateway: AIS_S3_UP_IDLE_MAX. */
+#define AIS_S3_KEYS_MAX 16
+#define AIS_S3_KEY_BYTES_MAX 256
+#define AIS_S3_IO_BYTES (256u << 10)
+#define AIS_S3_XML_BYTES_MAX (2u << 20)
+#define AIS_S3_PRESIGN_S_MAX (7 * 24 * 3600)
+#define AIS_S3_CLOCK_SKEW_S (15 * 60)
+#define AIS_S3_PARTS_MAX 10000
+#define AIS_S3_PART_BYTES_MIN (5u << 20)
+#define AIS_S3_UP_IDLE_MAX 64
+#define AIS_S3_UP_TIMEOUT_MS 30000
+/* A PUT body that failed mid-way (bad framing, target gone) is read to its end, up to this
+ * much, so the client gets the S3 error instead of a reset connection. */
+#define AIS_S3_FAIL_DRAIN_BYTES_MAX (64u << 20)
+
 #endif

@@ -442,6 +442,8 @@ gw_free(struct gw *g)
     rpc_member_stop(__atomic_exchange_n(&g->member, NULL, __ATOMIC_ACQ_REL));
     xa_reg_free(g->xreg); /* after the servers: no request can start a job now */
     gw_lsess_tab_free(g->lsess);
+    /* After the HTTP server: no /s3 request runs now. */
+    s3_srv_free(g->s3);
     gw_msync_free(g->msync); /* after the jobs and servers: nothing can commit or wait now */
     gw_elect_free(g);
     ais_meta_fini(&g->meta);
@@ -468,6 +470,8 @@ gw_run(const struct ais_config *cfg, const volatile int *stop)
     int rc = ais_node_self_init(cfg, &g->self);
     rc = rc ? rc : xa_reg_new(g->self.id, &g->xreg);
     rc = rc ? rc : gw_lsess_tab_new(&g->lsess);
+    gw_s3_ops_init(g, &g->s3_ops);
+    rc = rc ? rc : s3_srv_new(cfg, &g->s3_ops, g->self.id, &g->s3);
     rc = rc ? rc : ais_meta_init(&g->meta, cfg->confdir);
     rc = rc ? rc : gw_msync_new(g, &g->msync);
     rc = rc ? rc : gw_elect_new(g);

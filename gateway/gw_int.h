@@ -8,6 +8,7 @@
 #include "common/stats.h"
 #include "rpc/member.h"
 #include "rpc/rpc.h"
+#include "s3/s3.h"
 #include "xact/xact.h"
 
 #include <pthread.h>
@@ -57,6 +58,8 @@ struct gw {
         char id[AIS_DAEMON_ID_BYTES_MAX];
         uint64_t flags;
     } flag_memo[AIS_JOIN_REFUSED_MAX];
+    struct s3_ops s3_ops; /* what /s3 (s3/) borrows from the gateway (gateway/s3_glue.c) */
+    struct s3_srv *s3;
 };
 
 /* HTTP entry (gateway/h_gw.c). */
@@ -85,6 +88,8 @@ json_t *gw_job_query(struct gw *g, const char *what, const json_t *args);
 void gw_h_node_action(struct gw *g, struct ais_req *r);
 int gw_memb_join_refused(struct gw *g, const char *id, char *msg, size_t cap);
 int gw_memb_op_shutdown(void *ctx, const char *sid, int decommission, struct rpc_err *err);
+/* Fills the ops the S3 endpoint calls back into this gateway with (gateway/s3_glue.c). */
+void gw_s3_ops_init(struct gw *g, struct s3_ops *ops);
 /* Stats/what= answers for this gateway. */
 json_t *gw_query_json(struct gw *g, const char *what);
 

@@ -576,6 +576,16 @@ r_mountpaths(struct ais_req *r, void *ctx)
     ais_resp_redirect(r, loc);
 }
 
+/* /s3 (S3-compatible API, s3/): every method the room serves. */
+static void
+r_s3(struct ais_req *r, void *ctx)
+{
+    struct gw *g = ctx;
+    s3_http_handler(r, g->s3);
+}
+
+#define S3_METHODS (AIS_M_GET | AIS_M_HEAD | AIS_M_PUT | AIS_M_POST | AIS_M_DELETE)
+
 /* Rows are tried in order; the first whose pattern and method match serves the request. */
 static const struct ais_route gw_routes[] = {
     {AIS_M_GET | AIS_M_HEAD, "/v1/health", r_health},
@@ -592,10 +602,21 @@ static const struct ais_route gw_routes[] = {
     {AIS_M_PUT, "/v1/reverse/daemon/setconfig", r_reverse},
     {AIS_M_PUT | AIS_M_POST | AIS_M_DELETE, "/v1/reverse/daemon/mountpaths", r_mountpaths},
     {AIS_M_PUT | AIS_M_POST | AIS_M_DELETE, "/v1/daemon/mountpaths", r_mountpaths},
+    {S3_METHODS, "/s3", r_s3},
+    {S3_METHODS, "/s3/*", r_s3},
 };
 
 void
 gw_http_handler(struct ais_req *r, void *ctx)
 {
+    struct gw *g = ctx;
+    const char *p = ais_req_path(r);
+    char vb[AIS_BCKNAME_BYTES_MAX + 1];
+    /* S3 virtual-host style: Host "BUCKET.<anything>" naming a bucket, path outside /v1, /s3. */
+    if (strncmp(p, "/v1", 3) != 0 && strncmp(p, "/s3", 3) != 0 &&
+        s3_vhost_bucket(g->s3, r, vb, sizeof(vb))) {
+        s3_http_handler_vhost(r, g->s3, vb);
+        return;
+    }
     ais_route_dispatch(r, gw_routes, sizeof(gw_routes) / sizeof(gw_routes[0]), ctx);
 }

@@ -10,6 +10,7 @@ PKGS=(
     libcurl4-openssl-dev libssl-dev libarchive-dev libmsgpack-dev libjansson-dev
     python3 python3-requests python3-msgpack python3-pytest python3-xxhash
     curl attr procps
+    libexpat1-dev python3-boto3 awscli s3cmd rclone
 )
 if [ "${1:-}" = "--bench" ]; then
     PKGS+=(nginx-light wrk)

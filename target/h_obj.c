@@ -567,8 +567,11 @@ h_put(struct tgt *t, struct ais_req *r, struct obj_req *o)
     p->o = *o;
     p->t0 = ais_mono_ns();
     p->dry = ais_config_rt_get(&t->cfg->rt.dry_run);
+    /* S3 PUTs via the gateway (s3/) store MD5 (their ETag) and the S3 metadata. */
+    const char *store = ais_req_header(r, "Ais-Store-Cksum-Type");
     struct st_put_opts opts = {
-        .cksum_type = o->props.cksum_type,
+        .cksum_type = store ? store : o->props.cksum_type,
+        .custom = ais_req_header(r, "Ais-Custom-Md"),
         .expect_type = hdr2(r, "Ais-Checksum-Type", "ObjCksumType"),
         .expect_value = hdr2(r, "Ais-Checksum-Value", "ObjCksumVal"),
         .fsync = ais_config_rt_get(&t->cfg->rt.fsync),
