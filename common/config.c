@@ -106,6 +106,19 @@ url_check(const char *s, int64_t v, const char **why)
     return 0;
 }
 
+/* statsd.addr: "" (off) or host:port. */
+static int
+hostport_check(const char *s, int64_t v, const char **why)
+{
+    (void)v;
+    const char *c = strrchr(s, ':');
+    if (s[0] != '\0' && (c == NULL || c == s || c[1] == '\0')) {
+        *why = "must be host:port";
+        return -EINVAL;
+    }
+    return 0;
+}
+
 static const struct ais_knob knobs[] = {
     {.name = "role",
      .type = AIS_KNOB_INT,
@@ -126,6 +139,10 @@ static const struct ais_knob knobs[] = {
      .type = AIS_KNOB_STRING,
      KNOB_AT(hostname),
      .help = "address the HTTP and control listeners bind to"},
+    {.name = "host_net.hostname_intra_control",
+     .type = AIS_KNOB_STRING,
+     KNOB_AT(hostname_intra),
+     .help = "intra-cluster address (control, object streams); empty: host_net.hostname"},
     {.name = "host_net.port",
      .type = AIS_KNOB_INT,
      .flags = AIS_KNOB_NUMSTR,
@@ -261,6 +278,21 @@ static const struct ais_knob knobs[] = {
      .size = AIS_S3_KEY_BYTES_MAX,
      .count_off = offsetof(struct ais_config, ns3_keys),
      .help = "S3 credentials of the gateway, \"ACCESS_KEY_ID:SECRET\" each"},
+    {.name = "statsd.addr",
+     .type = AIS_KNOB_STRING,
+     KNOB_AT(statsd_addr),
+     .check = hostport_check,
+     .help = "host:port of a StatsD server to push counters to; empty: off"},
+    {.name = "statsd.prefix",
+     .type = AIS_KNOB_STRING,
+     KNOB_AT(statsd_prefix),
+     .help = "StatsD name prefix; empty: aistarget / aisproxy (then .<daemon id>.)"},
+    {.name = "statsd.interval",
+     .type = AIS_KNOB_DURATION,
+     .min = AIS_STATSD_INTERVAL_MS_MIN,
+     .max = AIS_STATSD_INTERVAL_MS_MAX,
+     KNOB_AT(statsd_interval_ms),
+     .help = "how often counters are pushed to StatsD"},
 };
 
 #define KNOBS_N (sizeof(knobs) / sizeof(knobs[0]))
@@ -310,6 +342,7 @@ defaults(struct ais_config *c)
     c->keepalive_timeout_ms = 4000;
     c->rpc_timeout_ms = 3000;
     c->startup_timeout_ms = 60000;
+    c->statsd_interval_ms = 10000;
     c->rt.log_level = AIS_LOG_LVL_INFO;
     c->rt.fsync = 1;
     c->rt.rebalance_enabled = 1;

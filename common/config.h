@@ -50,6 +50,7 @@ struct ais_config {
     char daemon_id[AIS_DAEMON_ID_BYTES_MAX]; /* "" = load or generate */
     char confdir[AIS_PATH_BYTES_MAX];
     char hostname[AIS_HOST_BYTES_MAX];
+    char hostname_intra[AIS_HOST_BYTES_MAX]; /* host_net.hostname_intra_control; "" = hostname */
     uint16_t port;
     uint16_t ctrl_port;
     char primary_url[256]; /* tcp://host:port of the primary's control socket */
@@ -63,6 +64,9 @@ struct ais_config {
     int rpc_workers[3];         /* rpc.workers.{keepalive,control,data}: threads per RPC class */
     size_t ns3_keys;            /* s3.access_keys: "ACCESS_KEY_ID:SECRET" items */
     char s3_keys[AIS_S3_KEYS_MAX][AIS_S3_KEY_BYTES_MAX];
+    char statsd_addr[AIS_STATSD_ADDR_BYTES_MAX];     /* statsd.addr: "host:port", "" = off */
+    char statsd_prefix[AIS_STATSD_PREFIX_BYTES_MAX]; /* statsd.prefix: "" = aistarget/aisproxy */
+    int64_t statsd_interval_ms;                      /* statsd.interval */
     struct ais_config_rt rt;
 };
 

@@ -86,6 +86,7 @@ struct ais_req {
     uint64_t body_seen; /* body bytes received so far */
     size_t arena_used;  /* bytes charged to this request (<= AIS_REQ_ARENA_BYTES_MAX) */
     struct arena_blk *blocks;
+    int64_t start_ns; /* ais_mono_ns() when the request line arrived */
 };
 
 static void *
@@ -122,6 +123,12 @@ ais_req_alloc(struct ais_req *r, size_t n)
     return arena_alloc(r, n);
 }
 
+int64_t
+ais_req_start_ns(const struct ais_req *r)
+{
+    return r->start_ns;
+}
+
 static void *
 on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
@@ -131,6 +138,7 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     }
     r->srv = cls;
     r->conn = c;
+    r->start_ns = ais_mono_ns();
     r->arena_used = sizeof(*r);
     size_t len = strlen(uri);
     if (len > AIS_URI_BYTES_MAX) {

@@ -68,6 +68,8 @@ void ais_req_header_each(const struct ais_req *r,
 const char *ais_req_remote(const struct ais_req *r);
 /* Content-Length, or -1 when absent (chunked). */
 int64_t ais_req_content_length(const struct ais_req *r);
+/* ais_mono_ns() when the request line arrived (latency measurements). */
+int64_t ais_req_start_ns(const struct ais_req *r);
 
 /*
  * Per-request arena: n bytes that live until the request completes (freed by the edge, never

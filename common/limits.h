@@ -186,4 +186,15 @@
  * much, so the client gets the S3 error instead of a reset connection. */
 #define AIS_S3_FAIL_DRAIN_BYTES_MAX (64u << 20)
 
+/* Observability (common/metrics.h, common/statsd.h): one /metrics answer (a target with 64
+ * mountpaths writes about 40 KiB); a StatsD datagram (fits one Ethernet frame, as statsd
+ * clients do); how often the StatsD thread pushes (ms). */
+#define AIS_METRICS_BYTES_MAX (1u << 20)
+#define AIS_STATSD_PACKET_BYTES_MAX 1432
+#define AIS_STATSD_INTERVAL_MS_MIN 100
+#define AIS_STATSD_INTERVAL_MS_MAX 60000
+/* statsd.addr ("host:port") and statsd.prefix. */
+#define AIS_STATSD_ADDR_BYTES_MAX (AIS_HOST_BYTES_MAX + 8)
+#define AIS_STATSD_PREFIX_BYTES_MAX 64
+
 #endif

@@ -263,6 +263,9 @@ ais_node_self_init(const struct ais_config *cfg, struct ais_snode *self)
     }
     self->is_target = cfg->role == AIS_ROLE_TARGET;
     snprintf(self->host, sizeof(self->host), "%s", cfg->hostname);
+    if (strcmp(cfg->hostname_intra, cfg->hostname) != 0) {
+        snprintf(self->ctrl_host, sizeof(self->ctrl_host), "%s", cfg->hostname_intra);
+    }
     self->port = cfg->port;
     self->ctrl_port = cfg->ctrl_port;
     ais_snode_init_digest(self);

@@ -171,31 +171,36 @@ ais_snode_url(const struct ais_snode *n, char *out, size_t cap)
     snprintf(out, cap, "http://%s:%u", n->host, (unsigned)n->port);
 }
 
+const char *
+ais_snode_intra_host(const struct ais_snode *n)
+{
+    return n->ctrl_host[0] != '\0' ? n->ctrl_host : n->host;
+}
+
 void
 ais_snode_ctrl_url(const struct ais_snode *n, char *out, size_t cap)
 {
-    snprintf(out, cap, "tcp://%s:%u", n->host, (unsigned)n->ctrl_port);
+    snprintf(out, cap, "tcp://%s:%u", ais_snode_intra_host(n), (unsigned)n->ctrl_port);
 }
 
 static json_t *
-net_json(const struct ais_snode *n, uint16_t port)
+net_json(const char *host, uint16_t port)
 {
     char url[128];
     char p[8];
     snprintf(p, sizeof(p), "%u", (unsigned)port);
-    snprintf(url, sizeof(url), "http://%s:%u", n->host, (unsigned)port);
-    return json_pack("{s:s, s:s, s:s}", "node_ip_addr", n->host, "daemon_port", p, "direct_url",
-                     url);
+    snprintf(url, sizeof(url), "http://%s:%u", host, (unsigned)port);
+    return json_pack("{s:s, s:s, s:s}", "node_ip_addr", host, "daemon_port", p, "direct_url", url);
 }
 
 json_t *
 ais_snode_to_json(const struct ais_snode *n)
 {
     return json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:o, s:i}", "daemon_id", n->id, "daemon_type",
-                     n->is_target ? "target" : "proxy", "public_net", net_json(n, n->port),
-                     "intra_control_net", net_json(n, n->ctrl_port), "intra_data_net",
-                     net_json(n, n->port), "flags", (json_int_t)n->flags, "id_digest",
-                     ais_json_u64(n->id_digest), "ctrl_port", (int)n->ctrl_port);
+                     n->is_target ? "target" : "proxy", "public_net", net_json(n->host, n->port),
+                     "intra_control_net", net_json(ais_snode_intra_host(n), n->ctrl_port),
+                     "intra_data_net", net_json(n->host, n->port), "flags", (json_int_t)n->flags,
+                     "id_digest", ais_json_u64(n->id_digest), "ctrl_port", (int)n->ctrl_port);
 }
 
 static void
@@ -232,19 +237,24 @@ ais_smap_to_json(const struct ais_smap *m)
 static int
 snode_from_json(const json_t *j, struct ais_snode *n)
 {
-    const char *id = NULL, *type = NULL, *host = NULL, *port = NULL;
+    const char *id = NULL, *type = NULL, *host = NULL, *port = NULL, *intra = NULL;
     json_int_t flags = 0, ctrl = 0;
-    if (json_unpack((json_t *)j, "{s:s, s:s, s:{s:s, s:s}, s?I, s:I}", "daemon_id", &id,
+    if (json_unpack((json_t *)j, "{s:s, s:s, s:{s:s, s:s}, s?{s?s}, s?I, s:I}", "daemon_id", &id,
                     "daemon_type", &type, "public_net", "node_ip_addr", &host, "daemon_port", &port,
-                    "flags", &flags, "ctrl_port", &ctrl) != 0) {
+                    "intra_control_net", "node_ip_addr", &intra, "flags", &flags, "ctrl_port",
+                    &ctrl) != 0) {
         return AIS_EBADJSON;
     }
     memset(n, 0, sizeof(*n));
-    if (strlen(id) >= sizeof(n->id) || strlen(host) >= sizeof(n->host)) {
+    if (strlen(id) >= sizeof(n->id) || strlen(host) >= sizeof(n->host) ||
+        (intra != NULL && strlen(intra) >= sizeof(n->ctrl_host))) {
         return AIS_EBADJSON;
     }
     strcpy(n->id, id);
     strcpy(n->host, host);
+    if (intra != NULL && strcmp(intra, host) != 0) {
+        strcpy(n->ctrl_host, intra);
+    }
     n->is_target = strcmp(type, "target") == 0;
     n->port = (uint16_t)atoi(port);
     n->ctrl_port = (uint16_t)ctrl;

@@ -20,6 +20,8 @@ struct ais_snode {
     char id[AIS_DAEMON_ID_BYTES_MAX];
     int is_target;
     char host[AIS_HOST_BYTES_MAX];
+    /* intra-cluster address (control, object streams); "" = host */
+    char ctrl_host[AIS_HOST_BYTES_MAX];
     uint16_t port;      /* public HTTP */
     uint16_t ctrl_port; /* nng control */
     uint64_t flags;
@@ -58,8 +60,10 @@ const struct ais_snode *ais_smap_hrw_target(const struct ais_smap *m, uint64_t d
 
 /* http://host:port of a node into out. */
 void ais_snode_url(const struct ais_snode *n, char *out, size_t cap);
-/* tcp://host:ctrl_port of a node into out. */
+/* tcp://host:ctrl_port of a node into out (its intra-cluster address). */
 void ais_snode_ctrl_url(const struct ais_snode *n, char *out, size_t cap);
+/* The node's intra-cluster address: ctrl_host, or host when that is empty. */
+const char *ais_snode_intra_host(const struct ais_snode *n);
 
 /* Snode / Smap JSON as in api.md §5.1-5.2 (new references). */
 json_t *ais_snode_to_json(const struct ais_snode *n);

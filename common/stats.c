@@ -46,3 +46,102 @@ ais_stats_tracker_json(const struct ais_stats *s)
     json_object_set_new(t, "up.ns.time", json_pack("{s:s}", "v", v));
     return t;
 }
+
+int64_t
+ais_stats_get(const struct ais_stats *s, enum ais_stat k)
+{
+    return __atomic_load_n(&s->v[k], __ATOMIC_RELAXED);
+}
+
+const char *
+ais_stats_name(enum ais_stat k)
+{
+    return (unsigned)k < AIS_STAT_COUNT ? names[k] : "";
+}
+
+/* One labelled sample per row of a family; rows with stat < 0 end the list. */
+struct prom_row {
+    int stat;
+    const char *labels;
+};
+
+static int
+prom_family(struct ais_buf *b, const struct ais_stats *s, const char *name, const char *type,
+            const char *help, const struct prom_row *rows)
+{
+    int rc = ais_prom_head(b, name, type, help);
+    for (; rc == 0 && rows->stat >= 0; rows++) {
+        rc = ais_prom_i64(b, name, rows->labels, ais_stats_get(s, (enum ais_stat)rows->stat));
+    }
+    return rc;
+}
+
+static const struct prom_row ops_rows[] = {
+    {AIS_STAT_GET_N, "op=\"get\""},   {AIS_STAT_PUT_N, "op=\"put\""},
+    {AIS_STAT_HEAD_N, "op=\"head\""}, {AIS_STAT_DEL_N, "op=\"delete\""},
+    {AIS_STAT_LST_N, "op=\"list\""},  {-1, NULL},
+};
+static const struct prom_row bytes_rows[] = {
+    {AIS_STAT_GET_SIZE, "op=\"get\""},
+    {AIS_STAT_PUT_SIZE, "op=\"put\""},
+    {-1, NULL},
+};
+static const struct prom_row err_rows[] = {
+    {AIS_STAT_ERR_GET_N, "kind=\"get\""},
+    {AIS_STAT_ERR_PUT_N, "kind=\"put\""},
+    {AIS_STAT_ERR_HEAD_N, "kind=\"head\""},
+    {AIS_STAT_ERR_DEL_N, "kind=\"delete\""},
+    {AIS_STAT_ERR_LST_N, "kind=\"list\""},
+    {AIS_STAT_ERR_CKSUM_N, "kind=\"checksum\""},
+    {-1, NULL},
+};
+static const struct prom_row redir_rows[] = {{AIS_STAT_REDIRECT_N, NULL}, {-1, NULL}};
+static const struct prom_row ka_rows[] = {{AIS_STAT_KEEPALIVE_N, NULL}, {-1, NULL}};
+static const struct prom_row gfn_rows[] = {{AIS_STAT_GFN_N, NULL}, {-1, NULL}};
+
+int
+ais_stats_prom(struct ais_buf *b, const struct ais_stats *s, int lat)
+{
+    int rc = prom_family(b, s, "ais_ops_total", "counter",
+                         "Object and list requests served, by operation.", ops_rows);
+    if (rc == 0) {
+        rc = prom_family(b, s, "ais_bytes_total", "counter",
+                         "Object payload bytes served (get) and stored (put).", bytes_rows);
+    }
+    if (rc == 0) {
+        rc = prom_family(b, s, "ais_errors_total", "counter",
+                         "Failed requests by operation, and checksum mismatches found.", err_rows);
+    }
+    if (rc == 0) {
+        rc = prom_family(b, s, "ais_redirects_total", "counter",
+                         "Object requests redirected (307) to a target.", redir_rows);
+    }
+    if (rc == 0) {
+        rc = prom_family(b, s, "ais_keepalives_total", "counter",
+                         "Keepalives received by the primary.", ka_rows);
+    }
+    if (rc == 0) {
+        rc = prom_family(b, s, "ais_gfn_total", "counter",
+                         "Objects found on a neighbor target after a local miss.", gfn_rows);
+    }
+    if (rc == 0 && lat) {
+        rc = ais_prom_head(b, "ais_latency_seconds", "histogram",
+                           "Object request latency on the target, from headers in to last byte "
+                           "out (get) or object durable (put).");
+    }
+    if (rc == 0 && lat) {
+        rc = ais_prom_hist(b, "ais_latency_seconds", "op=\"get\"", &s->lat[AIS_LAT_GET]);
+    }
+    if (rc == 0 && lat) {
+        rc = ais_prom_hist(b, "ais_latency_seconds", "op=\"put\"", &s->lat[AIS_LAT_PUT]);
+    }
+    if (rc == 0) {
+        char up[40];
+        rc = ais_prom_head(b, "ais_uptime_seconds", "gauge", "Seconds since the node started.");
+        if (rc == 0) {
+            ais_prom_seconds(ais_now_ns() - s->start_ns, up, sizeof(up));
+            rc = ais_buf_printf(b, "ais_uptime_seconds %s\n", up);
+        }
+    }
+    return rc;
+}

@@ -5,6 +5,8 @@
 #ifndef AIS_COMMON_STATS_H
 #define AIS_COMMON_STATS_H
 
+#include "common/metrics.h"
+
 #include <jansson.h>
 #include <stdint.h>
 
@@ -30,9 +32,14 @@ enum ais_stat {
     AIS_STAT_COUNT
 };
 
+/* Latency histograms (common/metrics.h): object GET (until the last byte was handed to the
+ * kernel) and PUT (until the object is durable and answered), on targets. */
+enum ais_lat { AIS_LAT_GET, AIS_LAT_PUT, AIS_LAT_COUNT };
+
 struct ais_stats {
     int64_t v[AIS_STAT_COUNT];
     int64_t start_ns;
+    struct ais_hist lat[AIS_LAT_COUNT];
 };
 
 void ais_stats_init(struct ais_stats *s);
@@ -41,6 +48,21 @@ ais_stats_add(struct ais_stats *s, enum ais_stat k, int64_t d)
 {
     __atomic_add_fetch(&s->v[k], d, __ATOMIC_RELAXED);
 }
+static inline void
+ais_stats_observe(struct ais_stats *s, enum ais_lat k, int64_t ns)
+{
+    ais_hist_observe(&s->lat[k], ns);
+}
+/* Relaxed read of one counter. */
+int64_t ais_stats_get(const struct ais_stats *s, enum ais_stat k);
+/* StatsD name of a counter ("get.n", as in the tracker JSON). */
+const char *ais_stats_name(enum ais_stat k);
+/*
+ * Appends the node's counters as Prometheus families (ais_ops_total{op}, ais_bytes_total{op},
+ * ais_errors_total{kind}, ais_redirects_total, ...) and, with lat != 0, the latency histograms
+ * (ais_latency_seconds{op="get"|"put"}) and ais_uptime_seconds. 0 or the buffer's error.
+ */
+int ais_stats_prom(struct ais_buf *b, const struct ais_stats *s, int lat);
 /* {"get.n":{"v":"1"},...} (new reference). */
 json_t *ais_stats_tracker_json(const struct ais_stats *s);
 

@@ -431,6 +431,7 @@ gw_free(struct gw *g)
 {
     gw_elect_stop(g); /* no role changes from now on; wakes HTTP handlers waiting for acks */
     ais_http_stop(g->http);
+    ais_statsd_stop(g->statsd);
     pthread_mutex_lock(&g->stop_mu);
     g->stopping = 1;
     pthread_cond_broadcast(&g->stop_cv);
@@ -469,6 +470,7 @@ gw_run(const struct ais_config *cfg, const volatile int *stop)
     ais_stats_init(&g->stats);
     int rc = ais_node_self_init(cfg, &g->self);
     rc = rc ? rc : xa_reg_new(g->self.id, &g->xreg);
+    rc = rc ? rc : ais_statsd_start(cfg, &g->stats, g->self.id, 0, &g->statsd);
     rc = rc ? rc : gw_lsess_tab_new(&g->lsess);
     gw_s3_ops_init(g, &g->s3_ops);
     rc = rc ? rc : s3_srv_new(cfg, &g->s3_ops, g->self.id, &g->s3);

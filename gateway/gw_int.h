@@ -6,6 +6,7 @@
 #include "common/http.h"
 #include "common/meta.h"
 #include "common/stats.h"
+#include "common/statsd.h"
 #include "rpc/member.h"
 #include "rpc/rpc.h"
 #include "s3/s3.h"
@@ -60,12 +61,16 @@ struct gw {
     } flag_memo[AIS_JOIN_REFUSED_MAX];
     struct s3_ops s3_ops; /* what /s3 (s3/) borrows from the gateway (gateway/s3_glue.c) */
     struct s3_srv *s3;
+    struct ais_statsd *statsd; /* StatsD pusher or NULL (common/statsd.h) */
 };
 
 /* HTTP entry (gateway/h_gw.c). */
 void gw_http_handler(struct ais_req *r, void *ctx);
 /* Bucket API (gateway/h_bck.c). */
 void gw_h_buckets(struct gw *g, struct ais_req *r);
+/* GET /metrics (gateway/gw_metrics.c); GET /v1/openapi.yaml (gateway/gw_openapi.c). */
+void gw_r_metrics(struct ais_req *r, void *ctx);
+void gw_r_openapi(struct ais_req *r, void *ctx);
 
 /*
  * Applies a bucket-level change on the primary (or forwards it there): create-bck,

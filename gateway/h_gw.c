@@ -602,6 +602,8 @@ static const struct ais_route gw_routes[] = {
     {AIS_M_PUT, "/v1/reverse/daemon/setconfig", r_reverse},
     {AIS_M_PUT | AIS_M_POST | AIS_M_DELETE, "/v1/reverse/daemon/mountpaths", r_mountpaths},
     {AIS_M_PUT | AIS_M_POST | AIS_M_DELETE, "/v1/daemon/mountpaths", r_mountpaths},
+    {AIS_M_GET, "/metrics", gw_r_metrics},
+    {AIS_M_GET | AIS_M_HEAD, "/v1/openapi.yaml", gw_r_openapi},
     {S3_METHODS, "/s3", r_s3},
     {S3_METHODS, "/s3/*", r_s3},
 };

@@ -75,7 +75,8 @@ struct reb {
 void
 reb_data_url(const struct ais_snode *n, char *out, size_t cap)
 {
-    snprintf(out, cap, "tcp://%s:%u", n->host, (unsigned)n->ctrl_port + AIS_DATA_PORT_OFFSET);
+    snprintf(out, cap, "tcp://%s:%u", ais_snode_intra_host(n),
+             (unsigned)n->ctrl_port + AIS_DATA_PORT_OFFSET);
 }
 
 /*

@@ -92,6 +92,7 @@ rpc_join(const char *url, int timeout_ms, const struct ais_snode *self, struct a
     n.id = (char *)self->id;
     n.is_target = self->is_target;
     n.host = (char *)self->host;
+    n.ctrl_host = (char *)self->ctrl_host;
     n.port = self->port;
     n.ctrl_port = self->ctrl_port;
     n.flags = self->flags;

@@ -45,6 +45,7 @@ rpc_smap_to_pb(const struct ais_smap *m)
         nodes[i].id = (char *)n->id;
         nodes[i].is_target = n->is_target;
         nodes[i].host = (char *)n->host;
+        nodes[i].ctrl_host = (char *)n->ctrl_host;
         nodes[i].port = n->port;
         nodes[i].ctrl_port = n->ctrl_port;
         nodes[i].flags = n->flags;
@@ -86,6 +87,7 @@ rpc_smap_from_pb(const Aisproto__Smap *p, struct ais_smap **out)
         memset(&n, 0, sizeof(n));
         err = copy_str(n.id, sizeof(n.id), s->id);
         err = err ? err : copy_str(n.host, sizeof(n.host), s->host);
+        err = err ? err : copy_str(n.ctrl_host, sizeof(n.ctrl_host), s->ctrl_host);
         if (err == 0 && (s->port > 65535 || s->ctrl_port > 65535 || n.id[0] == '\0')) {
             err = AIS_EBADMSG;
         }

@@ -3,7 +3,7 @@
 # Env: GATEWAYS (1), TARGETS (3), MOUNTPATHS (2), AIS_PORT (8080: first gateway; the other
 # nodes take the next ports; control ports are +1000), AIS_DATA_DIR (<repo>/.ais),
 # AIS_BIN (<repo>/build/deploy/aisnode), DRY_RUN=1 (targets discard PUTs, generate GETs),
-# AIS_LOG_LEVEL (info).
+# AIS_LOG_LEVEL (info), STATSD_ADDR=host:port and STATSD_INTERVAL (10s): push to StatsD.
 # `start` is idempotent: a cluster already running from the same data dir is stopped first,
 # then started again with its data; a node that dies while starting (a port in use) fails it at
 # once with that node's last log lines. `stop` and `status` act on AIS_DATA_DIR and, when no
@@ -99,7 +99,10 @@ status_all() {
 
 write_config() { # name role port mountpaths...
     local name=$1 role=$2 port=$3; shift 3
-    local dir="$AIS_DATA_DIR/$name" fs="" m
+    local dir="$AIS_DATA_DIR/$name" fs="" m statsd=""
+    # STATSD_ADDR=host:port (STATSD_INTERVAL, default 10s): every node pushes to StatsD.
+    [ -n "${STATSD_ADDR:-}" ] &&
+        statsd=", \"statsd\": {\"addr\": \"$STATSD_ADDR\", \"interval\": \"${STATSD_INTERVAL:-10s}\"}"
     mkdir -p "$dir/conf"
     for m in "$@"; do
         mkdir -p "$m"
@@ -113,7 +116,7 @@ write_config() { # name role port mountpaths...
   "proxy": {"primary_url": "tcp://127.0.0.1:$((AIS_PORT + 1000))"},
   "fspaths": {$fs},
   "log": {"level": "$AIS_LOG_LEVEL"},
-  "dry_run": $([ "${DRY_RUN:-0}" = 1 ] && echo true || echo false)
+  "dry_run": $([ "${DRY_RUN:-0}" = 1 ] && echo true || echo false)$statsd
 }
 JSON
 }

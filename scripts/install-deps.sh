@@ -11,6 +11,7 @@ PKGS=(
     python3 python3-requests python3-msgpack python3-pytest python3-xxhash
     curl attr procps
     libexpat1-dev python3-boto3 awscli s3cmd rclone
+    prometheus openapi-specification python3-jsonschema python3-yaml iproute2
 )
 if [ "${1:-}" = "--bench" ]; then
     PKGS+=(nginx-light wrk)

@@ -273,6 +273,7 @@ get_bad_cksum(struct ais_req *r, const struct obj_req *o, const struct st_obj_md
 struct read_slot {
     struct tgt *t;
     uint32_t slot;
+    int64_t t0; /* ais_req_start_ns: the GET latency ends when the last byte went out */
 };
 
 static void
@@ -280,6 +281,9 @@ read_done(struct ais_req *r, void *arg, int ok)
 {
     struct read_slot *rs = arg;
     st_mpaths_read_end(rs->t->mp, rs->slot);
+    if (ok) {
+        ais_stats_observe(&rs->t->stats, AIS_LAT_GET, ais_mono_ns() - rs->t0);
+    }
 }
 
 /* The served descriptor's read stays counted on its mountpath until the response is done. */
@@ -290,6 +294,7 @@ read_track(struct tgt *t, struct ais_req *r, uint32_t slot)
     if (rs != NULL) {
         rs->t = t;
         rs->slot = slot;
+        rs->t0 = ais_req_start_ns(r);
     }
     if (rs == NULL || ais_req_on_done(r, read_done, rs) != 0) {
         st_mpaths_read_end(t->mp, slot);
@@ -532,6 +537,7 @@ put_done(struct ais_req *r, void *arg)
     ais_stats_add(&t->stats, AIS_STAT_PUT_N, 1);
     ais_stats_add(&t->stats, AIS_STAT_PUT_SIZE, (int64_t)p->bytes);
     ais_stats_add(&t->stats, AIS_STAT_PUT_NS, ais_mono_ns() - p->t0);
+    ais_stats_observe(&t->stats, AIS_LAT_PUT, ais_mono_ns() - ais_req_start_ns(r));
 }
 
 static void
@@ -671,6 +677,7 @@ static const struct ais_route tgt_routes[] = {
     {AIS_M_GET | AIS_M_PUT, "/v1/daemon", r_daemon},
     {AIS_M_PUT, "/v1/daemon/setconfig", r_daemon},
     {AIS_M_PUT | AIS_M_POST | AIS_M_DELETE, "/v1/daemon/mountpaths", tgt_r_mountpaths},
+    {AIS_M_GET, "/metrics", tgt_r_metrics},
 };
 
 void

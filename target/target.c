@@ -413,6 +413,7 @@ tgt_run(const struct ais_config *cfg, const volatile int *stop)
     rc = tgt_lcache_new(&t->lcache);
     rc = rc ? rc : ais_node_self_init(cfg, &t->self);
     rc = rc ? rc : xa_reg_new(t->self.id, &t->xreg);
+    rc = rc ? rc : ais_statsd_start(cfg, &t->stats, t->self.id, 1, &t->statsd);
     rc = rc ? rc : ais_meta_init(&t->meta, cfg->confdir);
     rc = rc ? rc : open_mountpaths(t, &need_rsl);
     if (rc == 0) {
@@ -459,6 +460,7 @@ tgt_run(const struct ais_config *cfg, const volatile int *stop)
         AIS_LOG_INFO("req=stop id=%s", t->self.id);
     }
     ais_http_stop(t->http);
+    ais_statsd_stop(t->statsd); /* after the last request: its final push counts them all */
     rpc_server_stop(t->rpc);
     rpc_member_stop(__atomic_exchange_n(&t->member, NULL, __ATOMIC_ACQ_REL));
     reb_free(t->reb);

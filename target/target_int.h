@@ -7,6 +7,7 @@
 #include "common/meta.h"
 #include "common/objref.h"
 #include "common/stats.h"
+#include "common/statsd.h"
 #include "reb/reb.h"
 #include "rpc/member.h"
 #include "rpc/rpc.h"
@@ -33,6 +34,7 @@ struct tgt {
     pthread_mutex_t mpath_mu;  /* serialises mountpath changes + their persisting (h_mpath.c) */
     uint64_t mp_faulty;        /* under mpath_mu: slots disabled at start or by FSHC */
     struct tgt_fshc *fshc;     /* atomic pointer: filesystem health checker (fshc.c) */
+    struct ais_statsd *statsd; /* StatsD pusher or NULL (common/statsd.h) */
     int ready;                 /* atomic: joined the cluster */
     int leaving;               /* atomic: told by the primary to shut down (run loop exits) */
 };
@@ -68,6 +70,8 @@ void tgt_fshc_stop(struct tgt_fshc *f);
 void tgt_fshc_kick(struct tgt *t, int err);
 json_t *tgt_mpaths_json(struct tgt *t);
 void tgt_r_mountpaths(struct ais_req *r, void *ctx);
+/* GET /metrics: Prometheus text format (target/tgt_metrics.c). */
+void tgt_r_metrics(struct ais_req *r, void *ctx);
 void tgt_mpaths_dropped(void *ctx);
 
 /* HTTP entry point (target/h_obj.c). */

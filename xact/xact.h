@@ -137,4 +137,12 @@ void xa_filter_from_json(const json_t *j, struct xa_filter *f);
 
 const char *xa_state_name(enum xa_state s);
 
+struct ais_buf;
+/*
+ * Appends Prometheus families ais_jobs_running{kind}, ais_job_objects{kind,ctr} and
+ * ais_job_bytes{kind,ctr} for the jobs r remembers (xact/xa_prom.c). Kinds outside the fixed
+ * list count as kind="other" (labels stay bounded). 0, -ENOMEM or the buffer's error.
+ */
+int xa_prom_write(struct xa_reg *r, struct ais_buf *b);
+
 #endif

@@ -69,7 +69,7 @@ def wait_until(fn, timeout=30.0, interval=0.05, what="condition"):
 
 
 class Cluster:
-    def __init__(self, gateways=1, targets=3, mountpaths=2):
+    def __init__(self, gateways=1, targets=3, mountpaths=2, env=None):
         self.gateways, self.targets, self.mountpaths = gateways, targets, mountpaths
         self.dir = tempfile.mkdtemp(prefix="ais-it-")
         self.base = _free_base(gateways + targets)
@@ -79,6 +79,7 @@ class Cluster:
         self.env = dict(os.environ, GATEWAYS=str(gateways), TARGETS=str(targets),
                         MOUNTPATHS=str(mountpaths), AIS_PORT=str(self.base),
                         AIS_DATA_DIR=self.dir, AIS_BIN=self.bin, DEADLINE_S="90")
+        self.env.update(env or {})  # extra deploy.sh variables (STATSD_ADDR, ...)
 
     def deploy(self, *args):
         return subprocess.run(["bash", os.path.join(REPO, "scripts", "deploy.sh"), *args],
