@@ -190,6 +190,22 @@ props_parse(const json_t *p, struct ais_bprops *out, const char **why)
         *why = "mirror.copies must be between 1 and 64";
         return -EINVAL;
     }
+    const json_t *ec = json_object_get(p, "ec");
+    json_int_t d = json_integer_value(json_object_get(ec, "data_slices"));
+    json_int_t par = json_integer_value(json_object_get(ec, "parity_slices"));
+    json_int_t lim = json_integer_value(json_object_get(ec, "objsize_limit"));
+    if (d < 1 || d > 32 || par < 1 || par > 32) {
+        *why = "ec.data_slices and ec.parity_slices must be between 1 and 32";
+        return -EINVAL;
+    }
+    if (lim < -1) {
+        *why = "ec.objsize_limit must be -1 (always replicate), 0 (always slice) or a size";
+        return -EINVAL;
+    }
+    out->ec_enabled = json_is_true(json_object_get(ec, "enabled"));
+    out->ec_data = (int)d;
+    out->ec_parity = (int)par;
+    out->ec_objsize_limit = (int64_t)lim;
     snprintf(out->cksum_type, sizeof(out->cksum_type), "%s", ct);
     out->validate_warm_get =
         json_is_true(json_object_get(json_object_get(p, "checksum"), "validate_warm_get"));

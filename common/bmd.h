@@ -18,6 +18,10 @@ struct ais_bprops {
     int versioning;
     int mirror_enabled;
     int mirror_copies; /* 1..AIS_MPATHS_MAX; in effect only when mirror_enabled */
+    int ec_enabled;
+    int ec_data;              /* ec.data_slices, 1..32 */
+    int ec_parity;            /* ec.parity_slices, 1..32 */
+    int64_t ec_objsize_limit; /* ec.objsize_limit: smaller objects are replicated; -1 = always */
 };
 
 /* Copies each object of the bucket should have on its target: mirror.copies when enabled, else 1.

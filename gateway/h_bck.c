@@ -78,19 +78,60 @@ static const struct {
 /*
  * Services and backends that do not exist yet, refused here (the one place) so that a request
  * never answers 200 for a setting that does nothing. Remove a line when its service lands:
- * remote buckets need backend/ (aws, gcp, azure, oci, ht), ec.enabled needs ec/.
+ * remote buckets need backend/ (aws, gcp, azure, oci, ht).
  */
 static const char *
 bck_not_implemented(const struct ais_objref *ref, enum bck_op op, const json_t *value)
 {
+    (void)value;
     if (op == BCK_OP_ADD && strcmp(ref->provider, "ais") != 0) {
         return "remote backends are not implemented yet: only ais:// buckets can be created";
     }
-    const json_t *ec = json_is_object(value) ? json_object_get(value, "ec") : NULL;
-    if ((op == BCK_OP_ADD || op == BCK_OP_SET) && json_is_true(json_object_get(ec, "enabled"))) {
-        return "erasure coding is not implemented yet: ec.enabled cannot be set";
-    }
     return NULL;
+}
+
+static _Thread_local char ec_why[192];
+
+/*
+ * Erasure coding (target/ec.c) on the props a change would publish: not together with
+ * mirroring, and only with enough active targets for the main copy plus every slice (AIS:
+ * data_slices + parity_slices + 1; parity_slices + 1 when ec.objsize_limit is -1). Checked when
+ * the change touches ec or mirror, so a cluster that shrank does not block unrelated props.
+ * 0, or -EINVAL with *why.
+ */
+static int
+bck_ec_check(struct gw *g, const struct ais_bmd *next, const char *provider, const char *ns,
+             const char *bck, const json_t *value, const char **why)
+{
+    const struct ais_bck_md *k = ais_bmd_find(next, provider, ns, bck);
+    int touched = json_is_object(value) && (json_object_get(value, "ec") != NULL ||
+                                            json_object_get(value, "mirror") != NULL);
+    if (k == NULL || !k->props.ec_enabled || !touched) {
+        return 0;
+    }
+    if (ais_bprops_copies(&k->props) > 1) {
+        *why = "erasure coding and mirroring cannot both be enabled on one bucket (set "
+               "mirror.enabled=false or ec.enabled=false)";
+        return -EINVAL;
+    }
+    const struct ais_bprops *p = &k->props;
+    size_t need = 1 + (size_t)p->ec_parity + (p->ec_objsize_limit == -1 ? 0 : (size_t)p->ec_data);
+    struct ais_smap *smap = ais_meta_smap(&g->meta);
+    size_t have = 0;
+    for (size_t i = 0; i < smap->nnodes; i++) {
+        const struct ais_snode *n = &smap->nodes[i];
+        have += n->is_target && !(n->flags & (AIS_SNODE_MAINTENANCE | AIS_SNODE_DECOMMISSION));
+    }
+    ais_smap_unref(smap);
+    if (have >= need) {
+        return 0;
+    }
+    snprintf(ec_why, sizeof(ec_why),
+             "erasure coding %d+%d needs at least %zu targets (data_slices + parity_slices + 1), "
+             "the cluster has %zu",
+             p->ec_data, p->ec_parity, need, have);
+    *why = ec_why;
+    return -EINVAL;
 }
 
 static const struct bck_action *
@@ -139,6 +180,7 @@ bmd_change(struct gw *g, const char *action, const char *provider, const char *n
     const struct bck_action *a = bck_action_find(action);
     enum bck_op op = (a != NULL && (a->flags & BCK_F_PRIMARY)) ? a->op : BCK_OP_NONE;
     int rc = next ? bmd_op_apply(g, op, next, provider, ns, bck, value, &why) : -ENOMEM;
+    rc = rc ? rc : bck_ec_check(g, next, provider, ns, bck, value, &why);
     if (rc == 0) {
         next->version = cur->version + 1;
         AIS_LOG_INFO("req=%s bck=%s bmd_version=%lld", action, disp, (long long)next->version);
@@ -715,16 +757,41 @@ bck_copies(struct gw *g, const struct ais_objref *ref, int64_t *ver)
     return n;
 }
 
+/* The bucket's EC props as one comparable string ("" when off or no such bucket). */
+static void
+bck_ec_props(struct gw *g, const struct ais_objref *ref, char *out, size_t cap)
+{
+    struct ais_bmd *b = ais_meta_bmd(&g->meta);
+    const struct ais_bck_md *k = ais_bmd_find(b, ref->provider, ref->ns, ref->bck);
+    out[0] = '\0';
+    if (k != NULL && k->props.ec_enabled) {
+        snprintf(out, cap, "%d+%d/%lld", k->props.ec_data, k->props.ec_parity,
+                 (long long)k->props.ec_objsize_limit);
+    }
+    ais_bmd_unref(b);
+}
+
 /* A BMD change (create, destroy, props), run by the primary. */
 static void
 bucket_change(struct gw *g, struct ais_req *r, const struct ais_objref *ref, const char *action,
               const json_t *value)
 {
-    char msg[512];
+    char msg[512], ec_before[48], ec_after[48];
     int64_t ver = 0;
     unsigned before = bck_copies(g, ref, NULL), after = 0;
+    bck_ec_props(g, ref, ec_before, sizeof(ec_before));
     int rc = gw_bck_change(g, action, ref->provider, ref->ns, ref->bck, value, msg, sizeof(msg));
-    if (rc == 0 && before != 0 && (after = bck_copies(g, ref, &ver)) != 0 && after != before) {
+    if (rc == 0 && before != 0) {
+        bck_ec_props(g, ref, ec_after, sizeof(ec_after));
+    }
+    if (rc == 0 && before != 0 && ec_after[0] != '\0' && strcmp(ec_before, ec_after) != 0) {
+        /* Targets run ec-encode under this id (target/target.c): "e" + the BMD version. */
+        char id[32];
+        (void)bck_copies(g, ref, &ver);
+        int n = snprintf(id, sizeof(id), "e%lld", (long long)ver);
+        ais_resp_buf(r, 200, "text/plain", id, (size_t)n);
+    } else if (rc == 0 && before != 0 && (after = bck_copies(g, ref, &ver)) != 0 &&
+               after != before) {
         /* Targets run make-n-copies under this id (target/target.c): "n" + the BMD version. */
         char id[32];
         int n = snprintf(id, sizeof(id), "n%lld", (long long)ver);

@@ -100,7 +100,30 @@ bck_known(struct reb *r, const char *provider, const char *ns, const char *bck, 
 
 struct recv_obj {
     struct st_put *put;
+    void *ec; /* an "ec-*" object: the EC receiver's handle (env.ec_ops), put unused */
+    char provider[8], ns[AIS_NS_BYTES_MAX], bck[AIS_BCKNAME_BYTES_MAX + 1];
+    char name[AIS_OBJNAME_BYTES_MAX + 1]; /* for env.obj_arrived */
 };
+
+/* EC hook: slices and replicas are the EC service's business, not a rebalance's. */
+static int
+recv_begin_ec(struct reb *r, const struct rpc_obj_hdr *h, void **handle)
+{
+    if (r->env.ec_ops == NULL) {
+        return -ENOTSUP;
+    }
+    struct recv_obj *o = calloc(1, sizeof(*o));
+    if (o == NULL) {
+        return -ENOMEM;
+    }
+    int rc = r->env.ec_ops->obj_begin(r->env.ec_ctx, h, &o->ec);
+    if (rc != 0) {
+        free(o);
+        return rc;
+    }
+    *handle = o;
+    return 0;
+}
 
 static int
 recv_begin(void *ctx, const struct rpc_obj_hdr *h, void **handle)
@@ -108,6 +131,9 @@ recv_begin(void *ctx, const struct rpc_obj_hdr *h, void **handle)
     struct reb *r = ctx;
     uint64_t digest = 0;
     int64_t mtime_ns = 0;
+    if (h->kind != NULL && strncmp(h->kind, "ec-", 3) == 0) {
+        return recv_begin_ec(r, h, handle);
+    }
     if (h->name == NULL || ais_obj_name_check(h->name, strlen(h->name), NULL) != 0) {
         return AIS_EBADNAME; /* a peer is not trusted with paths either */
     }
@@ -136,6 +162,10 @@ recv_begin(void *ctx, const struct rpc_obj_hdr *h, void **handle)
     if (o2 == NULL) {
         return -ENOMEM;
     }
+    snprintf(o2->provider, sizeof(o2->provider), "%s", h->provider);
+    snprintf(o2->ns, sizeof(o2->ns), "%s", h->ns);
+    snprintf(o2->bck, sizeof(o2->bck), "%s", h->bck);
+    snprintf(o2->name, sizeof(o2->name), "%s", h->name);
     rc = st_put_begin(r->env.mp, &b, h->name, digest, &o, &o2->put);
     if (rc != 0) {
         free(o2);
@@ -148,17 +178,28 @@ recv_begin(void *ctx, const struct rpc_obj_hdr *h, void **handle)
 static int
 recv_data(void *ctx, void *handle, const void *buf, size_t len)
 {
+    struct reb *r = ctx;
     struct recv_obj *o = handle;
+    if (o->ec != NULL) {
+        return r->env.ec_ops->obj_data(r->env.ec_ctx, o->ec, buf, len);
+    }
     return st_put_write(o->put, buf, len);
 }
 
 static int
 recv_end(void *ctx, void *handle, int ok)
 {
+    struct reb *r = ctx;
     struct recv_obj *o = handle;
     int rc = 0;
-    if (ok) {
+    if (o->ec != NULL) {
+        rc = r->env.ec_ops->obj_end(r->env.ec_ctx, o->ec, ok);
+    } else if (ok) {
         rc = st_put_finish(o->put, NULL);
+        if (rc == 0 && r->env.obj_arrived != NULL) {
+            struct st_bck b = {.provider = o->provider, .ns = o->ns, .name = o->bck};
+            r->env.obj_arrived(r->env.ec_ctx, &b, o->name);
+        }
         rc = rc == -EEXIST ? 0 : rc; /* a newer copy is here already: the sender may drop its own */
     } else {
         st_put_abort(o->put);

@@ -16,6 +16,7 @@
 #include "common/config.h"
 #include "common/meta.h"
 #include "common/smap.h"
+#include "rpc/stream.h"
 #include "storage/storage.h"
 #include "xact/xact.h"
 
@@ -30,6 +31,14 @@ struct reb_env {
     struct ais_meta *meta;
     struct st_mpaths *mp;
     struct xa_reg *xreg;
+    /* Objects whose stream kind starts with "ec-" (EC slices and replicas) go to these instead
+     * (target/ec.c), same contract as rpc_stream_ops; NULL refuses them (-ENOTSUP). */
+    const struct rpc_stream_ops *ec_ops;
+    void *ec_ctx;
+    /* Called (with ec_ctx) after an object moved here from a peer (rebalance, get from
+     * neighbor) was stored, so EC can re-protect it for its new owner. Must not block; may be
+     * NULL. */
+    void (*obj_arrived)(void *ctx, const struct st_bck *b, const char *name);
 };
 
 /* New service; starts the object-stream receiver on self's data URL. 0 or negative errno. */

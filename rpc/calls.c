@@ -301,6 +301,64 @@ rpc_obj_pull(const char *url, int timeout_ms, const char *provider, const char *
 }
 
 int
+rpc_ec_delete(const char *url, int timeout_ms, const char *provider, const char *ns,
+              const char *bck, const char *const *names, size_t n, struct rpc_err *err)
+{
+    Aisproto__Msg q = AISPROTO__MSG__INIT;
+    Aisproto__DeleteObjs d = AISPROTO__DELETE_OBJS__INIT;
+    Aisproto__Bck b = AISPROTO__BCK__INIT;
+    b.name = (char *)bck;
+    b.provider = (char *)provider;
+    b.ns = (char *)ns;
+    d.bck = &b;
+    d.n_names = n;
+    d.names = (char **)names;
+    d.ec_records_only = 1;
+    q.body_case = AISPROTO__MSG__BODY_DELETE_OBJS;
+    q.delete_objs = &d;
+    return call_ack(url, timeout_ms, RPC_CALL_IDEMPOTENT, &q, err);
+}
+
+int
+rpc_slice_read(const char *url, int timeout_ms, const struct rpc_slice_req *sq,
+               struct rpc_slice *out, struct rpc_err *err)
+{
+    Aisproto__Msg q = AISPROTO__MSG__INIT;
+    Aisproto__SliceReq p = AISPROTO__SLICE_REQ__INIT;
+    Aisproto__Bck b = AISPROTO__BCK__INIT;
+    Aisproto__Msg *r = NULL;
+    b.name = (char *)sq->bck;
+    b.provider = (char *)sq->provider;
+    b.ns = (char *)sq->ns;
+    p.bck = &b;
+    p.name = (char *)sq->name;
+    p.offset = sq->off;
+    p.len = sq->len;
+    q.body_case = AISPROTO__MSG__BODY_SLICE_REQ;
+    q.slice_req = &p;
+    int rc = call_kind(url, timeout_ms, RPC_CALL_IDEMPOTENT, &q, AISPROTO__MSG__BODY_SLICE_RESP, &r,
+                       err);
+    if (rc != 0) {
+        return rc;
+    }
+    const Aisproto__SliceResp *sr = r->slice_resp;
+    if (sr->meta.len > sizeof(out->meta) || sr->data.len > sq->len) {
+        aisproto__msg__free_unpacked(r, NULL);
+        snprintf(err->msg, sizeof(err->msg), "slice reply too large");
+        return err->code = AIS_EBADMSG;
+    }
+    memcpy(out->meta, sr->meta.data, sr->meta.len);
+    out->meta_len = sr->meta.len;
+    if (sr->data.len > 0) {
+        memcpy(out->buf, sr->data.data, sr->data.len);
+    }
+    out->n = sr->data.len;
+    out->size = sr->size;
+    aisproto__msg__free_unpacked(r, NULL);
+    return 0;
+}
+
+int
 rpc_xact_start(const char *url, int timeout_ms, const struct rpc_xact_args *a, struct rpc_err *err)
 {
     Aisproto__Msg q = AISPROTO__MSG__INIT;

@@ -336,6 +336,13 @@ h_delete_objs(struct rpc_server *s, const Aisproto__Msg *q, struct rpc_reply *r)
     if (d->bck == NULL) {
         return AIS_EBADMSG;
     }
+    if (d->ec_records_only) {
+        int err = s->ops->ec_delete == NULL
+                      ? -ENOTSUP
+                      : s->ops->ec_delete(s->ctx, d->bck->provider, d->bck->ns, d->bck->name,
+                                          (const char *const *)d->names, d->n_names, &r->rerr);
+        return err == 0 ? reply_ack(r) : err;
+    }
     if (s->ops->delete_objs == NULL) {
         return -ENOTSUP;
     }
@@ -477,6 +484,46 @@ h_xact_start(struct rpc_server *s, const Aisproto__Msg *q, struct rpc_reply *r)
     return err == 0 ? reply_ack(r) : err;
 }
 
+static int
+h_slice_read(struct rpc_server *s, const Aisproto__Msg *q, struct rpc_reply *r)
+{
+    const Aisproto__SliceReq *p = q->slice_req;
+    if (p->bck == NULL || p->len > AIS_STREAM_CHUNK_BYTES_MAX) {
+        return AIS_EBADMSG;
+    }
+    if (s->ops->slice_read == NULL) {
+        return -ENOTSUP;
+    }
+    struct rpc_slice_req sq = {.provider = p->bck->provider,
+                               .ns = p->bck->ns,
+                               .bck = p->bck->name,
+                               .name = p->name,
+                               .off = p->offset,
+                               .len = p->len};
+    struct rpc_slice *out = calloc(1, sizeof(*out));
+    void *buf = p->len ? malloc(p->len) : NULL;
+    int err = out == NULL || (p->len && buf == NULL) ? -ENOMEM : 0;
+    if (err == 0) {
+        out->buf = buf;
+        err = s->ops->slice_read(s->ctx, &sq, out, &r->rerr);
+    }
+    if (err == 0) {
+        Aisproto__Msg m = AISPROTO__MSG__INIT;
+        Aisproto__SliceResp sr = AISPROTO__SLICE_RESP__INIT;
+        sr.meta.data = out->meta;
+        sr.meta.len = out->meta_len < sizeof(out->meta) ? out->meta_len : sizeof(out->meta);
+        sr.data.data = buf;
+        sr.data.len = out->n < p->len ? out->n : p->len;
+        sr.size = out->size;
+        m.body_case = AISPROTO__MSG__BODY_SLICE_RESP;
+        m.slice_resp = &sr;
+        err = reply_pack(r, &m);
+    }
+    free(buf);
+    free(out);
+    return err;
+}
+
 /* The registry: one row per request message. */
 static const struct rpc_msg_desc rpc_msgs[] = {
     {AISPROTO__MSG__BODY_KEEPALIVE, RPC_CLASS_KEEPALIVE, "keepalive", h_keepalive},
@@ -488,6 +535,7 @@ static const struct rpc_msg_desc rpc_msgs[] = {
     {AISPROTO__MSG__BODY_LIST_REQ, RPC_CLASS_DATA, "list", h_list},
     {AISPROTO__MSG__BODY_DELETE_OBJS, RPC_CLASS_DATA, "delete_objs", h_delete_objs},
     {AISPROTO__MSG__BODY_OBJ_PULL, RPC_CLASS_DATA, "obj_pull", h_obj_pull},
+    {AISPROTO__MSG__BODY_SLICE_REQ, RPC_CLASS_DATA, "slice_read", h_slice_read},
     {AISPROTO__MSG__BODY_XACT_STOP, RPC_CLASS_CONTROL, "xact_stop", h_xact_stop},
     {AISPROTO__MSG__BODY_XACT_START, RPC_CLASS_CONTROL, "xact_start", h_xact_start},
     {AISPROTO__MSG__BODY_VOTE_REQ, RPC_CLASS_CONTROL, "vote", h_vote},

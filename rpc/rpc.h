@@ -81,6 +81,24 @@ struct rpc_xact_args {
     const char *provider, *ns, *bck; /* "" (or NULL) when the job has no bucket */
 };
 
+/* An EC record read (rpc_slice_read): which object, which bytes. */
+struct rpc_slice_req {
+    const char *provider, *ns, *bck, *name;
+    uint64_t off;
+    uint32_t len; /* 0: metadata only; at most AIS_STREAM_CHUNK_BYTES_MAX */
+};
+
+#define RPC_SLICE_META_BYTES_MAX 1024
+
+/* Its answer. buf is the caller's (len bytes); the rest is filled. */
+struct rpc_slice {
+    uint8_t meta[RPC_SLICE_META_BYTES_MAX];
+    size_t meta_len;
+    uint64_t size; /* bytes of the whole record */
+    void *buf;
+    size_t n; /* bytes read into buf */
+};
+
 /*
  * Server-side handlers. Each returns 0 or a negative code; on error it may fill err->msg
  * (sent back to the caller). Handlers run on RPC worker threads concurrently.
@@ -124,6 +142,14 @@ struct rpc_ops {
     /* any non-primary node: the primary tells it to leave (sid = its id). Stop heartbeats
      * before returning, then exit the run loop; decommission = removed for good. */
     int (*node_shutdown)(void *ctx, const char *sid, int decommission, struct rpc_err *err);
+    /* target: remove this target's EC records of names (DeleteObjs with ec_records_only). */
+    int (*ec_delete)(void *ctx, const char *provider, const char *ns, const char *bck,
+                     const char *const *names, size_t n, struct rpc_err *err);
+    /* target: erasure coding (target/ec.c): bytes [q->off, q->off + q->len) of this target's
+     * EC record (slice or replica) of the object into out->buf (q->len bytes; 0 = metadata
+     * only); fill out's meta, size and n. -ENOENT when there is no record. */
+    int (*slice_read)(void *ctx, const struct rpc_slice_req *q, struct rpc_slice *out,
+                      struct rpc_err *err);
     /* any node: an election vote or probe (rpc/member.c, gateway/election.c); fill out (out->smap
      * is a reference the RPC layer drops after packing). */
     int (*vote)(void *ctx, const struct rpc_vote_req *q, struct rpc_vote *out, struct rpc_err *err);
@@ -223,6 +249,15 @@ __attribute__((warn_unused_result)) int rpc_node_shutdown(const char *url, int t
 __attribute__((warn_unused_result)) int rpc_vote(const char *url, int timeout_ms,
                                                  const struct rpc_vote_req *q, struct rpc_vote *out,
                                                  struct rpc_err *err);
+/* Asks a target to remove its EC records of names (idempotent). */
+__attribute__((warn_unused_result)) int rpc_ec_delete(const char *url, int timeout_ms,
+                                                      const char *provider, const char *ns,
+                                                      const char *bck, const char *const *names,
+                                                      size_t n, struct rpc_err *err);
+/* Reads part of a peer's EC record (idempotent: a read). out->buf must hold q->len bytes. */
+__attribute__((warn_unused_result)) int rpc_slice_read(const char *url, int timeout_ms,
+                                                       const struct rpc_slice_req *q,
+                                                       struct rpc_slice *out, struct rpc_err *err);
 __attribute__((warn_unused_result)) int rpc_query(const char *url, int timeout_ms, const char *what,
                                                   char **json, struct rpc_err *err);
 __attribute__((warn_unused_result)) int rpc_config_set(const char *url, int timeout_ms,

@@ -141,6 +141,24 @@ set_mirror_headers(struct ais_req *r, const struct obj_req *o)
     }
 }
 
+/* Ais-Ec-*: the object's EC metadata (local record, else any holder's). */
+static void
+set_ec_headers(struct ais_req *r, const struct obj_req *o)
+{
+    struct ec_meta m;
+    char num[24];
+    if (tgt_ec_meta(o->t, &o->bck, o->ref.obj, o->ref.digest, &m) != 0) {
+        return;
+    }
+    snprintf(num, sizeof(num), "%lld", (long long)m.generation);
+    ais_resp_header(r, "Ais-Ec-Generation", num);
+    snprintf(num, sizeof(num), "%u", (unsigned)m.data);
+    ais_resp_header(r, "Ais-Ec-Data", num);
+    snprintf(num, sizeof(num), "%u", (unsigned)m.parity);
+    ais_resp_header(r, "Ais-Ec-Parity", num);
+    ais_resp_header(r, "Ais-Ec-Replicated", m.is_copy ? "true" : "false");
+}
+
 static void
 set_head_headers(struct ais_req *r, const struct obj_req *o, const struct st_obj_md *md)
 {
@@ -150,6 +168,9 @@ set_head_headers(struct ais_req *r, const struct obj_req *o, const struct st_obj
     ais_resp_header(r, "Ais-Bucket-Provider", o->ref.provider);
     ais_resp_header(r, "Ais-Present", "true");
     set_mirror_headers(r, o);
+    if (o->props.ec_enabled) {
+        set_ec_headers(r, o);
+    }
 }
 
 /*
@@ -347,6 +368,24 @@ open_or_gfn(struct tgt *t, struct ais_req *r, struct obj_req *o, unsigned copies
     return 0;
 }
 
+/*
+ * EC bucket without a good local copy: rebuild it from slices or a replica on other targets.
+ * 0 when it is stored here again (open it), -ENOENT when no target knows the object, 1 when an
+ * error response was sent (too few slices: 503 naming the counts; never wrong bytes).
+ */
+static int
+ec_restore(struct tgt *t, struct ais_req *r, const struct obj_req *o)
+{
+    char msg[384];
+    int rc = tgt_ec_restore(t, &o->bck, o->ref.obj, o->ref.digest, msg, sizeof(msg));
+    if (rc == 0 || rc == -ENOENT) {
+        return rc;
+    }
+    ais_resp_err(r, rc == -ENODATA ? 503 : 500, "%s/%s: %s", o->ref.display, o->ref.obj,
+                 msg[0] ? msg : ais_strerror(rc));
+    return 1;
+}
+
 static void
 h_get(struct tgt *t, struct ais_req *r, struct obj_req *o)
 {
@@ -358,12 +397,22 @@ h_get(struct tgt *t, struct ais_req *r, struct obj_req *o)
         ais_stats_add(&t->stats, AIS_STAT_GET_N, 1);
         return;
     }
-    int rc = 0;
+    int rc = 0, restored = !o->props.ec_enabled; /* one EC restore per GET */
     unsigned copies = ais_bprops_copies(&o->props);
     /* Bounded: each round removes a bad copy; a mirrored object retries from the others. */
     for (unsigned attempt = 0;; attempt++) {
         if (open_or_gfn(t, r, o, copies, &fd, &md, &rc)) {
             return;
+        }
+        if (rc == -ENOENT && !restored) {
+            restored = 1;
+            int e = ec_restore(t, r, o);
+            if (e == 1) {
+                return;
+            }
+            if (e == 0) {
+                continue;
+            }
         }
         if (rc != 0 || !want_validate(t, r, o)) {
             break;
@@ -380,6 +429,16 @@ h_get(struct tgt *t, struct ais_req *r, struct obj_req *o)
         if (del == 0 && copies > 1 && attempt + 1 < copies &&
             st_obj_mirror(t->mp, &o->bck, o->ref.obj, o->ref.digest, copies, NULL) == 1) {
             continue;
+        }
+        if (del == 0 && !restored) {
+            restored = 1;
+            int e = ec_restore(t, r, o);
+            if (e == 1) {
+                return;
+            }
+            if (e == 0) {
+                continue;
+            }
         }
         get_bad_cksum(r, o, &md, del);
         return;
@@ -414,6 +473,13 @@ h_head(struct tgt *t, struct ais_req *r, struct obj_req *o)
         if (fd >= 0) {
             close(fd);
         }
+        int e = rc == -ENOENT && o->props.ec_enabled ? ec_restore(t, r, o) : -ENOENT;
+        if (e == 1) {
+            return;
+        }
+        if (e == 0) {
+            rc = st_obj_stat(t->mp, &o->bck, o->ref.obj, o->ref.digest, &md);
+        }
     }
     if (rc != 0) {
         ais_stats_add(&t->stats, AIS_STAT_ERR_HEAD_N, 1);
@@ -428,6 +494,10 @@ static void
 h_delete(struct tgt *t, struct ais_req *r, struct obj_req *o)
 {
     int rc = st_obj_delete(t->mp, &o->bck, o->ref.obj, o->ref.digest);
+    if (o->props.ec_enabled) {
+        const char *name = o->ref.obj;
+        tgt_ec_delete(t, &o->bck, &name, 1); /* slices and replicas on every target */
+    }
     if (rc != 0) {
         ais_stats_add(&t->stats, AIS_STAT_ERR_DEL_N, 1);
         obj_err(r, o, rc);
@@ -482,6 +552,27 @@ put_data(struct ais_req *r, const char *data, size_t len, void *arg)
     return rc;
 }
 
+/*
+ * EC bucket: slices (or replicas) are placed before the answer, so 200 means protected. When
+ * that fails the object stays stored and the client gets 503 saying it is not protected.
+ */
+static int
+put_ec(struct ais_req *r, struct put_ctx *p)
+{
+    char msg[384];
+    /* p->o.bck points into the request's first obj_req (gone by now): rebuild it from ref. */
+    struct st_bck b = {.provider = p->o.ref.provider, .ns = p->o.ref.ns, .name = p->o.ref.bck};
+    int rc = tgt_ec_put(p->o.t, &b, p->o.ref.obj, p->o.ref.digest, &p->o.props, msg, sizeof(msg));
+    if (rc != 0) {
+        AIS_LOG_WARN("req=PUT obj=%s/%s msg=\"erasure coding failed\" err=\"%s\"", p->o.ref.display,
+                     p->o.ref.obj, msg);
+        ais_resp_err(r, 503, "PUT %s/%s: stored, but not protected by erasure coding: %s",
+                     p->o.ref.display, p->o.ref.obj, msg);
+        ais_stats_add(&p->o.t->stats, AIS_STAT_ERR_PUT_N, 1);
+    }
+    return rc;
+}
+
 static void
 put_done(struct ais_req *r, void *arg)
 {
@@ -519,6 +610,9 @@ put_done(struct ais_req *r, void *arg)
     if (rc != 0) {
         ais_resp_err(r, ais_http_status(rc), "PUT %s/%s: %s", p->o.ref.display, p->o.ref.obj,
                      ais_strerror(rc));
+        return;
+    }
+    if (p->o.props.ec_enabled && put_ec(r, p) != 0) {
         return;
     }
     ais_resp_empty(r, 200);

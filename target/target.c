@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/names.h"
 #include "common/util.h"
+#include "storage/slice.h"
 #include "target/target_int.h"
 
 #include <errno.h>
@@ -101,6 +102,56 @@ mirror_changes(struct tgt *t, const struct ais_bmd *old, const struct ais_bmd *c
 }
 
 /*
+ * EC (target/ec.c): a bucket whose EC got enabled or whose slice counts or size limit changed
+ * gets an ec-encode job with the id the gateway answered: "e" + the BMD version. After a
+ * membership change that moves objects, every EC bucket gets one too, which waits for the
+ * rebalance and then re-places what it must.
+ */
+static int
+ec_props_changed(const struct ais_bprops *was, const struct ais_bprops *now)
+{
+    return now->ec_enabled &&
+           (!was->ec_enabled || was->ec_data != now->ec_data || was->ec_parity != now->ec_parity ||
+            was->ec_objsize_limit != now->ec_objsize_limit);
+}
+
+static void
+ec_changes(struct tgt *t, const struct ais_bmd *old, const struct ais_bmd *cur)
+{
+    for (size_t i = 0; old != NULL && i < cur->n; i++) {
+        const struct ais_bck_md *k = &cur->bcks[i];
+        const struct ais_bck_md *was = ais_bmd_find(old, k->provider, k->ns, k->name);
+        if (was == NULL || was->bid != k->bid || !ec_props_changed(&was->props, &k->props)) {
+            continue;
+        }
+        char id[XA_ID_BYTES];
+        snprintf(id, sizeof(id), "e%lld", (long long)cur->version);
+        if (tgt_ec_encode_start(t->ec, k->provider, k->ns, k->name, id, 0) != 0) {
+            AIS_LOG_WARN("req=ec-encode bck=%s msg=\"cannot start\"", k->name);
+        }
+    }
+}
+
+static void
+ec_smap_changed(struct tgt *t, const struct ais_smap *old, const struct ais_smap *cur)
+{
+    if (old == NULL || !reb_smap_moves(old, cur) || ais_smap_find(cur, t->self.id) == NULL) {
+        return;
+    }
+    struct ais_bmd *bmd = ais_meta_bmd(&t->meta);
+    for (size_t i = 0; i < bmd->n; i++) {
+        const struct ais_bck_md *k = &bmd->bcks[i];
+        /* A random id each: one Smap version starts one job per EC bucket. */
+        if (k->props.ec_enabled &&
+            tgt_ec_encode_start(t->ec, k->provider, k->ns, k->name, NULL, 1) != 0) {
+            AIS_LOG_WARN("req=ec-encode bck=%s msg=\"cannot start after membership change\"",
+                         k->name);
+        }
+    }
+    ais_bmd_unref(bmd);
+}
+
+/*
  * The meta listener: runs once per installed BMD, serialised and in version order, with the
  * exact (old, new) pair that was installed (pushes, join and keepalive replies all go through
  * ais_meta_apply).
@@ -112,9 +163,11 @@ on_meta_changed(void *ctx, const struct ais_meta_change *c)
     if (c->new_bmd != NULL) {
         sync_bucket_dirs(t, c->old_bmd, c->new_bmd);
         mirror_changes(t, c->old_bmd, c->new_bmd);
+        ec_changes(t, c->old_bmd, c->new_bmd);
     }
     if (c->new_smap != NULL) {
         reb_on_smap(t->reb, c->old_smap, c->new_smap); /* starts or supersedes a rebalance */
+        ec_smap_changed(t, c->old_smap, c->new_smap);
     }
 }
 
@@ -184,6 +237,40 @@ op_list(void *ctx, const struct rpc_list_req *q, struct rpc_list_page *page, str
     return 0;
 }
 
+/*
+ * EC buckets: a name this target owns also loses its slices on every other target (an
+ * ec_delete RPC, which removes records only and never fans out again). Names owned by others
+ * only lose the records kept here.
+ */
+static void
+op_delete_ec(struct tgt *t, const struct st_bck *b, const char *const *names, size_t n)
+{
+    struct ais_bmd *bmd = ais_meta_bmd(&t->meta);
+    const struct ais_bck_md *k = ais_bmd_find(bmd, b->provider, b->ns, b->name);
+    int ec = k != NULL && k->props.ec_enabled;
+    ais_bmd_unref(bmd);
+    struct ais_smap *smap = ais_meta_smap(&t->meta);
+    const char **mine = ec ? calloc(n ? n : 1, sizeof(*mine)) : NULL;
+    size_t nm = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t digest = 0;
+        if (ais_obj_name_check(names[i], strlen(names[i]), NULL) != 0 ||
+            ais_obj_digest(b->provider, b->ns, b->name, names[i], &digest) != 0) {
+            continue;
+        }
+        (void)st_slice_delete(t->mp, b, names[i], digest);
+        const struct ais_snode *owner = ais_smap_hrw_target(smap, digest);
+        if (mine != NULL && owner != NULL && strcmp(owner->id, t->self.id) == 0) {
+            mine[nm++] = names[i];
+        }
+    }
+    ais_smap_unref(smap);
+    if (nm > 0) {
+        tgt_ec_delete(t, b, mine, nm);
+    }
+    free(mine);
+}
+
 static int
 op_delete(void *ctx, const char *provider, const char *ns, const char *bck,
           const char *const *names, size_t n, uint64_t *deleted, uint64_t *missing,
@@ -204,7 +291,22 @@ op_delete(void *ctx, const char *provider, const char *ns, const char *bck,
             (*missing)++;
         }
     }
+    op_delete_ec(t, &b, names, n);
     return 0;
+}
+
+static int
+op_ec_delete(void *ctx, const char *provider, const char *ns, const char *bck,
+             const char *const *names, size_t n, struct rpc_err *err)
+{
+    struct st_bck b = {.provider = provider, .ns = ns, .name = bck};
+    return tgt_ec_delete_local(ctx, &b, names, n);
+}
+
+static int
+op_slice_read(void *ctx, const struct rpc_slice_req *q, struct rpc_slice *out, struct rpc_err *err)
+{
+    return tgt_ec_slice_read(ctx, q, out, err);
 }
 
 static json_t *
@@ -358,6 +460,8 @@ static const struct rpc_ops tgt_rpc_ops = {
     .vote = op_vote,
     .node_shutdown = op_node_shutdown,
     .obj_pull = op_obj_pull,
+    .slice_read = op_slice_read,
+    .ec_delete = op_ec_delete,
     .xact_stop = op_xact_stop,
     .metasync = op_metasync,
     .list = op_list,
@@ -416,9 +520,16 @@ tgt_run(const struct ais_config *cfg, const volatile int *stop)
     rc = rc ? rc : ais_statsd_start(cfg, &t->stats, t->self.id, 1, &t->statsd);
     rc = rc ? rc : ais_meta_init(&t->meta, cfg->confdir);
     rc = rc ? rc : open_mountpaths(t, &need_rsl);
+    rc = rc ? rc : tgt_ec_new(t, &t->ec);
     if (rc == 0) {
-        struct reb_env env = {
-            .cfg = cfg, .self = &t->self, .meta = &t->meta, .mp = t->mp, .xreg = t->xreg};
+        struct reb_env env = {.cfg = cfg,
+                              .self = &t->self,
+                              .meta = &t->meta,
+                              .mp = t->mp,
+                              .xreg = t->xreg,
+                              .ec_ops = &tgt_ec_recv_ops,
+                              .ec_ctx = t,
+                              .obj_arrived = tgt_ec_obj_arrived};
         rc = reb_new(&env, &t->reb); /* its stream receiver is up before we join */
     }
     if (rc == 0) {
@@ -463,7 +574,8 @@ tgt_run(const struct ais_config *cfg, const volatile int *stop)
     ais_statsd_stop(t->statsd); /* after the last request: its final push counts them all */
     rpc_server_stop(t->rpc);
     rpc_member_stop(__atomic_exchange_n(&t->member, NULL, __ATOMIC_ACQ_REL));
-    reb_free(t->reb);
+    reb_free(t->reb); /* its receiver calls into the EC service: stopped first */
+    tgt_ec_free(t->ec);
     tgt_fshc_stop(__atomic_exchange_n(&t->fshc, NULL, __ATOMIC_ACQ_REL)); /* it may resilver */
     reb_rsl_free(t->rsl);
     xa_reg_free(t->xreg); /* jobs use the mountpaths: end them first */

@@ -12,6 +12,7 @@
 #include "rpc/member.h"
 #include "rpc/rpc.h"
 #include "storage/storage.h"
+#include "target/ec.h"
 #include "target/lcache.h"
 #include "xact/xact.h"
 
@@ -31,6 +32,7 @@ struct tgt {
     struct tgt_lcache *lcache; /* list cursors between pages (lcache.c) */
     pthread_mutex_t bck_mu;    /* orders bucket-dir create/destroy with the BMD (target.c) */
     struct reb_rsl *rsl;       /* resilver after mountpath changes (reb/resilver.c) */
+    struct tgt_ec *ec;         /* erasure coding: ec-encode jobs (target/ec.c) */
     pthread_mutex_t mpath_mu;  /* serialises mountpath changes + their persisting (h_mpath.c) */
     uint64_t mp_faulty;        /* under mpath_mu: slots disabled at start or by FSHC */
     struct tgt_fshc *fshc;     /* atomic pointer: filesystem health checker (fshc.c) */

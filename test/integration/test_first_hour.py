@@ -60,17 +60,18 @@ def test_setconfig_unknown_key_with_known_one_applies_nothing(cluster):
     assert all(c["log"]["level"] == "info" for c in node_configs(cluster))
 
 
-# ------------------------------------------------------------ item 3: services not built yet
+# ------------------------------------------------------------ item 3: no setting that does nothing
 
 def test_ec_enabling_refused_nothing_stored(cluster):
+    """EC that this cluster cannot honour (2 targets: 1+1 needs 3) is refused, nothing stored."""
     u = cluster.url
     assert requests.post(u + "/v1/buckets/ec1", json=ACT("create-bck")).status_code == 200
     try:
         r = requests.patch(u + "/v1/buckets/ec1", json=ACT("set-bprops", {"ec": {"enabled": True}}))
-        assert r.status_code == 400 and "erasure coding is not implemented" in msg(r), r.text
+        assert r.status_code == 400 and "needs at least 3 targets" in msg(r), r.text
         props = json.loads(requests.head(u + "/v1/buckets/ec1").headers["Ais-Bucket-Props"])
         assert props["ec"]["enabled"] is False, props
-        # disabling (a no-op today) stays allowed, so scripts that turn it off still work
+        # disabling stays allowed, so scripts that turn it off still work
         r = requests.patch(u + "/v1/buckets/ec1", json=ACT("set-bprops", {"ec": {"enabled": False}}))
         assert r.status_code == 200, r.text
     finally:

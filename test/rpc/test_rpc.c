@@ -489,6 +489,89 @@ test_node_shutdown(void **state)
     rpc_server_stop(s);
 }
 
+/* slice_read (SliceReq) and ec_delete (DeleteObjs with ec_records_only): fields arrive intact,
+ * data comes back exactly, len 0 is metadata only, an oversized len is refused before the
+ * handler, the handler's -ENOENT comes back; ec_delete never reaches delete_objs. */
+static int ecdel_calls, delobj_calls;
+
+static int
+f_slice_read(void *ctx, const struct rpc_slice_req *q, struct rpc_slice *out, struct rpc_err *err)
+{
+    (void)ctx;
+    if (strcmp(q->name, "obj") != 0 || strcmp(q->bck, "b") != 0) {
+        snprintf(err->msg, sizeof(err->msg), "no record of %s", q->name);
+        return -ENOENT;
+    }
+    memcpy(out->meta, "META", 4);
+    out->meta_len = 4;
+    out->size = 1000;
+    for (uint32_t i = 0; i < q->len; i++) {
+        ((uint8_t *)out->buf)[i] = (uint8_t)(q->off + i);
+    }
+    out->n = q->len;
+    return 0;
+}
+
+static int
+f_ec_delete(void *ctx, const char *provider, const char *ns, const char *bck,
+            const char *const *names, size_t n, struct rpc_err *err)
+{
+    (void)ctx;
+    (void)err;
+    ecdel_calls += n == 2 && strcmp(names[1], "y") == 0 && strcmp(bck, "b") == 0;
+    return 0;
+}
+
+static int
+f_delete_objs_ec(void *ctx, const char *provider, const char *ns, const char *bck,
+                 const char *const *names, size_t n, uint64_t *deleted, uint64_t *missing,
+                 struct rpc_err *err)
+{
+    (void)ctx;
+    delobj_calls++;
+    return 0;
+}
+
+static void
+test_slice_read_and_ec_delete(void **state)
+{
+    (void)state;
+    static const struct rpc_ops ops = {
+        .slice_read = f_slice_read, .ec_delete = f_ec_delete, .delete_objs = f_delete_objs_ec};
+    struct rpc_server *s = NULL;
+    struct rpc_err err = {0};
+    char url[64];
+    start_server(NULL, &ops, url, sizeof(url), &s);
+    uint8_t buf[300];
+    struct rpc_slice out;
+    memset(&out, 0, sizeof(out));
+    out.buf = buf;
+    struct rpc_slice_req q = {
+        .provider = "ais", .ns = "", .bck = "b", .name = "obj", .off = 7, .len = sizeof(buf)};
+    assert_int_equal(rpc_slice_read(url, 2000, &q, &out, &err), 0);
+    assert_int_equal(out.n, sizeof(buf));
+    assert_int_equal(out.size, 1000);
+    assert_int_equal(out.meta_len, 4);
+    assert_memory_equal(out.meta, "META", 4);
+    assert_int_equal(buf[0], 7);
+    assert_int_equal(buf[299], (uint8_t)(7 + 299));
+    q.len = 0; /* metadata only */
+    assert_int_equal(rpc_slice_read(url, 2000, &q, &out, &err), 0);
+    assert_int_equal(out.n, 0);
+    assert_int_equal(out.meta_len, 4);
+    q.name = "other";
+    assert_int_equal(rpc_slice_read(url, 2000, &q, &out, &err), -ENOENT);
+    assert_string_equal(err.msg, "no record of other");
+    q.name = "obj";
+    q.len = AIS_STREAM_CHUNK_BYTES_MAX + 1; /* max + 1: refused by the RPC layer */
+    assert_int_equal(rpc_slice_read(url, 2000, &q, &out, &err), AIS_EBADMSG);
+    const char *names[] = {"x", "y"};
+    assert_int_equal(rpc_ec_delete(url, 2000, "ais", "", "b", names, 2, &err), 0);
+    assert_int_equal(ecdel_calls, 1);
+    assert_int_equal(delobj_calls, 0);
+    rpc_server_stop(s);
+}
+
 /* ---- handler classes ---- */
 
 struct bck_call {
@@ -730,6 +813,7 @@ main(void)
         cmocka_unit_test(test_registry_dispatch),
         cmocka_unit_test(test_registry_null_and_unknown),
         cmocka_unit_test(test_node_shutdown),
+        cmocka_unit_test(test_slice_read_and_ec_delete),
         cmocka_unit_test(test_class_isolation),
         cmocka_unit_test(test_queue_full_retries),
         cmocka_unit_test(test_connection_reuse),
