@@ -1,6 +1,6 @@
 # The two commands AIS users know: `make deploy` and `make test`.
 # Everything builds with CMake; this file only sequences it.
-.PHONY: all deps build build-asan build-tsan build-clang deploy kill status test unit clean bench bench-list bench-reb bench-s3 bench-mirror
+.PHONY: all deps build build-asan build-tsan build-clang deploy kill status test unit clean bench bench-list bench-reb bench-s3 bench-mirror bench-ec
 
 JOBS ?= 2
 BUILD ?= build
@@ -78,9 +78,12 @@ bench-s3: build
 bench-reb: build
 	@BUILD=$(BUILD) python3 bench/reb.py
 
-# Mirrored (mirror.copies=2) PUT/GET vs plain, interleaved cells (docs/bench.md).
+# Mirrored (mirror.copies=2) or EC (2+1) PUT/GET vs plain, interleaved cells (docs/bench.md).
 bench-mirror: build
-	@BUILD=$(BUILD) python3 bench/mirror.py
+	@MODE=mirror BUILD=$(BUILD) python3 bench/protect.py
+
+bench-ec: build
+	@MODE=ec BUILD=$(BUILD) python3 bench/protect.py
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(CLANG_BUILD)

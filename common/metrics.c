@@ -8,6 +8,7 @@
  */
 #include "common/metrics.h"
 
+#include "common/http.h"
 #include "common/limits.h"
 
 #include <errno.h>
@@ -190,4 +191,18 @@ ais_prom_node_write(struct ais_buf *b, const struct ais_prom_node *n)
         rc = ais_prom_i64(b, "ais_bmd_version", NULL, n->bmd_version);
     }
     return rc;
+}
+
+void
+ais_prom_respond(struct ais_req *r, ais_prom_write_fn fn, void *ctx)
+{
+    struct ais_buf b;
+    ais_buf_init(&b, AIS_METRICS_BYTES_MAX);
+    int rc = fn(ctx, &b);
+    if (rc != 0) {
+        ais_resp_err(r, 500, "metrics: %s", rc == -EMSGSIZE ? "answer too large" : "out of memory");
+    } else {
+        ais_resp_buf(r, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
+    }
+    ais_buf_fini(&b);
 }

@@ -73,4 +73,12 @@ struct ais_prom_node {
  * ais_bmd_version. */
 int ais_prom_node_write(struct ais_buf *b, const struct ais_prom_node *n);
 
+/*
+ * GET /metrics on any node: fn(ctx, b) writes the families into a buffer bounded by
+ * AIS_METRICS_BYTES_MAX, answered as text format 0.0.4 (500 naming the reason on failure).
+ */
+struct ais_req;
+typedef int (*ais_prom_write_fn)(void *ctx, struct ais_buf *b);
+void ais_prom_respond(struct ais_req *r, ais_prom_write_fn fn, void *ctx);
+
 #endif

@@ -11,11 +11,10 @@
 
 #include <errno.h>
 
-#define PROM_CTYPE "text/plain; version=0.0.4; charset=utf-8"
-
 static int
-write_all(struct gw *g, struct ais_buf *b)
+write_all(void *ctx, struct ais_buf *b)
 {
+    struct gw *g = ctx;
     struct ais_smap *smap = ais_meta_smap(&g->meta);
     struct ais_bmd *bmd = ais_meta_bmd(&g->meta);
     struct ais_prom_node node = {
@@ -41,14 +40,5 @@ write_all(struct gw *g, struct ais_buf *b)
 void
 gw_r_metrics(struct ais_req *r, void *ctx)
 {
-    struct gw *g = ctx;
-    struct ais_buf b;
-    ais_buf_init(&b, AIS_METRICS_BYTES_MAX);
-    int rc = write_all(g, &b);
-    if (rc != 0) {
-        ais_resp_err(r, 500, "metrics: %s", rc == -EMSGSIZE ? "answer too large" : "out of memory");
-    } else {
-        ais_resp_buf(r, 200, PROM_CTYPE, b.data, b.len);
-    }
-    ais_buf_fini(&b);
+    ais_prom_respond(r, write_all, ctx);
 }

@@ -82,6 +82,15 @@ call_meta(const char *url, int timeout_ms, unsigned flags, const Aisproto__Msg *
     return rc;
 }
 
+/* The Bck of a request (borrowed strings; protobuf-c wants them non-const). */
+static void
+pb_bck(Aisproto__Bck *b, const char *provider, const char *ns, const char *name)
+{
+    b->provider = (char *)provider;
+    b->ns = (char *)ns;
+    b->name = (char *)name;
+}
+
 int
 rpc_join(const char *url, int timeout_ms, const struct ais_snode *self, struct ais_smap **smap,
          struct ais_bmd **bmd, struct rpc_err *err)
@@ -200,9 +209,7 @@ rpc_list(const char *url, int timeout_ms, const struct rpc_list_req *req,
     Aisproto__ListReq lr = AISPROTO__LIST_REQ__INIT;
     Aisproto__Bck b = AISPROTO__BCK__INIT;
     Aisproto__Msg *r = NULL;
-    b.name = (char *)req->bck;
-    b.provider = (char *)req->provider;
-    b.ns = (char *)req->ns;
+    pb_bck(&b, req->provider, req->ns, req->bck);
     lr.bck = &b;
     lr.prefix = (char *)req->prefix;
     lr.after = (char *)req->after;
@@ -244,9 +251,7 @@ rpc_bck_action(const char *url, int timeout_ms, const char *action, const char *
     Aisproto__Msg q = AISPROTO__MSG__INIT;
     Aisproto__BckAction a = AISPROTO__BCK_ACTION__INIT;
     Aisproto__Bck b = AISPROTO__BCK__INIT;
-    b.name = (char *)bck;
-    b.provider = (char *)provider;
-    b.ns = (char *)ns;
+    pb_bck(&b, provider, ns, bck);
     a.action = (char *)action;
     a.bck = &b;
     a.value_json = (char *)(value_json ? value_json : "");
@@ -264,9 +269,7 @@ rpc_delete_objs(const char *url, int timeout_ms, const char *provider, const cha
     Aisproto__DeleteObjs d = AISPROTO__DELETE_OBJS__INIT;
     Aisproto__Bck b = AISPROTO__BCK__INIT;
     Aisproto__Msg *r = NULL;
-    b.name = (char *)bck;
-    b.provider = (char *)provider;
-    b.ns = (char *)ns;
+    pb_bck(&b, provider, ns, bck);
     d.bck = &b;
     d.n_names = n;
     d.names = (char **)names;
@@ -289,9 +292,7 @@ rpc_obj_pull(const char *url, int timeout_ms, const char *provider, const char *
     Aisproto__Msg q = AISPROTO__MSG__INIT;
     Aisproto__ObjPull p = AISPROTO__OBJ_PULL__INIT;
     Aisproto__Bck b = AISPROTO__BCK__INIT;
-    b.name = (char *)bck;
-    b.provider = (char *)provider;
-    b.ns = (char *)ns;
+    pb_bck(&b, provider, ns, bck);
     p.bck = &b;
     p.name = (char *)obj;
     p.dest_url = (char *)dest_url;
@@ -307,9 +308,7 @@ rpc_ec_delete(const char *url, int timeout_ms, const char *provider, const char 
     Aisproto__Msg q = AISPROTO__MSG__INIT;
     Aisproto__DeleteObjs d = AISPROTO__DELETE_OBJS__INIT;
     Aisproto__Bck b = AISPROTO__BCK__INIT;
-    b.name = (char *)bck;
-    b.provider = (char *)provider;
-    b.ns = (char *)ns;
+    pb_bck(&b, provider, ns, bck);
     d.bck = &b;
     d.n_names = n;
     d.names = (char **)names;
@@ -327,9 +326,7 @@ rpc_slice_read(const char *url, int timeout_ms, const struct rpc_slice_req *sq,
     Aisproto__SliceReq p = AISPROTO__SLICE_REQ__INIT;
     Aisproto__Bck b = AISPROTO__BCK__INIT;
     Aisproto__Msg *r = NULL;
-    b.name = (char *)sq->bck;
-    b.provider = (char *)sq->provider;
-    b.ns = (char *)sq->ns;
+    pb_bck(&b, sq->provider, sq->ns, sq->bck);
     p.bck = &b;
     p.name = (char *)sq->name;
     p.offset = sq->off;

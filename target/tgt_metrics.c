@@ -14,8 +14,6 @@
 #include <errno.h>
 #include <stdio.h>
 
-#define PROM_CTYPE "text/plain; version=0.0.4; charset=utf-8"
-
 static int
 write_mpaths(struct tgt *t, struct ais_buf *b)
 {
@@ -43,8 +41,9 @@ write_mpaths(struct tgt *t, struct ais_buf *b)
 }
 
 static int
-write_all(struct tgt *t, struct ais_buf *b)
+write_all(void *ctx, struct ais_buf *b)
 {
+    struct tgt *t = ctx;
     struct ais_smap *smap = ais_meta_smap(&t->meta);
     struct ais_bmd *bmd = ais_meta_bmd(&t->meta);
     struct ais_prom_node node = {
@@ -73,14 +72,5 @@ write_all(struct tgt *t, struct ais_buf *b)
 void
 tgt_r_metrics(struct ais_req *r, void *ctx)
 {
-    struct tgt *t = ctx;
-    struct ais_buf b;
-    ais_buf_init(&b, AIS_METRICS_BYTES_MAX);
-    int rc = write_all(t, &b);
-    if (rc != 0) {
-        ais_resp_err(r, 500, "metrics: %s", rc == -EMSGSIZE ? "answer too large" : "out of memory");
-    } else {
-        ais_resp_buf(r, 200, PROM_CTYPE, b.data, b.len);
-    }
-    ais_buf_fini(&b);
+    ais_prom_respond(r, write_all, ctx);
 }

@@ -1,19 +1,23 @@
 #!/usr/bin/env python3
-"""bench/mirror.py: mirrored PUT/GET against plain PUT/GET, ratios from ONE run (`make bench-mirror`).
+"""bench/protect.py: protected (mirror or EC) PUT/GET against plain PUT/GET, ratios from ONE run
+(`make bench-mirror`, `make bench-ec`).
 
 Deploys a dedicated local cluster (scripts/deploy.sh: 1 gateway, TARGETS targets with
-MOUNTPATHS mountpaths each, its own data dir and port), creates a plain bucket and a bucket
-with mirror.copies=COPIES, and runs the same aisloader load on each, interleaved
-(plain, mirror, plain, mirror: ROUNDS rounds) so the shared machine's noise hits both alike:
+MOUNTPATHS mountpaths each, its own data dir and port), creates a plain bucket and a protected
+one - MODE=mirror: mirror.copies=COPIES; MODE=ec: EC DATA+PARITY with ec.objsize_limit 0 (every
+object sliced) - and runs the same aisloader cells on both, interleaved (plain, protected, plain,
+protected: ROUNDS rounds) so the shared machine's noise hits both alike:
   PUT: SIZE objects, WORKERS workers, SECS seconds (fsync per the cluster default);
   GET: the same names afterwards.
-Prints MiB/s per cell and the ratios mirror/plain (goals: PUT >= 0.5, GET ~= 1.0), and writes
-bench/results/mirror-<UTC time>.json (not committed). Every step has a timeout; the cluster is
-stopped on any exit.
+Prints MiB/s per cell and the ratios protected/plain (goals, mirror: PUT >= 0.5, GET ~= 1.0; an EC
+PUT also streams (d+p)/d of its bytes to other targets before its 200, GET serves the main
+copy), and writes bench/results/<MODE>-<UTC time>.json (not committed). Every step has a
+timeout; the cluster is stopped on any exit.
 
-Env: BUILD (default <repo>/build), TARGETS (3), MOUNTPATHS (2), COPIES (2), SIZE (1MiB),
-WORKERS (8), SECS (8), ROUNDS (2), BENCH_PORT (24080), BENCH_DIR (fresh temp dir by default,
-removed unless BENCH_KEEP=1).
+Env: MODE (mirror), BUILD (default <repo>/build), TARGETS (3; ec: 4), MOUNTPATHS (2), COPIES (2),
+DATA (2), PARITY (1), SIZE (1MiB), WORKERS (8), SECS (8), ROUNDS (2), FSYNC (1; 0 turns
+disk.fsync off), BENCH_PORT (24080), BENCH_DIR (fresh temp dir by default, removed unless
+BENCH_KEEP=1).
 """
 import json
 import os
@@ -29,14 +33,17 @@ ENV = os.environ.get
 BUILD = os.path.abspath(ENV("BUILD", os.path.join(REPO, "build")))
 AISNODE = os.path.join(BUILD, "deploy", "aisnode")
 LOADER = os.path.join(BUILD, "bench", "aisloader")
-TARGETS, MOUNTPATHS, COPIES = int(ENV("TARGETS", "3")), int(ENV("MOUNTPATHS", "2")), int(ENV("COPIES", "2"))
+MODE = ENV("MODE", "mirror")
+TARGETS = int(ENV("TARGETS", "4" if MODE == "ec" else "3"))
+MOUNTPATHS, COPIES = int(ENV("MOUNTPATHS", "2")), int(ENV("COPIES", "2"))
+DATA, PARITY = int(ENV("DATA", "2")), int(ENV("PARITY", "1"))
 SIZE, WORKERS, SECS, ROUNDS = ENV("SIZE", "1MiB"), int(ENV("WORKERS", "8")), int(ENV("SECS", "8")), int(ENV("ROUNDS", "2"))
 PORT = int(ENV("BENCH_PORT", "24080"))
 GW = f"http://127.0.0.1:{PORT}"
 
 
 def log(msg):
-    print(f"bench-mirror: {msg}", file=sys.stderr, flush=True)
+    print(f"bench-{MODE}: {msg}", file=sys.stderr, flush=True)
 
 
 def req(method, path, body=None):
@@ -72,8 +79,8 @@ def loader(bucket, *extra):
 def main():
     for p in (AISNODE, LOADER):
         if not os.path.exists(p):
-            sys.exit(f"bench-mirror: {p} missing: build first (make build)")
-    work = ENV("BENCH_DIR") or tempfile.mkdtemp(prefix="ais-bench-mirror.")
+            sys.exit(f"bench-{MODE}: {p} missing: build first (make build)")
+    work = ENV("BENCH_DIR") or tempfile.mkdtemp(prefix=f"ais-bench-{MODE}.")
     env = dict(os.environ, GATEWAYS="1", TARGETS=str(TARGETS), MOUNTPATHS=str(MOUNTPATHS), AIS_PORT=str(PORT),
                AIS_DATA_DIR=os.path.join(work, "ais"), AIS_BIN=AISNODE, DEADLINE_S="90")
     deploy = lambda cmd: subprocess.run(["bash", os.path.join(REPO, "scripts", "deploy.sh"), cmd], env=env,  # noqa: E731
@@ -81,17 +88,24 @@ def main():
     log(f"build {BUILD}; data in {work}")
     r = deploy("start")
     if r.returncode != 0:
-        sys.exit(f"bench-mirror: deploy failed: {r.stdout}{r.stderr}")
-    cells = {"plain": {"put": [], "get": []}, "mirror": {"put": [], "get": []}}
+        sys.exit(f"bench-{MODE}: deploy failed: {r.stdout}{r.stderr}")
+    if MODE == "ec":
+        props = {"ec": {"enabled": True, "data_slices": DATA, "parity_slices": PARITY, "objsize_limit": 0}}
+    elif MODE == "mirror":
+        props = {"mirror": {"enabled": True, "copies": COPIES}}
+    else:
+        sys.exit(f"bench-protect: MODE must be mirror or ec, not {MODE!r}")
+    cells = {"plain": {"put": [], "get": []}, MODE: {"put": [], "get": []}}
     try:
-        for b in ("plain", "mirror"):
+        if ENV("FSYNC") == "0":
+            req("PUT", "/v1/cluster/setconfig?disk.fsync=false")
+        for b in ("plain", MODE):
             req("POST", f"/v1/buckets/{b}", {"action": "create-bck"})
-        code, jid = req("PATCH", "/v1/buckets/mirror",
-                        {"action": "set-bprops", "value": {"mirror": {"enabled": True, "copies": COPIES}}})
+        code, jid = req("PATCH", f"/v1/buckets/{MODE}", {"action": "set-bprops", "value": props})
         if jid:
             wait_job(jid)
         for rnd in range(ROUNDS):
-            for b in ("plain", "mirror"):
+            for b in ("plain", MODE):
                 # Names in order, so the first `ops` names exist for the GET cell.
                 put = loader(b, "--pctput", "100", "--seq", "--num-objects", "1000000", "--duration", f"{SECS}s",
                              "--prefix", f"r{rnd}-")
@@ -108,18 +122,21 @@ def main():
             shutil.rmtree(work, ignore_errors=True)
     med = lambda v: sorted(v)[len(v) // 2]  # noqa: E731
     res = {b: {op: med(v) for op, v in ops.items()} for b, ops in cells.items()}
-    res["ratio"] = {op: res["mirror"][op] / res["plain"][op] for op in ("put", "get")}
-    res["setup"] = {"targets": TARGETS, "mountpaths": MOUNTPATHS, "copies": COPIES, "size": SIZE, "workers": WORKERS,
-                    "secs": SECS, "rounds": ROUNDS, "cells": cells}
-    print(f"mirror: {TARGETS} targets x {MOUNTPATHS} mountpaths, copies={COPIES}, {SIZE} objects, {WORKERS} workers, "
+    res["ratio"] = {op: res[MODE][op] / res["plain"][op] for op in ("put", "get")}
+    what = f"mirror.copies={COPIES}" if MODE == "mirror" else f"EC {DATA}+{PARITY}"
+    res["setup"] = {"mode": MODE, "fsync": ENV("FSYNC", "1"), "targets": TARGETS, "mountpaths": MOUNTPATHS,
+                    "protection": what, "size": SIZE, "workers": WORKERS, "secs": SECS, "rounds": ROUNDS,
+                    "cells": cells}
+    goals = {"put": ">= 0.5", "get": "~1.0"} if MODE == "mirror" else {"put": "-", "get": "~1.0"}
+    print(f"{MODE}: {TARGETS} targets x {MOUNTPATHS} mountpaths, {what}, {SIZE} objects, {WORKERS} workers, "
           f"{SECS}s cells, {ROUNDS} rounds interleaved (median)")
-    print("| op | plain MiB/s | mirror MiB/s | mirror/plain | goal |")
+    print(f"| op | plain MiB/s | {MODE} MiB/s | {MODE}/plain | goal |")
     print("|---|---|---|---|---|")
-    print(f"| PUT | {res['plain']['put']:.0f} | {res['mirror']['put']:.0f} | {res['ratio']['put']:.2f} | >= 0.5 |")
-    print(f"| GET | {res['plain']['get']:.0f} | {res['mirror']['get']:.0f} | {res['ratio']['get']:.2f} | ~1.0 |")
+    for op in ("put", "get"):
+        print(f"| {op.upper()} | {res['plain'][op]:.0f} | {res[MODE][op]:.0f} | {res['ratio'][op]:.2f} | {goals[op]} |")
     out = os.path.join(REPO, "bench", "results")
     os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, time.strftime("mirror-%Y%m%dT%H%M%SZ.json", time.gmtime())), "w") as f:
+    with open(os.path.join(out, time.strftime(f"{MODE}-%Y%m%dT%H%M%SZ.json", time.gmtime())), "w") as f:
         json.dump(res, f, indent=1)
 
 
