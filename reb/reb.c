@@ -466,42 +466,66 @@ src_read(void *ctx, void *buf, size_t len, uint64_t off)
     return rc;
 }
 
-/* Sends one object on s and removes the local copy once acked. 0 or negative errno. */
+/*
+ * Streams the local object on s as kind; u (a run) reads through its rate limit, NULL reads
+ * the file as is. *md: what was sent. 0 once the receiver acked a durable write, -ENOENT when
+ * the object is not here, or negative errno.
+ */
 static int
-send_obj(struct run *u, struct rpc_stream *s, const struct st_bck *b, const char *name,
-         uint64_t digest)
+push_obj(struct reb *r, struct run *u, struct rpc_stream *s, const struct st_bck *b,
+         const char *name, uint64_t digest, const char *kind, struct st_obj_md *md)
 {
-    struct reb *r = u->r;
     struct src src = {.u = u, .fd = -1};
-    struct st_obj_md md;
-    int rc = st_obj_open(r->env.mp, b, name, digest, &src.fd, &md);
+    int rc = st_obj_open(r->env.mp, b, name, digest, &src.fd, md);
     if (rc != 0) {
-        return rc == -ENOENT ? 0 : rc; /* deleted meanwhile: nothing to move */
+        return rc;
     }
-    int64_t mtime = md.mtime_ns;
+    int64_t mtime = md->mtime_ns;
     struct rpc_obj_hdr h = {
         .provider = b->provider,
         .ns = b->ns,
         .bck = b->name,
         .name = name,
-        .size = md.size,
-        .cksum_type = md.cksum_type,
-        .cksum_value = md.cksum_value,
-        .version = md.version,
-        .custom = md.custom,
-        .kind = REB_KIND,
+        .size = md->size,
+        .cksum_type = md->cksum_type,
+        .cksum_value = md->cksum_value,
+        .version = md->version,
+        .custom = md->custom,
+        .kind = kind,
         .opaque = &mtime,
         .opaque_len = sizeof(mtime),
     };
-    rc = rpc_stream_send_obj(s, &h, -1, src_read, &src);
+    rc = u ? rpc_stream_send_obj(s, &h, -1, src_read, &src)
+           : rpc_stream_send_obj(s, &h, src.fd, NULL, NULL);
     close(src.fd);
+    return rc;
+}
+
+/* After an acked move: the local copy goes, unless a newer PUT replaced it meanwhile. */
+static void
+drop_moved(struct reb *r, const struct st_bck *b, const char *name, uint64_t digest,
+           const struct st_obj_md *md)
+{
+    int del = st_obj_delete_if(r->env.mp, b, name, digest, md);
+    if (del != 0 && del != -ESTALE && del != -ENOENT) {
+        AIS_LOG_WARN("req=rebalance obj=%s msg=\"moved, but the local copy stays\" err=\"%s\"",
+                     name, ais_strerror(del));
+    }
+}
+
+/* Sends one object on s and removes the local copy once acked. 0 or negative errno. */
+static int
+send_obj(struct run *u, struct rpc_stream *s, const struct st_bck *b, const char *name,
+         uint64_t digest)
+{
+    struct st_obj_md md;
+    int rc = push_obj(u->r, u, s, b, name, digest, REB_KIND, &md);
+    if (rc == -ENOENT) {
+        return 0; /* deleted meanwhile: nothing to move */
+    }
     if (rc == 0) {
         xa_job_add(u->job, XA_CTR_OUT, 1, md.size);
-        int del = st_obj_delete_if(r->env.mp, b, name, digest, &md);
-        if (del != 0 && del != -ESTALE && del != -ENOENT) {
-            AIS_LOG_WARN("req=rebalance obj=%s msg=\"moved, but the local copy stays\" err=\"%s\"",
-                         name, ais_strerror(del));
-        }
+        drop_moved(u->r, b, name, digest, &md);
     }
     return rc;
 }
@@ -793,42 +817,40 @@ reb_pull_serve(struct reb *r, const char *provider, const char *ns, const char *
         return rc;
     }
     struct st_bck b = {.provider = provider, .ns = ns, .name = bck};
-    int fd = -1;
     struct st_obj_md md;
     if (dest_url == NULL || dest_url[0] == '\0') {
         return st_obj_stat(r->env.mp, &b, obj, digest, &md); /* locate only */
     }
-    rc = st_obj_open(r->env.mp, &b, obj, digest, &fd, &md);
-    if (rc != 0) {
-        return rc;
-    }
     struct rpc_stream *s = NULL;
     rc = rpc_stream_open(dest_url, NULL, &s);
     if (rc == 0) {
-        int64_t mtime = md.mtime_ns;
-        struct rpc_obj_hdr h = {
-            .provider = provider,
-            .ns = ns,
-            .bck = bck,
-            .name = obj,
-            .size = md.size,
-            .cksum_type = md.cksum_type,
-            .cksum_value = md.cksum_value,
-            .version = md.version,
-            .custom = md.custom,
-            .kind = "gfn",
-            .opaque = &mtime,
-            .opaque_len = sizeof(mtime),
-        };
-        rc = rpc_stream_send_obj(s, &h, fd, NULL, NULL);
+        rc = push_obj(r, NULL, s, &b, obj, digest, "gfn", &md);
         int crc = rpc_stream_close(s);
         rc = rc ? rc : crc;
     }
-    close(fd);
     return rc;
 }
 
-/* Asks one target to push the object here. */
+int
+reb_handoff(struct reb *r, const struct st_bck *b, const char *obj, uint64_t digest,
+            const struct ais_snode *owner)
+{
+    char url[128];
+    reb_data_url(owner, url, sizeof(url));
+    struct rpc_stream *s = NULL;
+    struct st_obj_md md;
+    int rc = rpc_stream_open(url, NULL, &s);
+    if (rc == 0) {
+        rc = push_obj(r, NULL, s, b, obj, digest, REB_KIND, &md);
+        int crc = rpc_stream_close(s);
+        rc = rc ? rc : crc;
+    }
+    if (rc == 0) {
+        drop_moved(r, b, obj, digest, &md);
+    }
+    return rc;
+}
+
 /* Asks one target to push the object here, or (locate) only whether it has it. */
 static int
 pull_from(struct reb *r, const struct ais_snode *n, const struct st_bck *b, const char *obj,

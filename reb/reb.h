@@ -72,6 +72,15 @@ __attribute__((warn_unused_result)) int reb_gfn(struct reb *r, const struct st_b
 __attribute__((warn_unused_result)) int reb_pull_serve(struct reb *r, const char *provider,
                                                        const char *ns, const char *bck,
                                                        const char *obj, const char *dest_url);
+/*
+ * Hands the local object to owner (its owner under a Smap that arrived while a PUT of it
+ * streamed here, after this target's rebalance walk may have passed it): streams it like a
+ * rebalance move (the receiver keeps a newer copy it has) and, once acked, removes the local
+ * copy unless a newer PUT replaced it. Blocking. 0 or negative errno (the copy stays here).
+ */
+__attribute__((warn_unused_result)) int reb_handoff(struct reb *r, const struct st_bck *b,
+                                                    const char *obj, uint64_t digest,
+                                                    const struct ais_snode *owner);
 /* tcp:// URL of a node's object-stream receiver (its control port + AIS_DATA_PORT_OFFSET). */
 void reb_data_url(const struct ais_snode *n, char *out, size_t cap);
 

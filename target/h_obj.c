@@ -573,6 +573,35 @@ put_ec(struct ais_req *r, struct put_ctx *p)
     return rc;
 }
 
+/*
+ * obj_prep found this target the owner, but a Smap that arrived while the body streamed may
+ * name another one, and this target's rebalance walk may have passed the name before the
+ * object existed: nothing would move it, and the owner would keep serving an older copy it
+ * has. So the object goes to the owner before the answer. The Smap is read after the
+ * publish, so a walk that started earlier sees the object itself. A failed hand-off keeps
+ * the object here (acked: it is stored; the next rebalance or a get-from-neighbor finds it).
+ */
+static void
+put_handoff(struct tgt *t, const struct obj_req *o)
+{
+    struct ais_smap *smap = ais_meta_smap(&t->meta);
+    const struct ais_snode *owner = ais_smap_hrw_target(smap, o->ref.digest);
+    if (owner != NULL && strcmp(owner->id, t->self.id) != 0) {
+        struct st_bck b = {.provider = o->ref.provider, .ns = o->ref.ns, .name = o->ref.bck};
+        int rc = reb_handoff(t->reb, &b, o->ref.obj, o->ref.digest, owner);
+        if (rc != 0) {
+            AIS_LOG_WARN("req=PUT obj=%s/%s owner=%s msg=\"owner changed during the PUT; the "
+                         "object stays here\" err=\"%s\"",
+                         o->ref.display, o->ref.obj, owner->id, ais_strerror(rc));
+        } else {
+            AIS_LOG_INFO("req=PUT obj=%s/%s owner=%s msg=\"owner changed during the PUT: "
+                         "handed off\"",
+                         o->ref.display, o->ref.obj, owner->id);
+        }
+    }
+    ais_smap_unref(smap);
+}
+
 static void
 put_done(struct ais_req *r, void *arg)
 {
@@ -614,6 +643,9 @@ put_done(struct ais_req *r, void *arg)
     }
     if (p->o.props.ec_enabled && put_ec(r, p) != 0) {
         return;
+    }
+    if (!p->o.props.ec_enabled) {
+        put_handoff(t, &p->o); /* EC objects: the EC service owns their placement */
     }
     ais_resp_empty(r, 200);
     set_md_headers(r, &p->o, &md);

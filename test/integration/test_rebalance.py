@@ -242,6 +242,52 @@ def test_kill9_restart_under_writers_and_readers(rc):
     assert_placed(rc, bck, acked)
 
 
+def test_put_streaming_across_a_smap_change_lands_on_the_new_owner(rc):
+    """A PUT admitted by its owner under one Smap whose body completes after a join made another
+    target the owner (and after the rebalance walk passed it) ends on that owner, whose older
+    copy it replaces: the new owner never keeps serving the version the PUT superseded."""
+    bck = new_bucket(rc)
+    victim = "t1"
+    vid = rc.node_id(victim)
+    full = rc.smap()
+    name = next(f"h-{i:04d}" for i in range(10000) if sdk_owner(full, bck, f"h-{i:04d}") == vid)
+    old, new = body(name, 1, 4096), body(name, 2, 3 * 65536)
+    assert put(requests, rc, bck, name, old) == 200
+    rc.kill9(victim)
+    wait_until(lambda: vid not in rc.smap()["tmap"], timeout=30, what="victim dropped from the Smap")
+    owner = sdk_owner(rc.smap(), bck, name)
+    node = next(n for n in os.listdir(rc.dir) if n.startswith("t") and rc.node_id(n) == owner)
+    wk = [os.path.join(rc.node_dir(node), mp, "@ais", bck, "%wk") for mp in os.listdir(rc.node_dir(node))]
+    release, res = threading.Event(), {}
+
+    def gen():
+        yield new[:65536]
+        release.wait(120)
+        yield new[65536:]
+
+    def client():
+        try:
+            res["code"] = requests.put(f"{rc.target_url(owner)}/v1/objects/{bck}/{name}", data=gen(),
+                                       timeout=150).status_code
+        except requests.RequestException as e:
+            res["code"] = str(e)
+
+    th = threading.Thread(target=client, daemon=True)
+    th.start()
+    try:
+        wait_until(lambda: any(os.path.isdir(d) and os.listdir(d) for d in wk), timeout=30,
+                   what="the PUT's work file on the survivor")
+        rc.restart(victim)
+        wait_rebalanced(rc, len(full["tmap"]))
+    finally:
+        release.set()
+        th.join(timeout=150)
+    assert res.get("code") == 200, res
+    r = requests.get(f"{rc.url}/v1/objects/{bck}/{name}", timeout=30)
+    assert r.status_code == 200 and r.content == new, (r.status_code, r.content[:20])
+    assert on_disk(rc, bck).get(name) == [vid]
+
+
 def test_rebalance_interrupted_by_kill_finishes_after_return(rc):
     bck = new_bucket(rc)
     sess = requests.Session()
