@@ -30,7 +30,11 @@ others() {
     ps -eo args= 2>/dev/null | awk '$1 ~ /aisnode$/ { for (i = 2; i < NF; i++) if ($i == "--config") print $(i + 1) }' |
         while read -r conf; do
             local d; d=$(dirname "$(dirname "$conf")")
-            [ -f "$d/gw0/config.json" ] && [ "$(cd "$d" && pwd -P)" != "$here" ] && echo "$d"
+            # An if, not a && chain: a false test as the last command would fail the loop and,
+            # under pipefail and set -e, the caller with no word said.
+            if [ -f "$d/gw0/config.json" ] && [ "$(cd "$d" 2>/dev/null && pwd -P)" != "$here" ]; then
+                echo "$d"
+            fi
         done | sort -u
 }
 
