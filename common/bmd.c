@@ -173,6 +173,24 @@ patch_check(const json_t *ref, const json_t *patch, const char *prefix, const ch
     return 0;
 }
 
+/* lru: absent (older BMDs) means enabled with the cluster's dont_evict_time. */
+static int
+lru_parse(const json_t *p, struct ais_bprops *out, const char **why)
+{
+    const json_t *lru = json_object_get(p, "lru");
+    const json_t *en = json_object_get(lru, "enabled");
+    const json_t *dt = json_object_get(lru, "dont_evict_time");
+    int64_t ms = -1;
+    if (dt != NULL &&
+        (!json_is_string(dt) || ais_duration_parse_ms(json_string_value(dt), &ms) != 0)) {
+        *why = "lru.dont_evict_time must be a duration (\"2h\", \"90m\", \"30s\")";
+        return -EINVAL;
+    }
+    out->lru_enabled = en == NULL || json_is_true(en);
+    out->lru_dont_evict_ms = ms;
+    return 0;
+}
+
 static int
 props_parse(const json_t *p, struct ais_bprops *out, const char **why)
 {
@@ -210,9 +228,11 @@ props_parse(const json_t *p, struct ais_bprops *out, const char **why)
     out->validate_warm_get =
         json_is_true(json_object_get(json_object_get(p, "checksum"), "validate_warm_get"));
     out->versioning = json_is_true(json_object_get(json_object_get(p, "versioning"), "enabled"));
+    out->ver_validate_warm_get =
+        json_is_true(json_object_get(json_object_get(p, "versioning"), "validate_warm_get"));
     out->mirror_enabled = json_is_true(json_object_get(json_object_get(p, "mirror"), "enabled"));
     out->mirror_copies = (int)copies;
-    return 0;
+    return lru_parse(p, out, why);
 }
 
 /* Computes k's props from (reset ? defaults : current) + patch; replaces on success. */

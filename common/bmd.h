@@ -16,12 +16,16 @@ struct ais_bprops {
     char cksum_type[16];
     int validate_warm_get;
     int versioning;
+    int ver_validate_warm_get; /* versioning.validate_warm_get: a remote object's GET checks
+                                * the backend's version first */
     int mirror_enabled;
     int mirror_copies; /* 1..AIS_MPATHS_MAX; in effect only when mirror_enabled */
     int ec_enabled;
-    int ec_data;              /* ec.data_slices, 1..32 */
-    int ec_parity;            /* ec.parity_slices, 1..32 */
-    int64_t ec_objsize_limit; /* ec.objsize_limit: smaller objects are replicated; -1 = always */
+    int ec_data;               /* ec.data_slices, 1..32 */
+    int ec_parity;             /* ec.parity_slices, 1..32 */
+    int64_t ec_objsize_limit;  /* ec.objsize_limit: smaller objects are replicated; -1 = always */
+    int lru_enabled;           /* lru.enabled: cached objects of a remote bucket may be evicted */
+    int64_t lru_dont_evict_ms; /* lru.dont_evict_time; -1 = cluster lru.dont_evict_time */
 };
 
 /* Copies each object of the bucket should have on its target: mirror.copies when enabled, else 1.

@@ -119,6 +119,9 @@ hostport_check(const char *s, int64_t v, const char **why)
     return 0;
 }
 
+/* lru.* durations: a week at most (a longer capacity period would leave disks unwatched). */
+#define LRU_TIME_MS_MAX (7 * 24 * 3600 * 1000LL)
+
 static const struct ais_knob knobs[] = {
     {.name = "role",
      .type = AIS_KNOB_INT,
@@ -293,6 +296,52 @@ static const struct ais_knob knobs[] = {
      .max = AIS_STATSD_INTERVAL_MS_MAX,
      KNOB_AT(statsd_interval_ms),
      .help = "how often counters are pushed to StatsD"},
+    {.name = "space.cleanupwm",
+     .type = AIS_KNOB_INT,
+     .flags = AIS_KNOB_RT,
+     .min = 1,
+     .max = 100,
+     KNOB_AT(rt.space_cleanupwm),
+     .help = "percent used below which a mountpath needs no cleanup (<= space.lowwm)"},
+    {.name = "space.lowwm",
+     .type = AIS_KNOB_INT,
+     .flags = AIS_KNOB_RT,
+     .min = 1,
+     .max = 100,
+     KNOB_AT(rt.space_lowwm),
+     .help = "percent used LRU eviction brings a mountpath down to"},
+    {.name = "space.highwm",
+     .type = AIS_KNOB_INT,
+     .flags = AIS_KNOB_RT,
+     .min = 1,
+     .max = 100,
+     KNOB_AT(rt.space_highwm),
+     .help = "percent used at which LRU eviction starts"},
+    {.name = "space.out_of_space",
+     .type = AIS_KNOB_INT,
+     .flags = AIS_KNOB_RT,
+     .min = 1,
+     .max = 100,
+     KNOB_AT(rt.space_oos),
+     .help = "percent used from which PUTs to a mountpath get 507"},
+    {.name = "lru.enabled",
+     .type = AIS_KNOB_BOOL,
+     .flags = AIS_KNOB_RT,
+     KNOB_AT(rt.lru_enabled),
+     .help = "evict least recently used objects of remote buckets above space.highwm"},
+    {.name = "lru.dont_evict_time",
+     .type = AIS_KNOB_DURATION,
+     .flags = AIS_KNOB_RT,
+     .max = LRU_TIME_MS_MAX,
+     KNOB_AT(rt.lru_dont_evict_ms),
+     .help = "objects read more recently are never evicted (buckets without their own)"},
+    {.name = "lru.capacity_upd_time",
+     .type = AIS_KNOB_DURATION,
+     .flags = AIS_KNOB_RT,
+     .min = 1000,
+     .max = LRU_TIME_MS_MAX,
+     KNOB_AT(rt.lru_capacity_upd_ms),
+     .help = "how often targets check mountpath capacity"},
 };
 
 #define KNOBS_N (sizeof(knobs) / sizeof(knobs[0]))
@@ -347,6 +396,13 @@ defaults(struct ais_config *c)
     c->rt.fsync = 1;
     c->rt.rebalance_enabled = 1;
     c->rt.rebalance_workers = 4;
+    c->rt.space_cleanupwm = 65;
+    c->rt.space_lowwm = 75;
+    c->rt.space_highwm = 90;
+    c->rt.space_oos = 95;
+    c->rt.lru_enabled = 1;
+    c->rt.lru_dont_evict_ms = 120 * 60000;
+    c->rt.lru_capacity_upd_ms = 10 * 60000;
     c->rpc_workers[0] = 2;
     c->rpc_workers[1] = 4;
     c->rpc_workers[2] = 8;
@@ -629,6 +685,14 @@ ais_config_load(struct ais_config *cfg, const char *path, char *why, size_t why_
     return err;
 }
 
+#define SPACE_WM_RULE "need cleanupwm <= lowwm < highwm < out_of_space <= 100"
+
+static int
+space_wm_ok(int64_t cleanup, int64_t low, int64_t high, int64_t oos)
+{
+    return cleanup <= low && low < high && high < oos && oos <= 100;
+}
+
 int
 ais_config_validate(const struct ais_config *c, char *why, size_t cap)
 {
@@ -640,6 +704,10 @@ ais_config_validate(const struct ais_config *c, char *why, size_t cap)
     }
     if (c->keepalive_timeout_ms < 2 * c->keepalive_interval_ms) {
         return fail(why, cap, "keepalivetracker.timeout", "must be >= 2x the interval");
+    }
+    const struct ais_config_rt *rt = &c->rt;
+    if (!space_wm_ok(rt->space_cleanupwm, rt->space_lowwm, rt->space_highwm, rt->space_oos)) {
+        return fail(why, cap, "space", SPACE_WM_RULE);
     }
     return 0;
 }
@@ -743,11 +811,41 @@ ais_config_check_many(const char *const *names, const char *const *values, size_
     return first;
 }
 
+/*
+ * The watermarks are checked together: the current values with the batch's applied on top, so
+ * from 75/90, "space.lowwm=92 space.highwm=94" works in one request but not lowwm alone first.
+ * -EINVAL.
+ */
+static int
+space_check_many(const struct ais_config *cfg, const char *const *names, const char *const *values,
+                 size_t n, char *msg, size_t cap)
+{
+    static const char *const wm[] = {"space.cleanupwm", "space.lowwm", "space.highwm",
+                                     "space.out_of_space"};
+    int64_t v[4];
+    for (size_t k = 0; k < 4; k++) {
+        v[k] = num_get(cfg, ais_knob_find(wm[k]));
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(names[i], wm[k]) == 0) {
+                int rc = num_parse(ais_knob_find(wm[k]), values[i], &v[k]);
+                AIS_ASSERT(rc == 0); /* checked by the caller */
+            }
+        }
+    }
+    if (space_wm_ok(v[0], v[1], v[2], v[3])) {
+        return 0;
+    }
+    snprintf(msg, cap, "space: %s (would be %" PRId64 "/%" PRId64 "/%" PRId64 "/%" PRId64 ")",
+             SPACE_WM_RULE, v[0], v[1], v[2], v[3]);
+    return -EINVAL;
+}
+
 int
 ais_config_set_many(const struct ais_config *cfg, const char *const *names,
                     const char *const *values, size_t n, char *msg, size_t cap)
 {
     int err = ais_config_check_many(names, values, n, msg, cap);
+    err = err ? err : space_check_many(cfg, names, values, n, msg, cap);
     for (size_t i = 0; err == 0 && i < n; i++) {
         int rc = ais_config_set(cfg, names[i], values[i]);
         AIS_ASSERT(rc == 0); /* checked above; the table does not change */

@@ -43,6 +43,14 @@ struct ais_config_rt {
     int64_t rebalance_bps; /* rebalance.bps: bytes/s the mover sends at most, 0 = unlimited */
     int s3_redirect;       /* s3.redirect: /s3 object requests get 307 to the target */
     int s3_auth;           /* s3.auth: /s3 requests must carry a valid SigV4 signature */
+    /* Capacity (space/): percent of a mountpath used; cleanupwm <= lowwm < highwm < oos. */
+    int space_cleanupwm;         /* space.cleanupwm: below it no cleanup is needed */
+    int space_lowwm;             /* space.lowwm: LRU evicts down to this */
+    int space_highwm;            /* space.highwm: LRU starts at this */
+    int space_oos;               /* space.out_of_space: PUTs get 507 from this on */
+    int lru_enabled;             /* lru.enabled: the capacity monitor may evict (cluster switch) */
+    int64_t lru_dont_evict_ms;   /* lru.dont_evict_time: default of buckets without their own */
+    int64_t lru_capacity_upd_ms; /* lru.capacity_upd_time: how often capacity is checked */
 };
 
 struct ais_config {
@@ -139,6 +147,8 @@ int ais_config_check_many(const char *const *names, const char *const *values, s
  * Checks all n name=value pairs first; if any fails, nothing is applied and msg names every bad
  * key ("setconfig: unknown: a.b; read-only: host_net.port"). Else sets them in order. Returns
  * 0 or the first error as ais_config_check. Thread-safe (concurrent calls may interleave).
+ * The space.* watermarks are also checked together (current values with the batch applied):
+ * -EINVAL and msg naming the rule when cleanupwm <= lowwm < highwm < out_of_space <= 100 fails.
  */
 int ais_config_set_many(const struct ais_config *cfg, const char *const *names,
                         const char *const *values, size_t n, char *msg, size_t cap);

@@ -129,6 +129,15 @@
 #define AIS_REDIRECT_DRAIN_BYTES_MAX (64u << 20)
 /* A target batches PUT bytes into writes of this size (one buffer per PUT in flight). */
 #define AIS_PUT_BATCH_BYTES (256u << 10)
+/* Cold GETs (target/cold.c): fetches from backends in flight per target (more: 503), and the
+ * longest a client waits for the backend's first answer or for the next bytes of a fill. */
+#define AIS_COLD_FILLS_MAX 512
+#define AIS_COLD_WAIT_MS 60000
+/* Names in one batch of a multi-object operation sent to a target (a list page is 1000). */
+#define AIS_OBJS_BATCH_MAX 1000
+/* Names per prefetch batch (fetched in parallel by the target) and the longest one may take. */
+#define AIS_PREFETCH_BATCH 32
+#define AIS_PREFETCH_BATCH_MS (10 * 60 * 1000)
 /* Dry-run GET (config dry_run) serves generated objects of this size. */
 #define AIS_DRY_RUN_OBJ_BYTES (1u << 20)
 

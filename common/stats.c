@@ -24,6 +24,8 @@ static const char *const names[AIS_STAT_COUNT] = {
     [AIS_STAT_REDIRECT_N] = "redirect.n",
     [AIS_STAT_KEEPALIVE_N] = "keepalive.n",
     [AIS_STAT_GFN_N] = "gfn.n",
+    [AIS_STAT_COLD_N] = "get.cold.n",
+    [AIS_STAT_COLD_SIZE] = "get.cold.size",
 };
 
 void
@@ -98,6 +100,8 @@ static const struct prom_row err_rows[] = {
 static const struct prom_row redir_rows[] = {{AIS_STAT_REDIRECT_N, NULL}, {-1, NULL}};
 static const struct prom_row ka_rows[] = {{AIS_STAT_KEEPALIVE_N, NULL}, {-1, NULL}};
 static const struct prom_row gfn_rows[] = {{AIS_STAT_GFN_N, NULL}, {-1, NULL}};
+static const struct prom_row cold_rows[] = {{AIS_STAT_COLD_N, NULL}, {-1, NULL}};
+static const struct prom_row cold_bytes_rows[] = {{AIS_STAT_COLD_SIZE, NULL}, {-1, NULL}};
 
 int
 ais_stats_prom(struct ais_buf *b, const struct ais_stats *s, int lat)
@@ -123,6 +127,15 @@ ais_stats_prom(struct ais_buf *b, const struct ais_stats *s, int lat)
     if (rc == 0) {
         rc = prom_family(b, s, "ais_gfn_total", "counter",
                          "Objects found on a neighbor target after a local miss.", gfn_rows);
+    }
+    if (rc == 0) {
+        rc = prom_family(b, s, "ais_cold_get_total", "counter",
+                         "Remote objects fetched from their backend (cold GET, prefetch).",
+                         cold_rows);
+    }
+    if (rc == 0) {
+        rc = prom_family(b, s, "ais_cold_get_bytes_total", "counter",
+                         "Bytes of remote objects fetched from their backend.", cold_bytes_rows);
     }
     if (rc == 0 && lat) {
         rc = ais_prom_head(b, "ais_latency_seconds", "histogram",

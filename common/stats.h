@@ -28,7 +28,9 @@ enum ais_stat {
     AIS_STAT_ERR_CKSUM_N,
     AIS_STAT_REDIRECT_N,
     AIS_STAT_KEEPALIVE_N,
-    AIS_STAT_GFN_N, /* objects pulled from a neighbor on a miss (get from neighbor) */
+    AIS_STAT_GFN_N,     /* objects pulled from a neighbor on a miss (get from neighbor) */
+    AIS_STAT_COLD_N,    /* remote objects fetched from their backend (cold GET, prefetch) */
+    AIS_STAT_COLD_SIZE, /* bytes of them */
     AIS_STAT_COUNT
 };
 

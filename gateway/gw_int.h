@@ -2,6 +2,7 @@
 #ifndef AIS_GATEWAY_GW_INT_H
 #define AIS_GATEWAY_GW_INT_H
 
+#include "backend/backend.h"
 #include "common/config.h"
 #include "common/http.h"
 #include "common/meta.h"
@@ -51,6 +52,7 @@ struct gw {
     int stopping;
     struct xa_reg *xreg;        /* jobs this gateway coordinates (multi-object operations) */
     struct gw_lsess_tab *lsess; /* list sessions: per-target surplus between pages */
+    struct bk *bk;              /* remote backends: HEAD and LIST of remote buckets */
     int leaving;                /* atomic: told by the primary to shut down (run loop exits) */
     size_t nrefused; /* joins refused (decommissioned / shutting down); under change_mu */
     struct gw_refused refused[AIS_JOIN_REFUSED_MAX];
@@ -77,6 +79,13 @@ void gw_r_openapi(struct ais_req *r, void *ctx);
  * destroy-bck, set-bprops, reset-bprops. value is the ActMsg value (may be NULL).
  * 0 or negative code with msg.
  */
+/*
+ * The bucket of ref is in this gateway's BMD, or is a remote bucket its backend has: then it is
+ * added to the BMD (by the primary, acked by every node) first. 0, or an HTTP status with msg
+ * (404: no such bucket here or at the backend; the backend's 403/502/504).
+ */
+struct ais_objref;
+int gw_bck_resolve(struct gw *g, const struct ais_objref *ref, char *msg, size_t cap);
 int gw_bck_change(struct gw *g, const char *action, const char *provider, const char *ns,
                   const char *bck, const json_t *value, char *msg, size_t cap);
 /*

@@ -34,7 +34,8 @@
 enum bck_op { BCK_OP_NONE, BCK_OP_ADD, BCK_OP_DEL, BCK_OP_SET, BCK_OP_RESET };
 
 #define BCK_F_PRIMARY 0x1u /* changes the BMD: run by the primary (gw_bck_change forwards) */
-#define BCK_F_EXISTS 0x2u  /* 404 unless the bucket is in this gateway's BMD */
+#define BCK_F_EXISTS 0x2u  /* 404 unless the bucket is in the BMD (remote: or at its backend) */
+#define BCK_F_REMOTE 0x4u  /* remote buckets only (400 for ais://) */
 
 typedef void (*bck_action_fn)(struct gw *g, struct ais_req *r, const struct ais_objref *ref,
                               const json_t *value);
@@ -51,11 +52,22 @@ static void list_objects(struct gw *g, struct ais_req *r, const struct ais_objre
                          const json_t *val);
 static void delete_listrange(struct gw *g, struct ais_req *r, const struct ais_objref *ref,
                              const json_t *v);
+static void evict_listrange(struct gw *g, struct ais_req *r, const struct ais_objref *ref,
+                            const json_t *v);
+static void prefetch_listrange(struct gw *g, struct ais_req *r, const struct ais_objref *ref,
+                               const json_t *v);
+static void evict_remote_bck(struct gw *g, struct ais_req *r, const struct ais_objref *ref,
+                             const json_t *v);
 
 /* Bucket ActMsg actions: CUR names, then 2020 ones. */
 static const struct bck_action bck_actions[] = {
     {"list", AIS_M_GET, BCK_F_EXISTS, BCK_OP_NONE, list_objects},
     {"delete-listrange", AIS_M_DELETE, BCK_F_EXISTS, BCK_OP_NONE, delete_listrange},
+    {"evict-listrange", AIS_M_DELETE, BCK_F_EXISTS | BCK_F_REMOTE, BCK_OP_NONE, evict_listrange},
+    {"prefetch-listrange", AIS_M_POST, BCK_F_EXISTS | BCK_F_REMOTE, BCK_OP_NONE,
+     prefetch_listrange},
+    {"evict-remote-bck", AIS_M_DELETE, BCK_F_EXISTS | BCK_F_REMOTE, BCK_OP_NONE, evict_remote_bck},
+    {"add-remote-bck", 0, BCK_F_PRIMARY, BCK_OP_ADD, NULL}, /* internal: gw_bck_resolve */
     {"create-bck", AIS_M_POST, BCK_F_PRIMARY, BCK_OP_ADD, NULL},
     {"destroy-bck", AIS_M_DELETE, BCK_F_PRIMARY, BCK_OP_DEL, NULL},
     {"set-bprops", AIS_M_PATCH, BCK_F_PRIMARY, BCK_OP_SET, NULL},
@@ -84,8 +96,12 @@ static const char *
 bck_not_implemented(const struct ais_objref *ref, enum bck_op op, const json_t *value)
 {
     (void)value;
+    if (op == BCK_OP_ADD && bk_provider_remote(ref->provider)) {
+        return "remote buckets need no create: the first request to one adds it (it must exist "
+               "at its backend)";
+    }
     if (op == BCK_OP_ADD && strcmp(ref->provider, "ais") != 0) {
-        return "remote backends are not implemented yet: only ais:// buckets can be created";
+        return "this provider is not implemented: buckets are ais://, s3:// (aws) or gs:// (gcp)";
     }
     return NULL;
 }
@@ -253,6 +269,7 @@ list_buckets(struct gw *g, struct ais_req *r)
 struct lso {
     const char *prefix, *token, *uuid, *props;
     uint32_t limit;
+    uint64_t flags; /* LsoMsg flags (bit 0: cached objects only) */
 };
 
 struct list_slot {
@@ -334,7 +351,7 @@ mp_entry(msgpack_packer *pk, const struct rpc_list_entry *e, const char *props)
     mp_str(pk, "c");
     msgpack_pack_int(pk, 1);
     mp_str(pk, "f");
-    msgpack_pack_int(pk, 64);
+    msgpack_pack_int(pk, e->not_cached ? 0 : 64); /* 1 << 6: cached (AIS EntryIsCached) */
     if (cs) {
         mp_str(pk, "cs");
         mp_str(pk, e->cksum_value);
@@ -382,7 +399,8 @@ reply_json(struct ais_req *r, struct rpc_list_entry **v, size_t n, const char *u
     char buf[48];
     for (size_t i = 0; i < n; i++) {
         const struct rpc_list_entry *e = v[i];
-        json_t *o = json_pack("{s:s, s:i, s:i}", "name", e->name, "copies", 1, "flags", 64);
+        json_t *o = json_pack("{s:s, s:i, s:i}", "name", e->name, "copies", 1, "flags",
+                              e->not_cached ? 0 : 64);
         snprintf(buf, sizeof(buf), "%llu", (unsigned long long)e->size);
         json_object_set_new(o, "size", json_string(buf));
         if (has_prop(props, "checksum") && e->cksum_value) {
@@ -433,6 +451,10 @@ lso_parse(const json_t *val, struct lso *q, char *uuid, size_t ucap)
     q->prefix = ais_json_str(val, "prefix", "");
     q->token = ais_json_str(val, "continuation_token", "");
     q->props = ais_json_str(val, "props", "");
+    const json_t *fl = ais_json_get_ci(val, "flags");
+    q->flags = json_is_integer(fl)  ? (uint64_t)json_integer_value(fl)
+               : json_is_string(fl) ? strtoull(json_string_value(fl), NULL, 10)
+                                    : 0;
     const char *sa = ais_json_str(val, "start_after", "");
     if (strcmp(sa, q->token) > 0) {
         q->token = sa;
@@ -488,6 +510,145 @@ list_fetch(struct gw *g, const struct ais_smap *smap, struct gw_lsess *ls,
     return rc;
 }
 
+struct present_slot {
+    const struct ais_objref *ref;
+    const struct ais_smap *smap;
+    const struct bk_page *pg;
+    struct rpc_objs_res res;
+    int rc;
+    struct rpc_err err;
+};
+
+/* Asks this target which of the page's names it owns are cached here. */
+static void
+present_node(struct gw *g, const struct ais_snode *node, void *slot)
+{
+    struct present_slot *s = slot;
+    const char **mine = malloc((s->pg->n ? s->pg->n : 1) * sizeof(*mine));
+    size_t n = 0;
+    char url[128];
+    if (mine == NULL) {
+        s->rc = -ENOMEM;
+        return;
+    }
+    for (size_t i = 0; i < s->pg->n; i++) {
+        uint64_t d = 0;
+        const char *nm = s->pg->v[i].name;
+        if (ais_obj_digest(s->ref->provider, s->ref->ns, s->ref->bck, nm, &d) == 0 &&
+            ais_smap_hrw_target(s->smap, d) == node) {
+            mine[n++] = nm;
+        }
+    }
+    struct rpc_objs_args a = {.op = "present",
+                              .provider = s->ref->provider,
+                              .ns = s->ref->ns,
+                              .bck = s->ref->bck,
+                              .names = mine,
+                              .n = n};
+    ais_snode_ctrl_url(node, url, sizeof(url));
+    if (n > 0) {
+        s->rc = rpc_objs_op(url, (int)g->cfg->rpc_timeout_ms, &a, &s->res, &s->err);
+    }
+    free(mine);
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Marks the page's entries cached by the names the targets reported (sorted for lookup). */
+static int
+mark_cached(struct present_slot *slots, size_t nt, struct rpc_list_entry *v, size_t n)
+{
+    size_t total = 0, k = 0;
+    for (size_t i = 0; i < nt; i++) {
+        total += slots[i].res.nnames;
+    }
+    const char **have = malloc((total ? total : 1) * sizeof(*have));
+    if (have == NULL) {
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < nt; i++) {
+        for (size_t j = 0; j < slots[i].res.nnames; j++) {
+            have[k++] = slots[i].res.names[j];
+        }
+    }
+    qsort(have, k, sizeof(*have), name_cmp);
+    for (size_t i = 0; i < n; i++) {
+        const char *key = v[i].name;
+        v[i].not_cached = bsearch(&key, have, k, sizeof(*have), name_cmp) == NULL;
+    }
+    free(have);
+    return 0;
+}
+
+/*
+ * A remote bucket's listing: the page comes from the backend (complete or an error, never a
+ * short page), and every entry says whether it is cached in the cluster (one "present" batch
+ * per target for the names it owns).
+ */
+static void
+list_remote(struct gw *g, struct ais_req *r, const struct ais_objref *ref, const struct lso *q)
+{
+    struct bk_page pg = {0};
+    struct bk_err e = {0};
+    uint32_t max = q->limit > 1000 ? 1000 : q->limit;
+    int rc = bk_list_page(g->bk, ref->provider, ref->bck, q->prefix, q->token, max, &pg, &e);
+    if (rc != 0) {
+        ais_stats_add(&g->stats, AIS_STAT_ERR_LST_N, 1);
+        ais_resp_err(r, e.status ? e.status : 502, "list %s: %s", ref->display, e.msg);
+        return;
+    }
+    struct ais_smap *smap = ais_meta_smap(&g->meta);
+    size_t nt = ais_smap_count(smap, 1);
+    struct present_slot *slots = calloc(nt ? nt : 1, sizeof(*slots));
+    struct rpc_list_entry *ents = calloc(pg.n ? pg.n : 1, sizeof(*ents));
+    struct rpc_list_entry **v = calloc(pg.n ? pg.n : 1, sizeof(*v));
+    rc = slots && ents && v ? 0 : -ENOMEM;
+    for (size_t i = 0; rc == 0 && i < nt; i++) {
+        slots[i] = (struct present_slot){.ref = ref, .smap = smap, .pg = &pg};
+    }
+    if (rc == 0 && pg.n > 0) {
+        gw_fanout(g, smap, 1, present_node, slots, sizeof(*slots));
+    }
+    for (size_t i = 0; rc == 0 && i < nt; i++) {
+        rc = slots[i].rc;
+    }
+    for (size_t i = 0; rc == 0 && i < pg.n; i++) {
+        ents[i] = (struct rpc_list_entry){.name = pg.v[i].name,
+                                          .size = pg.v[i].size,
+                                          .cksum_type = (char *)"md5",
+                                          .cksum_value = pg.v[i].etag,
+                                          .version = pg.v[i].etag,
+                                          .atime_ns = pg.v[i].mtime_ns};
+        v[i] = &ents[i];
+    }
+    rc = rc == 0 ? mark_cached(slots, nt, ents, pg.n) : rc;
+    if (rc != 0) {
+        ais_stats_add(&g->stats, AIS_STAT_ERR_LST_N, 1);
+        ais_resp_err(r, rc == -ENOMEM ? 500 : 503, "list %s: %s", ref->display,
+                     rc == -ENOMEM ? "out of memory" : "a target did not answer");
+    } else {
+        const char *props = (q->props && q->props[0]) ? q->props : "name,size";
+        const char *accept = ais_req_header(r, "Accept");
+        if (accept != NULL && strstr(accept, "msgpack") != NULL) {
+            reply_msgpack(r, v, pg.n, q->uuid, pg.next, props);
+        } else {
+            reply_json(r, v, pg.n, q->uuid, pg.next, props);
+        }
+    }
+    for (size_t i = 0; slots != NULL && i < nt; i++) {
+        rpc_objs_res_fini(&slots[i].res);
+    }
+    free(v);
+    free(ents);
+    free(slots);
+    ais_smap_unref(smap);
+    bk_page_fini(&pg);
+}
+
 static void
 list_objects(struct gw *g, struct ais_req *r, const struct ais_objref *ref, const json_t *val)
 {
@@ -498,6 +659,10 @@ list_objects(struct gw *g, struct ais_req *r, const struct ais_objref *ref, cons
         return;
     }
     ais_stats_add(&g->stats, AIS_STAT_LST_N, 1);
+    if (bk_provider_remote(ref->provider) && (q.flags & 1u) == 0) {
+        list_remote(g, r, ref, &q);
+        return;
+    }
     snprintf(key, sizeof(key), "%s/%s/%s\n%s\n%d", ref->provider, ref->ns, ref->bck, q.prefix,
              needs_md(q.props));
     struct ais_smap *smap = ais_meta_smap(&g->meta);
@@ -566,21 +731,62 @@ tmpl_expand(const char *t, json_t *out, size_t cap)
     return 0;
 }
 
+/* One target's share of a multi-object job: the names it owns under HRW, its outcome. */
 struct del_slot {
-    const struct ais_objref *ref;
+    const struct objs_job *d;
     const struct ais_smap *smap;
     const char *const *names;
     size_t nn;
-    uint64_t deleted, missing;
+    uint64_t done, skipped, bytes;
+    struct rpc_objs_res failed;
     int rc;
     struct rpc_err err;
 };
+
+/* A delete/evict/prefetch-listrange job: the names (validated) and the bucket, owned by it. */
+struct objs_job {
+    struct gw *g;
+    struct ais_objref ref;
+    json_t *names;
+    const char *op; /* "" delete, "evict", "prefetch" */
+    int latest;
+};
+
+/* The op's batches to this target, in order; a failed call ends the share. */
+static void
+objs_batches(struct gw *g, struct del_slot *s, const char *url, const char **mine, size_t n)
+{
+    const struct objs_job *d = s->d;
+    int prefetch = strcmp(d->op, "prefetch") == 0;
+    size_t batch = prefetch ? AIS_PREFETCH_BATCH : AIS_OBJS_BATCH_MAX;
+    int to_ms = prefetch ? AIS_PREFETCH_BATCH_MS : (int)g->cfg->rpc_timeout_ms;
+    for (size_t off = 0; s->rc == 0 && off < n; off += batch) {
+        size_t k = n - off < batch ? n - off : batch;
+        struct rpc_objs_args a = {.op = d->op,
+                                  .provider = d->ref.provider,
+                                  .ns = d->ref.ns,
+                                  .bck = d->ref.bck,
+                                  .names = mine + off,
+                                  .n = k,
+                                  .latest = d->latest};
+        struct rpc_objs_res res = {0};
+        s->rc = rpc_objs_op(url, to_ms, &a, &res, &s->err);
+        s->done += res.done;
+        s->skipped += res.skipped;
+        s->bytes += res.bytes;
+        for (size_t i = 0; s->rc == 0 && i < res.nnames; i++) {
+            s->rc = rpc_objs_res_add(&s->failed, res.names[i], res.errs ? res.errs[i] : NULL);
+        }
+        rpc_objs_res_fini(&res);
+    }
+}
 
 /* Sends this target the names it owns under HRW. */
 static void
 del_node(struct gw *g, const struct ais_snode *node, void *slot)
 {
     struct del_slot *s = slot;
+    const struct ais_objref *ref = &s->d->ref;
     const char **mine = malloc((s->nn ? s->nn : 1) * sizeof(*mine));
     size_t n = 0;
     char url[128];
@@ -590,79 +796,122 @@ del_node(struct gw *g, const struct ais_snode *node, void *slot)
     }
     for (size_t i = 0; i < s->nn; i++) {
         uint64_t d = 0;
-        if (ais_obj_digest(s->ref->provider, s->ref->ns, s->ref->bck, s->names[i], &d) == 0 &&
+        if (ais_obj_digest(ref->provider, ref->ns, ref->bck, s->names[i], &d) == 0 &&
             ais_smap_hrw_target(s->smap, d) == node) {
             mine[n++] = s->names[i];
         }
     }
-    if (n > 0) {
-        ais_snode_ctrl_url(node, url, sizeof(url));
-        s->rc = rpc_delete_objs(url, (int)g->cfg->rpc_timeout_ms, s->ref->provider, s->ref->ns,
-                                s->ref->bck, mine, n, &s->deleted, &s->missing, &s->err);
+    ais_snode_ctrl_url(node, url, sizeof(url));
+    if (n > 0 && s->d->op[0] == '\0') {
+        s->rc = rpc_delete_objs(url, (int)g->cfg->rpc_timeout_ms, ref->provider, ref->ns, ref->bck,
+                                mine, n, &s->done, &s->skipped, &s->err);
+    } else if (n > 0) {
+        objs_batches(g, s, url, mine, n);
     }
     free(mine);
 }
 
 /* Checks every name (nothing is deleted if one is bad): 0 or AIS_EBADNAME with msg. */
 static int
-names_check(const json_t *names, char *msg, size_t cap)
+names_check(const json_t *names, const char *action, char *msg, size_t cap)
 {
     for (size_t i = 0; i < json_array_size(names); i++) {
         const char *why = "object name must be a string";
         const char *name = json_string_value(json_array_get(names, i));
         int rc = name ? ais_obj_name_check(name, strlen(name), &why) : AIS_EBADNAME;
         if (rc != 0) {
-            snprintf(msg, cap, "delete-listrange: invalid object name #%zu: %s", i, why);
+            snprintf(msg, cap, "%s: invalid object name #%zu: %s", action, i, why);
             return rc;
         }
     }
     return 0;
 }
 
-/* A delete-listrange job: the names (validated) and the bucket, owned by the job. */
-struct del_job {
-    struct gw *g;
-    struct ais_objref ref;
-    json_t *names;
-};
-
 static void
 del_job_free(void *arg)
 {
-    struct del_job *d = arg;
+    struct objs_job *d = arg;
     json_decref(d->names);
     free(d);
 }
 
-/* Job body: every target deletes the names it owns under HRW, in parallel. */
+/* "failed N of M: a (why); b (why) ..." into the job's error, as much as fits. */
+static void
+objs_failed_msg(struct xa_job *job, const struct objs_job *d, struct del_slot *slots, size_t nt,
+                size_t nn)
+{
+    char msg[XA_ERR_BYTES];
+    size_t nf = 0, len = 0;
+    for (size_t i = 0; i < nt; i++) {
+        nf += slots[i].failed.nnames;
+    }
+    if (nf == 0) {
+        return;
+    }
+    len = (size_t)snprintf(msg, sizeof(msg), "%s %s: failed %zu of %zu:", d->op, d->ref.display, nf,
+                           nn);
+    for (size_t i = 0; i < nt; i++) {
+        const struct rpc_objs_res *f = &slots[i].failed;
+        for (size_t j = 0; j < f->nnames && len < sizeof(msg); j++) {
+            len += (size_t)snprintf(msg + len, sizeof(msg) - len, " %s (%s);", f->names[j],
+                                    f->errs ? f->errs[j] : "");
+        }
+        if (f->nnames > 0) {
+            AIS_LOG_WARN("req=%s bck=%s msg=\"objects failed\" n=%zu", d->op, d->ref.display,
+                         f->nnames);
+        }
+    }
+    xa_job_set_err(job, msg);
+}
+
+/*
+ * Job body: every target handles the names it owns under HRW, in parallel. Delete and evict
+ * count done objects in loc; prefetch counts already-cached ones in loc and fetched ones in
+ * in (objects and bytes); failed names go to the job's error.
+ */
 static int
 del_job_run(struct xa_job *job, void *arg)
 {
-    struct del_job *d = arg;
+    struct objs_job *d = arg;
     size_t nn = json_array_size(d->names);
     const char **v = calloc(nn ? nn : 1, sizeof(*v));
     struct ais_smap *smap = ais_meta_smap(&d->g->meta);
     size_t nt = ais_smap_count(smap, 1);
     struct del_slot *slots = calloc(nt ? nt : 1, sizeof(*slots));
-    int rc = (v && slots) ? 0 : -ENOMEM;
+    int rc = (v && slots) ? 0 : -ENOMEM, prefetch = strcmp(d->op, "prefetch") == 0;
     for (size_t i = 0; rc == 0 && i < nn; i++) {
         v[i] = json_string_value(json_array_get(d->names, i));
     }
     xa_job_set_total(job, nn, 0);
     for (size_t i = 0; rc == 0 && i < nt; i++) {
-        slots[i] = (struct del_slot){.ref = &d->ref, .smap = smap, .names = v, .nn = nn};
+        slots[i] = (struct del_slot){.d = d, .smap = smap, .names = v, .nn = nn};
     }
     if (rc == 0) {
         gw_fanout(d->g, smap, 1, del_node, slots, sizeof(*slots));
     }
     for (size_t i = 0; rc == 0 && i < nt; i++) {
-        xa_job_add(job, XA_CTR_LOC, slots[i].deleted + slots[i].missing, 0);
+        if (prefetch) {
+            xa_job_add(job, XA_CTR_LOC, slots[i].skipped, 0);
+            xa_job_add(job, XA_CTR_IN, slots[i].done, slots[i].bytes);
+        } else {
+            xa_job_add(job, XA_CTR_LOC, slots[i].done + slots[i].skipped, 0);
+        }
+    }
+    if (rc == 0) {
+        objs_failed_msg(job, d, slots, nt, nn);
+    }
+    for (size_t i = 0; rc == 0 && i < nt; i++) {
         if (slots[i].rc != 0) {
             char msg[512];
             rc = slots[i].rc;
-            snprintf(msg, sizeof(msg), "delete in %s: %s", d->ref.display, slots[i].err.msg);
+            snprintf(msg, sizeof(msg), "%s in %s: %s", d->op[0] ? d->op : "delete", d->ref.display,
+                     slots[i].err.msg);
             xa_job_set_err(job, msg);
         }
+    }
+    for (size_t i = 0; slots != NULL && i < nt; i++) {
+        rc = rc == 0 && slots[i].failed.nnames > 0 ? -EIO : rc; /* state: error, names in err */
+        rpc_objs_res_fini(&slots[i].failed);
     }
     free(slots);
     free(v);
@@ -670,49 +919,66 @@ del_job_run(struct xa_job *job, void *arg)
     return rc;
 }
 
-/*
- * Validates the request at once (400 for a bad template or name, nothing deleted), then runs
- * the deletes as a job and answers its id: a 100k-name request never holds the HTTP request.
- */
-static void
-delete_listrange(struct gw *g, struct ais_req *r, const struct ais_objref *ref, const json_t *v)
+/* The names of a list/range message: objnames, or template expanded. Responds on error. */
+static json_t *
+listrange_names(struct ais_req *r, const char *action, const json_t *v)
 {
-    char msg[512] = "";
-    char id[XA_ID_BYTES];
     json_t *names = ais_json_get_ci(v, "objnames");
     const char *tmpl = ais_json_str(v, "template", NULL);
     if (names != NULL && tmpl != NULL) {
-        ais_resp_err(r, 400, "delete-listrange: give either objnames or template, not both");
-        return;
+        ais_resp_err(r, 400, "%s: give either objnames or template, not both", action);
+        return NULL;
     }
     if (names == NULL && tmpl != NULL) {
         json_t *owned = json_array();
         int rc = tmpl_expand(tmpl, owned, 100000);
         if (rc != 0) {
             json_decref(owned);
-            ais_resp_err(r, 400, "delete-listrange: invalid template \"%s\"%s", tmpl,
+            ais_resp_err(r, 400, "%s: invalid template \"%s\"%s", action, tmpl,
                          rc == -E2BIG ? " (expands to more than 100000 names)" : "");
-            return;
+            return NULL;
         }
-        names = owned;
-    } else if (json_is_array(names)) {
-        json_incref(names);
-    } else {
-        ais_resp_err(r, 400, "delete-listrange: value must have objnames (array) or template");
+        return owned;
+    }
+    if (json_is_array(names)) {
+        return json_incref(names);
+    }
+    ais_resp_err(r, 400, "%s: value must have objnames (array) or template", action);
+    return NULL;
+}
+
+/*
+ * delete-, evict- and prefetch-listrange. Validates the request at once (400 for a bad
+ * template or name, nothing done), then runs it as a job and answers its id: a 100k-name
+ * request never holds the HTTP request.
+ */
+static void
+objs_listrange(struct gw *g, struct ais_req *r, const struct ais_objref *ref, const json_t *v,
+               const char *action)
+{
+    char msg[512] = "";
+    char id[XA_ID_BYTES];
+    json_t *names = listrange_names(r, action, v);
+    if (names == NULL) {
         return;
     }
-    struct del_job *d = calloc(1, sizeof(*d));
-    int rc = d ? names_check(names, msg, sizeof(msg)) : -ENOMEM;
+    struct objs_job *d = calloc(1, sizeof(*d));
+    int rc = d ? names_check(names, action, msg, sizeof(msg)) : -ENOMEM;
     if (rc != 0) {
         json_decref(names);
         free(d);
         ais_resp_err(r, rc == -ENOMEM ? 500 : 400, "%s", rc == -ENOMEM ? "out of memory" : msg);
         return;
     }
-    *d = (struct del_job){.g = g, .ref = *ref, .names = names};
-    rc = xa_job_start(g->xreg, "delete-listrange", ref->display, del_job_run, d, del_job_free, id);
+    const char *op = strcmp(action, "evict-listrange") == 0      ? "evict"
+                     : strcmp(action, "prefetch-listrange") == 0 ? "prefetch"
+                                                                 : "";
+    json_t *lv = ais_json_get_ci(v, "latest-ver");
+    *d = (struct objs_job){
+        .g = g, .ref = *ref, .names = names, .op = op, .latest = json_is_true(lv)};
+    rc = xa_job_start(g->xreg, action, ref->display, del_job_run, d, del_job_free, id);
     if (rc != 0) {
-        ais_resp_err(r, rc == -EAGAIN ? 503 : 500, "delete-listrange: cannot start job: %s",
+        ais_resp_err(r, rc == -EAGAIN ? 503 : 500, "%s: cannot start job: %s", action,
                      ais_strerror(rc));
         return;
     }
@@ -720,8 +986,32 @@ delete_listrange(struct gw *g, struct ais_req *r, const struct ais_objref *ref, 
 }
 
 static void
+delete_listrange(struct gw *g, struct ais_req *r, const struct ais_objref *ref, const json_t *v)
+{
+    objs_listrange(g, r, ref, v, "delete-listrange");
+}
+
+static void
+evict_listrange(struct gw *g, struct ais_req *r, const struct ais_objref *ref, const json_t *v)
+{
+    objs_listrange(g, r, ref, v, "evict-listrange");
+}
+
+static void
+prefetch_listrange(struct gw *g, struct ais_req *r, const struct ais_objref *ref, const json_t *v)
+{
+    objs_listrange(g, r, ref, v, "prefetch-listrange");
+}
+
+static void
 head_bucket(struct gw *g, struct ais_req *r, const struct ais_objref *ref)
 {
+    char msg[512];
+    int st = gw_bck_resolve(g, ref, msg, sizeof(msg));
+    if (st != 0) {
+        ais_resp_err(r, st, "%s", msg);
+        return;
+    }
     struct ais_bmd *b = ais_meta_bmd(&g->meta);
     const struct ais_bck_md *k = ais_bmd_find(b, ref->provider, ref->ns, ref->bck);
     if (k == NULL) {
@@ -741,6 +1031,98 @@ bucket_exists(struct gw *g, const struct ais_objref *ref)
     int ok = ais_bmd_find(b, ref->provider, ref->ns, ref->bck) != NULL;
     ais_bmd_unref(b);
     return ok;
+}
+
+int
+gw_bck_resolve(struct gw *g, const struct ais_objref *ref, char *msg, size_t cap)
+{
+    if (bucket_exists(g, ref)) {
+        return 0;
+    }
+    if (!bk_provider_remote(ref->provider)) {
+        snprintf(msg, cap, "bucket \"%s\" does not exist", ref->display);
+        return 404;
+    }
+    struct bk_err e = {0};
+    int rc = bk_head_bucket(g->bk, ref->provider, ref->bck, &e);
+    if (rc == -ENOENT) {
+        snprintf(msg, cap, "bucket \"%s\" does not exist (at its backend: %s)", ref->display,
+                 e.msg);
+        return 404;
+    }
+    if (rc != 0) {
+        snprintf(msg, cap, "bucket \"%s\": %s", ref->display, e.msg);
+        return e.status ? e.status : 502;
+    }
+    rc = gw_bck_change(g, "add-remote-bck", ref->provider, ref->ns, ref->bck, NULL, msg, cap);
+    if (rc == 0 || rc == -EEXIST) {
+        AIS_LOG_INFO("req=add-remote-bck bck=%s msg=\"remote bucket added on first use\"",
+                     ref->display);
+        return 0;
+    }
+    return status_of(rc);
+}
+
+struct evict_slot {
+    const struct ais_objref *ref;
+    int rc;
+    struct rpc_err err;
+};
+
+static void
+evict_all_node(struct gw *g, const struct ais_snode *node, void *slot)
+{
+    struct evict_slot *s = slot;
+    char url[128];
+    struct rpc_objs_res res = {0};
+    struct rpc_objs_args a = {
+        .op = "evict-all", .provider = s->ref->provider, .ns = s->ref->ns, .bck = s->ref->bck};
+    ais_snode_ctrl_url(node, url, sizeof(url));
+    s->rc = rpc_objs_op(url, (int)g->cfg->rpc_timeout_ms, &a, &res, &s->err);
+    rpc_objs_res_fini(&res);
+}
+
+/*
+ * evict-remote-bck: every cached object of the bucket goes. With keep_bck_md=true the bucket
+ * (and its props) stays in the BMD; else it leaves the BMD, which removes its local data.
+ */
+static void
+evict_remote_bck(struct gw *g, struct ais_req *r, const struct ais_objref *ref, const json_t *v)
+{
+    (void)v;
+    char msg[512];
+    const char *keep = ais_req_query(r, "keep_bck_md");
+    if (keep == NULL || ais_parse_bool(keep) != 1) {
+        int rc = gw_bck_change(g, "destroy-bck", ref->provider, ref->ns, ref->bck, NULL, msg,
+                               sizeof(msg));
+        if (rc != 0) {
+            ais_resp_err(r, status_of(rc), "%s", msg);
+        } else {
+            ais_resp_empty(r, 200);
+        }
+        return;
+    }
+    struct ais_smap *smap = ais_meta_smap(&g->meta);
+    size_t nt = ais_smap_count(smap, 1);
+    struct evict_slot *slots = calloc(nt ? nt : 1, sizeof(*slots));
+    for (size_t i = 0; slots != NULL && i < nt; i++) {
+        slots[i].ref = ref;
+    }
+    if (slots != NULL) {
+        gw_fanout(g, smap, 1, evict_all_node, slots, sizeof(*slots));
+    }
+    int rc = slots ? 0 : -ENOMEM;
+    for (size_t i = 0; slots != NULL && i < nt && rc == 0; i++) {
+        rc = slots[i].rc;
+        snprintf(msg, sizeof(msg), "evict %s: %s", ref->display, slots[i].err.msg);
+    }
+    if (rc != 0) {
+        ais_resp_err(r, rc == -ENOMEM ? 500 : 503, "%s", rc == -ENOMEM ? "out of memory" : msg);
+    } else {
+        ais_resp_empty(r, 200);
+    }
+    free(slots);
+    ais_smap_unref(smap);
 }
 
 /* Mirror copies of the bucket in this gateway's BMD (0: no such bucket); *ver its version. */
@@ -840,8 +1222,11 @@ bucket_msg_done(struct ais_req *r, void *arg)
                      ais_req_method(r), ref.display);
     } else if (nyi != NULL) {
         ais_resp_err(r, 400, "bucket \"%s\": %s", ref.display, nyi);
-    } else if ((a->flags & BCK_F_EXISTS) && !bucket_exists(g, &ref)) {
-        ais_resp_err(r, 404, "bucket \"%s\" does not exist", ref.display);
+    } else if ((a->flags & BCK_F_REMOTE) && !bk_provider_remote(ref.provider)) {
+        ais_resp_err(r, 400, "action \"%s\" applies to remote buckets only, not %s", action,
+                     ref.display);
+    } else if ((a->flags & BCK_F_EXISTS) && (status = gw_bck_resolve(g, &ref, msg, sizeof(msg)))) {
+        ais_resp_err(r, status, "%s", msg);
     } else if (a->flags & BCK_F_PRIMARY) {
         bucket_change(g, r, &ref, a->name, value);
     } else {

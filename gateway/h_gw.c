@@ -34,11 +34,9 @@ h_objects(struct gw *g, struct ais_req *r)
         ais_resp_err(r, status, "%s", msg);
         return;
     }
-    struct ais_bmd *bmd = ais_meta_bmd(&g->meta);
-    int exists = ais_bmd_find(bmd, ref.provider, ref.ns, ref.bck) != NULL;
-    ais_bmd_unref(bmd);
-    if (!exists) {
-        ais_resp_err(r, 404, "bucket \"%s\" does not exist", ref.display);
+    status = gw_bck_resolve(g, &ref, msg, sizeof(msg)); /* a remote bucket: added on first use */
+    if (status != 0) {
+        ais_resp_err(r, status, "%s", msg);
         return;
     }
     struct ais_smap *smap = ais_meta_smap(&g->meta);

@@ -213,8 +213,8 @@ node_reb_state(struct decomm *d, char *why, size_t cap)
     if (best_ver < 0) {
         return REB_NONE;
     }
-    snprintf(why, cap, "rebalance %s on %s: %s%s%s", best.id, d->node.id, xa_state_name(best.state),
-             best.err[0] ? ": " : "", best.err);
+    snprintf(why, cap, "rebalance %s on %s: %s%s%.300s", best.id, d->node.id,
+             xa_state_name(best.state), best.err[0] ? ": " : "", best.err);
     if (best.state == XA_RUNNING) {
         return REB_RUNNING;
     }

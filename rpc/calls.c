@@ -286,6 +286,90 @@ rpc_delete_objs(const char *url, int timeout_ms, const char *provider, const cha
 }
 
 int
+rpc_objs_res_add(struct rpc_objs_res *res, const char *name, const char *why)
+{
+    size_t n = res->nnames;
+    if (n == 0 || (n >= 8 && (n & (n - 1)) == 0)) { /* capacity: 8, then powers of two */
+        size_t cap = n ? n * 2 : 8;
+        char **v = realloc(res->names, cap * sizeof(*v));
+        if (v == NULL) {
+            return -ENOMEM;
+        }
+        res->names = v;
+        char **e = realloc(res->errs, cap * sizeof(*e));
+        if (e == NULL) {
+            return -ENOMEM;
+        }
+        res->errs = e;
+    }
+    char *nm = strdup(name);
+    char *wy = strdup(why ? why : "");
+    if (nm == NULL || wy == NULL) {
+        free(nm);
+        free(wy);
+        return -ENOMEM;
+    }
+    res->names[res->nnames] = nm;
+    res->errs[res->nnames] = wy;
+    res->nnames++;
+    return 0;
+}
+
+void
+rpc_objs_res_fini(struct rpc_objs_res *res)
+{
+    if (res == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < res->nnames; i++) {
+        free(res->names[i]);
+        if (res->errs != NULL) {
+            free(res->errs[i]);
+        }
+    }
+    free(res->names);
+    free(res->errs);
+    memset(res, 0, sizeof(*res));
+}
+
+int
+rpc_objs_op(const char *url, int timeout_ms, const struct rpc_objs_args *a,
+            struct rpc_objs_res *res, struct rpc_err *err)
+{
+    Aisproto__Msg q = AISPROTO__MSG__INIT;
+    Aisproto__DeleteObjs d = AISPROTO__DELETE_OBJS__INIT;
+    Aisproto__Bck b = AISPROTO__BCK__INIT;
+    Aisproto__Msg *r = NULL;
+    pb_bck(&b, a->provider, a->ns, a->bck);
+    d.bck = &b;
+    d.n_names = a->n;
+    d.names = (char **)a->names;
+    d.op = (char *)a->op;
+    d.latest = a->latest;
+    q.body_case = AISPROTO__MSG__BODY_DELETE_OBJS;
+    q.delete_objs = &d;
+    int rc = call_kind(url, timeout_ms, 0, &q, AISPROTO__MSG__BODY_DELETE_RESP, &r, err);
+    if (rc != 0) {
+        return rc;
+    }
+    struct rpc_objs_res out = {0};
+    const Aisproto__DeleteResp *dr = r->delete_resp;
+    out.done = dr->deleted;
+    out.skipped = dr->missing;
+    out.bytes = dr->bytes;
+    for (size_t i = 0; rc == 0 && i < dr->n_names; i++) {
+        rc = rpc_objs_res_add(&out, dr->names[i], i < dr->n_errs ? dr->errs[i] : NULL);
+    }
+    aisproto__msg__free_unpacked(r, NULL);
+    if (rc != 0) {
+        rpc_objs_res_fini(&out);
+        return rc;
+    }
+    *res = out;
+    return 0;
+}
+
+int
 rpc_obj_pull(const char *url, int timeout_ms, const char *provider, const char *ns, const char *bck,
              const char *obj, const char *dest_url, struct rpc_err *err)
 {

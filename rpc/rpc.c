@@ -330,6 +330,39 @@ h_bck_action(struct rpc_server *s, const Aisproto__Msg *q, struct rpc_reply *r)
 }
 
 static int
+objs_op(struct rpc_server *s, const Aisproto__DeleteObjs *d, struct rpc_reply *r)
+{
+    if (s->ops->objs_op == NULL) {
+        return -ENOTSUP;
+    }
+    struct rpc_objs_args a = {.op = d->op,
+                              .provider = d->bck->provider,
+                              .ns = d->bck->ns,
+                              .bck = d->bck->name,
+                              .names = (const char *const *)d->names,
+                              .n = d->n_names,
+                              .latest = d->latest};
+    struct rpc_objs_res res = {0};
+    int err = s->ops->objs_op(s->ctx, &a, &res, &r->rerr);
+    if (err == 0) {
+        Aisproto__Msg m = AISPROTO__MSG__INIT;
+        Aisproto__DeleteResp dr = AISPROTO__DELETE_RESP__INIT;
+        dr.deleted = res.done;
+        dr.missing = res.skipped;
+        dr.bytes = res.bytes;
+        dr.n_names = res.nnames;
+        dr.names = res.names;
+        dr.n_errs = res.errs ? res.nnames : 0;
+        dr.errs = res.errs;
+        m.body_case = AISPROTO__MSG__BODY_DELETE_RESP;
+        m.delete_resp = &dr;
+        err = reply_pack(r, &m);
+    }
+    rpc_objs_res_fini(&res);
+    return err;
+}
+
+static int
 h_delete_objs(struct rpc_server *s, const Aisproto__Msg *q, struct rpc_reply *r)
 {
     const Aisproto__DeleteObjs *d = q->delete_objs;
@@ -342,6 +375,9 @@ h_delete_objs(struct rpc_server *s, const Aisproto__Msg *q, struct rpc_reply *r)
                       : s->ops->ec_delete(s->ctx, d->bck->provider, d->bck->ns, d->bck->name,
                                           (const char *const *)d->names, d->n_names, &r->rerr);
         return err == 0 ? reply_ack(r) : err;
+    }
+    if (d->op != NULL && d->op[0] != '\0') {
+        return objs_op(s, d, r);
     }
     if (s->ops->delete_objs == NULL) {
         return -ENOTSUP;

@@ -36,6 +36,7 @@ struct rpc_list_entry {
     uint64_t size;
     char *cksum_type, *cksum_value, *version, *custom;
     int64_t atime_ns;
+    int not_cached; /* remote bucket listing: at the backend only (entry flags without cached) */
 };
 
 /* One page from one target (entries sorted by name). Free with rpc_list_page_fini. */
@@ -99,6 +100,26 @@ struct rpc_slice {
     size_t n; /* bytes read into buf */
 };
 
+/* A batch operation on objects of one bucket (rpc_objs_op). Borrowed strings. */
+struct rpc_objs_args {
+    const char *op; /* "evict", "prefetch", "present" */
+    const char *provider, *ns, *bck;
+    const char *const *names;
+    size_t n;
+    int latest; /* prefetch: also refetch outdated copies */
+};
+/* Its outcome: counters (op-specific, see proto DeleteResp) and names (with reasons). */
+struct rpc_objs_res {
+    uint64_t done, skipped, bytes;
+    size_t nnames;
+    char **names; /* malloc'ed array of malloc'ed strings */
+    char **errs;  /* NULL or nnames reasons */
+};
+/* Appends a name (and reason, or NULL) to res. 0 or -ENOMEM. */
+__attribute__((warn_unused_result)) int rpc_objs_res_add(struct rpc_objs_res *res, const char *name,
+                                                         const char *why);
+void rpc_objs_res_fini(struct rpc_objs_res *res);
+
 /*
  * Server-side handlers. Each returns 0 or a negative code; on error it may fill err->msg
  * (sent back to the caller). Handlers run on RPC worker threads concurrently.
@@ -142,6 +163,10 @@ struct rpc_ops {
     /* any non-primary node: the primary tells it to leave (sid = its id). Stop heartbeats
      * before returning, then exit the run loop; decommission = removed for good. */
     int (*node_shutdown)(void *ctx, const char *sid, int decommission, struct rpc_err *err);
+    /* target: a batch operation on remote-bucket objects (DeleteObjs with op "evict",
+     * "prefetch", "present"); fill res (strings malloc'ed: the RPC layer frees them). */
+    int (*objs_op)(void *ctx, const struct rpc_objs_args *a, struct rpc_objs_res *res,
+                   struct rpc_err *err);
     /* target: remove this target's EC records of names (DeleteObjs with ec_records_only). */
     int (*ec_delete)(void *ctx, const char *provider, const char *ns, const char *bck,
                      const char *const *names, size_t n, struct rpc_err *err);
@@ -222,6 +247,11 @@ __attribute__((warn_unused_result)) int rpc_bck_action(const char *url, int time
                                                        const char *action, const char *provider,
                                                        const char *ns, const char *bck,
                                                        const char *value_json, struct rpc_err *err);
+/* A batch operation on remote-bucket objects (struct rpc_objs_args); res filled on success
+ * (free with rpc_objs_res_fini). Not re-sent (a prefetch may be long). */
+__attribute__((warn_unused_result)) int rpc_objs_op(const char *url, int timeout_ms,
+                                                    const struct rpc_objs_args *a,
+                                                    struct rpc_objs_res *res, struct rpc_err *err);
 __attribute__((warn_unused_result)) int rpc_delete_objs(const char *url, int timeout_ms,
                                                         const char *provider, const char *ns,
                                                         const char *bck, const char *const *names,

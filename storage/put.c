@@ -145,7 +145,7 @@ put_open_work(struct st_put *put, const struct st_mpaths *mp, const struct st_bc
         if (err < 0) {
             break;
         }
-        put->fd = open(put->wk_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        put->fd = open(put->wk_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         err = put->fd >= 0 ? 0 : -errno;
         if (err != -EEXIST) {
             break;
@@ -586,4 +586,22 @@ st_put_finish(struct st_put *put, struct st_obj_md *md_out)
     }
     put_free(put);
     return err;
+}
+
+int
+st_put_fd(const struct st_put *put)
+{
+    AIS_ASSERT(put != NULL);
+    return put->fd;
+}
+
+int
+st_put_set_custom(struct st_put *put, const char *custom)
+{
+    AIS_ASSERT(put != NULL);
+    if (custom == NULL) {
+        put->custom[0] = '\0';
+        return 0;
+    }
+    return st_path_fmt(put->custom, sizeof(put->custom), "%s", custom) < 0 ? -EINVAL : 0;
 }

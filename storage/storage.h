@@ -240,6 +240,14 @@ __attribute__((warn_unused_result)) int st_put_write(struct st_put *put, const v
  * md_out (may be NULL) gets the stored properties.
  */
 __attribute__((warn_unused_result)) int st_put_finish(struct st_put *put, struct st_obj_md *md_out);
+/*
+ * The work file's descriptor, valid until st_put_finish/st_put_abort (the caller must not close
+ * it; dup it to read on after the PUT ended: the file stays readable once published). For
+ * readers that stream an object still being written, and uploads of the work file.
+ */
+int st_put_fd(const struct st_put *put);
+/* Replaces the custom metadata the object will be published with. 0 or -EINVAL (too long). */
+__attribute__((warn_unused_result)) int st_put_set_custom(struct st_put *put, const char *custom);
 /* Drops a PUT in progress: removes the work file and frees put. Accepts NULL. */
 void st_put_abort(struct st_put *put);
 
@@ -301,10 +309,9 @@ struct st_scrub_res {
  * then st_obj_mirror restores `copies` good ones. When none is good nothing is removed and
  * res->lost is set. 0 (also for a vanished object) or negative errno.
  */
-__attribute__((warn_unused_result)) int st_obj_scrub(struct st_mpaths *mp,
-                                                     const struct st_bck *bck, const char *obj,
-                                                     uint64_t digest, unsigned copies,
-                                                     struct st_scrub_res *res);
+__attribute__((warn_unused_result)) int st_obj_scrub(struct st_mpaths *mp, const struct st_bck *bck,
+                                                     const char *obj, uint64_t digest,
+                                                     unsigned copies, struct st_scrub_res *res);
 /* Like st_obj_open without keeping a descriptor. */
 __attribute__((warn_unused_result)) int st_obj_stat(const struct st_mpaths *mp,
                                                     const struct st_bck *bck, const char *obj,

@@ -177,8 +177,8 @@ set_head_headers(struct ais_req *r, const struct obj_req *o, const struct st_obj
  * Range: bytes=a-b | a- | -n (one range). Returns 0 with off/len for a valid range, 1 when
  * absent, AIS_EBADRANGE when unsatisfiable or malformed.
  */
-static int
-parse_range(const char *h, uint64_t size, uint64_t *off, uint64_t *len)
+int
+tgt_parse_range(const char *h, uint64_t size, uint64_t *off, uint64_t *len)
 {
     unsigned long long a = 0, b = 0;
     char *end;
@@ -242,7 +242,7 @@ get_serve(struct tgt *t, struct ais_req *r, const struct obj_req *o, int fd,
 {
     uint64_t off = 0, len = md->size;
     char cr[96];
-    int rr = parse_range(ais_req_header(r, "Range"), md->size, &off, &len);
+    int rr = tgt_parse_range(ais_req_header(r, "Range"), md->size, &off, &len);
     if (rr == AIS_EBADRANGE) {
         close(fd);
         ais_resp_err(r, 416, "invalid range \"%s\" for %s/%s (size %" PRIu64 ")",
@@ -386,6 +386,59 @@ ec_restore(struct tgt *t, struct ais_req *r, const struct obj_req *o)
     return 1;
 }
 
+/* Closes a local copy that will not be served (ends its read accounting). */
+static void
+get_drop_fd(struct tgt *t, int *fd, const struct st_obj_md *md)
+{
+    if (*fd >= 0) {
+        close(*fd);
+        st_mpaths_read_end(t->mp, md->mpath_idx);
+        *fd = -1;
+    }
+}
+
+/*
+ * A remote bucket's GET after the local lookup (rc, and fd/md when found): a miss fetches
+ * from the backend; with versioning.validate_warm_get (or latest-ver=true) a local copy is
+ * checked against the backend first, refetched when outdated and dropped when the backend
+ * deleted it. Returns 1 when a response was sent; else 0 with rc, fd and md to serve locally.
+ */
+static int
+get_remote(struct tgt *t, struct ais_req *r, struct obj_req *o, unsigned copies, int *fd,
+           struct st_obj_md *md, int *rc)
+{
+    struct bk_err e = {0};
+    int force = 0;
+    const char *lv = ais_req_query(r, "latest-ver");
+    if (*rc == 0 && (o->props.ver_validate_warm_get || (lv != NULL && ais_parse_bool(lv) == 1))) {
+        int out = tgt_cold_outdated(t->cold, &o->ref, md, &e);
+        if (out == 0) {
+            return 0;
+        }
+        get_drop_fd(t, fd, md);
+        if (out == -ENOENT) {
+            int del = st_obj_delete_if(t->mp, &o->bck, o->ref.obj, o->ref.digest, md);
+            AIS_LOG_INFO("req=GET obj=%s/%s msg=\"deleted at the backend\" local=%s",
+                         o->ref.display, o->ref.obj, del == 0 ? "removed" : "kept");
+            ais_resp_err(r, 404, "object \"%s/%s\" does not exist (deleted at the backend: %s)",
+                         o->ref.display, o->ref.obj, e.msg);
+            return 1;
+        }
+        if (out < 0) {
+            ais_resp_err(r, e.status ? e.status : 502, "%s", e.msg);
+            return 1;
+        }
+        force = 1;
+    } else if (*rc != -ENOENT) {
+        return 0;
+    }
+    if (tgt_cold_get(t->cold, r, &o->ref, &o->props, force)) {
+        return 1;
+    }
+    *rc = open_local(t, o, copies, fd, md); /* it arrived meanwhile */
+    return 0;
+}
+
 static void
 h_get(struct tgt *t, struct ais_req *r, struct obj_req *o)
 {
@@ -425,6 +478,12 @@ h_get(struct tgt *t, struct ais_req *r, struct obj_req *o)
         fd = -1;
         st_mpaths_read_end(t->mp, md.mpath_idx);
         int del = get_drop_bad(t, o, &md);
+        if (del == 0 && bk_provider_remote(o->ref.provider)) {
+            if (tgt_cold_get(t->cold, r, &o->ref, &o->props, 0)) {
+                return; /* the backend's copy replaces the corrupt one */
+            }
+            continue;
+        }
         /* Repair from a remaining copy (1: something was restored), then serve that. */
         if (del == 0 && copies > 1 && attempt + 1 < copies &&
             st_obj_mirror(t->mp, &o->bck, o->ref.obj, o->ref.digest, copies, NULL) == 1) {
@@ -443,6 +502,10 @@ h_get(struct tgt *t, struct ais_req *r, struct obj_req *o)
         get_bad_cksum(r, o, &md, del);
         return;
     }
+    if (bk_provider_remote(o->ref.provider) && get_remote(t, r, o, copies, &fd, &md, &rc)) {
+        ais_stats_add(&t->stats, AIS_STAT_GET_N, 1);
+        return;
+    }
     if (rc != 0) {
         ais_stats_add(&t->stats, AIS_STAT_ERR_GET_N, 1);
         tgt_fshc_kick(t, rc);
@@ -454,9 +517,41 @@ h_get(struct tgt *t, struct ais_req *r, struct obj_req *o)
         return;
     }
     read_track(t, r, md.mpath_idx);
+    if (strcmp(o->ref.provider, "ais") != 0) {
+        sp_obj_touch(fd); /* LRU order follows reads (space/space.h) */
+    }
     get_serve(t, r, o, fd, &md);
     ais_stats_add(&t->stats, AIS_STAT_GET_N, 1);
     ais_stats_add(&t->stats, AIS_STAT_GET_NS, ais_mono_ns() - t0);
+}
+
+/* HEAD of a remote object not cached here: the backend's answer (Ais-Present: false). */
+static void
+head_remote(struct tgt *t, struct ais_req *r, struct obj_req *o)
+{
+    struct bk_attrs a;
+    struct bk_err e = {0};
+    int rc = bk_head_obj(t->bk, o->ref.provider, o->ref.bck, o->ref.obj, &a, &e);
+    if (rc == -ENOENT) {
+        obj_err(r, o, rc);
+        return;
+    }
+    if (rc != 0) {
+        ais_stats_add(&t->stats, AIS_STAT_ERR_HEAD_N, 1);
+        ais_resp_err(r, e.status ? e.status : 502, "%s", e.msg);
+        return;
+    }
+    char buf[BK_ETAG_BYTES + 32];
+    ais_resp_head(r, 200, a.size);
+    ais_resp_header(r, "Ais-Present", "false");
+    if (a.etag[0] != '\0') {
+        ais_resp_header(r, "ETag", a.etag);
+        snprintf(buf, sizeof(buf), "source=%s,etag=%s", o->ref.provider, a.etag);
+        ais_resp_header(r, "Ais-Custom-Md", buf);
+    }
+    if (a.version[0] != '\0') {
+        ais_resp_header(r, "Ais-Version", a.version);
+    }
 }
 
 static void
@@ -481,6 +576,10 @@ h_head(struct tgt *t, struct ais_req *r, struct obj_req *o)
             rc = st_obj_stat(t->mp, &o->bck, o->ref.obj, o->ref.digest, &md);
         }
     }
+    if (rc == -ENOENT && bk_provider_remote(o->ref.provider)) {
+        head_remote(t, r, o);
+        return;
+    }
     if (rc != 0) {
         ais_stats_add(&t->stats, AIS_STAT_ERR_HEAD_N, 1);
         obj_err(r, o, rc);
@@ -493,7 +592,22 @@ h_head(struct tgt *t, struct ais_req *r, struct obj_req *o)
 static void
 h_delete(struct tgt *t, struct ais_req *r, struct obj_req *o)
 {
+    int remote_gone = 0;
+    if (bk_provider_remote(o->ref.provider)) {
+        /* Write-through: the backend first; a local copy never outlives its source. */
+        struct bk_err e = {0};
+        int brc = bk_delete_obj(t->bk, o->ref.provider, o->ref.bck, o->ref.obj, &e);
+        if (brc != 0 && brc != -ENOENT) {
+            ais_stats_add(&t->stats, AIS_STAT_ERR_DEL_N, 1);
+            ais_resp_err(r, e.status ? e.status : 502, "%s", e.msg);
+            return;
+        }
+        remote_gone = brc == 0;
+    }
     int rc = st_obj_delete(t->mp, &o->bck, o->ref.obj, o->ref.digest);
+    if (rc == -ENOENT && remote_gone) {
+        rc = 0; /* not cached here, deleted at the backend */
+    }
     if (o->props.ec_enabled) {
         const char *name = o->ref.obj;
         tgt_ec_delete(t, &o->bck, &name, 1); /* slices and replicas on every target */
@@ -602,6 +716,34 @@ put_handoff(struct tgt *t, const struct obj_req *o)
     ais_smap_unref(smap);
 }
 
+/*
+ * Remote bucket: the complete body (the work file) goes to the backend before the object is
+ * published here, and the local copy records the backend's ETag. A backend failure answers its
+ * status and stores nothing.
+ */
+static int
+put_remote(struct ais_req *r, struct put_ctx *p)
+{
+    struct tgt *t = p->o.t;
+    struct bk_attrs a = {0};
+    struct bk_err e = {0};
+    int rc = bk_put_obj(t->bk, p->o.ref.provider, p->o.ref.bck, p->o.ref.obj, st_put_fd(p->put),
+                        p->bytes, &a, &e);
+    if (rc != 0) {
+        ais_stats_add(&t->stats, AIS_STAT_ERR_PUT_N, 1);
+        ais_resp_err(r, e.status ? e.status : 502, "PUT %s/%s: %s", p->o.ref.display, p->o.ref.obj,
+                     e.msg);
+        return rc;
+    }
+    char custom[ST_CUSTOM_BYTES];
+    snprintf(custom, sizeof(custom), "source=%s,etag=%s", p->o.ref.provider, a.etag);
+    rc = st_put_set_custom(p->put, custom);
+    if (rc != 0) {
+        ais_resp_err(r, 500, "PUT %s/%s: %s", p->o.ref.display, p->o.ref.obj, ais_strerror(rc));
+    }
+    return rc;
+}
+
 static void
 put_done(struct ais_req *r, void *arg)
 {
@@ -616,6 +758,9 @@ put_done(struct ais_req *r, void *arg)
     if (rc != 0) {
         ais_resp_err(r, ais_http_status(rc), "PUT %s/%s: write failed: %s", p->o.ref.display,
                      p->o.ref.obj, ais_strerror(rc));
+        return; /* cleanup aborts the work file */
+    }
+    if (bk_provider_remote(p->o.ref.provider) && put_remote(r, p) != 0) {
         return; /* cleanup aborts the work file */
     }
     rc = st_put_finish(p->put, &md);
@@ -714,6 +859,14 @@ h_put(struct tgt *t, struct ais_req *r, struct obj_req *o)
         free(p);
         ais_resp_err(r, 400, "PUT %s/%s: Ais-Checksum-Type and Ais-Checksum-Value go together",
                      o->ref.display, o->ref.obj);
+        return;
+    }
+    char full[AIS_PATH_BYTES_MAX + 64];
+    if (!p->dry && sp_put_check(t->space, o->ref.digest, full, sizeof(full)) != 0) {
+        free(p);
+        ais_stats_add(&t->stats, AIS_STAT_ERR_PUT_N, 1);
+        ais_resp_err(r, 507, "PUT %s/%s: insufficient storage: %s", o->ref.display, o->ref.obj,
+                     full);
         return;
     }
     int rc = 0;

@@ -435,6 +435,8 @@ op_xact_start(void *ctx, const struct rpc_xact_args *a, struct rpc_err *err)
         per_bck = strcmp(a->kind, "scrub") == 0 || strcmp(a->kind, "make-n-copies") == 0;
     if (strcmp(a->kind, "rebalance") == 0) {
         rc = reb_start(t->reb, a->id);
+    } else if (strcmp(a->kind, "lru") == 0) {
+        rc = sp_lru_start(t->space, a->id, NULL);
     } else if (per_bck) {
         struct ais_bmd *bmd = ais_meta_bmd(&t->meta);
         int known = ais_bmd_find(bmd, a->provider, a->ns, a->bck) != NULL;
@@ -444,7 +446,8 @@ op_xact_start(void *ctx, const struct rpc_xact_args *a, struct rpc_err *err)
                                  : reb_mnc_start(t->rsl, a->provider, a->ns, a->bck, a->id, NULL);
     } else {
         snprintf(err->msg, sizeof(err->msg),
-                 "job kind \"%s\" cannot be started (supported: rebalance, scrub, make-n-copies)",
+                 "job kind \"%s\" cannot be started (supported: rebalance, lru, scrub, "
+                 "make-n-copies)",
                  a->kind);
         return -EINVAL;
     }
@@ -466,6 +469,7 @@ static const struct rpc_ops tgt_rpc_ops = {
     .metasync = op_metasync,
     .list = op_list,
     .delete_objs = op_delete,
+    .objs_op = tgt_objs_op,
     .query = op_query,
     .config_set = op_config_set,
 };
@@ -522,6 +526,12 @@ tgt_run(const struct ais_config *cfg, const volatile int *stop)
     rc = rc ? rc : open_mountpaths(t, &need_rsl);
     rc = rc ? rc : tgt_ec_new(t, &t->ec);
     if (rc == 0) {
+        struct bk_conf bc;
+        bk_conf_load(&bc); /* start-up: the environment the AWS SDKs read */
+        rc = bk_new(&bc, &t->bk);
+    }
+    rc = rc ? rc : tgt_cold_new(t, t->bk, &t->cold);
+    if (rc == 0) {
         struct reb_env env = {.cfg = cfg,
                               .self = &t->self,
                               .meta = &t->meta,
@@ -543,6 +553,10 @@ tgt_run(const struct ais_config *cfg, const volatile int *stop)
         if (rc == 0 && need_rsl && reb_rsl_start(t->rsl, NULL) != 0) {
             AIS_LOG_WARN("req=start msg=\"cannot start resilver\"");
         }
+    }
+    if (rc == 0) {
+        struct sp_env senv = {.cfg = cfg, .meta = &t->meta, .mp = t->mp, .xreg = t->xreg};
+        rc = sp_start(&senv, &t->space); /* before the servers: every PUT is checked */
     }
     if (rc == 0) {
         struct tgt_fshc *f = NULL;
@@ -574,9 +588,12 @@ tgt_run(const struct ais_config *cfg, const volatile int *stop)
     ais_statsd_stop(t->statsd); /* after the last request: its final push counts them all */
     rpc_server_stop(t->rpc);
     rpc_member_stop(__atomic_exchange_n(&t->member, NULL, __ATOMIC_ACQ_REL));
+    tgt_cold_free(t->cold); /* aborts fills in flight; no request is left to join them */
+    bk_free(t->bk);
     reb_free(t->reb); /* its receiver calls into the EC service: stopped first */
     tgt_ec_free(t->ec);
     tgt_fshc_stop(__atomic_exchange_n(&t->fshc, NULL, __ATOMIC_ACQ_REL)); /* it may resilver */
+    sp_stop(t->space); /* its LRU job uses the mountpaths and the registry */
     reb_rsl_free(t->rsl);
     xa_reg_free(t->xreg); /* jobs use the mountpaths: end them first */
     tgt_lcache_free(t->lcache);

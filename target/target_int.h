@@ -2,6 +2,7 @@
 #ifndef AIS_TARGET_TARGET_INT_H
 #define AIS_TARGET_TARGET_INT_H
 
+#include "backend/backend.h"
 #include "common/config.h"
 #include "common/http.h"
 #include "common/meta.h"
@@ -11,6 +12,7 @@
 #include "reb/reb.h"
 #include "rpc/member.h"
 #include "rpc/rpc.h"
+#include "space/space.h"
 #include "storage/storage.h"
 #include "target/ec.h"
 #include "target/lcache.h"
@@ -37,6 +39,9 @@ struct tgt {
     uint64_t mp_faulty;        /* under mpath_mu: slots disabled at start or by FSHC */
     struct tgt_fshc *fshc;     /* atomic pointer: filesystem health checker (fshc.c) */
     struct ais_statsd *statsd; /* StatsD pusher or NULL (common/statsd.h) */
+    struct sp *space;          /* capacity monitor, out-of-space check, LRU (space/space.h) */
+    struct bk *bk;             /* remote backends (backend/backend.h) */
+    struct tgt_cold *cold;     /* cold GETs in flight (cold.c) */
     int ready;                 /* atomic: joined the cluster */
     int leaving;               /* atomic: told by the primary to shut down (run loop exits) */
 };
@@ -75,6 +80,36 @@ void tgt_r_mountpaths(struct ais_req *r, void *ctx);
 /* GET /metrics: Prometheus text format (target/tgt_metrics.c). */
 void tgt_r_metrics(struct ais_req *r, void *ctx);
 void tgt_mpaths_dropped(void *ctx);
+
+/*
+ * Cold GET (target/cold.c): fetches a remote bucket's object from its backend, one fetch per
+ * object however many clients ask (they all stream from it as bytes arrive). force: replace a
+ * local copy (outdated or corrupt). tgt_cold_get responds (1), or returns 0 when the object
+ * turned out to be here meanwhile (serve it locally). tgt_cold_fetch blocks until the object is
+ * stored (0) or fails (negative errno with err). tgt_cold_outdated HEADs the backend: 1 when
+ * the local copy md differs from the backend's object, 0 when current, or negative errno
+ * (-ENOENT: deleted at the backend). Thread-safe.
+ */
+struct tgt_cold;
+int tgt_cold_new(struct tgt *t, struct bk *bk, struct tgt_cold **out);
+void tgt_cold_free(struct tgt_cold *c);
+int tgt_cold_get(struct tgt_cold *c, struct ais_req *r, const struct ais_objref *ref,
+                 const struct ais_bprops *props, int force);
+int tgt_cold_fetch(struct tgt_cold *c, const struct ais_objref *ref, const struct ais_bprops *props,
+                   int force, struct bk_err *err);
+/* n fetches at once (one fill each; at most AIS_COLD_FILLS_MAX in flight): rcs[i], errs[i]. */
+void tgt_cold_fetch_n(struct tgt_cold *c, const struct ais_objref *refs, size_t n,
+                      const struct ais_bprops *props, const int *force, int *rcs,
+                      struct bk_err *errs);
+int tgt_cold_outdated(struct tgt_cold *c, const struct ais_objref *ref, const struct st_obj_md *md,
+                      struct bk_err *err);
+struct bk *tgt_cold_bk(const struct tgt_cold *c);
+/* Range header against size: 0 (a range: *off, *len), 1 (none: whole), AIS_EBADRANGE. */
+int tgt_parse_range(const char *h, uint64_t size, uint64_t *off, uint64_t *len);
+
+/* Batch operations on remote-bucket objects (target/remote.c): rpc_ops.objs_op. */
+int tgt_objs_op(void *ctx, const struct rpc_objs_args *a, struct rpc_objs_res *res,
+                struct rpc_err *err);
 
 /* HTTP entry point (target/h_obj.c). */
 void tgt_http_handler(struct ais_req *r, void *ctx);

@@ -19,7 +19,7 @@
 #define XA_ID_BYTES 16
 #define XA_KIND_BYTES 32
 #define XA_BCK_BYTES 200
-#define XA_ERR_BYTES 256
+#define XA_ERR_BYTES 2048
 
 struct xa_reg;
 struct xa_job;

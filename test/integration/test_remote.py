@@ -1,0 +1,313 @@
+"""Remote buckets (#11): aws:// in front of a real S3 server (s3rver from npm) on loopback.
+
+Goal: cold GET follows the seed's rule exactly — the backend is asked if and only if the object
+is not here, its checksum is bad, or its version is outdated (versioning.validate_warm_get) —
+checked by the request counter of a proxy between the cluster and the S3 server; one fetch for
+64 concurrent clients; range reads; backend errors mapped to clear statuses with nothing
+stored; listing with the cached flag; prefetch/evict jobs with exact failed lists; write-through
+PUT and DELETE; the CLI's s3:// buckets.
+Method: module cluster (2 targets) whose nodes read AWS_ENDPOINT_URL / AWS_ACCESS_KEY_ID from
+their environment, as a user's would; objects are written to the S3 server directly with boto3.
+"""
+import concurrent.futures
+import hashlib
+import os
+import subprocess
+import time
+
+import pytest
+import requests
+
+from conftest import BUILD, Cluster, cluster_of, wait_until
+from s3peer import Proxy, S3rver, backend_env
+
+BCK = "data"
+Q = {"provider": "aws"}
+
+
+@pytest.fixture(scope="module")
+def peer():
+    s = S3rver()
+    p = Proxy(s.port)
+    s3 = s.client()
+    s3.create_bucket(Bucket=BCK)
+    yield s, p, s3
+    p.stop()
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def rc(request, peer):
+    s, p, _ = peer
+    yield from cluster_of(request, targets=2, env=backend_env(p, AIS_BACKEND_TIMEOUT_MS="8000"))
+
+
+def put_remote(s3, key, data):
+    s3.put_object(Bucket=BCK, Key=key, Body=data)
+    return data
+
+
+def get(rc, key, **kw):
+    return requests.get(f"{rc.url}/v1/objects/{BCK}/{key}", params=dict(Q, **kw.pop("params", {})),
+                        timeout=60, **kw)
+
+
+def set_props(rc, props):
+    r = requests.patch(f"{rc.url}/v1/buckets/{BCK}", params=Q,
+                       json={"action": "set-bprops", "value": props}, timeout=30)
+    assert r.status_code == 200, r.text
+
+
+def local_files(rc, key):
+    out = []
+    for root, _, files in os.walk(rc.dir):
+        if "@aws" in root and "%ob" in root:
+            out += [os.path.join(root, f) for f in files if f == key]
+    return out
+
+
+def wait_local(rc, key, n=1):
+    """The fill publishes the object right after its last byte reached the clients."""
+    return wait_until(lambda: len(local_files(rc, key)) == n and local_files(rc, key), 30,
+                      what=f"{key} stored locally")
+
+
+def wait_job(rc, jid, timeout=60):
+    def done():
+        r = requests.get(f"{rc.url}/v1/cluster", params={"what": "status"}, json={"id": jid},
+                         timeout=10)
+        j = r.json()
+        return j if j.get("end_time") else None
+    return wait_until(done, timeout, what=f"job {jid}")
+
+
+def test_cold_get_then_warm_get_is_local(rc, peer):
+    _, p, s3 = peer
+    data = put_remote(s3, "cold/a", os.urandom(300_000))
+    p.reset()
+    r = get(rc, "cold/a")
+    assert r.status_code == 200 and r.content == data
+    assert p.count("GET", "cold/a") == 1
+    for _ in range(3):
+        r = get(rc, "cold/a")
+        assert r.status_code == 200 and r.content == data
+    assert p.count("GET", "cold/a") == 1 and p.count("HEAD", "cold/a") == 0, p.counts
+    wait_local(rc, "a")
+
+
+def test_absent_object_is_404_and_stores_nothing(rc, peer):
+    _, p, _ = peer
+    r = get(rc, "cold/nope")
+    assert r.status_code == 404 and "does not exist" in r.json()["message"]
+    assert local_files(rc, "nope") == []
+
+
+def test_bad_checksum_refetches(rc, peer):
+    _, p, s3 = peer
+    data = put_remote(s3, "cold/rot", os.urandom(200_000))
+    assert get(rc, "cold/rot").content == data
+    (path,) = wait_local(rc, "rot")
+    with open(path, "r+b") as f:  # bit rot, same size, xattrs untouched
+        f.seek(1000)
+        b = f.read(1)
+        f.seek(1000)
+        f.write(bytes([b[0] ^ 0xFF]))
+    p.reset()
+    r = get(rc, "cold/rot", params={"validate-checksum": "true"})
+    assert r.status_code == 200 and r.content == data
+    assert p.count("GET", "cold/rot") == 1
+    wait_until(lambda: open(wait_local(rc, "rot")[0], "rb").read() == data, 30,
+               what="the good copy stored")
+
+
+def test_outdated_version_refetches_only_with_validate_warm_get(rc, peer):
+    _, p, s3 = peer
+    old = put_remote(s3, "cold/ver", b"old" * 1000)
+    assert get(rc, "cold/ver").content == old
+    wait_local(rc, "ver")
+    new = put_remote(s3, "cold/ver", b"new!" * 1000)
+    p.reset()
+    assert get(rc, "cold/ver").content == old  # no validation: the cached copy is served
+    assert p.total() == 0
+    set_props(rc, {"versioning": {"validate_warm_get": True}})
+    try:
+        r = get(rc, "cold/ver")
+        assert r.status_code == 200 and r.content == new
+        assert p.count("HEAD", "cold/ver") == 1 and p.count("GET", "cold/ver") == 1
+        p.reset()
+        assert get(rc, "cold/ver").content == new  # current now: HEAD only
+        assert p.count("HEAD", "cold/ver") == 1 and p.count("GET", "cold/ver") == 0
+        s3.delete_object(Bucket=BCK, Key="cold/ver")
+        r = get(rc, "cold/ver")
+        assert r.status_code == 404 and "deleted at the backend" in r.json()["message"]
+        assert local_files(rc, "ver") == []
+    finally:
+        set_props(rc, {"versioning": {"validate_warm_get": False}})
+
+
+def test_64_concurrent_cold_gets_make_one_fetch(rc, peer):
+    _, p, s3 = peer
+    data = put_remote(s3, "cold/big", os.urandom(16 << 20))
+    want = hashlib.md5(data).hexdigest()
+    p.reset()
+    p.delay_s = 0.3  # every client arrives while the one fetch is in flight
+    try:
+        with concurrent.futures.ThreadPoolExecutor(64) as ex:
+            got = list(ex.map(lambda _: hashlib.md5(get(rc, "cold/big").content).hexdigest(),
+                              range(64)))
+    finally:
+        p.delay_s = 0
+    assert got == [want] * 64
+    assert p.count("GET", "cold/big") == 1, p.counts
+
+
+def test_cold_range_read(rc, peer):
+    _, p, s3 = peer
+    data = put_remote(s3, "cold/range", os.urandom(4 << 20))
+    r = get(rc, "cold/range", headers={"Range": "bytes=1000-1999"})
+    assert r.status_code == 206 and r.content == data[1000:2000]
+    assert r.headers["Content-Range"] == f"bytes 1000-1999/{len(data)}"
+    r = get(rc, "cold/range", headers={"Range": "bytes=-10"})
+    assert r.status_code == 206 and r.content == data[-10:]
+
+
+def test_backend_5xx_and_stall_give_clear_status_and_store_nothing(rc, peer):
+    _, p, s3 = peer
+    data = put_remote(s3, "cold/flaky", os.urandom(50_000))
+    p.fail["cold/flaky"] = 503
+    try:
+        r = get(rc, "cold/flaky")
+        assert r.status_code == 502 and "503" in r.json()["message"], r.text
+    finally:
+        p.fail.clear()
+    assert local_files(rc, "flaky") == []
+    put_remote(s3, "cold/slow", b"x" * 1000)
+    p.hold_s["cold/slow"] = 12  # longer than the nodes' 8 s stall timeout
+    try:
+        r = get(rc, "cold/slow")
+        assert r.status_code == 504, r.text
+    finally:
+        p.hold_s.clear()
+    assert local_files(rc, "slow") == []
+    assert get(rc, "cold/flaky").content == data
+
+
+def test_list_has_cached_flag_and_pages(rc, peer):
+    _, p, s3 = peer
+    for i in range(25):
+        put_remote(s3, f"ls/o{i:03d}", b"%d" % i)
+    assert get(rc, "ls/o003").status_code == 200
+    wait_local(rc, "o003")
+    names, token, flags = [], "", {}
+    for _ in range(10):
+        r = requests.get(f"{rc.url}/v1/buckets/{BCK}", params=Q, timeout=30, json={
+            "action": "list", "value": {"prefix": "ls/", "pagesize": 10, "props": "name,size,cached",
+                                        "continuation_token": token}})
+        assert r.status_code == 200, r.text
+        j = r.json()
+        names += [e["name"] for e in j["entries"]]
+        flags.update({e["name"]: e["flags"] for e in j["entries"]})
+        token = j["continuation_token"]
+        if not token:
+            break
+    assert names == [f"ls/o{i:03d}" for i in range(25)]
+    assert flags["ls/o003"] & 64 and not flags["ls/o004"] & 64
+
+
+def test_prefetch_with_failures_then_rerun_fetches_only_those(rc, peer):
+    _, p, s3 = peer
+    n = 100
+    for i in range(n):
+        put_remote(s3, f"pf/{i:03d}", os.urandom(1000 + i))
+    bad = {f"pf/{i:03d}" for i in (7, 42)}
+    for k in bad:
+        p.fail[k] = 500
+    p.reset()
+    body = {"action": "prefetch-listrange", "value": {"template": "pf/{000..099}"}}
+    try:
+        r = requests.post(f"{rc.url}/v1/buckets/{BCK}", params=Q, json=body, timeout=30)
+        assert r.status_code == 200, r.text
+        j = wait_job(rc, r.text)
+    finally:
+        p.fail.clear()
+    assert j["state"] == "error" and "failed 2 of 100" in j["err"], j
+    assert all(k in j["err"] for k in bad)
+    assert p.total("GET") == n
+    p.reset()
+    r = requests.post(f"{rc.url}/v1/buckets/{BCK}", params=Q, json=body, timeout=30)
+    j = wait_job(rc, r.text)
+    assert j["state"] == "finished" and j["err"] == "", j
+    assert {k for (m, k), c in p.counts.items() if m == "GET" and c} == bad
+    for k in bad:
+        assert get(rc, k).status_code == 200
+    assert p.total("GET") == 2
+
+
+def test_evict_listrange_and_bucket(rc, peer):
+    _, p, s3 = peer
+    data = put_remote(s3, "ev/one", os.urandom(5000))
+    put_remote(s3, "ev/two", os.urandom(5000))
+    assert get(rc, "ev/one").status_code == 200 and get(rc, "ev/two").status_code == 200
+    wait_local(rc, "one")
+    wait_local(rc, "two")
+    r = requests.delete(f"{rc.url}/v1/buckets/{BCK}", params=Q, timeout=30,
+                        json={"action": "evict-listrange", "value": {"objnames": ["ev/one"]}})
+    assert r.status_code == 200, r.text
+    assert wait_job(rc, r.text)["state"] == "finished"
+    assert local_files(rc, "one") == [] and len(local_files(rc, "two")) == 1
+    p.reset()
+    assert get(rc, "ev/one").content == data and p.count("GET", "ev/one") == 1
+    r = requests.delete(f"{rc.url}/v1/buckets/{BCK}", params=dict(Q, keep_bck_md="true"),
+                        json={"action": "evict-remote-bck"}, timeout=30)
+    assert r.status_code == 200, r.text
+    assert local_files(rc, "one") == [] and local_files(rc, "two") == []
+    assert s3.get_object(Bucket=BCK, Key="ev/two")["ContentLength"] == 5000  # backend intact
+
+
+def test_put_and_delete_write_through(rc, peer):
+    _, p, s3 = peer
+    r = requests.put(f"{rc.url}/v1/objects/{BCK}/wt/obj", params=Q, data=b"through" * 100,
+                     timeout=30)
+    assert r.status_code == 200, r.text
+    assert s3.get_object(Bucket=BCK, Key="wt/obj")["Body"].read() == b"through" * 100
+    p.reset()
+    assert get(rc, "wt/obj").content == b"through" * 100 and p.total("GET") == 0
+    r = requests.delete(f"{rc.url}/v1/objects/{BCK}/wt/obj", params=Q, timeout=30)
+    assert r.status_code == 200, r.text
+    with pytest.raises(s3.exceptions.NoSuchKey):
+        s3.get_object(Bucket=BCK, Key="wt/obj")
+    assert local_files(rc, "obj") == []
+
+
+def test_missing_remote_bucket_is_404(rc):
+    r = requests.get(f"{rc.url}/v1/objects/nosuchbucket/x", params=Q, timeout=30)
+    assert r.status_code == 404 and "nosuchbucket" in r.json()["message"]
+    r = requests.head(f"{rc.url}/v1/buckets/nosuchbucket", params=Q, timeout=30)
+    assert r.status_code == 404
+
+
+def test_cli_ls_get_prefetch_evict(rc, peer, tmp_path):
+    _, p, s3 = peer
+    data = put_remote(s3, "cli/x", os.urandom(7000))
+    ais = os.path.join(BUILD, "cli", "ais")
+    env = dict(os.environ, AIS_ENDPOINT=rc.url)
+
+    def run(*a):
+        r = subprocess.run([ais, *a], env=env, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, (a, r.stdout, r.stderr)
+        return r.stdout
+    assert "cli/x" in run("ls", "s3://data", "--prefix", "cli/")
+    out = tmp_path / "x"
+    run("get", "s3://data/cli/x", str(out))
+    assert out.read_bytes() == data
+
+
+def test_wrong_credentials_are_403(request, peer):
+    _, p, s3 = peer
+    put_remote(s3, "auth/x", b"secret")
+    c = Cluster(targets=1, env=backend_env(p, key="WRONG")).start()
+    try:
+        r = requests.get(f"{c.url}/v1/objects/{BCK}/auth/x", params=Q, timeout=30)
+        assert r.status_code == 403 and "answered 403" in r.json()["message"], r.text
+    finally:
+        c.stop()
