@@ -7,14 +7,20 @@
  * The aws-chunked decoder is a byte-level state machine, so a chunk header, a CRLF or a
  * trailer line may be split across any two pieces the edge hands over; data bytes are passed
  * through in place, never copied. Header and trailer lines are bounded (CHUNK_LINE_MAX).
+ * Signed bodies are verified as they pass: each chunk's data runs through SHA-256 and the
+ * chunk's signature (chained from the request's seed signature, AWS's
+ * STREAMING-AWS4-HMAC-SHA256-PAYLOAD scheme) is checked before the chunk's last piece is
+ * emitted, so a consumer that holds back its last byte never completes a forged body.
  */
 #include "s3/cksum.h"
 
 #include "common/http.h"
+#include "s3/sigv4.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <isa-l/crc.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -303,6 +309,7 @@ s3_b64_to_hex(const char *in, size_t want, char *out, size_t cap)
 
 #define CHUNK_LINE_MAX 512 /* "<hex>;chunk-signature=<64 hex>" or one trailer line */
 #define CHUNK_TRAILERS_MAX 8
+#define SHA256_EMPTY_HEX "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 enum chunk_state { CS_HEAD, CS_DATA, CS_DATA_CR, CS_DATA_LF, CS_TRAILER, CS_DONE };
 
@@ -315,16 +322,31 @@ struct s3_chunked {
     int ntrailers;
     char ck_value[128];
     int have_ck;
+    /* Signature verification (sha != NULL): sha hashes the current chunk's data, then the
+     * canonical trailers ("name:value\n" each); prev is the signature the next one chains
+     * from; claimed is what the current chunk header says. */
+    EVP_MD_CTX *sha;
+    struct s3_chunk_sig sig;
+    char prev[65], claimed[65], tsig[65];
 };
 
 int
-s3_chunked_new(int signed_chunks, struct s3_chunked **out)
+s3_chunked_new(int signed_chunks, const struct s3_chunk_sig *sig, struct s3_chunked **out)
 {
     struct s3_chunked *d = calloc(1, sizeof(*d));
     if (d == NULL) {
         return -ENOMEM;
     }
-    d->signed_chunks = signed_chunks;
+    d->signed_chunks = signed_chunks || sig != NULL;
+    if (sig != NULL) {
+        d->sig = *sig;
+        snprintf(d->prev, sizeof(d->prev), "%s", sig->seed);
+        d->sha = EVP_MD_CTX_new();
+        if (d->sha == NULL || EVP_DigestInit_ex(d->sha, EVP_sha256(), NULL) != 1) {
+            s3_chunked_free(d);
+            return -ENOMEM;
+        }
+    }
     *out = d;
     return 0;
 }
@@ -332,10 +354,53 @@ s3_chunked_new(int signed_chunks, struct s3_chunked **out)
 void
 s3_chunked_free(struct s3_chunked *d)
 {
-    free(d);
+    if (d != NULL) {
+        EVP_MD_CTX_free(d->sha);
+        OPENSSL_cleanse(&d->sig, sizeof(d->sig));
+        free(d);
+    }
 }
 
-/* A complete chunk header line: its size. */
+/* Lowercase hex of the running SHA-256 (which is then restarted). */
+static void
+sha_take_hex(struct s3_chunked *d, char out[65])
+{
+    unsigned char dig[32];
+    unsigned n = 0;
+    EVP_DigestFinal_ex(d->sha, dig, &n);
+    EVP_DigestInit_ex(d->sha, EVP_sha256(), NULL);
+    for (int i = 0; i < 32; i++) {
+        snprintf(out + 2 * i, 3, "%02x", dig[i]);
+    }
+}
+
+/* Checks claimed against HMAC(kSigning, "<algo>\ndate\nscope\nprev\n<hashes>") and advances
+ * the chain. 0 or -EACCES. */
+static int
+sig_check(struct s3_chunked *d, const char *algo, const char *hashes, const char *claimed)
+{
+    char sts[512], want[65];
+    snprintf(sts, sizeof(sts), "%s\n%s\n%s\n%s\n%s", algo, d->sig.amz_date, d->sig.scope, d->prev,
+             hashes);
+    s3_sigv4_hmac_hex(d->sig.key, sts, want);
+    if (strlen(claimed) != 64 || CRYPTO_memcmp(want, claimed, 64) != 0) {
+        return -EACCES;
+    }
+    memcpy(d->prev, want, sizeof(d->prev));
+    return 0;
+}
+
+/* The current chunk's data is complete: its signature. */
+static int
+chunk_sig_check(struct s3_chunked *d)
+{
+    char hashes[140];
+    snprintf(hashes, sizeof(hashes), "%s\n", SHA256_EMPTY_HEX);
+    sha_take_hex(d, hashes + strlen(hashes));
+    return sig_check(d, "AWS4-HMAC-SHA256-PAYLOAD", hashes, d->claimed);
+}
+
+/* A complete chunk header line: its size (and signature). */
 static int
 chunk_head(struct s3_chunked *d)
 {
@@ -353,8 +418,38 @@ chunk_head(struct s3_chunked *d)
     if (end - d->line > 16) {
         return -EBADMSG;
     }
+    if (d->sha != NULL) {
+        if (strlen(end + 17) != 64) {
+            return -EACCES;
+        }
+        memcpy(d->claimed, end + 17, sizeof(d->claimed));
+    }
     d->left = n;
     d->st = n == 0 ? CS_TRAILER : CS_DATA;
+    return n == 0 && d->sha != NULL ? chunk_sig_check(d) : 0;
+}
+
+/* A trailer line of a signed body: the signature, or a header that it covers. */
+static int
+trailer_signed(struct s3_chunked *d, const char *name, const char *value)
+{
+    if (strcasecmp(name, "x-amz-trailer-signature") == 0) {
+        if (!d->sig.trailer || d->tsig[0] != '\0' || strlen(value) != 64) {
+            return -EACCES;
+        }
+        memcpy(d->tsig, value, sizeof(d->tsig));
+        return 0;
+    }
+    if (!d->sig.trailer || d->tsig[0] != '\0') {
+        return -EACCES; /* trailers the signatures do not cover */
+    }
+    for (const char *c = name; *c != '\0'; c++) {
+        char l = (char)tolower((unsigned char)*c);
+        EVP_DigestUpdate(d->sha, &l, 1);
+    }
+    EVP_DigestUpdate(d->sha, ":", 1);
+    EVP_DigestUpdate(d->sha, value, strlen(value));
+    EVP_DigestUpdate(d->sha, "\n", 1);
     return 0;
 }
 
@@ -377,11 +472,16 @@ chunk_trailer(struct s3_chunked *d)
     while (*c == ' ') {
         c++;
     }
-    if (strncasecmp(d->line, "x-amz-checksum-", 15) == 0 && strlen(c) < sizeof(d->ck_value)) {
+    size_t vl = strlen(c);
+    while (vl > 0 && c[vl - 1] == ' ') {
+        c[--vl] = '\0';
+    }
+    int rc = d->sha != NULL ? trailer_signed(d, d->line, c) : 0;
+    if (rc == 0 && strncasecmp(d->line, "x-amz-checksum-", 15) == 0 && vl < sizeof(d->ck_value)) {
         snprintf(d->ck_value, sizeof(d->ck_value), "%s", c);
         d->have_ck = 1;
     }
-    return 0; /* x-amz-trailer-signature and others: not verified */
+    return rc; /* other trailers: ignored */
 }
 
 /* One byte of a header or trailer line. */
@@ -404,6 +504,21 @@ line_byte(struct s3_chunked *d, char c)
     return 0;
 }
 
+/* Chunk data: hashed, the signature checked when the chunk is complete, then emitted. */
+static int
+chunk_data(struct s3_chunked *d, const char *data, size_t n, s3_emit_fn emit, void *arg)
+{
+    d->left -= n;
+    d->st = d->left == 0 ? CS_DATA_CR : CS_DATA;
+    if (d->sha != NULL) {
+        EVP_DigestUpdate(d->sha, data, n);
+        if (d->left == 0 && chunk_sig_check(d) != 0) {
+            return -EACCES;
+        }
+    }
+    return emit(arg, data, n);
+}
+
 int
 s3_chunked_feed(struct s3_chunked *d, const char *data, size_t len, s3_emit_fn emit, void *arg)
 {
@@ -417,10 +532,8 @@ s3_chunked_feed(struct s3_chunked *d, const char *data, size_t len, s3_emit_fn e
             break;
         case CS_DATA: {
             size_t n = len - i < d->left ? len - i : (size_t)d->left;
-            rc = emit(arg, data + i, n);
+            rc = chunk_data(d, data + i, n, emit, arg);
             i += n;
-            d->left -= n;
-            d->st = d->left == 0 ? CS_DATA_CR : CS_DATA;
             break;
         }
         case CS_DATA_CR:
@@ -448,6 +561,16 @@ s3_chunked_finish(struct s3_chunked *d, const char **ck_value)
     /* Some SDKs end an unsigned-trailer body right after the trailers without the final
      * blank line: accept a body that stops at a line boundary in the trailer section. */
     int ok = d->st == CS_DONE || (d->st == CS_TRAILER && d->line_len == 0);
+    if (!ok) {
+        return -EBADMSG;
+    }
+    if (d->sha != NULL && d->sig.trailer) {
+        char hash[65];
+        sha_take_hex(d, hash);
+        if (sig_check(d, "AWS4-HMAC-SHA256-TRAILER", hash, d->tsig) != 0) {
+            return -EACCES;
+        }
+    }
     *ck_value = d->have_ck ? d->ck_value : NULL;
-    return ok ? 0 : -EBADMSG;
+    return 0;
 }

@@ -14,6 +14,7 @@
  * `Expect: 100-continue`, so a target that redirects (the Smap moved) is followed before any
  * body byte went out.
  */
+#include "common/assert.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "s3/cksum.h"
@@ -22,6 +23,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -427,7 +429,9 @@ struct s3_put {
     int64_t len; /* decoded body length, -1 unknown (chunked upstream) */
     uint64_t got;
     int opened;
-    char *wbuf; /* AIS_S3_IO_BYTES: batches MHD's small pieces; its last byte is held back */
+    int ck_trailer; /* the x-amz-checksum comes in the aws-chunked trailer */
+    int defer;      /* ck_trailer, body fits wbuf: open at the end, the checksum in the md */
+    char *wbuf;     /* AIS_S3_IO_BYTES: batches MHD's small pieces; its last byte is held back */
     size_t wlen;
     struct s3_chunked *dec; /* aws-chunked decoder, or NULL */
     struct s3_ck *ck;       /* x-amz-checksum-* verifier, or NULL */
@@ -519,12 +523,13 @@ put_emit(void *arg, const char *data, size_t len)
     p->got += len;
     s3_ck_update(p->ck, data, len);
     s3_ck_update(p->sha, data, len);
-    if (!p->opened && put_open(p) != 0) {
+    if (!p->opened && !p->defer && put_open(p) != 0) {
         return -1;
     }
     int rc = 0;
     while (len > 0 && rc == 0) {
         if (p->wlen == AIS_S3_IO_BYTES) {
+            AIS_ASSERT(p->opened); /* a deferred body fits wbuf (its length is checked above) */
             rc = s3_up_write(p->u, p->wbuf, p->wlen - 1);
             p->wbuf[0] = p->wbuf[p->wlen - 1];
             p->wlen = 1;
@@ -549,7 +554,9 @@ put_data(struct ais_req *r, const char *data, size_t len, void *arg)
     (void)r;
     if (p->dec != NULL) {
         int rc = s3_chunked_feed(p->dec, data, len, put_emit, p);
-        if (rc != 0 && !ais_req_responded(p->q->r)) {
+        if (rc == -EACCES && !ais_req_responded(p->q->r)) {
+            s3_err(p->q, S3_SIGNATURE_MISMATCH, "aws-chunked chunk signature does not match");
+        } else if (rc != 0 && !ais_req_responded(p->q->r)) {
             s3_err(p->q, S3_INCOMPLETE_BODY, "malformed aws-chunked body");
         }
         return rc;
@@ -564,7 +571,12 @@ put_verify(struct s3_put *p)
     char got[96];
     if (p->dec != NULL) {
         const char *tv = NULL;
-        if (s3_chunked_finish(p->dec, &tv) != 0) {
+        int rc = s3_chunked_finish(p->dec, &tv);
+        if (rc == -EACCES) {
+            s3_err(p->q, S3_SIGNATURE_MISMATCH, "aws-chunked trailer signature does not match");
+            return -1;
+        }
+        if (rc != 0) {
             s3_err(p->q, S3_INCOMPLETE_BODY, "aws-chunked body ended early");
             return -1;
         }
@@ -595,16 +607,28 @@ put_verify(struct s3_put *p)
     return 0;
 }
 
+/*
+ * A verified trailer checksum of a body too big to hold back: the md went to the target before
+ * the checksum was known, so the stored object is rewritten onto itself with the checksum in
+ * its md (its bytes read back through the target and checked against md5hex, the MD5 of what
+ * this PUT stored, so an object that a later PUT replaced meanwhile is left alone). Costs a
+ * second pass over the object; the PUT stands either way. 0 or negative errno.
+ */
+static int put_restamp(struct s3_put *p, const char *md5hex);
+
 static void
 put_done(struct ais_req *r, void *arg)
 {
     struct s3_put *p = arg;
-    char etag[96];
+    char etag[96], md5[96];
     (void)r;
     if (put_verify(p) != 0) {
         s3_up_close(p->u); /* body incomplete upstream: the target drops it */
         p->u = NULL;
         return;
+    }
+    if (p->defer && put_hdrs(p->q, &p->md, p->hdrs, sizeof(p->hdrs)) != 0) {
+        return; /* now with the verified trailer checksum */
     }
     if (!p->opened && put_open(p) != 0) {
         return;
@@ -625,6 +649,7 @@ put_done(struct ais_req *r, void *arg)
     }
     const char *cv = s3_up_hdr(p->u, "Ais-Checksum-Value");
     snprintf(etag, sizeof(etag), "\"%s\"", cv ? cv : "");
+    snprintf(md5, sizeof(md5), "%s", cv ? cv : "");
     s3_up_drain(p->u);
     s3_up_close(p->u);
     p->u = NULL;
@@ -639,6 +664,9 @@ put_done(struct ais_req *r, void *arg)
     if (p->done_hook != NULL) {
         p->done_hook(p, etag);
         return;
+    }
+    if (p->ck_trailer && !p->defer && put_restamp(p, md5) != 0) {
+        p->md.ck_alg[0] = '\0'; /* not kept: not claimed either */
     }
     ais_resp_empty(p->q->r, 200);
     s3_resp_std(p->q);
@@ -660,6 +688,9 @@ put_cleanup(struct ais_req *r, void *arg, int ok)
     s3_chunked_free(p->dec);
     s3_ck_free(p->ck);
     s3_ck_free(p->sha);
+    if (p->q->csig != NULL) {
+        OPENSSL_cleanse(p->q->csig, sizeof(*p->q->csig));
+    }
     free(p->hook_arg);
     free(p->wbuf);
     free(p);
@@ -684,7 +715,13 @@ put_body_setup(struct s3_put *p)
             return -1;
         }
         int signed_chunks = sha && strstr(sha, "AWS4-HMAC-SHA256-PAYLOAD") != NULL;
-        if (s3_chunked_new(signed_chunks, &p->dec) != 0) {
+        if (signed_chunks && p->q->csig == NULL && ais_config_rt_get(&p->q->s->cfg->rt.s3_auth)) {
+            /* Chunk signatures chain from a SigV4 header signature; nothing else verifies them. */
+            s3_err(p->q, S3_ACCESS_DENIED,
+                   "signed aws-chunked body needs a SigV4 header signature");
+            return -1;
+        }
+        if (s3_chunked_new(signed_chunks, p->q->csig, &p->dec) != 0) {
             s3_err(p->q, S3_INTERNAL, "out of memory");
             return -1;
         }
@@ -743,6 +780,11 @@ s3_put_run(struct s3_put *p)
         put_cleanup(p->q->r, p, 0);
         return;
     }
+    /* A trailer checksum is known only after the body, when the md went to the target long
+     * ago; a body that fits the batch buffer is held whole and sent after the verdict, so its
+     * checksum is stored like a header one. */
+    p->ck_trailer = p->ck != NULL && p->ck_want[0] == '\0';
+    p->defer = p->ck_trailer && p->len >= 0 && p->len <= (int64_t)AIS_S3_IO_BYTES;
     ais_req_discard_body(p->q->r, AIS_S3_FAIL_DRAIN_BYTES_MAX);
     ais_req_body_stream(p->q->r, put_data, put_done, put_cleanup, p);
 }
@@ -1118,20 +1160,29 @@ s3_obj_put_small(struct s3_srv *s, const char *bck, const char *name, const void
     return put_finish_up(u, NULL, 0);
 }
 
-int
-s3_concat_to(struct s3_srv *s, const char *bck, const char *const *names, size_t n, const char *key,
-             size_t klen, const struct s3_md *md, const uint64_t *sizes)
+/* Upstream PUT headers that store MD5 and md, and (md5hex not NULL) make the target check
+ * the bytes against it. 0 or -E2BIG. */
+static int
+concat_hdrs(const struct s3_md *md, const char *md5hex, char *hdrs, size_t cap)
 {
-    char hdrs[1200] = "Ais-Store-Cksum-Type: md5\r\n", custom[1100];
-    uint64_t total = 0;
-    struct s3_up *u = NULL;
+    char custom[1100];
     if (s3_md_encode(md, custom, sizeof(custom)) != 0 || strlen(custom) >= 1024) {
         return -E2BIG;
     }
-    if (custom[0] != '\0') {
-        size_t h = strlen(hdrs);
-        snprintf(hdrs + h, sizeof(hdrs) - h, "Ais-Custom-Md: %s\r\n", custom);
-    }
+    int n = snprintf(hdrs, cap, "Ais-Store-Cksum-Type: md5\r\n%s%s%s%s%s%s",
+                     custom[0] ? "Ais-Custom-Md: " : "", custom, custom[0] ? "\r\n" : "",
+                     md5hex ? "Ais-Checksum-Type: md5\r\nAis-Checksum-Value: " : "",
+                     md5hex ? md5hex : "", md5hex ? "\r\n" : "");
+    return n < 0 || (size_t)n >= cap ? -E2BIG : 0;
+}
+
+/* Streams the objects (bck, names[i]) of sizes[i] bytes into one upstream PUT of (bck, key). */
+static int
+concat_stream(struct s3_srv *s, const char *bck, const char *const *names, size_t n,
+              const char *key, size_t klen, const char *hdrs, const uint64_t *sizes)
+{
+    uint64_t total = 0;
+    struct s3_up *u = NULL;
     for (size_t i = 0; i < n; i++) {
         total += sizes[i];
     }
@@ -1159,4 +1210,28 @@ s3_concat_to(struct s3_srv *s, const char *bck, const char *const *names, size_t
         return rc;
     }
     return put_finish_up(u, NULL, 0);
+}
+
+int
+s3_concat_to(struct s3_srv *s, const char *bck, const char *const *names, size_t n, const char *key,
+             size_t klen, const struct s3_md *md, const uint64_t *sizes)
+{
+    char hdrs[1400];
+    int rc = concat_hdrs(md, NULL, hdrs, sizeof(hdrs));
+    return rc ? rc : concat_stream(s, bck, names, n, key, klen, hdrs, sizes);
+}
+
+static int
+put_restamp(struct s3_put *p, const char *md5hex)
+{
+    char hdrs[1400];
+    const char *name = p->q->key;
+    uint64_t size = p->got;
+    int rc = concat_hdrs(&p->md, md5hex, hdrs, sizeof(hdrs));
+    rc = rc ? rc
+            : concat_stream(p->q->s, p->q->bck, &name, 1, p->q->key, p->q->key_len, hdrs, &size);
+    if (rc != 0) {
+        AIS_LOG_DBG("req=s3-put id=%s msg=\"checksum not kept\" err=%d", p->q->id, rc);
+    }
+    return rc;
 }

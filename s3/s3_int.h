@@ -55,6 +55,8 @@ const char *s3_code_name(enum s3_code c);
 
 /* ---- server and request ---- */
 
+struct s3_chunk_sig; /* s3/cksum.h */
+
 struct s3_up_idle {
     int fd;
     char host[64];
@@ -82,6 +84,9 @@ struct s3_rq {
     size_t key_len;
     char *key_enc; /* key percent-encoded for /v1 paths */
     int vhost;     /* virtual-host style: bucket from Host, raw path = "/KEY" */
+    /* Set (in the arena) by s3_auth_check for a SigV4 header-signed request whose body is
+     * signed aws-chunked: what verifies the chunk signatures. NULL otherwise. */
+    struct s3_chunk_sig *csig;
 };
 
 /*

@@ -5,7 +5,9 @@
  * path is taken as the client sent it (S3 signs the once-encoded path, and that is what is
  * on the wire). The payload hash is the x-amz-content-sha256 header as sent (UNSIGNED-PAYLOAD
  * for presigned URLs); for a PUT body with a hex hash the body is checked against it as it
- * streams (s3/obj.c). Chunk signatures of signed aws-chunked bodies are not verified.
+ * streams (s3/obj.c). For a signed aws-chunked body (STREAMING-AWS4-HMAC-SHA256-PAYLOAD
+ * [-TRAILER]) the verified request leaves its signing key, date, scope and signature (the seed)
+ * in the request, and the body decoder (s3/cksum.c) checks every chunk signature against them.
  */
 #include "s3/sigv4.h"
 
@@ -528,6 +530,30 @@ v2_check(struct s3_rq *q, const char *auth)
     return v2_verify(q, secret, exp, sig);
 }
 
+/* A verified header-signed request with a signed aws-chunked body: what its chunk
+ * signatures chain from, kept in the request arena. 0 or -ENOMEM. */
+static int
+chunk_sig_save(struct s3_rq *q, const struct sig *s, const char *secret)
+{
+    if (s->presigned || strncmp(s->payload, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", 34) != 0) {
+        return 0;
+    }
+    struct s3_chunk_sig *cs = ais_req_alloc(q->r, sizeof(*cs));
+    if (cs == NULL) {
+        return -ENOMEM;
+    }
+    memset(cs, 0, sizeof(*cs));
+    s3_sigv4_key(secret, s->date, s->region, s->service, cs->key);
+    snprintf(cs->amz_date, sizeof(cs->amz_date), "%s", s->amz_date);
+    snprintf(cs->scope, sizeof(cs->scope), "%s/%s/%s/aws4_request", s->date, s->region, s->service);
+    for (size_t i = 0; i < 64; i++) {
+        cs->seed[i] = (char)tolower((unsigned char)s->signature[i]);
+    }
+    cs->trailer = strcmp(s->payload + 34, "-TRAILER") == 0;
+    q->csig = cs;
+    return 0;
+}
+
 int
 s3_auth_check(struct s3_rq *q)
 {
@@ -566,6 +592,9 @@ s3_auth_check(struct s3_rq *q)
         c = S3_TIME_SKEWED;
     } else if (c == S3_OK) {
         c = verify(q, &s, secret);
+    }
+    if (c == S3_OK && chunk_sig_save(q, &s, secret) != 0) {
+        c = S3_INTERNAL;
     }
     if (c == S3_OK) {
         return 0;

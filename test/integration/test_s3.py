@@ -4,7 +4,9 @@ Goal: boto3 (default settings), the aws CLI, s3cmd and rclone work against the g
 endpoint with byte-exact results: bucket and object operations, metadata, ranges and
 conditionals, listing with delimiters in pages, multipart (20 MiB through every client), batch
 delete, copy, x-amz-checksum headers and aws-chunked bodies with trailing checksums (a corrupt
-one stores nothing), S3 error codes, bad XML, SigV4 (header and presigned) when s3.auth is on,
+one stores nothing; the verified checksum is kept and returned with ChecksumMode=ENABLED),
+signed aws-chunked bodies whose every chunk and trailer signature is verified (a forged one is
+403 and stores nothing), S3 error codes, bad XML, SigV4 (header and presigned) when s3.auth is on,
 the 307 switch, virtual-host-style addressing, and objects crossing between /s3, /v1 and the ais CLI. The gateway's RSS stays
 bounded while a large object streams through it.
 Method: one module cluster (conftest.cluster_of). Its gateway is restarted once with
@@ -15,6 +17,8 @@ refuses to start with it set for a plain-http endpoint).
 import base64
 import datetime
 import hashlib
+import hmac
+import logging
 import json
 import os
 import random
@@ -422,6 +426,176 @@ def test_checksums_and_aws_chunked(s3c, bkt):
                         "-T", path, f"{s3c.s3}/{bkt}/expect"], capture_output=True, timeout=60)
     assert r.stdout == b"200", r.stderr
     assert s3.get_object(Bucket=bkt, Key="expect")["Body"].read() == open(path, "rb").read()
+
+
+CRC64NVME_TAB = []
+for _i in range(256):
+    _c = _i
+    for _ in range(8):
+        _c = (_c >> 1) ^ 0x9a6c9329ac4bc9b5 if _c & 1 else _c >> 1
+    CRC64NVME_TAB.append(_c)
+
+
+def crc64nvme_b64(data):
+    c = (1 << 64) - 1
+    for b in data:
+        c = CRC64NVME_TAB[(c ^ b) & 0xff] ^ (c >> 8)
+    return base64.b64encode((c ^ ((1 << 64) - 1)).to_bytes(8, "big")).decode()
+
+
+def test_checksum_mode_returns_stored(s3c, bkt, caplog):
+    """The verified checksum of a single-part PUT is kept with the object: header checksums
+    (boto3's default crc32 and ChecksumAlgorithm), and trailer ones small (held whole) and large
+    (written, then rewritten with the checksum) come back with ChecksumMode=ENABLED only."""
+    s3 = client(s3c)
+    data = random.randbytes(300001)
+    crc = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+    caplog.set_level(logging.INFO, logger="botocore.httpchecksum")
+    # botocore >= 1.36 sends a crc32 header by default (Debian's 1.29 sends Content-MD5 only)
+    r = s3.put_object(Bucket=bkt, Key="plain", Body=data)
+    g = s3.get_object(Bucket=bkt, Key="plain", ChecksumMode="ENABLED")
+    assert g["Body"].read() == data and g.get("ChecksumCRC32") == r.get("ChecksumCRC32")
+    caplog.clear()
+    r = s3.put_object(Bucket=bkt, Key="dflt", Body=data, ChecksumAlgorithm="CRC32")
+    assert r["ChecksumCRC32"] == crc
+    sha = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    r = s3.put_object(Bucket=bkt, Key="sha", Body=data, ChecksumAlgorithm="SHA256")
+    assert r["ChecksumSHA256"] == sha
+    for key, field, want in (("dflt", "ChecksumCRC32", crc), ("sha", "ChecksumSHA256", sha)):
+        g = s3.get_object(Bucket=bkt, Key=key, ChecksumMode="ENABLED")
+        assert g["Body"].read() == data  # botocore validates the body against the header
+        assert g[field] == want and g["ResponseMetadata"]["HTTPHeaders"]["x-amz-checksum-" + field[8:].lower()] == want
+        assert s3.head_object(Bucket=bkt, Key=key, ChecksumMode="ENABLED")[field] == want
+        assert field not in s3.head_object(Bucket=bkt, Key=key)  # only when asked for
+    assert "Skipping checksum validation" not in caplog.text
+    # trailer checksums over unsigned aws-chunked bodies, both sides of the 256 KiB hold-back
+    for key, size, alg in (("tr-small", 1000, "crc32c"), ("tr-64", 5000, "crc64nvme"),
+                           ("tr-big", 3 * MiB + 5, "sha1"), ("tr-big32", 2 * MiB, "crc32")):
+        body = random.randbytes(size)
+        want = {"crc32c": lambda b: base64.b64encode(_crc32c(b).to_bytes(4, "big")).decode(),
+                "crc64nvme": crc64nvme_b64,
+                "sha1": lambda b: base64.b64encode(hashlib.sha1(b).digest()).decode(),
+                "crc32": lambda b: base64.b64encode(zlib.crc32(b).to_bytes(4, "big")).decode()}[alg](body)
+        hdrs = {"x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER", "Content-Encoding": "aws-chunked",
+                "x-amz-decoded-content-length": str(size), "x-amz-trailer": "x-amz-checksum-" + alg}
+        r = requests.put(f"{s3c.s3}/{bkt}/{key}", data=chunked(body, f"x-amz-checksum-{alg}:{want}".encode()),
+                         headers=hdrs)
+        assert r.status_code == 200, r.text
+        assert r.headers["x-amz-checksum-" + alg] == want
+        h = requests.head(f"{s3c.s3}/{bkt}/{key}", headers={"x-amz-checksum-mode": "ENABLED"})
+        assert h.status_code == 200 and h.headers.get("x-amz-checksum-" + alg) == want, (key, h.headers)
+        assert "x-amz-checksum-" + alg not in requests.head(f"{s3c.s3}/{bkt}/{key}").headers
+        g = requests.get(f"{s3c.s3}/{bkt}/{key}", headers={"x-amz-checksum-mode": "ENABLED"})
+        assert g.content == body and g.headers.get("x-amz-checksum-" + alg) == want
+        if alg in ("crc32", "sha1"):  # what boto3 can check itself
+            g = s3.get_object(Bucket=bkt, Key=key, ChecksumMode="ENABLED")
+            assert g["Body"].read() == body and g["Checksum" + alg.upper()] == want
+    assert sorted(v1_names(s3c, bkt)) == ["dflt", "plain", "sha", "tr-64", "tr-big", "tr-big32", "tr-small"]
+
+
+def _crc32c(data):
+    c = 0xffffffff
+    for b in data:
+        c ^= b
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82f63b78 if c & 1 else c >> 1
+    return c ^ 0xffffffff
+
+
+def _hm(key, msg):
+    return hmac.new(key, msg.encode(), hashlib.sha256)
+
+
+def signed_chunked_put(c, bck, key, data, step=65536, trailer=False, corrupt=None, tamper=False):
+    """PUT of data as a SigV4-signed aws-chunked body built by hand (AWS's streaming scheme:
+    each chunk's signature chains from the previous one, the first from the request's).
+    corrupt: index of the chunk whose signature is damaged (len(chunks) = the final empty one),
+    or "trailer"; tamper: one data byte changed after signing."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    amz, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+    scope = f"{day}/us-east-1/s3/aws4_request"
+    mode = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" + ("-TRAILER" if trailer else "")
+    hdrs = {"host": c.s3.split("/")[2], "x-amz-content-sha256": mode, "x-amz-date": amz,
+            "x-amz-decoded-content-length": str(len(data)), "content-encoding": "aws-chunked"}
+    if trailer:
+        hdrs["x-amz-trailer"] = "x-amz-checksum-crc32"
+    names = sorted(hdrs)
+    canon = "\n".join(["PUT", f"/s3/{bck}/{key}", "", "".join(f"{n}:{hdrs[n]}\n" for n in names),
+                       ";".join(names), mode])
+    skey = _hm(_hm(_hm(_hm(("AWS4" + SK).encode(), day).digest(), "us-east-1").digest(), "s3").digest(),
+               "aws4_request").digest()
+    prev = _hm(skey, "\n".join(["AWS4-HMAC-SHA256", amz, scope, hashlib.sha256(canon.encode()).hexdigest()])).hexdigest()
+    hdrs["Authorization"] = (f"AWS4-HMAC-SHA256 Credential={AK}/{scope}, SignedHeaders={';'.join(names)}, "
+                             f"Signature={prev}")
+    empty = hashlib.sha256(b"").hexdigest()
+    chunks = [data[i:i + step] for i in range(0, len(data), step)] + [b""]
+    body = b""
+    for i, piece in enumerate(chunks):
+        prev = _hm(skey, "\n".join(["AWS4-HMAC-SHA256-PAYLOAD", amz, scope, prev, empty,
+                                    hashlib.sha256(piece).hexdigest()])).hexdigest()
+        sig = prev if i != corrupt else ("1" if prev[0] == "0" else "0") + prev[1:]
+        body += b"%x;chunk-signature=%s\r\n" % (len(piece), sig.encode()) + piece + (b"\r\n" if piece else b"")
+    if trailer:
+        crc = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+        tr = f"x-amz-checksum-crc32:{crc}\n"
+        tsig = _hm(skey, "\n".join(["AWS4-HMAC-SHA256-TRAILER", amz, scope, prev,
+                                    hashlib.sha256(tr.encode()).hexdigest()])).hexdigest()
+        if corrupt == "trailer":
+            tsig = ("1" if tsig[0] == "0" else "0") + tsig[1:]
+        body += tr.encode().replace(b"\n", b"\r\n") + f"x-amz-trailer-signature:{tsig}\r\n".encode()
+    body += b"\r\n"
+    if tamper:
+        body = bytearray(body)
+        body[body.index(b"\r\n") + 2 + 100] ^= 1  # inside the first chunk
+        body = bytes(body)
+    return requests.put(c.s3 + f"/{bck}/{key}", data=body, headers=hdrs, timeout=60)
+
+
+def test_signed_aws_chunked(s3c, bkt):
+    """With s3.auth on, every chunk signature (and the trailer's) of a signed aws-chunked body
+    is checked as the body streams: a correct body is stored, a forged chunk signature, a
+    changed byte or a forged trailer signature is 403 SignatureDoesNotMatch and stores nothing
+    (an older object under the key stays)."""
+    s3 = client(s3c)
+    data = random.randbytes(3 * 65536 + 12345)
+    big = random.randbytes(2 * MiB + 7)
+    s3.put_object(Bucket=bkt, Key="keep", Body=b"old verified value")
+    setconf(s3c, **{"s3.auth": "true"})
+    try:
+        r = signed_chunked_put(s3c, bkt, "good", data)
+        assert r.status_code == 200, r.text
+        assert s3.get_object(Bucket=bkt, Key="good")["Body"].read() == data
+        r = signed_chunked_put(s3c, bkt, "good-big", big, step=1 << 20)
+        assert r.status_code == 200, r.text
+        assert s3.get_object(Bucket=bkt, Key="good-big")["Body"].read() == big
+        crc = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+        r = signed_chunked_put(s3c, bkt, "good-tr", data, trailer=True)
+        assert r.status_code == 200, r.text
+        assert r.headers["x-amz-checksum-crc32"] == crc
+        g = s3.get_object(Bucket=bkt, Key="good-tr", ChecksumMode="ENABLED")
+        assert g["Body"].read() == data and g["ChecksumCRC32"] == crc
+        nchunks = len(range(0, len(data), 65536))
+        for key, kw in (("bad0", {"corrupt": 0}), ("bad2", {"corrupt": 2}), ("badlast", {"corrupt": nchunks}),
+                        ("tamper", {"tamper": True}), ("badtr", {"trailer": True, "corrupt": "trailer"}),
+                        ("keep", {"corrupt": 1}), ("keep", {"trailer": True, "corrupt": "trailer"})):
+            r = signed_chunked_put(s3c, bkt, key, data, **kw)
+            assert r.status_code == 403 and "<Code>SignatureDoesNotMatch</Code>" in r.text, (key, kw, r.text)
+            if key != "keep":
+                assert code_of(s3.get_object, Bucket=bkt, Key=key) == "NoSuchKey"
+        r = signed_chunked_put(s3c, bkt, "bigbad", big, step=1 << 20, corrupt=2)
+        assert r.status_code == 403 and "SignatureDoesNotMatch" in r.text
+        assert code_of(s3.get_object, Bucket=bkt, Key="bigbad") == "NoSuchKey"
+        assert s3.get_object(Bucket=bkt, Key="keep")["Body"].read() == b"old verified value"
+        # the seed must be a header signature: a signed-chunk body with a presigned URL is refused
+        v4 = client(s3c, signature_version="s3v4")
+        url = v4.generate_presigned_url("put_object", Params={"Bucket": bkt, "Key": "pre"}, ExpiresIn=60)
+        r = requests.put(url, data=chunked(b"abc", b"").replace(b"3\r\n", b"3;chunk-signature=" + b"0" * 64 + b"\r\n"),
+                         headers={"x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+                                  "Content-Encoding": "aws-chunked", "x-amz-decoded-content-length": "3"})
+        assert r.status_code == 403 and "<Code>AccessDenied</Code>" in r.text, r.text
+    finally:
+        setconf(s3c, **{"s3.auth": "false"})
+    assert sorted(v1_names(s3c, bkt)) == ["good", "good-big", "good-tr", "keep"]
 
 
 # ---- real CLI clients ----

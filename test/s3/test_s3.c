@@ -2,6 +2,8 @@
  * Goal: the S3 protocol pieces that need no cluster are right on valid, invalid and boundary
  * input: XML request parsing (records, malformed bodies, DOCTYPE/entities, oversized text),
  * the aws-chunked decoder (any split of the framing, signatures, trailers, bad framing),
+ * chunk and trailer signature verification against the AWS streaming example (a forged chunk
+ * is refused before its last piece is passed on),
  * x-amz-checksum digests against their published check values, base64, percent-encoding,
  * the custom-md encoding of S3 metadata, and SigV4 against the AWS documentation example.
  * Method: direct calls on fixed inputs; the chunked decoder is fed byte by byte and whole.
@@ -187,7 +189,7 @@ decode(const char *body, int signed_chunks, size_t step, struct sink *s, const c
     struct s3_chunked *d = NULL;
     size_t n = strlen(body);
     memset(s, 0, sizeof(*s));
-    assert_int_equal(s3_chunked_new(signed_chunks, &d), 0);
+    assert_int_equal(s3_chunked_new(signed_chunks, NULL, &d), 0);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i += step ? step : n) {
         size_t len = step && i + step < n ? step : n - i;
@@ -236,6 +238,141 @@ test_chunked(void **state)
     memset(big, '1', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
     assert_int_equal(decode(big, 0, 0, &s, &ck), -EBADMSG);
+}
+
+/* ---- signed aws-chunked (the AWS STREAMING-AWS4-HMAC-SHA256-PAYLOAD example) ---- */
+
+#define EX_SEED "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"
+#define EX_SIG1 "ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648"
+#define EX_SIG2 "0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497"
+#define EX_SIG3 "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9"
+/* x-amz-checksum-crc32 of the 66560 'a's and its trailer signature chained from EX_SIG3 */
+#define EX_CRC "sK4Y7A=="
+#define EX_TSIG "b7e68777f543fed4632a47c5c6d795bf31c94c73eead74b5d4e94574d26a6b75"
+
+struct count_sink {
+    size_t n;
+    int all_a;
+};
+
+static int
+count_emit(void *arg, const char *d, size_t len)
+{
+    struct count_sink *s = arg;
+    for (size_t i = 0; i < len; i++) {
+        s->all_a &= d[i] == 'a';
+    }
+    s->n += len;
+    return 0;
+}
+
+/* The example body (65536 + 1024 'a's), sig1..3 as chunk signatures, then trailer. */
+static char *
+ex_body(const char *sig1, const char *sig2, const char *sig3, const char *trailer)
+{
+    size_t cap = 65536 + 1024 + 1024 + strlen(trailer);
+    char *b = malloc(cap);
+    assert_non_null(b);
+    size_t o = (size_t)snprintf(b, cap, "10000;chunk-signature=%s\r\n", sig1);
+    memset(b + o, 'a', 65536);
+    o += 65536;
+    o += (size_t)snprintf(b + o, cap - o, "\r\n400;chunk-signature=%s\r\n", sig2);
+    memset(b + o, 'a', 1024);
+    o += 1024;
+    snprintf(b + o, cap - o, "\r\n0;chunk-signature=%s\r\n%s\r\n", sig3, trailer);
+    return b;
+}
+
+/* Decodes body with the example's signing context in pieces of step bytes (0: whole). */
+static int
+decode_signed(const char *body, int trailer, size_t step, struct count_sink *s, const char **ck)
+{
+    static const unsigned char key[32] = {0xdb, 0xb8, 0x93, 0xac, 0xc0, 0x10, 0x96, 0x49,
+                                          0x18, 0xf1, 0xfd, 0x43, 0x3a, 0xdd, 0x87, 0xc7,
+                                          0x0e, 0x8b, 0x0d, 0xb6, 0xbe, 0x30, 0xc1, 0xfb,
+                                          0xea, 0xfe, 0xfa, 0x5e, 0xc6, 0xba, 0x83, 0x78};
+    struct s3_chunk_sig cs;
+    struct s3_chunked *d = NULL;
+    size_t n = strlen(body);
+    memset(&cs, 0, sizeof(cs));
+    memcpy(cs.key, key, sizeof(key));
+    snprintf(cs.amz_date, sizeof(cs.amz_date), "20130524T000000Z");
+    snprintf(cs.scope, sizeof(cs.scope), "20130524/us-east-1/s3/aws4_request");
+    snprintf(cs.seed, sizeof(cs.seed), "%s", EX_SEED);
+    cs.trailer = trailer;
+    s->n = 0;
+    s->all_a = 1;
+    assert_int_equal(s3_chunked_new(1, &cs, &d), 0);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i += step ? step : n) {
+        size_t len = step && i + step < n ? step : n - i;
+        rc = s3_chunked_feed(d, body + i, len, count_emit, s);
+    }
+    static char keep[128];
+    const char *v = NULL;
+    rc = rc ? rc : s3_chunked_finish(d, &v);
+    snprintf(keep, sizeof(keep), "%s", v ? v : "");
+    *ck = v ? keep : NULL;
+    s3_chunked_free(d);
+    return rc;
+}
+
+static void
+test_chunked_signed(void **state)
+{
+    (void)state;
+    struct count_sink s;
+    const char *ck = NULL;
+    unsigned char key[32];
+    s3_sigv4_key("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "20130524", "us-east-1", "s3", key);
+    assert_int_equal(key[0], 0xdb); /* the table in decode_signed is this key */
+    assert_int_equal(key[31], 0x78);
+    char *good = ex_body(EX_SIG1, EX_SIG2, EX_SIG3, "");
+    static const size_t steps[] = {0, 1, 7, 4096, 65600};
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        assert_int_equal(decode_signed(good, 0, steps[i], &s, &ck), 0);
+        assert_int_equal(s.n, 66560);
+        assert_true(s.all_a);
+        assert_null(ck);
+    }
+    /* one changed data byte, or any signature of the chain wrong: refused, and the forged
+     * chunk's last piece never reaches the consumer */
+    good[100] = 'b';
+    assert_int_equal(decode_signed(good, 0, 0, &s, &ck), -EACCES);
+    assert_int_equal(s.n, 0);
+    free(good);
+    char bad[65];
+    snprintf(bad, sizeof(bad), "%s", EX_SIG2);
+    bad[0] = bad[0] == '0' ? '1' : '0';
+    const char *sets[][3] = {{EX_SIG1, bad, EX_SIG3},
+                             {EX_SIG1, EX_SIG2, bad},
+                             {EX_SIG2, EX_SIG1, EX_SIG3},
+                             {EX_SIG1, "abc", EX_SIG3}};
+    for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+        char *b = ex_body(sets[i][0], sets[i][1], sets[i][2], "");
+        assert_int_equal(decode_signed(b, 0, 1000, &s, &ck), -EACCES);
+        assert_true(i == 1 ? s.n == 66560 : s.n < 66560); /* [1]: the empty last chunk */
+        free(b);
+    }
+    /* the -TRAILER variant: the trailer is signed too */
+    char *t = ex_body(EX_SIG1, EX_SIG2, EX_SIG3,
+                      "x-amz-checksum-crc32:" EX_CRC "\r\nx-amz-trailer-signature:" EX_TSIG "\r\n");
+    assert_int_equal(decode_signed(t, 1, 0, &s, &ck), 0);
+    assert_non_null(ck);
+    assert_string_equal(ck, EX_CRC);
+    assert_int_equal(decode_signed(t, 1, 3, &s, &ck), 0);
+    /* ... but not in the plain variant, where nothing signs it */
+    assert_int_equal(decode_signed(t, 0, 0, &s, &ck), -EACCES);
+    free(t);
+    t = ex_body(EX_SIG1, EX_SIG2, EX_SIG3,
+                "x-amz-checksum-crc32:AAAAAA==\r\nx-amz-trailer-signature:" EX_TSIG "\r\n");
+    assert_int_equal(decode_signed(t, 1, 0, &s, &ck), -EACCES); /* trailer changed */
+    free(t);
+    t = ex_body(EX_SIG1, EX_SIG2, EX_SIG3, "x-amz-checksum-crc32:" EX_CRC "\r\n");
+    assert_int_equal(decode_signed(t, 1, 0, &s, &ck), -EACCES); /* no trailer signature */
+    free(t);
+    /* unsigned chunks where signed ones are expected */
+    assert_int_equal(decode_signed("3\r\nabc\r\n0\r\n\r\n", 0, 0, &s, &ck), -EBADMSG);
 }
 
 /* ---- percent-encoding and custom md ---- */
@@ -347,11 +484,17 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_xml_parse), cmocka_unit_test(test_xml_bad),
-        cmocka_unit_test(test_xml_esc),   cmocka_unit_test(test_checksums),
-        cmocka_unit_test(test_base64),    cmocka_unit_test(test_chunked),
-        cmocka_unit_test(test_pct),       cmocka_unit_test(test_md),
-        cmocka_unit_test(test_sigv4),     cmocka_unit_test(test_canon_query),
+        cmocka_unit_test(test_xml_parse),
+        cmocka_unit_test(test_xml_bad),
+        cmocka_unit_test(test_xml_esc),
+        cmocka_unit_test(test_checksums),
+        cmocka_unit_test(test_base64),
+        cmocka_unit_test(test_chunked),
+        cmocka_unit_test(test_chunked_signed),
+        cmocka_unit_test(test_pct),
+        cmocka_unit_test(test_md),
+        cmocka_unit_test(test_sigv4),
+        cmocka_unit_test(test_canon_query),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
