@@ -1,6 +1,6 @@
 # The two commands AIS users know: `make deploy` and `make test`.
 # Everything builds with CMake; this file only sequences it.
-.PHONY: all deps build build-asan build-tsan build-clang deploy kill status test unit clean bench bench-list bench-reb bench-s3 bench-mirror bench-ec
+.PHONY: all deps build build-asan build-tsan build-clang deploy kill status test unit clean bench bench-list bench-reb bench-s3 bench-mirror bench-ec bench-cold
 
 JOBS ?= 2
 BUILD ?= build
@@ -84,6 +84,10 @@ bench-mirror: build
 
 bench-ec: build
 	@MODE=ec BUILD=$(BUILD) python3 bench/protect.py
+
+# Cold GET via the cluster vs a direct GET from the same (loopback, +20 ms) S3 backend.
+bench-cold: build
+	@BUILD=$(BUILD) /usr/bin/python3 bench/cold.py
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(CLANG_BUILD)

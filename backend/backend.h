@@ -80,7 +80,8 @@ __attribute__((warn_unused_result)) int bk_head_obj(struct bk *b, const char *pr
                                                     struct bk_attrs *out, struct bk_err *err);
 
 /* Receivers of a GET: attrs once the backend answered 2xx (before any data), then data. A
- * non-zero return aborts the transfer and becomes bk_get_obj's result. */
+ * non-zero return aborts the transfer and becomes bk_get_obj's result (a receiver that set
+ * err->status keeps its own status and message in err). */
 struct bk_get_cb {
     int (*attrs)(void *arg, const struct bk_attrs *a);
     int (*data)(void *arg, const char *buf, size_t len);

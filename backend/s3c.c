@@ -420,9 +420,11 @@ call_result(struct call *k, CURLcode cc, struct bk_err *err)
     name_of(k, who, sizeof(who));
     long st = call_status(k);
     if (k->cb_rc != 0) {
-        snprintf(err->msg, sizeof(err->msg), "%.300s: transfer stopped: %s", who,
-                 ais_strerror(k->cb_rc));
-        err->status = 500;
+        if (err->status == 0) { /* the receiver may have said why itself */
+            snprintf(err->msg, sizeof(err->msg), "%.300s: transfer stopped: %s", who,
+                     ais_strerror(k->cb_rc));
+            err->status = k->cb_rc == -ENOSPC ? 507 : 500;
+        }
         return k->cb_rc;
     }
     if (cc != CURLE_OK) {

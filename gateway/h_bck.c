@@ -56,6 +56,11 @@ static void evict_listrange(struct gw *g, struct ais_req *r, const struct ais_ob
                             const json_t *v);
 static void prefetch_listrange(struct gw *g, struct ais_req *r, const struct ais_objref *ref,
                                const json_t *v);
+static int bucket_exists(struct gw *g, const struct ais_objref *ref);
+static void copy_bck(struct gw *g, struct ais_req *r, const struct ais_objref *ref,
+                     const json_t *v);
+static void copy_listrange(struct gw *g, struct ais_req *r, const struct ais_objref *ref,
+                           const json_t *v);
 static void evict_remote_bck(struct gw *g, struct ais_req *r, const struct ais_objref *ref,
                              const json_t *v);
 
@@ -66,6 +71,8 @@ static const struct bck_action bck_actions[] = {
     {"evict-listrange", AIS_M_DELETE, BCK_F_EXISTS | BCK_F_REMOTE, BCK_OP_NONE, evict_listrange},
     {"prefetch-listrange", AIS_M_POST, BCK_F_EXISTS | BCK_F_REMOTE, BCK_OP_NONE,
      prefetch_listrange},
+    {"copy-bck", AIS_M_POST, BCK_F_EXISTS, BCK_OP_NONE, copy_bck},
+    {"copy-listrange", AIS_M_POST, BCK_F_EXISTS, BCK_OP_NONE, copy_listrange},
     {"evict-remote-bck", AIS_M_DELETE, BCK_F_EXISTS | BCK_F_REMOTE, BCK_OP_NONE, evict_remote_bck},
     {"add-remote-bck", 0, BCK_F_PRIMARY, BCK_OP_ADD, NULL}, /* internal: gw_bck_resolve */
     {"create-bck", AIS_M_POST, BCK_F_PRIMARY, BCK_OP_ADD, NULL},
@@ -747,9 +754,14 @@ struct del_slot {
 struct objs_job {
     struct gw *g;
     struct ais_objref ref;
-    json_t *names;
-    const char *op; /* "" delete, "evict", "prefetch" */
+    json_t *names;  /* NULL for copy-bck: names come from listing the source */
+    const char *op; /* "" delete, "evict", "prefetch", "copy" */
     int latest;
+    struct ais_objref dst;      /* copy: destination bucket */
+    char prepend[256];          /* copy: prefix added to destination names */
+    char prefix[256];           /* copy-bck: only source names with this prefix */
+    struct rpc_objs_res failed; /* over all rounds */
+    uint64_t nn;                /* names handled over all rounds */
 };
 
 /* The op's batches to this target, in order; a failed call ends the share. */
@@ -760,8 +772,8 @@ objs_batches(struct gw *g, struct del_slot *s, const char *url, const char **min
     int prefetch = strcmp(d->op, "prefetch") == 0;
     size_t batch = prefetch ? AIS_PREFETCH_BATCH : AIS_OBJS_BATCH_MAX;
     int to_ms = prefetch ? AIS_PREFETCH_BATCH_MS : (int)g->cfg->rpc_timeout_ms;
-    for (size_t off = 0; s->rc == 0 && off < n; off += batch) {
-        size_t k = n - off < batch ? n - off : batch;
+    for (size_t off = 0, k = 0; s->rc == 0 && off < n; off += k) {
+        k = n - off < batch ? n - off : batch;
         struct rpc_objs_args a = {.op = d->op,
                                   .provider = d->ref.provider,
                                   .ns = d->ref.ns,
@@ -769,6 +781,14 @@ objs_batches(struct gw *g, struct del_slot *s, const char *url, const char **min
                                   .names = mine + off,
                                   .n = k,
                                   .latest = d->latest};
+        if (strcmp(d->op, "copy") == 0) {
+            a.dst_provider = d->dst.provider;
+            a.dst_ns = d->dst.ns;
+            a.dst_bck = d->dst.bck;
+            a.prepend = d->prepend;
+            to_ms = AIS_PREFETCH_BATCH_MS;
+            k = k > AIS_PREFETCH_BATCH ? AIS_PREFETCH_BATCH : k;
+        }
         struct rpc_objs_res res = {0};
         s->rc = rpc_objs_op(url, to_ms, &a, &res, &s->err);
         s->done += res.done;
@@ -794,9 +814,13 @@ del_node(struct gw *g, const struct ais_snode *node, void *slot)
         s->rc = -ENOMEM;
         return;
     }
+    int copy = strcmp(s->d->op, "copy") == 0; /* copies run on the destination's owner */
+    const struct ais_objref *by = copy ? &s->d->dst : ref;
     for (size_t i = 0; i < s->nn; i++) {
         uint64_t d = 0;
-        if (ais_obj_digest(ref->provider, ref->ns, ref->bck, s->names[i], &d) == 0 &&
+        char nm[AIS_OBJNAME_BYTES_MAX + 1];
+        snprintf(nm, sizeof(nm), "%s%s", copy ? s->d->prepend : "", s->names[i]);
+        if (ais_obj_digest(by->provider, by->ns, by->bck, nm, &d) == 0 &&
             ais_smap_hrw_target(s->smap, d) == node) {
             mine[n++] = s->names[i];
         }
@@ -832,73 +856,60 @@ del_job_free(void *arg)
 {
     struct objs_job *d = arg;
     json_decref(d->names);
+    rpc_objs_res_fini(&d->failed);
     free(d);
 }
 
 /* "failed N of M: a (why); b (why) ..." into the job's error, as much as fits. */
 static void
-objs_failed_msg(struct xa_job *job, const struct objs_job *d, struct del_slot *slots, size_t nt,
-                size_t nn)
+objs_failed_msg(struct xa_job *job, const struct objs_job *d)
 {
     char msg[XA_ERR_BYTES];
-    size_t nf = 0, len = 0;
-    for (size_t i = 0; i < nt; i++) {
-        nf += slots[i].failed.nnames;
-    }
-    if (nf == 0) {
+    const struct rpc_objs_res *f = &d->failed;
+    if (f->nnames == 0) {
         return;
     }
-    len = (size_t)snprintf(msg, sizeof(msg), "%s %s: failed %zu of %zu:", d->op, d->ref.display, nf,
-                           nn);
-    for (size_t i = 0; i < nt; i++) {
-        const struct rpc_objs_res *f = &slots[i].failed;
-        for (size_t j = 0; j < f->nnames && len < sizeof(msg); j++) {
-            len += (size_t)snprintf(msg + len, sizeof(msg) - len, " %s (%s);", f->names[j],
-                                    f->errs ? f->errs[j] : "");
-        }
-        if (f->nnames > 0) {
-            AIS_LOG_WARN("req=%s bck=%s msg=\"objects failed\" n=%zu", d->op, d->ref.display,
-                         f->nnames);
-        }
+    size_t len = (size_t)snprintf(msg, sizeof(msg), "%s %s: failed %zu of %llu:", d->op,
+                                  d->ref.display, f->nnames, (unsigned long long)d->nn);
+    for (size_t j = 0; j < f->nnames && len < sizeof(msg); j++) {
+        len += (size_t)snprintf(msg + len, sizeof(msg) - len, " %s (%s);", f->names[j],
+                                f->errs ? f->errs[j] : "");
     }
+    AIS_LOG_WARN("req=%s bck=%s msg=\"objects failed\" n=%zu", d->op, d->ref.display, f->nnames);
     xa_job_set_err(job, msg);
 }
 
 /*
- * Job body: every target handles the names it owns under HRW, in parallel. Delete and evict
- * count done objects in loc; prefetch counts already-cached ones in loc and fetched ones in
- * in (objects and bytes); failed names go to the job's error.
+ * One round: every target handles the names of v it owns under HRW, in parallel. Delete and
+ * evict count done objects in loc; prefetch counts already-cached ones in loc and fetched ones
+ * in in (objects and bytes); copy counts copied ones in loc (with bytes). Failed names are kept
+ * in d->failed. 0, or the first target's error (with the job's error set).
  */
 static int
-del_job_run(struct xa_job *job, void *arg)
+objs_round(struct xa_job *job, struct objs_job *d, const struct ais_smap *smap, const char **v,
+           size_t nn)
 {
-    struct objs_job *d = arg;
-    size_t nn = json_array_size(d->names);
-    const char **v = calloc(nn ? nn : 1, sizeof(*v));
-    struct ais_smap *smap = ais_meta_smap(&d->g->meta);
     size_t nt = ais_smap_count(smap, 1);
     struct del_slot *slots = calloc(nt ? nt : 1, sizeof(*slots));
-    int rc = (v && slots) ? 0 : -ENOMEM, prefetch = strcmp(d->op, "prefetch") == 0;
-    for (size_t i = 0; rc == 0 && i < nn; i++) {
-        v[i] = json_string_value(json_array_get(d->names, i));
-    }
-    xa_job_set_total(job, nn, 0);
+    int rc = slots ? 0 : -ENOMEM, prefetch = strcmp(d->op, "prefetch") == 0;
     for (size_t i = 0; rc == 0 && i < nt; i++) {
         slots[i] = (struct del_slot){.d = d, .smap = smap, .names = v, .nn = nn};
     }
     if (rc == 0) {
         gw_fanout(d->g, smap, 1, del_node, slots, sizeof(*slots));
     }
+    d->nn += nn;
     for (size_t i = 0; rc == 0 && i < nt; i++) {
         if (prefetch) {
             xa_job_add(job, XA_CTR_LOC, slots[i].skipped, 0);
             xa_job_add(job, XA_CTR_IN, slots[i].done, slots[i].bytes);
         } else {
-            xa_job_add(job, XA_CTR_LOC, slots[i].done + slots[i].skipped, 0);
+            xa_job_add(job, XA_CTR_LOC, slots[i].done + slots[i].skipped, slots[i].bytes);
         }
-    }
-    if (rc == 0) {
-        objs_failed_msg(job, d, slots, nt, nn);
+        const struct rpc_objs_res *f = &slots[i].failed;
+        for (size_t j = 0; rc == 0 && j < f->nnames; j++) {
+            rc = rpc_objs_res_add(&d->failed, f->names[j], f->errs ? f->errs[j] : NULL);
+        }
     }
     for (size_t i = 0; rc == 0 && i < nt; i++) {
         if (slots[i].rc != 0) {
@@ -910,13 +921,40 @@ del_job_run(struct xa_job *job, void *arg)
         }
     }
     for (size_t i = 0; slots != NULL && i < nt; i++) {
-        rc = rc == 0 && slots[i].failed.nnames > 0 ? -EIO : rc; /* state: error, names in err */
         rpc_objs_res_fini(&slots[i].failed);
     }
     free(slots);
+    return rc;
+}
+
+/* The job's outcome: a failed name makes it end in state error, the names in its err. */
+static int
+objs_end(struct xa_job *job, struct objs_job *d, int rc)
+{
+    if (rc == 0 && d->failed.nnames > 0) {
+        objs_failed_msg(job, d);
+        rc = -EIO;
+    }
+    return rc;
+}
+
+/* Job body of the list/range actions: one round over the message's names. */
+static int
+del_job_run(struct xa_job *job, void *arg)
+{
+    struct objs_job *d = arg;
+    size_t nn = json_array_size(d->names);
+    const char **v = calloc(nn ? nn : 1, sizeof(*v));
+    struct ais_smap *smap = ais_meta_smap(&d->g->meta);
+    int rc = v ? 0 : -ENOMEM;
+    for (size_t i = 0; rc == 0 && i < nn; i++) {
+        v[i] = json_string_value(json_array_get(d->names, i));
+    }
+    xa_job_set_total(job, nn, 0);
+    rc = rc ? rc : objs_round(job, d, smap, v, nn);
     free(v);
     ais_smap_unref(smap);
-    return rc;
+    return objs_end(job, d, rc);
 }
 
 /* The names of a list/range message: objnames, or template expanded. Responds on error. */
@@ -1001,6 +1039,222 @@ static void
 prefetch_listrange(struct gw *g, struct ais_req *r, const struct ais_objref *ref, const json_t *v)
 {
     objs_listrange(g, r, ref, v, "prefetch-listrange");
+}
+
+/* Copies one page of names (borrowed); a failed round ends the job. */
+static int
+copy_page(struct xa_job *job, struct objs_job *d, const char **v, size_t n)
+{
+    if (n == 0) {
+        return 0;
+    }
+    struct ais_smap *smap = ais_meta_smap(&d->g->meta);
+    int rc = objs_round(job, d, smap, v, n);
+    ais_smap_unref(smap);
+    return rc;
+}
+
+/* A remote source: its backend's pages. */
+static int
+copy_from_remote(struct xa_job *job, struct objs_job *d)
+{
+    char *token = strdup("");
+    int rc = token ? 0 : -ENOMEM;
+    /* Bounded: a page moves the token forward; at most 10M pages of 1000. */
+    for (long i = 0; rc == 0 && i < 10000000L && !xa_job_aborted(job); i++) {
+        struct bk_page pg = {0};
+        struct bk_err e = {0};
+        rc = bk_list_page(d->g->bk, d->ref.provider, d->ref.bck, d->prefix, token, 1000, &pg, &e);
+        if (rc != 0) {
+            xa_job_set_err(job, e.msg);
+            break;
+        }
+        const char **v = calloc(pg.n ? pg.n : 1, sizeof(*v));
+        rc = v ? 0 : -ENOMEM;
+        for (size_t j = 0; rc == 0 && j < pg.n; j++) {
+            v[j] = pg.v[j].name;
+        }
+        rc = rc ? rc : copy_page(job, d, v, pg.n);
+        free(v);
+        free(token);
+        token = pg.next;
+        pg.next = NULL;
+        bk_page_fini(&pg);
+        if (token == NULL || token[0] == '\0') {
+            break;
+        }
+    }
+    free(token);
+    return rc;
+}
+
+/* An ais source: every target's names, a page per target per round (order does not matter). */
+static int
+copy_from_ais(struct xa_job *job, struct objs_job *d)
+{
+    struct ais_smap *smap = ais_meta_smap(&d->g->meta);
+    size_t nt = ais_smap_count(smap, 1);
+    struct lso q = {.prefix = d->prefix};
+    struct list_slot *slots = calloc(nt ? nt : 1, sizeof(*slots));
+    char **after = calloc(nt ? nt : 1, sizeof(*after));
+    int rc = slots && after ? 0 : -ENOMEM, more = 1;
+    for (size_t i = 0; rc == 0 && i < nt; i++) {
+        slots[i] = (struct list_slot){.ref = &d->ref, .q = &q, .limit = 1000};
+    }
+    for (long round = 0; rc == 0 && more && round < 10000000L && !xa_job_aborted(job); round++) {
+        for (size_t i = 0; i < nt; i++) {
+            slots[i].after = after[i] ? after[i] : "";
+            memset(&slots[i].page, 0, sizeof(slots[i].page));
+        }
+        gw_fanout(d->g, smap, 1, list_node, slots, sizeof(*slots));
+        size_t total = 0, k = 0;
+        more = 0;
+        for (size_t i = 0; i < nt; i++) {
+            rc = rc ? rc : slots[i].rc;
+            total += slots[i].page.n;
+        }
+        const char **v = rc == 0 ? calloc(total ? total : 1, sizeof(*v)) : NULL;
+        rc = rc ? rc : v ? 0 : -ENOMEM;
+        for (size_t i = 0; rc == 0 && i < nt; i++) {
+            struct rpc_list_page *pg = &slots[i].page;
+            for (size_t j = 0; j < pg->n; j++) {
+                v[k++] = pg->entries[j].name;
+            }
+            if (pg->n > 0) {
+                free(after[i]);
+                after[i] = strdup(pg->entries[pg->n - 1].name);
+            }
+            slots[i].limit = pg->more && pg->n > 0 ? 1000 : 0;
+            more |= slots[i].limit != 0;
+        }
+        rc = rc ? rc : copy_page(job, d, v, k);
+        free(v);
+        for (size_t i = 0; i < nt; i++) {
+            rpc_list_page_fini(&slots[i].page);
+        }
+    }
+    for (size_t i = 0; after != NULL && i < nt; i++) {
+        free(after[i]);
+    }
+    free(after);
+    free(slots);
+    ais_smap_unref(smap);
+    return rc;
+}
+
+static int
+copy_job_run(struct xa_job *job, void *arg)
+{
+    struct objs_job *d = arg;
+    if (d->names != NULL) {
+        return del_job_run(job, arg); /* copy-listrange */
+    }
+    int rc = bk_provider_remote(d->ref.provider) ? copy_from_remote(job, d) : copy_from_ais(job, d);
+    return objs_end(job, d, rc);
+}
+
+/* bck_to: "ais/@#/name/" (provider/ns-uname/name/, as the SDK builds it) or "ais://name". */
+static int
+bck_to_parse(const char *s, struct ais_objref *out, char *msg, size_t cap)
+{
+    char prov[16] = "", ns[64] = "", name[256] = "";
+    const char *p = strstr(s ? s : "", "://");
+    memset(out, 0, sizeof(*out));
+    if (p != NULL) {
+        snprintf(prov, sizeof(prov), "%.*s", (int)(p - s), s);
+        snprintf(name, sizeof(name), "%s", p + 3);
+    } else if (s != NULL && sscanf(s, "%15[^/]/%63[^/]/%255[^/]", prov, ns, name) == 3) {
+        if (strcmp(ns, "@#") == 0) {
+            ns[0] = '\0';
+        }
+    } else if (s == NULL || sscanf(s, "%15[^/]/%255[^/]", prov, name) != 2) {
+        snprintf(msg, cap, "copy: bck_to \"%s\" is not a bucket (e.g. ais/@#/name/)", s ? s : "");
+        return -EINVAL;
+    }
+    const char *pv = ais_provider_norm(prov);
+    const char *why = "invalid bucket name";
+    if (pv == NULL || ns[0] != '\0' || ais_bck_name_check(name, &why) != 0) {
+        snprintf(msg, cap, "copy: bck_to \"%s\": %s", s,
+                 pv == NULL ? "unknown provider"
+                 : ns[0]    ? "namespaces are not supported"
+                            : why);
+        return -EINVAL;
+    }
+    if (strlen(name) >= sizeof(out->bck)) {
+        snprintf(msg, cap, "copy: bck_to: bucket name too long");
+        return -EINVAL;
+    }
+    out->provider = pv;
+    memcpy(out->bck, name, strlen(name) + 1);
+    ais_bck_display(pv, "", name, out->display, sizeof(out->display));
+    return 0;
+}
+
+/*
+ * copy-bck and copy-listrange: a job that copies the source's objects (all of them, with a
+ * prefix, or a list/range) into an ais:// destination, created when missing. Each destination
+ * owner reads its names through the source's owner (a remote source is cold-GET there).
+ */
+static void
+copy_start(struct gw *g, struct ais_req *r, const struct ais_objref *ref, const json_t *v,
+           const char *action)
+{
+    char msg[512] = "", id[XA_ID_BYTES];
+    struct objs_job *d = calloc(1, sizeof(*d));
+    if (d == NULL) {
+        ais_resp_err(r, 500, "out of memory");
+        return;
+    }
+    *d = (struct objs_job){.g = g, .ref = *ref, .op = "copy"};
+    int rc = bck_to_parse(ais_req_query(r, "bck_to"), &d->dst, msg, sizeof(msg));
+    if (rc == 0 && strcmp(d->dst.provider, "ais") != 0) {
+        snprintf(msg, sizeof(msg), "%s: copying into a remote bucket (%s) is not supported yet",
+                 action, d->dst.display);
+        rc = -EINVAL;
+    }
+    if (rc == 0 && strcmp(d->dst.bck, ref->bck) == 0 &&
+        strcmp(d->dst.provider, ref->provider) == 0) {
+        snprintf(msg, sizeof(msg), "%s: source and destination are the same bucket", action);
+        rc = -EINVAL;
+    }
+    snprintf(d->prepend, sizeof(d->prepend), "%s", ais_json_str(v, "prepend", ""));
+    snprintf(d->prefix, sizeof(d->prefix), "%s", ais_json_str(v, "prefix", ""));
+    if (rc == 0 && strcmp(action, "copy-listrange") == 0) {
+        d->names = listrange_names(r, action, v);
+        if (d->names == NULL) {
+            free(d);
+            return; /* answered */
+        }
+        rc = names_check(d->names, action, msg, sizeof(msg));
+    }
+    if (rc == 0 && !bucket_exists(g, &d->dst)) {
+        rc = gw_bck_change(g, "create-bck", "ais", "", d->dst.bck, NULL, msg, sizeof(msg));
+        rc = rc == -EEXIST ? 0 : rc;
+    }
+    if (rc != 0) {
+        del_job_free(d);
+        ais_resp_err(r, rc == -EINVAL || rc == AIS_EBADNAME ? 400 : status_of(rc), "%s", msg);
+        return;
+    }
+    rc = xa_job_start(g->xreg, action, ref->display, copy_job_run, d, del_job_free, id);
+    if (rc != 0) {
+        ais_resp_err(r, rc == -EAGAIN ? 503 : 500, "%s: cannot start job: %s", action,
+                     ais_strerror(rc));
+        return;
+    }
+    ais_resp_buf(r, 200, "text/plain", id, strlen(id));
+}
+
+static void
+copy_bck(struct gw *g, struct ais_req *r, const struct ais_objref *ref, const json_t *v)
+{
+    copy_start(g, r, ref, v, "copy-bck");
+}
+
+static void
+copy_listrange(struct gw *g, struct ais_req *r, const struct ais_objref *ref, const json_t *v)
+{
+    copy_start(g, r, ref, v, "copy-listrange");
 }
 
 static void

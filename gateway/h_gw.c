@@ -362,6 +362,9 @@ cluster_xact_start(struct gw *g, struct ais_req *r)
         snprintf(id, sizeof(id), "g%lld.%.4s", (long long)smap->version, rnd);
         ais_smap_unref(smap);
         xact_fanout_reply(g, r, &tmpl, id);
+    } else if (strcmp(f.kind, "lru") == 0) {
+        snprintf(id, sizeof(id), "l%s", rnd); /* targets evict down to space.lowwm */
+        xact_fanout_reply(g, r, &tmpl, id);
     } else if (strcmp(f.kind, "scrub") == 0 || strcmp(f.kind, "make-n-copies") == 0) {
         if (start_bck(g, r, value, f.kind, &k) == 0) {
             snprintf(id, sizeof(id), "%c%s", f.kind[0] == 's' ? 's' : 'm', rnd);
@@ -373,7 +376,7 @@ cluster_xact_start(struct gw *g, struct ais_req *r)
     } else {
         ais_resp_err(r, 400,
                      "start: job kind \"%s\" cannot be started on request (supported: "
-                     "rebalance, scrub, make-n-copies)",
+                     "rebalance, lru, scrub, make-n-copies)",
                      f.kind);
     }
     json_decref(body);

@@ -346,6 +346,12 @@ rpc_objs_op(const char *url, int timeout_ms, const struct rpc_objs_args *a,
     d.names = (char **)a->names;
     d.op = (char *)a->op;
     d.latest = a->latest;
+    Aisproto__Bck db = AISPROTO__BCK__INIT;
+    if (a->dst_bck != NULL) {
+        pb_bck(&db, a->dst_provider, a->dst_ns, a->dst_bck);
+        d.dst = &db;
+        d.prepend = (char *)(a->prepend ? a->prepend : "");
+    }
     q.body_case = AISPROTO__MSG__BODY_DELETE_OBJS;
     q.delete_objs = &d;
     int rc = call_kind(url, timeout_ms, 0, &q, AISPROTO__MSG__BODY_DELETE_RESP, &r, err);

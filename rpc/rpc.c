@@ -342,6 +342,12 @@ objs_op(struct rpc_server *s, const Aisproto__DeleteObjs *d, struct rpc_reply *r
                               .names = (const char *const *)d->names,
                               .n = d->n_names,
                               .latest = d->latest};
+    if (d->dst != NULL) {
+        a.dst_provider = d->dst->provider;
+        a.dst_ns = d->dst->ns;
+        a.dst_bck = d->dst->name;
+        a.prepend = d->prepend;
+    }
     struct rpc_objs_res res = {0};
     int err = s->ops->objs_op(s->ctx, &a, &res, &r->rerr);
     if (err == 0) {

@@ -29,6 +29,8 @@
 #include <unistd.h>
 
 #define COLD_BUCKETS 256
+#define COLD_READ_MIN (128u << 10) /* a streaming client waits for this much (or the end) */
+#define COLD_BATCH (256u << 10)    /* backend bytes per write of the work file */
 
 enum fill_state { F_WAIT, F_STREAM, F_DONE, F_FAIL, F_LOCAL };
 
@@ -50,6 +52,8 @@ struct fill {
     uint64_t written;
     int fd; /* dup of the work file: readers pread it, also after it was published */
     struct st_put *put;
+    char *buf; /* COLD_BATCH bytes not written yet (fill thread only) */
+    size_t nbuf;
 };
 
 struct tgt_cold {
@@ -142,6 +146,7 @@ fill_unref(struct fill *f)
         close(f->fd);
     }
     st_put_abort(f->put);
+    free(f->buf);
     pthread_mutex_destroy(&f->mu);
     pthread_cond_destroy(&f->cv);
     free(f);
@@ -225,6 +230,18 @@ on_attrs(void *arg, const struct bk_attrs *a)
         .fsync = ais_config_rt_get(&t->cfg->rt.fsync),
         .copies = ais_bprops_copies(&f->props),
     };
+    char full[256];
+    f->buf = malloc(COLD_BATCH);
+    if (f->buf == NULL) {
+        return -ENOMEM;
+    }
+    if (sp_put_check(t->space, f->digest, full, sizeof(full)) != 0) {
+        /* Out of space: the client gets 507, and the LRU (woken by the check) makes room. */
+        f->err.status = 507;
+        snprintf(f->err.msg, sizeof(f->err.msg), "%s://%s/%s: cannot cache: %s", f->provider,
+                 f->bck, f->obj, full);
+        return -ENOSPC;
+    }
     int rc = st_put_begin(t->mp, &b, f->obj, f->digest, &opts, &f->put);
     if (rc == -ENOENT && tgt_bck_dirs_ensure(t, &b) == 0) {
         rc = st_put_begin(t->mp, &b, f->obj, f->digest, &opts, &f->put);
@@ -244,6 +261,28 @@ on_attrs(void *arg, const struct bk_attrs *a)
     return 0;
 }
 
+/* Writes what is batched and tells the readers. */
+static int
+fill_flush(struct fill *f)
+{
+    if (f->nbuf == 0) {
+        return 0;
+    }
+    int rc = st_put_write(f->put, f->buf, f->nbuf);
+    if (rc != 0) {
+        tgt_fshc_kick(f->c->t, rc);
+        return rc;
+    }
+    pthread_mutex_lock(&f->mu);
+    f->written += f->nbuf;
+    pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+    f->nbuf = 0;
+    return 0;
+}
+
+/* Backend bytes are batched into COLD_BATCH writes (the first piece goes out at once, for the
+ * clients' first byte): fewer syscalls and reader wake-ups than the socket's few KiB. */
 static int
 on_data(void *arg, const char *buf, size_t len)
 {
@@ -251,16 +290,18 @@ on_data(void *arg, const char *buf, size_t len)
     if (__atomic_load_n(&f->c->stopping, __ATOMIC_ACQUIRE)) {
         return -ECANCELED;
     }
-    int rc = st_put_write(f->put, buf, len);
-    if (rc != 0) {
-        tgt_fshc_kick(f->c->t, rc);
-        return rc;
+    int rc = 0;
+    while (rc == 0 && len > 0) {
+        size_t n = COLD_BATCH - f->nbuf < len ? COLD_BATCH - f->nbuf : len;
+        memcpy(f->buf + f->nbuf, buf, n);
+        f->nbuf += n;
+        buf += n;
+        len -= n;
+        if (f->nbuf == COLD_BATCH || f->written == 0) {
+            rc = fill_flush(f);
+        }
     }
-    pthread_mutex_lock(&f->mu);
-    f->written += len;
-    pthread_cond_broadcast(&f->cv);
-    pthread_mutex_unlock(&f->mu);
-    return 0;
+    return rc;
 }
 
 /* The fill: fetch, publish, tell the readers; then leave the table. */
@@ -278,6 +319,7 @@ fill_run(void *arg)
     } else {
         static const struct bk_get_cb cb = {.attrs = on_attrs, .data = on_data};
         int rc = bk_get_obj(c->bk, f->provider, f->bck, f->obj, 0, 0, &cb, f, &f->err);
+        rc = rc ? rc : fill_flush(f);
         if (rc == 0 && f->written != f->attrs.size) {
             rc = -EIO;
             snprintf(f->err.msg, sizeof(f->err.msg),
@@ -410,14 +452,26 @@ reader_gen(void *arg, uint64_t pos, char *buf, size_t max)
     struct cold_reader *rd = arg;
     struct fill *f = rd->f;
     uint64_t at = rd->off + pos;
-    uint64_t have = 0;
-    enum fill_state st = fill_wait(f, 1, at, f->c->wait_ms, &have);
+    uint64_t have = 0, want = rd->len - pos;
+    want = want < max ? want : max;
+    want = want < COLD_READ_MIN ? want : COLD_READ_MIN;
+    want = pos == 0 ? 1 : want; /* the first byte goes out as soon as it is here */
+    /* Wait for a good piece (or the end), not every few KiB the backend's socket hands over. */
+    enum fill_state st = fill_wait(f, 1, at + want - 1, f->c->wait_ms, &have);
     if (have <= at || (st != F_STREAM && st != F_DONE)) {
         return AIS_GEN_ERR; /* failed or stalled: the client sees a short body */
     }
     uint64_t n = have - at;
     n = n < max ? n : max;
     n = n < rd->len - pos ? n : rd->len - pos;
+    if (pos + n == rd->len && at + n == f->attrs.size && st == F_STREAM) {
+        /* The object's last bytes go out once it is stored: a client that read it all and asks
+         * again finds it here (and one whose fetch could not be stored sees a short body). */
+        st = fill_wait(f, 1, UINT64_MAX, f->c->wait_ms, NULL);
+        if (st != F_DONE) {
+            return AIS_GEN_ERR;
+        }
+    }
     ssize_t got = pread(f->fd, buf, (size_t)n, (off_t)at);
     return got > 0 ? (size_t)got : AIS_GEN_ERR;
 }

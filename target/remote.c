@@ -13,7 +13,9 @@
 #include "common/names.h"
 #include "target/target_int.h"
 
+#include <curl/curl.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +169,220 @@ prefetch(struct tgt *t, const struct rpc_objs_args *a, struct rpc_objs_res *res)
     return rc;
 }
 
+/* RFC 3986 encoding of an object name for a URL path ('/' kept). */
+static void
+path_encode(char *dst, size_t cap, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (; *s && o + 4 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+            dst[o++] = (char)c;
+        } else {
+            dst[o++] = '%';
+            dst[o++] = hex[c >> 4];
+            dst[o++] = hex[c & 15];
+        }
+    }
+    dst[o] = '\0';
+}
+
+/* One copy in flight: the destination PUT the source's bytes stream into. */
+struct copy_one {
+    struct st_put *put;
+    CURL *h;
+    uint64_t bytes;
+    int rc;
+};
+
+static size_t
+copy_data(char *buf, size_t sz, size_t nit, void *arg)
+{
+    struct copy_one *c = arg;
+    long st = 0;
+    curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &st);
+    if (st != 200) {
+        return sz * nit; /* an error body: the status says it all */
+    }
+    c->rc = st_put_write(c->put, buf, sz * nit);
+    c->bytes += sz * nit;
+    return c->rc == 0 ? sz * nit : 0;
+}
+
+/*
+ * Copies src (read through its owner, which cold-GETs a remote object) into dst here, with
+ * dst's props. The object appears only when complete. 0 or negative errno with why.
+ */
+static int
+copy_obj(struct tgt *t, const struct ais_objref *src, const struct ais_objref *dst,
+         const struct ais_bprops *dprops, uint64_t *bytes, char *why, size_t cap)
+{
+    struct ais_smap *smap = ais_meta_smap(&t->meta);
+    const struct ais_snode *owner = ais_smap_hrw_target(smap, src->digest);
+    char base[128] = "", enc[3 * AIS_OBJNAME_BYTES_MAX + 1];
+    if (owner != NULL) {
+        ais_snode_url(owner, base, sizeof(base));
+    }
+    ais_smap_unref(smap);
+    if (base[0] == '\0') {
+        snprintf(why, cap, "no target owns the source");
+        return -EHOSTUNREACH;
+    }
+    size_t ucap = sizeof(base) + sizeof(enc) + 2 * AIS_BCKNAME_BYTES_MAX + AIS_NS_BYTES_MAX + 64;
+    char *url = malloc(ucap);
+    struct st_bck db = {.provider = dst->provider, .ns = dst->ns, .name = dst->bck};
+    struct st_put_opts opts = {.cksum_type = dprops->cksum_type,
+                               .fsync = ais_config_rt_get(&t->cfg->rt.fsync),
+                               .versioning = dprops->versioning,
+                               .copies = ais_bprops_copies(dprops)};
+    struct copy_one c = {0};
+    int rc = url ? st_put_begin(t->mp, &db, dst->obj, dst->digest, &opts, &c.put) : -ENOMEM;
+    if (rc == -ENOENT && tgt_bck_dirs_ensure(t, &db) == 0) {
+        rc = st_put_begin(t->mp, &db, dst->obj, dst->digest, &opts, &c.put);
+    }
+    c.h = rc == 0 ? curl_easy_init() : NULL;
+    if (rc == 0 && c.h == NULL) {
+        rc = -ENOMEM;
+    }
+    if (rc == 0) {
+        path_encode(enc, sizeof(enc), src->obj);
+        snprintf(url, ucap, "%s/v1/objects/%s/%s?provider=%s%s%s", base, src->bck, enc,
+                 src->provider, src->ns[0] ? "&namespace=" : "", src->ns);
+        curl_easy_setopt(c.h, CURLOPT_URL, url);
+        curl_easy_setopt(c.h, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(c.h, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(c.h, CURLOPT_MAXREDIRS, 3L);
+        curl_easy_setopt(c.h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+        curl_easy_setopt(c.h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(c.h, CURLOPT_LOW_SPEED_TIME, (long)(AIS_COLD_WAIT_MS / 1000));
+        curl_easy_setopt(c.h, CURLOPT_WRITEFUNCTION, copy_data);
+        curl_easy_setopt(c.h, CURLOPT_WRITEDATA, &c);
+        CURLcode cc = curl_easy_perform(c.h);
+        long st = 0;
+        curl_easy_getinfo(c.h, CURLINFO_RESPONSE_CODE, &st);
+        if (c.rc != 0) {
+            rc = c.rc;
+            snprintf(why, cap, "write: %s", ais_strerror(rc));
+        } else if (cc != CURLE_OK) {
+            rc = cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO;
+            snprintf(why, cap, "read: %s", curl_easy_strerror(cc));
+        } else if (st != 200) {
+            rc = st == 404 ? -ENOENT : -EIO;
+            snprintf(why, cap, "read: source answered %ld", st);
+        }
+    }
+    if (rc == 0) {
+        rc = st_put_finish(c.put, NULL);
+        c.put = NULL;
+        if (rc != 0) {
+            snprintf(why, cap, "store: %s", ais_strerror(rc));
+        }
+    } else if (why[0] == '\0') {
+        snprintf(why, cap, "%s", ais_strerror(rc));
+    }
+    st_put_abort(c.put);
+    if (c.h != NULL) {
+        curl_easy_cleanup(c.h);
+    }
+    free(url);
+    *bytes = rc == 0 ? c.bytes : 0;
+    return rc;
+}
+
+/* A copy batch: workers take names by index. */
+struct copy_batch {
+    struct tgt *t;
+    const struct rpc_objs_args *a;
+    struct ais_bprops dprops;
+    size_t next;
+    pthread_mutex_t mu;
+    int *rcs;
+    uint64_t *bytes;
+    char (*why)[160];
+};
+
+static void *
+copy_worker(void *arg)
+{
+    struct copy_batch *cb = arg;
+    const struct rpc_objs_args *a = cb->a;
+    for (;;) {
+        pthread_mutex_lock(&cb->mu);
+        size_t i = cb->next++;
+        pthread_mutex_unlock(&cb->mu);
+        if (i >= a->n) {
+            return NULL;
+        }
+        struct ais_objref src, dst;
+        char dname[AIS_OBJNAME_BYTES_MAX + 1];
+        struct rpc_objs_args da = {.provider = a->dst_provider, .ns = a->dst_ns, .bck = a->dst_bck};
+        int n = snprintf(dname, sizeof(dname), "%s%s", a->prepend ? a->prepend : "", a->names[i]);
+        int rc = n >= (int)sizeof(dname) ? AIS_EBADNAME : ref_of(a, a->names[i], &src);
+        rc = rc ? rc : ref_of(&da, dname, &dst);
+        if (rc != 0) {
+            snprintf(cb->why[i], sizeof(cb->why[i]), "invalid object name");
+        } else {
+            rc = copy_obj(cb->t, &src, &dst, &cb->dprops, &cb->bytes[i], cb->why[i],
+                          sizeof(cb->why[i]));
+        }
+        cb->rcs[i] = rc;
+    }
+}
+
+#define COPY_WORKERS 8
+
+static int
+copy(struct tgt *t, const struct rpc_objs_args *a, struct rpc_objs_res *res)
+{
+    if (a->dst_bck == NULL) {
+        return -EINVAL;
+    }
+    struct copy_batch cb = {.t = t, .a = a};
+    struct ais_bmd *bmd = ais_meta_bmd(&t->meta);
+    const struct ais_bck_md *k = ais_bmd_find(bmd, a->dst_provider, a->dst_ns, a->dst_bck);
+    if (k != NULL) {
+        cb.dprops = k->props;
+    }
+    ais_bmd_unref(bmd);
+    if (k == NULL) {
+        return -ENOENT;
+    }
+    size_t n = a->n ? a->n : 1;
+    cb.rcs = calloc(n, sizeof(*cb.rcs));
+    cb.bytes = calloc(n, sizeof(*cb.bytes));
+    cb.why = calloc(n, sizeof(*cb.why));
+    int rc = cb.rcs && cb.bytes && cb.why ? 0 : -ENOMEM;
+    pthread_t th[COPY_WORKERS];
+    size_t nth = 0;
+    pthread_mutex_init(&cb.mu, NULL);
+    for (size_t i = 0; rc == 0 && i < COPY_WORKERS && i < a->n; i++) {
+        if (pthread_create(&th[nth], NULL, copy_worker, &cb) == 0) {
+            nth++;
+        }
+    }
+    if (rc == 0 && nth == 0 && a->n > 0) {
+        copy_worker(&cb); /* no thread: copy inline */
+    }
+    for (size_t i = 0; i < nth; i++) {
+        pthread_join(th[i], NULL);
+    }
+    pthread_mutex_destroy(&cb.mu);
+    for (size_t i = 0; rc == 0 && i < a->n; i++) {
+        if (cb.rcs[i] == 0) {
+            res->done++;
+            res->bytes += cb.bytes[i];
+        } else {
+            rc = rpc_objs_res_add(res, a->names[i], cb.why[i]);
+        }
+    }
+    free(cb.rcs);
+    free(cb.bytes);
+    free(cb.why);
+    return rc;
+}
+
 int
 tgt_objs_op(void *ctx, const struct rpc_objs_args *a, struct rpc_objs_res *res, struct rpc_err *err)
 {
@@ -185,6 +401,8 @@ tgt_objs_op(void *ctx, const struct rpc_objs_args *a, struct rpc_objs_res *res, 
         rc = evict_all(t, a);
     } else if (strcmp(a->op, "prefetch") == 0) {
         rc = prefetch(t, a, res);
+    } else if (strcmp(a->op, "copy") == 0) {
+        rc = copy(t, a, res);
     }
     if (rc != 0) {
         snprintf(err->msg, sizeof(err->msg), "%s %s://%s: %s", a->op, a->provider, a->bck,

@@ -130,11 +130,12 @@ class Proxy:
                 for k, v in r.getheaders():
                     if k.lower() not in ("connection", "keep-alive", "transfer-encoding"):
                         self.send_header(k, v)
-                chunked = r.getheader("Content-Length") is None and self.command != "HEAD"
+                nobody = self.command == "HEAD" or r.status in (204, 304) or r.status < 200
+                chunked = r.getheader("Content-Length") is None and not nobody
                 if chunked:
                     self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
-                while self.command != "HEAD":
+                while not nobody:
                     b = r.read(256 << 10)
                     if not b:
                         break
@@ -150,6 +151,7 @@ class Proxy:
 
         class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
             daemon_threads = True
+            request_queue_size = 256  # the default 5 drops connects of parallel prefetches
 
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"

@@ -23,6 +23,7 @@ import subprocess
 import pytest
 import requests
 from conftest import Cluster, wait_until
+from s3peer import S3rver, backend_env
 
 MB = 1 << 20
 TMPFS_MB = 64
@@ -36,7 +37,11 @@ def ACT(action, value=None, name=""):
 def sp(request):
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs needs root")
-    c = Cluster(gateways=1, targets=1, mountpaths=1)
+    s3 = S3rver()  # the remote bucket's backend (test_lru_evicts_remote)
+    s3.client().create_bucket(Bucket="lru-remote")
+    request.addfinalizer(s3.stop)
+    c = Cluster(gateways=1, targets=1, mountpaths=1, env=backend_env(s3))
+    c.s3 = s3
     c.mp = os.path.join(c.node_dir("t0"), "mp1")
     os.makedirs(c.mp)
     r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={TMPFS_MB}m", "tmpfs", c.mp],
@@ -212,6 +217,18 @@ def test_out_of_space_ais_bucket(sp):
         snap = wait_lru_after(sp, seen)
         assert evicted_objs(snap) == 0, snap
         assert bad_reads(sp, bck, names, MB) == []
+        # A cold GET of a remote object has nowhere to go either: 507, nothing cached.
+        sp.s3.client().put_object(Bucket="lru-remote", Key="cold-full", Body=b"z" * MB)
+        r = requests.get(f"{sp.url}/v1/objects/lru-remote/cold-full", params={"provider": "aws"},
+                         timeout=60)
+        assert r.status_code == 507 and "cannot cache" in r.json()["message"], r.text
+        assert not on_disk(sp, "lru-remote", "cold-full", "aws")
+        sp.s3.client().delete_object(Bucket="lru-remote", Key="cold-full")
+        # LRU on request, as the CLI's `ais job start lru` sends it.
+        r = requests.put(sp.url + "/v1/cluster", json=ACT("start", {"kind": "lru"}), timeout=30)
+        assert r.status_code == 200 and r.text.startswith("l"), r.text
+        wait_until(lambda: any(j["id"] == r.text and j["is_idle"] for j in lru_jobs(sp)), 30,
+                   what="the requested LRU job to run")
         # Deleting brings PUTs back (the cached usage is re-read within 100ms).
         with requests.Session() as s:
             for n in names[: len(names) // 2]:
@@ -256,6 +273,9 @@ def check_lru_evicts_remote(c, provider, bck, size=MB):
     are exactly the least recently read ones (unread ones in PUT order), no ais:// object is
     gone, and every object still reads back (cold GET for the evicted)."""
     mk_bucket(c, "lru-ais")
+    if provider != "ais":  # a remote bucket needs no create: the first request adds it
+        r = requests.head(f"{c.url}/v1/buckets/{bck}", params={"provider": provider}, timeout=30)
+        assert r.status_code == 200, r.headers
     seen = {s["id"] for s in lru_jobs(c)}
     with requests.Session() as s:
         local = []
@@ -292,6 +312,5 @@ def check_lru_evicts_remote(c, provider, bck, size=MB):
     requests.delete(f"{c.url}/v1/buckets/lru-ais", json=ACT("destroy-bck"), timeout=30)
 
 
-@pytest.mark.skip(reason="needs a remote bucket (backend/, cold GET): enable with its setup")
 def test_lru_evicts_remote(sp):
     check_lru_evicts_remote(sp, "aws", "lru-remote")  # the bucket must exist on the backend
