@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct ais_meta;
+
 #define BK_URL_BYTES 256
 #define BK_KEY_BYTES 256
 #define BK_TOKEN_BYTES 2048
@@ -39,6 +41,7 @@ struct bk_conf {
     struct bk_s3_conf gcp;
     int64_t connect_timeout_ms; /* 0 = 5 s */
     int64_t stall_timeout_ms;   /* a transfer moving no bytes this long fails (0 = 30 s) */
+    struct ais_meta *meta;      /* ht:// origins come from the BMD (extra.http.original_url) */
 };
 
 /*
@@ -57,7 +60,8 @@ struct bk;
 __attribute__((warn_unused_result)) int bk_new(const struct bk_conf *c, struct bk **out);
 void bk_free(struct bk *b);
 
-/* 1 if provider names a remote backend this build serves ("aws", "gcp"), else 0. */
+/* 1 if provider names a remote backend this build serves ("aws", "gcp", "ht"), else 0. ht://
+ * buckets are HTTP(S) origins: read-only (PUT/DELETE -ENOTSUP, 405) and not listable. */
 int bk_provider_remote(const char *provider);
 
 struct bk_err {

@@ -15,7 +15,9 @@
  */
 #include "backend/backend.h"
 #include "backend/bk_int.h"
+#include "common/bmd.h"
 #include "common/err.h"
+#include "common/meta.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -141,7 +143,25 @@ bk_free(struct bk *b)
 int
 bk_provider_remote(const char *provider)
 {
-    return provider != NULL && (strcmp(provider, "aws") == 0 || strcmp(provider, "gcp") == 0);
+    return provider != NULL && (strcmp(provider, "aws") == 0 || strcmp(provider, "gcp") == 0 ||
+                                strcmp(provider, "ht") == 0);
+}
+
+/* An ht:// bucket's origin from the current BMD (extra.http.original_url): 0 or -ENOENT. */
+static int
+ht_origin(struct bk *b, const char *bck, char *out, size_t cap)
+{
+    if (b->c.meta == NULL) {
+        return -ENOENT;
+    }
+    struct ais_bmd *bmd = ais_meta_bmd(b->c.meta);
+    const struct ais_bck_md *k = ais_bmd_find(bmd, "ht", "", bck);
+    int rc = k != NULL && k->props.ht_origin[0] != '\0' ? 0 : -ENOENT;
+    if (rc == 0) {
+        snprintf(out, cap, "%s", k->props.ht_origin);
+    }
+    ais_bmd_unref(bmd);
+    return rc;
 }
 
 static const struct bk_s3_conf *
@@ -324,9 +344,15 @@ static int
 call_init(struct bk *b, struct call *k, const char *provider, const char *bck, const char *obj,
           const char *query)
 {
-    const struct bk_s3_conf *pc = prov_conf(b, provider);
+    static const struct bk_s3_conf anon;
+    char origin[256] = "";
+    int ht = strcmp(provider, "ht") == 0;
+    const struct bk_s3_conf *pc = ht ? &anon : prov_conf(b, provider);
     if (pc == NULL) {
         return -ENOTSUP;
+    }
+    if (ht && ht_origin(b, bck, origin, sizeof(origin)) != 0) {
+        return -ENOENT;
     }
     k->fd = -1;
     k->provider = provider;
@@ -344,10 +370,19 @@ call_init(struct bk *b, struct call *k, const char *provider, const char *bck, c
         free(enc);
         return -ENOMEM;
     }
-    endpoint_of(pc, provider, ep, sizeof(ep));
     url_encode(enc, 3 * 1024 * 3 + 1, obj ? obj : "", 1);
-    snprintf(url, cap, "%s/%s%s%s%s%s", ep, bck, obj ? "/" : "", enc, query ? "?" : "",
-             query ? query : "");
+    if (ht) { /* origin + name: "http://host/dir/" + "a/b.jpg" */
+        size_t n = strlen(origin);
+        snprintf(url, cap, "%s%s%s", origin, n > 0 && origin[n - 1] == '/' ? "" : "/", enc);
+    } else {
+        endpoint_of(pc, provider, ep, sizeof(ep));
+        snprintf(url, cap, "%s/%s%s%s%s%s", ep, bck, obj ? "/" : "", enc, query ? "?" : "",
+                 query ? query : "");
+    }
+    if (ht) {
+        curl_easy_setopt(k->h, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(k->h, CURLOPT_MAXREDIRS, 5L);
+    }
     curl_easy_setopt(k->h, CURLOPT_URL, url);
     free(url);
     free(enc);
@@ -474,9 +509,31 @@ perform(struct call *k, struct bk_err *err)
     return rc;
 }
 
+/* ht:// origins are read-only and cannot be listed: -ENOTSUP with a clear message. */
+static int
+ht_refuse(const char *provider, const char *bck, const char *what, struct bk_err *err)
+{
+    if (strcmp(provider, "ht") != 0) {
+        return 0;
+    }
+    err->status = 405;
+    snprintf(err->msg, sizeof(err->msg), "ht://%s: %s", bck, what);
+    return -ENOTSUP;
+}
+
 int
 bk_head_bucket(struct bk *b, const char *provider, const char *bck, struct bk_err *err)
 {
+    if (strcmp(provider, "ht") == 0) { /* known by its origin in the BMD, nothing to ask */
+        char origin[256];
+        int rc = ht_origin(b, bck, origin, sizeof(origin));
+        if (rc != 0) {
+            err->status = 404;
+            snprintf(err->msg, sizeof(err->msg),
+                     "ht://%s has no origin: create it with extra.http.original_url", bck);
+        }
+        return rc;
+    }
     struct call k = {0};
     int rc = call_init(b, &k, provider, bck, NULL, NULL);
     if (rc == 0) {
@@ -531,6 +588,10 @@ int
 bk_put_obj(struct bk *b, const char *provider, const char *bck, const char *obj, int fd,
            uint64_t size, struct bk_attrs *out, struct bk_err *err)
 {
+    int refused = ht_refuse(provider, bck, "a read-only HTTP(S) origin: PUT is not supported", err);
+    if (refused != 0) {
+        return refused;
+    }
     struct call k = {0};
     int rc = call_init(b, &k, provider, bck, obj, NULL);
     if (rc == 0) {
@@ -554,6 +615,11 @@ int
 bk_delete_obj(struct bk *b, const char *provider, const char *bck, const char *obj,
               struct bk_err *err)
 {
+    int refused =
+        ht_refuse(provider, bck, "a read-only HTTP(S) origin: DELETE is not supported", err);
+    if (refused != 0) {
+        return refused;
+    }
     struct call k = {0};
     int rc = call_init(b, &k, provider, bck, obj, NULL);
     if (rc == 0) {
@@ -599,6 +665,10 @@ int
 bk_list_page(struct bk *b, const char *provider, const char *bck, const char *prefix,
              const char *token, uint32_t max, struct bk_page *out, struct bk_err *err)
 {
+    int refused = ht_refuse(provider, bck, "an HTTP(S) origin cannot be listed", err);
+    if (refused != 0) {
+        return refused;
+    }
     char q[3 * 2048 + 128], ep[3 * 1024 + 1], et[3 * 1024 + 1];
     struct listbuf lb = {0};
     struct bk_get_cb cb = {.data = list_data};

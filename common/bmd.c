@@ -113,20 +113,25 @@ default_props(const struct ais_bck_md *k, const char *cksum_type)
     char bid[24], created[24];
     snprintf(bid, sizeof(bid), "%llu", (unsigned long long)k->bid);
     snprintf(created, sizeof(created), "%lld", (long long)k->created_ns);
-    return json_pack("{s:s, s:{s:s, s:s}, "
-                     "s:{s:s, s:b, s:b, s:b, s:b}, "
-                     "s:{s:s, s:i, s:i, s:i, s:i, s:i, s:b, s:b}, "
-                     "s:{s:i, s:i, s:b}, s:{s:s, s:s, s:b}, "
-                     "s:s, s:s, s:s, s:s, s:{s:b, s:b, s:b}}",
-                     "provider", k->provider, "write_policy", "data", "", "md", "", "checksum",
-                     "type", cksum_type, "validate_cold_get", 1, "validate_warm_get", 0,
-                     "validate_obj_move", 0, "enable_read_range", 0, "ec", "compression", "never",
-                     "bundle_multiplier", 2, "objsize_limit", 262144, "data_slices", 1,
-                     "parity_slices", 1, "burst_buffer", 128, "enabled", 0, "disk_only", 0,
-                     "mirror", "copies", 2, "burst_buffer", 128, "enabled", 0, "lru",
-                     "dont_evict_time", "2h", "capacity_upd_time", "10m", "enabled", 1, "access",
-                     "262143", "features", "0", "bid", bid, "created", created, "versioning",
-                     "enabled", 1, "validate_warm_get", 0, "synchronize", 0);
+    json_t *p =
+        json_pack("{s:s, s:{s:s, s:s}, "
+                  "s:{s:s, s:b, s:b, s:b, s:b}, "
+                  "s:{s:s, s:i, s:i, s:i, s:i, s:i, s:b, s:b}, "
+                  "s:{s:i, s:i, s:b}, s:{s:s, s:s, s:b}, "
+                  "s:s, s:s, s:s, s:s, s:{s:b, s:b, s:b}}",
+                  "provider", k->provider, "write_policy", "data", "", "md", "", "checksum", "type",
+                  cksum_type, "validate_cold_get", 1, "validate_warm_get", 0, "validate_obj_move",
+                  0, "enable_read_range", 0, "ec", "compression", "never", "bundle_multiplier", 2,
+                  "objsize_limit", 262144, "data_slices", 1, "parity_slices", 1, "burst_buffer",
+                  128, "enabled", 0, "disk_only", 0, "mirror", "copies", 2, "burst_buffer", 128,
+                  "enabled", 0, "lru", "dont_evict_time", "2h", "capacity_upd_time", "10m",
+                  "enabled", 1, "access", "262143", "features", "0", "bid", bid, "created", created,
+                  "versioning", "enabled", 1, "validate_warm_get", 0, "synchronize", 0);
+    if (p != NULL && strcmp(k->provider, "ht") == 0) {
+        /* An HTTP(S) origin: where the bucket's objects come from (set at create). */
+        json_object_set_new(p, "extra", json_pack("{s:{s:s}}", "http", "original_url", ""));
+    }
+    return p;
 }
 
 /* The reason naming the offending property: *why must stay valid after the call and callers
@@ -232,6 +237,19 @@ props_parse(const json_t *p, struct ais_bprops *out, const char **why)
         json_is_true(json_object_get(json_object_get(p, "versioning"), "validate_warm_get"));
     out->mirror_enabled = json_is_true(json_object_get(json_object_get(p, "mirror"), "enabled"));
     out->mirror_copies = (int)copies;
+    const char *prov = json_string_value(json_object_get(p, "provider"));
+    const char *ou = json_string_value(
+        json_object_get(json_object_get(json_object_get(p, "extra"), "http"), "original_url"));
+    out->ht_origin[0] = '\0';
+    if (prov != NULL && strcmp(prov, "ht") == 0) {
+        if (ou == NULL || (strncmp(ou, "http://", 7) != 0 && strncmp(ou, "https://", 8) != 0) ||
+            strlen(ou) >= sizeof(out->ht_origin)) {
+            *why = "an ht:// bucket needs extra.http.original_url: its origin, an http:// or "
+                   "https:// URL (at most 255 bytes) that object names are appended to";
+            return -EINVAL;
+        }
+        snprintf(out->ht_origin, sizeof(out->ht_origin), "%s", ou);
+    }
     return lru_parse(p, out, why);
 }
 

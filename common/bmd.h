@@ -16,6 +16,7 @@ struct ais_bprops {
     char cksum_type[16];
     int validate_warm_get;
     int versioning;
+    char ht_origin[256];       /* ht:// buckets: extra.http.original_url (objects = origin+name) */
     int ver_validate_warm_get; /* versioning.validate_warm_get: a remote object's GET checks
                                 * the backend's version first */
     int mirror_enabled;

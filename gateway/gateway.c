@@ -476,6 +476,7 @@ gw_run(const struct ais_config *cfg, const volatile int *stop)
     if (rc == 0) {
         struct bk_conf bc;
         bk_conf_load(&bc); /* start-up: the environment the AWS SDKs read */
+        bc.meta = &g->meta;
         rc = bk_new(&bc, &g->bk);
     }
     gw_s3_ops_init(g, &g->s3_ops);

@@ -97,18 +97,20 @@ static const struct {
 /*
  * Services and backends that do not exist yet, refused here (the one place) so that a request
  * never answers 200 for a setting that does nothing. Remove a line when its service lands:
- * remote buckets need backend/ (aws, gcp, azure, oci, ht).
+ * remote buckets need no create (aws, gcp: added on first use); ht:// ones are created with
+ * their origin; azure and oci have no backend yet.
  */
 static const char *
 bck_not_implemented(const struct ais_objref *ref, enum bck_op op, const json_t *value)
 {
     (void)value;
-    if (op == BCK_OP_ADD && bk_provider_remote(ref->provider)) {
+    if (op == BCK_OP_ADD && bk_provider_remote(ref->provider) && strcmp(ref->provider, "ht")) {
         return "remote buckets need no create: the first request to one adds it (it must exist "
                "at its backend)";
     }
-    if (op == BCK_OP_ADD && strcmp(ref->provider, "ais") != 0) {
-        return "this provider is not implemented: buckets are ais://, s3:// (aws) or gs:// (gcp)";
+    if (op == BCK_OP_ADD && strcmp(ref->provider, "ais") != 0 && strcmp(ref->provider, "ht")) {
+        return "this provider is not implemented: buckets are ais://, s3:// (aws), gs:// (gcp) or "
+               "ht:// (an HTTP(S) origin)";
     }
     return NULL;
 }
@@ -666,7 +668,9 @@ list_objects(struct gw *g, struct ais_req *r, const struct ais_objref *ref, cons
         return;
     }
     ais_stats_add(&g->stats, AIS_STAT_LST_N, 1);
-    if (bk_provider_remote(ref->provider) && (q.flags & 1u) == 0) {
+    /* ht:// origins cannot be listed: their listing is what is cached here. */
+    if (bk_provider_remote(ref->provider) && strcmp(ref->provider, "ht") != 0 &&
+        (q.flags & 1u) == 0) {
         list_remote(g, r, ref, &q);
         return;
     }

@@ -593,8 +593,9 @@ static void
 h_delete(struct tgt *t, struct ais_req *r, struct obj_req *o)
 {
     int remote_gone = 0;
-    if (bk_provider_remote(o->ref.provider)) {
-        /* Write-through: the backend first; a local copy never outlives its source. */
+    if (bk_provider_remote(o->ref.provider) && strcmp(o->ref.provider, "ht") != 0) {
+        /* Write-through: the backend first; a local copy never outlives its source. (An ht://
+         * origin is read-only: DELETE drops the cached copy only.) */
         struct bk_err e = {0};
         int brc = bk_delete_obj(t->bk, o->ref.provider, o->ref.bck, o->ref.obj, &e);
         if (brc != 0 && brc != -ENOENT) {

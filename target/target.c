@@ -528,6 +528,7 @@ tgt_run(const struct ais_config *cfg, const volatile int *stop)
     if (rc == 0) {
         struct bk_conf bc;
         bk_conf_load(&bc); /* start-up: the environment the AWS SDKs read */
+        bc.meta = &t->meta;
         rc = bk_new(&bc, &t->bk);
     }
     rc = rc ? rc : tgt_cold_new(t, t->bk, &t->cold);

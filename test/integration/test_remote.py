@@ -393,3 +393,61 @@ def test_sdk_request_shapes_on_a_remote_bucket(rc, peer):
         h = requests.head(f"{rc.url}/v1/objects/{BCK}/{k}", params=Q, timeout=30,
                           allow_redirects=True)
         assert h.status_code == 200 and int(h.headers["Content-Length"]) == len(v)
+
+
+@pytest.fixture(scope="module")
+def origin(tmp_path_factory):
+    """A plain HTTP file server (Python's http.server) counting GETs per path."""
+    import functools
+    import http.server
+    import threading
+    root = tmp_path_factory.mktemp("origin")
+    counts = {}
+
+    class H(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            counts[self.path] = counts.get(self.path, 0) + 1
+            super().do_GET()
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                          functools.partial(H, directory=str(root)))
+    th = threading.Thread(target=srv.serve_forever, daemon=True)
+    th.start()
+    yield root, f"http://127.0.0.1:{srv.server_address[1]}/files/", counts
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_ht_bucket_reads_through_an_http_origin(rc, origin):
+    root, url, counts = origin
+    (root / "files" / "img").mkdir(parents=True)
+    data = os.urandom(200_000)
+    (root / "files" / "img" / "a b.jpg").write_bytes(data)
+    H = {"provider": "ht"}
+    r = requests.post(f"{rc.url}/v1/buckets/site", params=H, json={"action": "create-bck"},
+                      timeout=30)
+    assert r.status_code == 400 and "original_url" in r.json()["message"], r.text
+    r = requests.post(f"{rc.url}/v1/buckets/site", params=H, timeout=30, json={
+        "action": "create-bck", "value": {"extra": {"http": {"original_url": url}}}})
+    assert r.status_code == 200, r.text
+    o = f"{rc.url}/v1/objects/site/img/a b.jpg"
+    r = requests.get(o, params=H, timeout=30)
+    assert r.status_code == 200 and r.content == data
+    assert requests.get(o, params=H, timeout=30).content == data
+    assert counts["/files/img/a%20b.jpg"] == 1  # the second GET was served from the cluster
+    r = requests.get(o, params=H, headers={"Range": "bytes=10-19"}, timeout=30)
+    assert r.status_code == 206 and r.content == data[10:20]
+    r = requests.get(f"{rc.url}/v1/objects/site/img/nope.jpg", params=H, timeout=30)
+    assert r.status_code == 404
+    r = requests.put(f"{rc.url}/v1/objects/site/img/new", params=H, data=b"x", timeout=30)
+    assert r.status_code == 405 and "read-only" in r.json()["message"], r.text
+    ls = requests.get(f"{rc.url}/v1/buckets/site", params=H, timeout=30,
+                      json={"action": "list", "value": {}}).json()
+    assert [e["name"] for e in ls["entries"]] == ["img/a b.jpg"]  # what is cached here
+    assert requests.delete(o, params=H, timeout=30).status_code == 200  # drops the cached copy
+    assert requests.get(o, params=H, timeout=30).content == data
+    assert counts["/files/img/a%20b.jpg"] == 2
+    assert (root / "files" / "img" / "a b.jpg").read_bytes() == data  # origin untouched
