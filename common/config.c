@@ -122,6 +122,8 @@ hostport_check(const char *s, int64_t v, const char **why)
 /* lru.* durations: a week at most (a longer capacity period would leave disks unwatched). */
 #define LRU_TIME_MS_MAX (7 * 24 * 3600 * 1000LL)
 
+static const char *const rproxy_names[] = {"", "cloud", NULL};
+
 static const struct ais_knob knobs[] = {
     {.name = "role",
      .type = AIS_KNOB_INT,
@@ -264,6 +266,14 @@ static const struct ais_knob knobs[] = {
      .parse = bytes_parse,
      .check = bps_check,
      .help = "bytes/s a target's rebalance sends at most (\"2MiB\"), 0 = unlimited"},
+    {.name = "net.http.rproxy",
+     .type = AIS_KNOB_INT,
+     .flags = AIS_KNOB_RT,
+     .max = 1,
+     KNOB_AT(rt.rproxy),
+     .values = rproxy_names,
+     .help = "reverse proxy: \"cloud\" = gateways serve absolute-URI requests (http_proxy) "
+             "from ht:// buckets, caching on first read; \"\" = off"},
     {.name = "s3.redirect",
      .type = AIS_KNOB_BOOL,
      .flags = AIS_KNOB_RT,

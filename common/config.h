@@ -42,6 +42,7 @@ struct ais_config_rt {
     int rebalance_workers; /* rebalance.workers: sender threads (read when a rebalance starts) */
     int64_t rebalance_bps; /* rebalance.bps: bytes/s the mover sends at most, 0 = unlimited */
     int s3_redirect;       /* s3.redirect: /s3 object requests get 307 to the target */
+    int rproxy;            /* net.http.rproxy: 1 ("cloud") = serve absolute-URI requests */
     int s3_auth;           /* s3.auth: /s3 requests must carry a valid SigV4 signature */
     /* Capacity (space/): percent of a mountpath used; cleanupwm <= lowwm < highwm < oos. */
     int space_cleanupwm;         /* space.cleanupwm: below it no cleanup is needed */

@@ -443,6 +443,7 @@ gw_free(struct gw *g)
     rpc_member_stop(__atomic_exchange_n(&g->member, NULL, __ATOMIC_ACQ_REL));
     xa_reg_free(g->xreg); /* after the servers: no request can start a job now */
     gw_lsess_tab_free(g->lsess);
+    gw_dl_free(g->dl); /* after the jobs (xa_reg_free): none updates a record now */
     bk_free(g->bk);
     /* After the HTTP server: no /s3 request runs now. */
     s3_srv_free(g->s3);
@@ -473,6 +474,7 @@ gw_run(const struct ais_config *cfg, const volatile int *stop)
     rc = rc ? rc : xa_reg_new(g->self.id, &g->xreg);
     rc = rc ? rc : ais_statsd_start(cfg, &g->stats, g->self.id, 0, &g->statsd);
     rc = rc ? rc : gw_lsess_tab_new(&g->lsess);
+    rc = rc ? rc : gw_dl_new(&g->dl);
     if (rc == 0) {
         struct bk_conf bc;
         bk_conf_load(&bc); /* start-up: the environment the AWS SDKs read */

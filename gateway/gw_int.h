@@ -53,6 +53,7 @@ struct gw {
     struct xa_reg *xreg;        /* jobs this gateway coordinates (multi-object operations) */
     struct gw_lsess_tab *lsess; /* list sessions: per-target surplus between pages */
     struct bk *bk;              /* remote backends: HEAD and LIST of remote buckets */
+    struct gw_dl *dl;           /* downloader job records (gateway/h_dload.c) */
     int leaving;                /* atomic: told by the primary to shut down (run loop exits) */
     size_t nrefused; /* joins refused (decommissioned / shutting down); under change_mu */
     struct gw_refused refused[AIS_JOIN_REFUSED_MAX];
@@ -84,6 +85,16 @@ void gw_r_openapi(struct ais_req *r, void *ctx);
  * added to the BMD (by the primary, acked by every node) first. 0, or an HTTP status with msg
  * (404: no such bucket here or at the backend; the backend's 403/502/504).
  */
+/* Brace-range template expansion ("a-{00..99}.tar"), at most cap names appended to out:
+ * 0, -EINVAL (malformed), -E2BIG (more than cap), -ENOMEM. */
+int gw_tmpl_expand(const char *t, json_t *out, size_t cap);
+/* The downloader (gateway/h_dload.c): job records, and the /v1/download handler. */
+struct gw_dl;
+int gw_dl_new(struct gw_dl **out);
+void gw_dl_free(struct gw_dl *d);
+void gw_r_download(struct ais_req *r, void *ctx);
+/* Reverse proxy (gateway/h_rproxy.c): 1 when r was an absolute-URI request (answered). */
+int gw_rproxy(struct gw *g, struct ais_req *r);
 struct ais_objref;
 int gw_bck_resolve(struct gw *g, const struct ais_objref *ref, char *msg, size_t cap);
 int gw_bck_change(struct gw *g, const char *action, const char *provider, const char *ns,

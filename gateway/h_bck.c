@@ -712,8 +712,8 @@ list_objects(struct gw *g, struct ais_req *r, const struct ais_objref *ref, cons
 }
 
 /* Expands one brace range "pre{A..B[..S]}rest" recursively; bounded by cap names. */
-static int
-tmpl_expand(const char *t, json_t *out, size_t cap)
+int
+gw_tmpl_expand(const char *t, json_t *out, size_t cap)
 {
     const char *o = strchr(t, '{');
     const char *c = o ? strchr(o, '}') : NULL;
@@ -734,7 +734,7 @@ tmpl_expand(const char *t, json_t *out, size_t cap)
     for (long i = a; i <= b; i += step) {
         char buf[AIS_OBJNAME_BYTES_MAX + 64];
         snprintf(buf, sizeof(buf), "%.*s%0*ld%s", (int)(o - t), t, width, i, c + 1);
-        int rc = tmpl_expand(buf, out, cap);
+        int rc = gw_tmpl_expand(buf, out, cap);
         if (rc != 0) {
             return rc;
         }
@@ -973,7 +973,7 @@ listrange_names(struct ais_req *r, const char *action, const json_t *v)
     }
     if (names == NULL && tmpl != NULL) {
         json_t *owned = json_array();
-        int rc = tmpl_expand(tmpl, owned, 100000);
+        int rc = gw_tmpl_expand(tmpl, owned, 100000);
         if (rc != 0) {
             json_decref(owned);
             ais_resp_err(r, 400, "%s: invalid template \"%s\"%s", action, tmpl,

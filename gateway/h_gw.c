@@ -603,6 +603,8 @@ static const struct ais_route gw_routes[] = {
     {AIS_M_PUT, "/v1/reverse/daemon/setconfig", r_reverse},
     {AIS_M_PUT | AIS_M_POST | AIS_M_DELETE, "/v1/reverse/daemon/mountpaths", r_mountpaths},
     {AIS_M_PUT | AIS_M_POST | AIS_M_DELETE, "/v1/daemon/mountpaths", r_mountpaths},
+    {AIS_M_GET | AIS_M_POST, "/v1/download", gw_r_download},
+    {AIS_M_DELETE, "/v1/download/*", gw_r_download},
     {AIS_M_GET, "/metrics", gw_r_metrics},
     {AIS_M_GET | AIS_M_HEAD, "/v1/openapi.yaml", gw_r_openapi},
     {S3_METHODS, "/s3", r_s3},
@@ -615,6 +617,9 @@ gw_http_handler(struct ais_req *r, void *ctx)
     struct gw *g = ctx;
     const char *p = ais_req_path(r);
     char vb[AIS_BCKNAME_BYTES_MAX + 1];
+    if (p[0] != '/' && gw_rproxy(g, r)) {
+        return; /* http_proxy client: absolute URI */
+    }
     /* S3 virtual-host style: Host "BUCKET.<anything>" naming a bucket, path outside /v1, /s3. */
     if (strncmp(p, "/v1", 3) != 0 && strncmp(p, "/s3", 3) != 0 &&
         s3_vhost_bucket(g->s3, r, vb, sizeof(vb))) {

@@ -352,6 +352,12 @@ rpc_objs_op(const char *url, int timeout_ms, const struct rpc_objs_args *a,
         d.dst = &db;
         d.prepend = (char *)(a->prepend ? a->prepend : "");
     }
+    if (a->links != NULL) {
+        d.n_links = a->n;
+        d.links = (char **)a->links;
+        d.timeout_ms = a->timeout_ms;
+        d.job_id = (char *)(a->job_id ? a->job_id : "");
+    }
     q.body_case = AISPROTO__MSG__BODY_DELETE_OBJS;
     q.delete_objs = &d;
     int rc = call_kind(url, timeout_ms, 0, &q, AISPROTO__MSG__BODY_DELETE_RESP, &r, err);

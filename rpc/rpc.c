@@ -348,6 +348,14 @@ objs_op(struct rpc_server *s, const Aisproto__DeleteObjs *d, struct rpc_reply *r
         a.dst_bck = d->dst->name;
         a.prepend = d->prepend;
     }
+    if (d->n_links > 0) {
+        if (d->n_links != d->n_names) {
+            return AIS_EBADMSG;
+        }
+        a.links = (const char *const *)d->links;
+        a.timeout_ms = d->timeout_ms;
+        a.job_id = d->job_id;
+    }
     struct rpc_objs_res res = {0};
     int err = s->ops->objs_op(s->ctx, &a, &res, &r->rerr);
     if (err == 0) {

@@ -102,13 +102,17 @@ struct rpc_slice {
 
 /* A batch operation on objects of one bucket (rpc_objs_op). Borrowed strings. */
 struct rpc_objs_args {
-    const char *op; /* "evict", "evict-all", "prefetch", "present", "copy" */
+    const char *op; /* "evict", "evict-all", "prefetch", "present", "copy", "download" */
     const char *provider, *ns, *bck;
     const char *const *names;
     size_t n;
     int latest; /* prefetch: also refetch outdated copies */
     /* copy: the destination bucket (names there are prepend + name); NULL otherwise */
     const char *dst_provider, *dst_ns, *dst_bck, *prepend;
+    /* download: the URL of each name (n of them), per-URL timeout (0 = default); else NULL */
+    const char *const *links;
+    int64_t timeout_ms;
+    const char *job_id; /* download: the job (xact_stop of it aborts transfers), or NULL */
 };
 /* Its outcome: counters (op-specific, see proto DeleteResp) and names (with reasons). */
 struct rpc_objs_res {

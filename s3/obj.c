@@ -16,6 +16,7 @@
  */
 #include "common/assert.h"
 #include "common/err.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "s3/cksum.h"
 #include "s3/s3_int.h"
@@ -67,11 +68,12 @@ split_loc(const char *loc, char *base, size_t bcap, char *path, size_t pcap)
  * target redirects. *out has the response head read. 0 or negative errno.
  */
 static int
-up_call(struct s3_srv *s, const char *bck, const char *key, const char *method, const char *path0,
-        const char *hdrs, struct s3_up **out)
+up_call_at(struct s3_srv *s, const char *base0, const char *method, const char *path0,
+           const char *hdrs, struct s3_up **out)
 {
     char base[128], path[AIS_URI_BYTES_MAX + 256];
-    int rc = s->ops->obj_owner(s->ops->ctx, bck, key, base, sizeof(base));
+    int rc = 0;
+    snprintf(base, sizeof(base), "%s", base0);
     snprintf(path, sizeof(path), "%s", path0);
     for (int hop = 0; rc == 0 && hop < UP_HOPS_MAX; hop++) {
         struct s3_up *u = NULL;
@@ -99,6 +101,15 @@ up_call(struct s3_srv *s, const char *bck, const char *key, const char *method, 
         s3_up_close(u);
     }
     return rc ? rc : -ELOOP;
+}
+
+static int
+up_call(struct s3_srv *s, const char *bck, const char *key, const char *method, const char *path0,
+        const char *hdrs, struct s3_up **out)
+{
+    char base[128];
+    int rc = s->ops->obj_owner(s->ops->ctx, bck, key, base, sizeof(base));
+    return rc ? rc : up_call_at(s, base, method, path0, hdrs, out);
 }
 
 /* Object attributes from a target's GET/HEAD answer. */
@@ -1234,4 +1245,73 @@ put_restamp(struct s3_put *p, const char *md5hex)
         AIS_LOG_DBG("req=s3-put id=%s msg=\"checksum not kept\" err=%d", p->q->id, rc);
     }
     return rc;
+}
+
+/* The target's JSON error message of a failed relayed request (bounded read), or "". */
+static void
+relay_err_msg(struct s3_up *u, char *msg, size_t cap)
+{
+    char body[2048];
+    size_t got = 0;
+    int64_t cl = s3_up_clen(u);
+    msg[0] = '\0';
+    while (cl > 0 && got < (size_t)cl && got + 1 < sizeof(body)) {
+        ssize_t n = s3_up_read(u, body + got, sizeof(body) - 1 - got);
+        if (n <= 0) {
+            break;
+        }
+        got += (size_t)n;
+    }
+    body[got] = '\0';
+    json_t *j = json_loads(body, 0, NULL);
+    snprintf(msg, cap, "%s", j ? ais_json_str(j, "message", "") : "");
+    json_decref(j);
+}
+
+void
+s3_relay(struct s3_srv *s, struct ais_req *r, const char *base, const char *path, int head)
+{
+    char hdrs[512] = "", msg[1024];
+    const char *range = ais_req_header(r, "Range");
+    struct s3_up *u = NULL;
+    if (range != NULL && !head && strlen(range) < 256 && strpbrk(range, "\r\n") == NULL) {
+        snprintf(hdrs, sizeof(hdrs), "Range: %s\r\n", range);
+    }
+    int rc = up_call_at(s, base, head ? "HEAD" : "GET", path, hdrs, &u);
+    if (rc != 0) {
+        ais_resp_err(r, 502, "reverse proxy: no answer from the target: %s", ais_strerror(rc));
+        return;
+    }
+    int st = s3_up_status(u);
+    if (st != 200 && st != 206) {
+        relay_err_msg(u, msg, sizeof(msg));
+        s3_up_close(u);
+        ais_resp_err(r, st >= 400 ? st : 502, "%s", msg[0] ? msg : "reverse proxy: target error");
+        return;
+    }
+    char keep[4][256];
+    static const char *const names[4] = {"Content-Range", "ETag", "Content-Type", "Ais-Version"};
+    for (int i = 0; i < 4; i++) {
+        const char *v = s3_up_hdr(u, names[i]);
+        snprintf(keep[i], sizeof(keep[i]), "%s", v ? v : "");
+    }
+    int64_t size = s3_up_clen(u);
+    if (head) {
+        rc = ais_resp_head(r, 200, (uint64_t)(size < 0 ? 0 : size));
+        s3_up_close(u);
+    } else if (size <= 0) {
+        rc = ais_resp_empty(r, st);
+        s3_up_close(u);
+    } else {
+        rc = ais_resp_gen(r, st, (uint64_t)size, get_gen, u, get_free);
+    }
+    if (rc != 0) {
+        ais_resp_err(r, 500, "out of memory");
+        return;
+    }
+    for (int i = 0; i < 4; i++) {
+        if (keep[i][0] != '\0') {
+            ais_resp_header(r, names[i], keep[i]);
+        }
+    }
 }

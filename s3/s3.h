@@ -69,5 +69,11 @@ void s3_http_handler(struct ais_req *r, void *ctx);
  */
 int s3_vhost_bucket(struct s3_srv *s, const struct ais_req *r, char *bck, size_t cap);
 void s3_http_handler_vhost(struct ais_req *r, struct s3_srv *s, const char *bck);
+/*
+ * Serves r with a bodiless GET (or HEAD) of path on the node at base ("http://host:port"),
+ * following target redirects, streaming the body through bounded buffers (the gateway's reverse
+ * proxy uses the /s3 hop). Always responds: the target's status and message on failure.
+ */
+void s3_relay(struct s3_srv *s, struct ais_req *r, const char *base, const char *path, int head);
 
 #endif

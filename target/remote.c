@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* The objref of name in a's bucket; 0 or AIS_EBADNAME. */
 static int
@@ -189,12 +190,37 @@ path_encode(char *dst, size_t cap, const char *s)
     dst[o] = '\0';
 }
 
+void
+tgt_objs_abort(struct tgt *t, const char *id)
+{
+    pthread_mutex_lock(&t->ab_mu);
+    snprintf(t->ab_ids[t->ab_next++ % 16], XA_ID_BYTES, "%s", id);
+    pthread_mutex_unlock(&t->ab_mu);
+}
+
+static int
+objs_aborted(struct tgt *t, const char *id)
+{
+    int hit = 0;
+    if (id == NULL || id[0] == '\0') {
+        return 0;
+    }
+    pthread_mutex_lock(&t->ab_mu);
+    for (int i = 0; i < 16 && !hit; i++) {
+        hit = strcmp(t->ab_ids[i], id) == 0;
+    }
+    pthread_mutex_unlock(&t->ab_mu);
+    return hit;
+}
+
 /* One copy in flight: the destination PUT the source's bytes stream into. */
 struct copy_one {
     struct st_put *put;
     CURL *h;
     uint64_t bytes;
     int rc;
+    struct tgt *t;
+    const char *job_id; /* a stopped job ends the transfer */
 };
 
 static size_t
@@ -206,9 +232,80 @@ copy_data(char *buf, size_t sz, size_t nit, void *arg)
     if (st != 200) {
         return sz * nit; /* an error body: the status says it all */
     }
+    if (objs_aborted(c->t, c->job_id)) {
+        c->rc = -ECANCELED;
+        return 0;
+    }
     c->rc = st_put_write(c->put, buf, sz * nit);
     c->bytes += sz * nit;
     return c->rc == 0 ? sz * nit : 0;
+}
+
+/*
+ * GETs url (redirects followed) into dst here, with dst's props; the object appears only when
+ * the whole body arrived with a 200. stall_s bounds a transfer that moves no bytes. 0, or
+ * negative errno with why (-ENOENT for a 404: retrying does not help).
+ */
+static int
+fetch_url(struct tgt *t, const char *url, const struct ais_objref *dst,
+          const struct ais_bprops *dprops, long stall_s, const char *job_id, uint64_t *bytes,
+          char *why, size_t cap)
+{
+    struct st_bck db = {.provider = dst->provider, .ns = dst->ns, .name = dst->bck};
+    struct st_put_opts opts = {.cksum_type = dprops->cksum_type,
+                               .fsync = ais_config_rt_get(&t->cfg->rt.fsync),
+                               .versioning = dprops->versioning,
+                               .copies = ais_bprops_copies(dprops)};
+    struct copy_one c = {.t = t, .job_id = job_id};
+    why[0] = '\0';
+    int rc = st_put_begin(t->mp, &db, dst->obj, dst->digest, &opts, &c.put);
+    if (rc == -ENOENT && tgt_bck_dirs_ensure(t, &db) == 0) {
+        rc = st_put_begin(t->mp, &db, dst->obj, dst->digest, &opts, &c.put);
+    }
+    c.h = rc == 0 ? curl_easy_init() : NULL;
+    if (rc == 0 && c.h == NULL) {
+        rc = -ENOMEM;
+    }
+    if (rc == 0) {
+        curl_easy_setopt(c.h, CURLOPT_URL, url);
+        curl_easy_setopt(c.h, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(c.h, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(c.h, CURLOPT_MAXREDIRS, 5L);
+        curl_easy_setopt(c.h, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(c.h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+        curl_easy_setopt(c.h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(c.h, CURLOPT_LOW_SPEED_TIME, stall_s);
+        curl_easy_setopt(c.h, CURLOPT_WRITEFUNCTION, copy_data);
+        curl_easy_setopt(c.h, CURLOPT_WRITEDATA, &c);
+        CURLcode cc = curl_easy_perform(c.h);
+        long st = 0;
+        curl_easy_getinfo(c.h, CURLINFO_RESPONSE_CODE, &st);
+        if (c.rc != 0) {
+            rc = c.rc;
+            snprintf(why, cap, "write: %s", ais_strerror(rc));
+        } else if (cc != CURLE_OK) {
+            rc = cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO;
+            snprintf(why, cap, "%s", curl_easy_strerror(cc));
+        } else if (st != 200) {
+            rc = st == 404 ? -ENOENT : st >= 500 ? -EIO : -EPROTO;
+            snprintf(why, cap, "server answered %ld", st);
+        }
+    }
+    if (rc == 0) {
+        rc = st_put_finish(c.put, NULL);
+        c.put = NULL;
+        if (rc != 0) {
+            snprintf(why, cap, "store: %s", ais_strerror(rc));
+        }
+    } else if (why[0] == '\0') {
+        snprintf(why, cap, "%s", ais_strerror(rc));
+    }
+    st_put_abort(c.put);
+    if (c.h != NULL) {
+        curl_easy_cleanup(c.h);
+    }
+    *bytes = rc == 0 ? c.bytes : 0;
+    return rc;
 }
 
 /*
@@ -232,66 +329,21 @@ copy_obj(struct tgt *t, const struct ais_objref *src, const struct ais_objref *d
     }
     size_t ucap = sizeof(base) + sizeof(enc) + 2 * AIS_BCKNAME_BYTES_MAX + AIS_NS_BYTES_MAX + 64;
     char *url = malloc(ucap);
-    struct st_bck db = {.provider = dst->provider, .ns = dst->ns, .name = dst->bck};
-    struct st_put_opts opts = {.cksum_type = dprops->cksum_type,
-                               .fsync = ais_config_rt_get(&t->cfg->rt.fsync),
-                               .versioning = dprops->versioning,
-                               .copies = ais_bprops_copies(dprops)};
-    struct copy_one c = {0};
-    int rc = url ? st_put_begin(t->mp, &db, dst->obj, dst->digest, &opts, &c.put) : -ENOMEM;
-    if (rc == -ENOENT && tgt_bck_dirs_ensure(t, &db) == 0) {
-        rc = st_put_begin(t->mp, &db, dst->obj, dst->digest, &opts, &c.put);
+    if (url == NULL) {
+        return -ENOMEM;
     }
-    c.h = rc == 0 ? curl_easy_init() : NULL;
-    if (rc == 0 && c.h == NULL) {
-        rc = -ENOMEM;
-    }
-    if (rc == 0) {
-        path_encode(enc, sizeof(enc), src->obj);
-        snprintf(url, ucap, "%s/v1/objects/%s/%s?provider=%s%s%s", base, src->bck, enc,
-                 src->provider, src->ns[0] ? "&namespace=" : "", src->ns);
-        curl_easy_setopt(c.h, CURLOPT_URL, url);
-        curl_easy_setopt(c.h, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(c.h, CURLOPT_FOLLOWLOCATION, 1L);
-        curl_easy_setopt(c.h, CURLOPT_MAXREDIRS, 3L);
-        curl_easy_setopt(c.h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-        curl_easy_setopt(c.h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(c.h, CURLOPT_LOW_SPEED_TIME, (long)(AIS_COLD_WAIT_MS / 1000));
-        curl_easy_setopt(c.h, CURLOPT_WRITEFUNCTION, copy_data);
-        curl_easy_setopt(c.h, CURLOPT_WRITEDATA, &c);
-        CURLcode cc = curl_easy_perform(c.h);
-        long st = 0;
-        curl_easy_getinfo(c.h, CURLINFO_RESPONSE_CODE, &st);
-        if (c.rc != 0) {
-            rc = c.rc;
-            snprintf(why, cap, "write: %s", ais_strerror(rc));
-        } else if (cc != CURLE_OK) {
-            rc = cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO;
-            snprintf(why, cap, "read: %s", curl_easy_strerror(cc));
-        } else if (st != 200) {
-            rc = st == 404 ? -ENOENT : -EIO;
-            snprintf(why, cap, "read: source answered %ld", st);
-        }
-    }
-    if (rc == 0) {
-        rc = st_put_finish(c.put, NULL);
-        c.put = NULL;
-        if (rc != 0) {
-            snprintf(why, cap, "store: %s", ais_strerror(rc));
-        }
-    } else if (why[0] == '\0') {
-        snprintf(why, cap, "%s", ais_strerror(rc));
-    }
-    st_put_abort(c.put);
-    if (c.h != NULL) {
-        curl_easy_cleanup(c.h);
-    }
+    path_encode(enc, sizeof(enc), src->obj);
+    snprintf(url, ucap, "%s/v1/objects/%s/%s?provider=%s%s%s", base, src->bck, enc, src->provider,
+             src->ns[0] ? "&namespace=" : "", src->ns);
+    int rc = fetch_url(t, url, dst, dprops, AIS_COLD_WAIT_MS / 1000, NULL, bytes, why, cap);
     free(url);
-    *bytes = rc == 0 ? c.bytes : 0;
     return rc;
 }
 
-/* A copy batch: workers take names by index. */
+#define COPY_WORKERS 8 /* connections per batch: copies and downloads */
+#define DOWNLOAD_TRIES 3
+
+/* A copy (or download) batch: workers take names by index. */
 struct copy_batch {
     struct tgt *t;
     const struct rpc_objs_args *a;
@@ -302,6 +354,32 @@ struct copy_batch {
     uint64_t *bytes;
     char (*why)[160];
 };
+
+/* The downloader's unit: links[i] into bck/names[i]; transient failures retried (bounded). */
+static void
+download_one(struct copy_batch *cb, size_t i)
+{
+    const struct rpc_objs_args *a = cb->a;
+    struct ais_objref dst;
+    long stall_s = a->timeout_ms > 0 ? (long)((a->timeout_ms + 999) / 1000) : 60;
+    int rc = ref_of(a, a->names[i], &dst);
+    if (rc != 0) {
+        snprintf(cb->why[i], sizeof(cb->why[i]), "invalid object name");
+    }
+    for (int attempt = 0; rc == 0 && attempt < DOWNLOAD_TRIES; attempt++) {
+        rc = fetch_url(cb->t, a->links[i], &dst, &cb->dprops, stall_s, a->job_id, &cb->bytes[i],
+                       cb->why[i], sizeof(cb->why[i]));
+        if (rc != -EIO && rc != -ETIMEDOUT) {
+            break; /* done, or not worth another try (404, a full disk, ...) */
+        }
+        if (attempt + 1 < DOWNLOAD_TRIES) {
+            rc = 0;
+            struct timespec ts = {0, (long)(200 * (attempt + 1)) * 1000000L};
+            nanosleep(&ts, NULL); /* back-off between tries, not synchronisation */
+        }
+    }
+    cb->rcs[i] = rc;
+}
 
 static void *
 copy_worker(void *arg)
@@ -314,6 +392,10 @@ copy_worker(void *arg)
         pthread_mutex_unlock(&cb->mu);
         if (i >= a->n) {
             return NULL;
+        }
+        if (a->links != NULL) {
+            download_one(cb, i);
+            continue;
         }
         struct ais_objref src, dst;
         char dname[AIS_OBJNAME_BYTES_MAX + 1];
@@ -331,17 +413,17 @@ copy_worker(void *arg)
     }
 }
 
-#define COPY_WORKERS 8
-
 static int
 copy(struct tgt *t, const struct rpc_objs_args *a, struct rpc_objs_res *res)
 {
-    if (a->dst_bck == NULL) {
+    if (a->dst_bck == NULL && a->links == NULL) {
         return -EINVAL;
     }
     struct copy_batch cb = {.t = t, .a = a};
     struct ais_bmd *bmd = ais_meta_bmd(&t->meta);
-    const struct ais_bck_md *k = ais_bmd_find(bmd, a->dst_provider, a->dst_ns, a->dst_bck);
+    const struct ais_bck_md *k = a->links != NULL
+                                     ? ais_bmd_find(bmd, a->provider, a->ns, a->bck) /* download */
+                                     : ais_bmd_find(bmd, a->dst_provider, a->dst_ns, a->dst_bck);
     if (k != NULL) {
         cb.dprops = k->props;
     }
@@ -401,7 +483,7 @@ tgt_objs_op(void *ctx, const struct rpc_objs_args *a, struct rpc_objs_res *res, 
         rc = evict_all(t, a);
     } else if (strcmp(a->op, "prefetch") == 0) {
         rc = prefetch(t, a, res);
-    } else if (strcmp(a->op, "copy") == 0) {
+    } else if (strcmp(a->op, "copy") == 0 || strcmp(a->op, "download") == 0) {
         rc = copy(t, a, res);
     }
     if (rc != 0) {

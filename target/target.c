@@ -394,6 +394,9 @@ op_xact_stop(void *ctx, const char *id, const char *kind, struct rpc_err *err)
 {
     struct tgt *t = ctx;
     (void)xa_abort(t->xreg, &(struct xa_filter){.id = id, .kind = kind});
+    if (id != NULL && id[0] != '\0') {
+        tgt_objs_abort(t, id); /* a gateway's job: its downloads here stop too */
+    }
     return 0;
 }
 
@@ -511,6 +514,7 @@ tgt_run(const struct ais_config *cfg, const volatile int *stop)
         free(t);
         return -rc;
     }
+    pthread_mutex_init(&t->ab_mu, NULL);
     rc = pthread_mutex_init(&t->mpath_mu, NULL);
     if (rc != 0) {
         pthread_mutex_destroy(&t->bck_mu);
@@ -602,6 +606,7 @@ tgt_run(const struct ais_config *cfg, const volatile int *stop)
     ais_meta_fini(&t->meta);
     pthread_mutex_destroy(&t->mpath_mu);
     pthread_mutex_destroy(&t->bck_mu);
+    pthread_mutex_destroy(&t->ab_mu);
     free(t);
     return rc;
 }

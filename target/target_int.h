@@ -42,8 +42,11 @@ struct tgt {
     struct sp *space;          /* capacity monitor, out-of-space check, LRU (space/space.h) */
     struct bk *bk;             /* remote backends (backend/backend.h) */
     struct tgt_cold *cold;     /* cold GETs in flight (cold.c) */
-    int ready;                 /* atomic: joined the cluster */
-    int leaving;               /* atomic: told by the primary to shut down (run loop exits) */
+    pthread_mutex_t ab_mu;     /* job ids stopped lately (remote.c: downloads in flight stop) */
+    char ab_ids[16][XA_ID_BYTES];
+    unsigned ab_next;
+    int ready;   /* atomic: joined the cluster */
+    int leaving; /* atomic: told by the primary to shut down (run loop exits) */
 };
 
 /*
@@ -110,6 +113,8 @@ int tgt_parse_range(const char *h, uint64_t size, uint64_t *off, uint64_t *len);
 /* Batch operations on remote-bucket objects (target/remote.c): rpc_ops.objs_op. */
 int tgt_objs_op(void *ctx, const struct rpc_objs_args *a, struct rpc_objs_res *res,
                 struct rpc_err *err);
+/* A job id was stopped (xact_stop): transfers of its batches in flight end (-ECANCELED). */
+void tgt_objs_abort(struct tgt *t, const char *id);
 
 /* HTTP entry point (target/h_obj.c). */
 void tgt_http_handler(struct ais_req *r, void *ctx);

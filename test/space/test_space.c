@@ -243,7 +243,9 @@ test_evictable(void **state)
     size_t ais = f_bck(f, "ais", "local", NULL);
     size_t aws = f_bck(f, "aws", "cached", NULL);
     size_t off = f_bck(f, "gcp", "nolru", "{\"lru\":{\"enabled\":false}}");
-    size_t ec = f_bck(f, "ht", "ec", "{\"ec\":{\"enabled\":true}}");
+    size_t ec = f_bck(f, "ht", "ec",
+                      "{\"ec\":{\"enabled\":true},"
+                      "\"extra\":{\"http\":{\"original_url\":\"http://127.0.0.1:1/\"}}}");
     size_t ais_off = f_bck(f, "ais", "local2", "{\"lru\":{\"enabled\":true}}");
     assert_int_equal(sp_bck_evictable(&f->bmd->bcks[ais]), 0);
     assert_int_equal(sp_bck_evictable(&f->bmd->bcks[aws]), 1);
