@@ -1,6 +1,6 @@
 # The two commands AIS users know: `make deploy` and `make test`.
 # Everything builds with CMake; this file only sequences it.
-.PHONY: all deps build build-asan build-tsan build-clang deploy kill status test unit clean bench bench-list bench-reb bench-s3 bench-mirror bench-ec bench-cold
+.PHONY: all deps build build-asan build-tsan build-clang deploy kill status test unit clean bench bench-list bench-reb bench-s3 bench-mirror bench-ec bench-cold bench-dload
 
 JOBS ?= 2
 BUILD ?= build
@@ -88,6 +88,11 @@ bench-ec: build
 # Cold GET via the cluster vs a direct GET from the same (loopback, +20 ms) S3 backend.
 bench-cold: build
 	@BUILD=$(BUILD) /usr/bin/python3 bench/cold.py
+
+# Downloader (1,000 x 64 KiB, 4 x 256 MiB from a local nginx) vs parallel curl to the same disk.
+bench-dload: build
+	@bash scripts/install-deps.sh --bench
+	@BUILD=$(BUILD) /usr/bin/python3 bench/dload.py
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(CLANG_BUILD)

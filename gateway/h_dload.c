@@ -124,6 +124,7 @@ struct dl_job {
     struct ais_objref ref;
     json_t *names, *links;
     int64_t timeout_ms;
+    int backend;        /* type "backend": names of a remote bucket fetched from its own backend */
     struct dl_rec *rec; /* owned by g->dl; lives at least until the job ends (done = 0) */
 };
 
@@ -151,7 +152,7 @@ dl_account(struct dl_slot *s, const char *const *names, size_t n, const struct r
     struct gw_dl *d = s->j->g->dl;
     pthread_mutex_lock(&d->mu);
     struct dl_rec *r = s->j->rec;
-    r->finished += res->done;
+    r->finished += res->done + res->skipped; /* backend: already cached counts as done */
     r->errors += res->nnames;
     r->bytes += res->bytes;
     for (size_t i = 0; i < res->nnames && r->nerr < DL_NAMES_MAX; i++) {
@@ -189,19 +190,19 @@ dl_node(struct gw *g, const struct ais_snode *node, void *slot)
         if (ais_obj_digest(j->ref.provider, j->ref.ns, j->ref.bck, nm, &dg) == 0 &&
             ais_smap_hrw_target(s->smap, dg) == node) {
             names[n] = nm;
-            links[n++] = json_string_value(json_array_get(j->links, i));
+            links[n++] = j->backend ? NULL : json_string_value(json_array_get(j->links, i));
         }
     }
     ais_snode_ctrl_url(node, url, sizeof(url));
     for (size_t off = 0; s->rc == 0 && off < n && !xa_job_aborted(s->job); off += DL_BATCH) {
         size_t k = n - off < DL_BATCH ? n - off : DL_BATCH;
-        struct rpc_objs_args a = {.op = "download",
+        struct rpc_objs_args a = {.op = j->backend ? "prefetch" : "download",
                                   .provider = j->ref.provider,
                                   .ns = j->ref.ns,
                                   .bck = j->ref.bck,
                                   .names = names + off,
                                   .n = k,
-                                  .links = links + off,
+                                  .links = j->backend ? NULL : links + off,
                                   .timeout_ms = j->timeout_ms,
                                   .job_id = j->rec->id};
         struct rpc_objs_res res = {0};
@@ -352,9 +353,7 @@ dl_pairs(const json_t *b, json_t *names, json_t *links, char *msg, size_t cap)
         snprintf(msg, cap, "download: multi needs \"objects\": an array of URLs or a map");
         return 400;
     }
-    snprintf(msg, cap,
-             "download: type \"%s\" is not supported (single, range, multi; for a "
-             "remote bucket's own backend use prefetch-listrange)",
+    snprintf(msg, cap, "download: type \"%s\" is not supported (single, range, multi, backend)",
              type);
     return 400;
 }
@@ -398,16 +397,61 @@ dl_bucket(struct gw *g, const json_t *b, struct ais_objref *ref, char *msg, size
         snprintf(msg, cap, "download: bucket: %s", prov == NULL ? "unknown provider" : why);
         return 400;
     }
-    if (strcmp(prov, "ais") != 0) {
+    int backend = strcmp(ais_json_str(b, "type", ""), "backend") == 0;
+    if (!backend && strcmp(prov, "ais") != 0) {
         snprintf(msg, cap,
-                 "download: into ais:// buckets only (a remote bucket's own backend: "
-                 "prefetch-listrange)");
+                 "download: links go into ais:// buckets only (a remote bucket's own backend: "
+                 "type \"backend\")");
+        return 400;
+    }
+    if (backend && (!bk_provider_remote(prov) || strcmp(prov, "ht") == 0)) {
+        snprintf(msg, cap, "download: type backend needs an s3:// or gs:// bucket");
         return 400;
     }
     ref->provider = prov;
     snprintf(ref->bck, sizeof(ref->bck), "%s", name);
     ais_bck_display(prov, "", name, ref->display, sizeof(ref->display));
     return gw_bck_resolve(g, ref, msg, cap);
+}
+
+/* type "backend": the remote bucket's names with prefix and suffix, listed at its backend. */
+static int
+dl_backend_names(struct gw *g, const struct ais_objref *ref, const json_t *b, json_t *names,
+                 char *msg, size_t cap)
+{
+    const char *prefix = ais_json_str(b, "prefix", ""), *suffix = ais_json_str(b, "suffix", "");
+    size_t sl = strlen(suffix);
+    char *token = strdup("");
+    int rc = token ? 0 : -ENOMEM;
+    while (rc == 0) {
+        struct bk_page pg = {0};
+        struct bk_err e = {0};
+        rc = bk_list_page(g->bk, ref->provider, ref->bck, prefix, token, 1000, &pg, &e);
+        if (rc != 0) {
+            snprintf(msg, cap, "download: list %.200s: %.700s", ref->display, e.msg);
+            free(token);
+            return e.status ? e.status : 502;
+        }
+        for (size_t i = 0; i < pg.n; i++) {
+            size_t nl = strlen(pg.v[i].name);
+            if (nl >= sl && strcmp(pg.v[i].name + nl - sl, suffix) == 0) {
+                json_array_append_new(names, json_string(pg.v[i].name));
+            }
+        }
+        free(token);
+        token = pg.next;
+        pg.next = NULL;
+        bk_page_fini(&pg);
+        if (token == NULL || token[0] == '\0' || json_array_size(names) >= DL_PAIRS_MAX) {
+            break;
+        }
+    }
+    free(token);
+    if (rc != 0) {
+        snprintf(msg, cap, "out of memory");
+        return 500;
+    }
+    return 0;
 }
 
 static void
@@ -427,7 +471,12 @@ dl_start(struct gw *g, struct ais_req *r, const json_t *b)
             st = 400;
         }
     }
-    st = st ? st : dl_pairs(b, j->names, j->links, msg, sizeof(msg));
+    if (st == 0 && strcmp(ais_json_str(b, "type", ""), "backend") == 0) {
+        j->backend = 1;
+        st = dl_backend_names(g, &j->ref, b, j->names, msg, sizeof(msg));
+    } else {
+        st = st ? st : dl_pairs(b, j->names, j->links, msg, sizeof(msg));
+    }
     struct dl_rec *rec = st == 0 ? calloc(1, sizeof(*rec)) : NULL;
     if (st == 0 && rec == NULL) {
         st = 500;

@@ -451,3 +451,28 @@ def test_ht_bucket_reads_through_an_http_origin(rc, origin):
     assert requests.get(o, params=H, timeout=30).content == data
     assert counts["/files/img/a%20b.jpg"] == 2
     assert (root / "files" / "img" / "a b.jpg").read_bytes() == data  # origin untouched
+
+
+def test_download_backend_type_fetches_the_bucket_from_its_backend(rc, peer):
+    _, p, s3 = peer
+    for i in range(6):
+        put_remote(s3, f"dlb/{i}.tar", b"t%d" % i)
+    put_remote(s3, "dlb/skip.txt", b"no")
+    assert get(rc, "dlb/0.tar").status_code == 200  # cached already: counts as done
+    p.reset()
+    r = requests.post(f"{rc.url}/v1/download", timeout=30, json={
+        "type": "backend", "bucket": {"name": BCK, "provider": "aws"}, "prefix": "dlb/",
+        "suffix": ".tar"})
+    assert r.status_code == 200, r.text
+    jid = r.json()["id"]
+
+    def done():
+        s = requests.get(f"{rc.url}/v1/download", json={"id": jid}, timeout=30).json()
+        return s if s["finished_time"] else None
+    s = wait_until(done, 60, what="backend download")
+    assert s["total"] == 6 and s["finished_cnt"] == 6 and s["error_cnt"] == 0, s
+    assert {k for (m, k), c in p.counts.items() if m == "GET" and k} == {
+        f"dlb/{i}.tar" for i in range(1, 6)}
+    r = requests.post(f"{rc.url}/v1/download", timeout=30, json={
+        "type": "backend", "bucket": {"name": "x", "provider": "ais"}})
+    assert r.status_code == 400 and "s3://" in r.json()["message"]
