@@ -41,6 +41,12 @@ const struct cli_flag_def cli_flags[CLI_F_COUNT] = {
                               "change the cluster map only; do not move objects first"},
     [CLI_F_TEMPLATE] = {"template", 0, true, "TEMPLATE",
                         "objects named by a brace range, e.g. 'shard-{000..099}.tar'"},
+    [CLI_F_LIST] = {"list", 0, true, "NAMES", "comma-separated object names, e.g. a.jpg,b/c.jpg"},
+    [CLI_F_LATEST] = {"latest", 0, false, NULL,
+                      "also refetch cached objects whose remote version changed"},
+    [CLI_F_WAIT] = {"wait", 0, false, NULL, "wait for the job to end, with progress and a summary"},
+    [CLI_F_KEEP_MD] = {"keep-md", 0, false, NULL,
+                       "evict a whole bucket's objects but keep the bucket and its props"},
 };
 
 static int

@@ -108,6 +108,10 @@ enum cli_flag {
     CLI_F_TIMEOUT,
     CLI_F_SKIP_REBALANCE,
     CLI_F_TEMPLATE,
+    CLI_F_LIST,
+    CLI_F_LATEST,
+    CLI_F_WAIT,
+    CLI_F_KEEP_MD,
     CLI_F_COUNT,
 };
 
@@ -513,6 +517,8 @@ struct cli_job {
     enum cli_job_state state;             /* running if any part runs, else the worst end */
     uint64_t objs;                        /* sum of stats.loc-objs */
     uint64_t bytes;                       /* sum of stats.loc-bytes */
+    uint64_t in_objs;                     /* sum of stats.in-objs (prefetch: fetched) */
+    uint64_t in_bytes;                    /* sum of stats.in-bytes */
     uint64_t total_objs;                  /* sum of total-objs; 0: unknown */
     int64_t start_ns;                     /* earliest start, unix ns; 0 unknown */
     int64_t end_ns;                       /* latest end, 0 while running */
@@ -547,11 +553,90 @@ void cli_job_progress_render(char *out, size_t n, const char *label, const struc
 /* Ids of the cluster's jobs (running first) into a NULL-terminated malloc'd array. */
 int cli_job_ids(struct cli_ctx *ctx, char ***out);
 
+/*
+ * Follows job id as `ais job wait ID` does (same polls, retries of failed polls, deadline of
+ * timeout_ms), drawing the progress line on ctx->err when draw; with with_in the line counts
+ * in-objs too (a prefetch's fetched objects). *out gets the folded job in whatever state it
+ * reached. Returns 0 when the job ended (even with an error: see out->state),
+ * CLI_EWAITTIMEOUT when the deadline passed first (message set), or the poll error.
+ */
+int cli_job_wait_id(struct cli_ctx *ctx, const char *id, int64_t timeout_ms, bool draw,
+                    bool with_in, struct cli_job *out);
+
+/*
+ * Appends the full error of every node's part of job id (what=qryxstats), "; "-separated, to
+ * out (the folded struct cli_job keeps only the first 255 bytes). 0 or the query's error.
+ */
+int cli_job_errs(struct cli_ctx *ctx, const char *id, struct ais_buf *out);
+
 int cli_cmd_job_ls(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_job_show(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_job_stop(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_job_start(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_job_wait(struct cli_ctx *ctx, const struct cli_args *a);
+/* ---- remote buckets and copies (cmd_remote.c) ---- */
+
+/* Names one list/range job may carry when everything fits one request (the server's limit). */
+#define CLI_LISTRANGE_ONE_JOB_MAX 100000
+/* Names per job when a listing is split over several requests, as `object rm` sends them. */
+#define CLI_LISTRANGE_BATCH_NAMES 10000
+/* JSON bytes of the names of one request (escapes counted): the control-body limit less room
+ * for the rest of the message. */
+#define CLI_LISTRANGE_BATCH_BYTES (AIS_CTRL_BODY_BYTES_MAX - 4096)
+
+enum cli_sel_kind {
+    CLI_SEL_BUCKET,   /* the whole bucket */
+    CLI_SEL_LIST,     /* names */
+    CLI_SEL_TEMPLATE, /* a brace range the server expands */
+    CLI_SEL_PREFIX,   /* every name under a prefix, listed by the CLI */
+};
+
+/* The objects a multi-object command acts on. */
+struct cli_sel {
+    struct cli_bck b;
+    enum cli_sel_kind kind;
+    const char *tmpl;   /* CLI_SEL_TEMPLATE, borrowed from argv */
+    const char *prefix; /* CLI_SEL_PREFIX, borrowed from argv */
+    json_t *names;      /* CLI_SEL_LIST, owned */
+};
+
+/*
+ * Reads the selection of BUCKET[/NAME|/TEMPLATE|/DIR/] [BUCKET/NAME...] with --list,
+ * --template or --prefix (at most one). Writes a one-line reason to err on bad input.
+ * Returns 0 (free with cli_sel_fini), CLI_EUSAGE, AIS_EBADNAME or -ENOMEM.
+ */
+int cli_sel_parse(const struct cli_args *a, struct cli_sel *out, char *err, size_t errlen);
+void cli_sel_fini(struct cli_sel *s);
+/* Checks a template has balanced {FIRST..LAST} ranges. 0 or CLI_EUSAGE with a static *why. */
+int cli_template_check(const char *t, const char **why);
+
+/*
+ * ActMsg of prefetch-listrange or evict-listrange: value {"objnames": names} (borrowed), else
+ * {"template": s->tmpl}; prefetch adds "latest-ver". NULL on ENOMEM. Caller decrefs.
+ */
+json_t *cli_listrange_msg(const char *action, const struct cli_sel *s, const json_t *names,
+                          bool latest);
+/*
+ * ActMsg of a copy into dst: copy-bck (whole bucket, or s->prefix) unless names or a template
+ * select objects, then copy-listrange with "tobck". NULL on ENOMEM. Caller decrefs.
+ */
+json_t *cli_copy_msg(const struct cli_sel *s, const json_t *names, const struct cli_bck *dst,
+                     bool latest);
+/* "provider=SRC&bck_to=<escaped DST uname 'ais/@#/NAME/'>" into out. 0 or -ENAMETOOLONG. */
+int cli_copy_query(const struct cli_bck *src, const struct cli_bck *dst, char *out, size_t n);
+/* End (exclusive) of the request that starts at names[from]; see cmd_remote.c. */
+size_t cli_batch_end(const json_t *names, size_t from);
+/*
+ * Splits a job error "... failed K of N: name (why); ..." into {"name","why"} items appended
+ * to out, and adds K to *nfailed (items cut off by the error's size limit are not listed).
+ * Returns 0, -EINVAL (not such an error) or -ENOMEM.
+ */
+int cli_failed_parse(const char *err, json_t *out, uint64_t *nfailed);
+
+int cli_cmd_prefetch(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_evict(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_bucket_cp(struct cli_ctx *ctx, const struct cli_args *a);
+
 /* ais cluster add-remove-nodes (cli/cmd_membership.c). */
 int cli_cmd_node_maint_start(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_node_maint_stop(struct cli_ctx *ctx, const struct cli_args *a);

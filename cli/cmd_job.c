@@ -18,6 +18,7 @@
  * job failed or aborted 9 (docs/cli.md).
  */
 #include "cli/cli_int.h"
+#include "common/assert.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -138,6 +139,8 @@ snap_parse(const json_t *e, struct cli_job *s)
     }
     s->objs = u64_at(stats, "loc-objs");
     s->bytes = u64_at(stats, "loc-bytes");
+    s->in_objs = u64_at(stats, "in-objs");
+    s->in_bytes = u64_at(stats, "in-bytes");
     s->total_objs = u64_at(e, "total-objs");
     s->start_ns = cli_rfc3339_ns(json_string_value(json_object_get(e, "start-time")));
     s->end_ns = cli_rfc3339_ns(json_string_value(json_object_get(e, "end-time")));
@@ -174,6 +177,8 @@ job_fold(struct cli_job *agg, const struct cli_job *s)
     agg->nodes_running += s->nodes_running;
     agg->objs += s->objs;
     agg->bytes += s->bytes;
+    agg->in_objs += s->in_objs;
+    agg->in_bytes += s->in_bytes;
     agg->total_objs += s->total_objs;
     if (s->start_ns > 0 && (agg->start_ns == 0 || s->start_ns < agg->start_ns)) {
         agg->start_ns = s->start_ns;
@@ -781,6 +786,7 @@ struct waiter {
     const char *arg;
     bool by_kind;
     bool kind_seen; /* the cluster knows jobs of this kind, running or not */
+    bool with_in;   /* progress counts in-objs too (prefetch) */
     size_t nids;
     char ids[CLI_JOB_WAIT_IDS_MAX][sizeof(((struct cli_job *)0)->id)];
     struct cli_job cur; /* the followed jobs folded into one */
@@ -880,8 +886,10 @@ static void
 wait_draw(struct waiter *w, const char *label, int64_t t0, unsigned tick, bool last)
 {
     char line[512];
-    cli_job_progress_render(line, sizeof(line), label, &w->cur, (ais_mono_ns() - t0) / 1000000,
-                            tick, err_width(w->ctx->err));
+    struct cli_job shown = w->cur;
+    shown.objs += w->with_in ? shown.in_objs : 0;
+    cli_job_progress_render(line, sizeof(line), label, &shown, (ais_mono_ns() - t0) / 1000000, tick,
+                            err_width(w->ctx->err));
     fprintf(w->ctx->err, "\r%s\033[K%s", line, last ? "\n" : "");
     fflush(w->ctx->err);
 }
@@ -999,5 +1007,72 @@ cli_cmd_job_wait(struct cli_ctx *ctx, const struct cli_args *a)
         err = wait_result(w, timeout_ms);
     }
     free(w);
+    return cmd_err(err);
+}
+
+/* ---- waiting for one job from other commands (prefetch, evict, bucket cp) ---- */
+
+int
+cli_job_wait_id(struct cli_ctx *ctx, const char *id, int64_t timeout_ms, bool draw, bool with_in,
+                struct cli_job *out)
+{
+    AIS_ASSERT(timeout_ms > 0);
+    struct waiter *w = calloc(1, sizeof(*w));
+    if (w == NULL) {
+        return -ENOMEM;
+    }
+    w->ctx = ctx;
+    w->arg = id;
+    w->with_in = with_in;
+    memset(&w->cur, 0, sizeof(w->cur));
+    snprintf(w->cur.id, sizeof(w->cur.id), "%s", id);
+    int err = wait_poll(w, true);
+    if (err == -ENOENT && ctx->conn.errmsg[0] == '\0') {
+        cli_errorf(ctx, "job \"%s\" not found right after it started", id);
+    }
+    if (err == 0) {
+        char label[128];
+        snprintf(label, sizeof(label), "%.47s[%.63s]", w->cur.kind, w->cur.id);
+        err = wait_loop(w, timeout_ms, draw, label);
+    }
+    if (err == 0 && w->cur.state == CLI_JOB_RUNNING) {
+        char d[24];
+        cli_fmt_duration_ms(timeout_ms, d, sizeof(d));
+        cli_errorf(ctx,
+                   "timed out after %s waiting for job %s (%s): still running; follow it "
+                   "with 'ais job wait %s'",
+                   d, id, w->cur.kind, id);
+        err = CLI_EWAITTIMEOUT;
+    }
+    if (err == 0 || err == CLI_EWAITTIMEOUT) {
+        *out = w->cur;
+    }
+    free(w);
+    return cmd_err(err);
+}
+
+int
+cli_job_errs(struct cli_ctx *ctx, const char *id, struct ais_buf *out)
+{
+    json_t *snaps = NULL;
+    const char *node;
+    json_t *arr;
+    int err = snaps_get(ctx, "ID", id, &snaps);
+    json_object_foreach(err == 0 ? snaps : NULL, node, arr)
+    {
+        size_t i;
+        json_t *e;
+        json_array_foreach(arr, i, e)
+        {
+            const char *msg = json_string_value(json_object_get(e, "err"));
+            if (err == 0 && msg != NULL && msg[0] != '\0') {
+                if (out->len > 0) {
+                    err = ais_buf_append(out, "; ", 2);
+                }
+                err = err ? err : ais_buf_append(out, msg, strlen(msg));
+            }
+        }
+    }
+    json_decref(snaps);
     return cmd_err(err);
 }

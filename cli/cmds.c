@@ -24,6 +24,41 @@
      CLI_FM(CLI_F_PAGE_SIZE) | CLI_FM(CLI_F_RAW))
 #define RANGE_FLAGS (CLI_FM(CLI_F_OFFSET) | CLI_FM(CLI_F_LENGTH))
 
+/* `ais prefetch` / `ais evict`, also under `ais object` (and evict under `ais bucket`). */
+#define SEL_FLAGS (CLI_FM(CLI_F_LIST) | CLI_FM(CLI_F_TEMPLATE) | CLI_FM(CLI_F_PREFIX))
+#define WAIT_FLAGS (CLI_FM(CLI_F_WAIT) | CLI_FM(CLI_F_TIMEOUT))
+#define PREFETCH_CMD(name)                                                                         \
+    {                                                                                              \
+        name, NULL,                                                                                \
+            "REMOTE_BUCKET[/NAME|/TEMPLATE|/DIR/] [BUCKET/NAME...] [--list L | --template T | "    \
+            "--prefix P]",                                                                         \
+            "fetch objects of a remote bucket into the cluster (all of them by default), as a "    \
+            "job",                                                                                 \
+            "ais prefetch s3://data --template 'shard-{000..099}.tar' --wait\n"                    \
+            "ais prefetch s3://data --list a.jpg,b.jpg\n"                                          \
+            "ais prefetch s3://data --prefix train/ --latest --wait --timeout 30m\n"               \
+            "ais prefetch 's3://data/shard-{000..009}.tar'\n"                                      \
+            "ais job wait JOB_ID --progress",                                                      \
+            SEL_FLAGS | WAIT_FLAGS | CLI_FM(CLI_F_LATEST), 1, -1,                                  \
+            {CLI_COMP_OBJECT, CLI_COMP_OBJECT, 0}, cli_cmd_prefetch, NULL                          \
+    }
+#define EVICT_CMD(name)                                                                            \
+    {                                                                                              \
+        name, NULL,                                                                                \
+            "REMOTE_BUCKET[/NAME|/TEMPLATE|/DIR/] [BUCKET/NAME...] [--list L | --template T | "    \
+            "--prefix P]",                                                                         \
+            "remove cached objects of a remote bucket from the cluster (the backend keeps them); " \
+            "a whole bucket without --keep-md also drops it from the cluster",                     \
+            "ais evict s3://data/shard-000.tar --wait\n"                                           \
+            "ais evict s3://data --list a.jpg,b.jpg --wait\n"                                      \
+            "ais evict s3://data --template 'shard-{000..099}.tar'\n"                              \
+            "ais evict s3://data --prefix train/ --wait\n"                                         \
+            "ais evict s3://data --keep-md\n"                                                      \
+            "ais evict gs://models",                                                               \
+            SEL_FLAGS | WAIT_FLAGS | CLI_FM(CLI_F_KEEP_MD), 1, -1,                                 \
+            {CLI_COMP_OBJECT, CLI_COMP_OBJECT, 0}, cli_cmd_evict, NULL                             \
+    }
+
 static const struct cli_cmd props_cmds[] = {
     {"show",
      NULL,
@@ -110,6 +145,22 @@ static const struct cli_cmd bucket_cmds[] = {
      {CLI_COMP_BUCKET, 0, 0},
      cli_cmd_bucket_summary,
      NULL},
+    {"cp",
+     "copy",
+     "SRC_BUCKET[/DIR/] DST_BUCKET [--prefix P | --list L | --template T]",
+     "copy a bucket (ais or remote), or some of its objects, into an ais bucket (created if "
+     "missing), as a job",
+     "ais bucket cp s3://data ais://copy --wait\n"
+     "ais bucket cp s3://data ais://train --prefix train/ --latest\n"
+     "ais bucket cp ais://images ais://subset --list a.jpg,b.jpg --wait\n"
+     "ais bucket cp s3://data ais://shards --template 'shard-{000..099}.tar' --wait --timeout 1h",
+     SEL_FLAGS | WAIT_FLAGS | CLI_FM(CLI_F_LATEST),
+     2,
+     2,
+     {CLI_COMP_BUCKET, CLI_COMP_BUCKET, 0},
+     cli_cmd_bucket_cp,
+     NULL},
+    EVICT_CMD("evict"),
     {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
 };
 
@@ -184,6 +235,8 @@ static const struct cli_cmd object_cmds[] = {
      {CLI_COMP_OBJECT, 0, 0},
      cli_cmd_ls,
      NULL},
+    PREFETCH_CMD("prefetch"),
+    EVICT_CMD("evict"),
     {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
 };
 
@@ -547,7 +600,7 @@ const struct cli_cmd cli_root[] = {
     {"bucket",
      NULL,
      "COMMAND",
-     "create, list, destroy buckets; show and set their properties",
+     "create, list, copy, evict, destroy buckets; show and set their properties",
      NULL,
      0,
      0,
@@ -558,7 +611,7 @@ const struct cli_cmd cli_root[] = {
     {"object",
      NULL,
      "COMMAND",
-     "put, get, delete, stat and print objects",
+     "put, get, delete, stat, print, prefetch and evict objects",
      NULL,
      0,
      0,
@@ -648,6 +701,8 @@ const struct cli_cmd cli_root[] = {
      NULL,
      storage_cmds},
     RMO_CMD("rmo", NULL),
+    PREFETCH_CMD("prefetch"),
+    EVICT_CMD("evict"),
     {"job",
      NULL,
      "COMMAND",

@@ -769,6 +769,311 @@ test_job_complete(void **state)
     free(s);
 }
 
+/* ---- prefetch, evict, bucket cp (cmd_remote.c) ---- */
+
+#define SEL_MASK                                                                                   \
+    (CLI_FM_GLOBAL | CLI_FM(CLI_F_LIST) | CLI_FM(CLI_F_TEMPLATE) | CLI_FM(CLI_F_PREFIX) |          \
+     CLI_FM(CLI_F_LATEST) | CLI_FM(CLI_F_WAIT))
+
+static int
+sel(int argc, char **argv, struct cli_sel *s, char *err)
+{
+    struct cli_args a;
+    assert_int_equal(cli_args_parse(argc, argv, SEL_MASK, &a, err, 256), 0);
+    memset(s, 0, sizeof(*s));
+    return cli_sel_parse(&a, s, err, 256);
+}
+
+/* The JSON text of j (compact, keys sorted), freed by the caller; j is released. */
+static char *
+dumps(json_t *j)
+{
+    assert_non_null(j);
+    char *t = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(j);
+    return t;
+}
+
+static void
+test_remote_sel(void **state)
+{
+    (void)state;
+    struct cli_sel s;
+    char err[256];
+    char *whole[] = {"s3://data"};
+    assert_int_equal(sel(1, whole, &s, err), 0);
+    assert_int_equal(s.kind, CLI_SEL_BUCKET);
+    assert_string_equal(s.b.provider, "aws");
+    assert_string_equal(s.b.name, "data");
+    cli_sel_fini(&s);
+    char *list[] = {"gs://m", "--list", " a.jpg, b/c.jpg,,d "};
+    assert_int_equal(sel(3, list, &s, err), 0);
+    assert_int_equal(s.kind, CLI_SEL_LIST);
+    assert_string_equal(s.b.provider, "gcp");
+    char *t = json_dumps(s.names, JSON_COMPACT);
+    assert_string_equal(t, "[\"a.jpg\",\"b/c.jpg\",\"d\"]");
+    free(t);
+    cli_sel_fini(&s);
+    char *tmpl[] = {"s3://data", "--template", "pre{0..9}-{00..10}"};
+    assert_int_equal(sel(3, tmpl, &s, err), 0);
+    assert_int_equal(s.kind, CLI_SEL_TEMPLATE);
+    assert_string_equal(s.tmpl, "pre{0..9}-{00..10}");
+    char *in_name[] = {"s3://data/shard-{000..099}.tar"};
+    assert_int_equal(sel(1, in_name, &s, err), 0);
+    assert_int_equal(s.kind, CLI_SEL_TEMPLATE);
+    assert_string_equal(s.tmpl, "shard-{000..099}.tar");
+    char *pfx[] = {"s3://data", "--prefix", "train/"};
+    assert_int_equal(sel(3, pfx, &s, err), 0);
+    assert_int_equal(s.kind, CLI_SEL_PREFIX);
+    assert_string_equal(s.prefix, "train/");
+    char *dir[] = {"s3://data/train/"};
+    assert_int_equal(sel(1, dir, &s, err), 0);
+    assert_int_equal(s.kind, CLI_SEL_PREFIX);
+    assert_string_equal(s.prefix, "train/");
+    char *names[] = {"s3://data/x", "s3://data/y/z"};
+    assert_int_equal(sel(2, names, &s, err), 0);
+    assert_int_equal(s.kind, CLI_SEL_LIST);
+    assert_int_equal(json_array_size(s.names), 2);
+    cli_sel_fini(&s);
+    cli_sel_fini(&s); /* idempotent */
+    cli_sel_fini(NULL);
+
+    /* Invalid: two selectors, a selector with an object, names of two buckets, bad names. */
+    char *two[] = {"s3://data", "--list", "a", "--prefix", "b"};
+    assert_int_equal(sel(5, two, &s, err), CLI_EUSAGE);
+    assert_non_null(strstr(err, "one of --list, --template and --prefix"));
+    char *obj_and_flag[] = {"s3://data/x", "--template", "a{0..1}"};
+    assert_int_equal(sel(3, obj_and_flag, &s, err), CLI_EUSAGE);
+    assert_non_null(strstr(err, "name only the bucket"));
+    char *other[] = {"s3://data/x", "s3://other/y"};
+    assert_int_equal(sel(2, other, &s, err), CLI_EUSAGE);
+    assert_non_null(strstr(err, "must be an object of aws://data"));
+    char *bare_then_obj[] = {"s3://data", "s3://data/y"};
+    assert_int_equal(sel(2, bare_then_obj, &s, err), CLI_EUSAGE);
+    char *empty_list[] = {"s3://data", "--list", " , "};
+    assert_int_equal(sel(3, empty_list, &s, err), CLI_EUSAGE);
+    assert_non_null(strstr(err, "names no objects"));
+    char *dotdot[] = {"s3://data", "--list", "a,../etc"};
+    assert_int_equal(sel(3, dotdot, &s, err), AIS_EBADNAME);
+    assert_non_null(strstr(err, "invalid object name \"../etc\""));
+    char *badbck[] = {"s3://", "--list", "a"};
+    assert_int_equal(sel(3, badbck, &s, err), AIS_EBADNAME);
+
+    /* Templates: balanced {FIRST..LAST}, at least one. */
+    const char *why = NULL;
+    assert_int_equal(cli_template_check("a{0..9}b{00..99}", &why), 0);
+    const char *bad[] = {"",      "plain",  "a{0..9", "a}0..9{",
+                         "a{09}", "a{..9}", "a{0..}", "a{{0..1}}"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        why = NULL;
+        assert_int_equal(cli_template_check(bad[i], &why), CLI_EUSAGE);
+        assert_non_null(why);
+    }
+    char *badt[] = {"s3://data", "--template", "pre{0..9"};
+    assert_int_equal(sel(3, badt, &s, err), CLI_EUSAGE);
+    assert_string_equal(err, "invalid template \"pre{0..9\": '{' without a matching '}'");
+}
+
+static void
+test_remote_bodies(void **state)
+{
+    (void)state;
+    struct cli_sel s;
+    char err[256], q[512];
+    char *tmpl[] = {"s3://data", "--template", "pf/{000..099}"};
+    assert_int_equal(sel(3, tmpl, &s, err), 0);
+    char *t = dumps(cli_listrange_msg("prefetch-listrange", &s, NULL, true));
+    assert_string_equal(t,
+                        "{\"action\":\"prefetch-listrange\",\"name\":\"\",\"value\":{\"latest-ver\""
+                        ":true,\"template\":\"pf/{000..099}\"}}");
+    free(t);
+    t = dumps(cli_listrange_msg("evict-listrange", &s, NULL, true));
+    assert_string_equal(t, "{\"action\":\"evict-listrange\",\"name\":\"\",\"value\":{\"template\":"
+                           "\"pf/{000..099}\"}}");
+    free(t);
+    struct cli_bck dst;
+    assert_int_equal(cli_bck_parse("ais://copy", &dst, NULL), 0);
+    t = dumps(cli_copy_msg(&s, NULL, &dst, false));
+    assert_string_equal(t,
+                        "{\"action\":\"copy-listrange\",\"name\":\"\",\"value\":{\"dry_run\":false,"
+                        "\"force\":false,\"latest-ver\":false,\"prefix\":\"\",\"prepend\":\"\","
+                        "\"template\":\"pf/{000..099}\",\"tobck\":{\"name\":\"copy\","
+                        "\"provider\":\"ais\"}}}");
+    free(t);
+    json_t *names = json_pack("[s,s]", "a", "b/c");
+    t = dumps(cli_listrange_msg("evict-listrange", &s, names, false));
+    assert_string_equal(
+        t,
+        "{\"action\":\"evict-listrange\",\"name\":\"\",\"value\":{\"objnames\":[\"a\",\"b/c\"]}}");
+    free(t);
+    json_decref(names);
+
+    char *pfx[] = {"s3://data", "--prefix", "cp/"};
+    assert_int_equal(sel(3, pfx, &s, err), 0);
+    t = dumps(cli_copy_msg(&s, NULL, &dst, true));
+    assert_string_equal(
+        t, "{\"action\":\"copy-bck\",\"name\":\"\",\"value\":{\"dry_run\":false,"
+           "\"force\":false,\"latest-ver\":true,\"prefix\":\"cp/\",\"prepend\":\"\"}}");
+    free(t);
+    assert_int_equal(cli_copy_query(&s.b, &dst, q, sizeof(q)), 0);
+    assert_string_equal(q, "provider=aws&bck_to=ais%2F%40%23%2Fcopy%2F");
+    assert_int_equal(cli_copy_query(&s.b, &dst, q, 20), -ENAMETOOLONG);
+
+    /* Batches: everything in one request up to 100000 short names, else 10000 per request. */
+    json_t *v = json_array();
+    for (int i = 0; i < CLI_LISTRANGE_ONE_JOB_MAX; i++) {
+        char nm[16];
+        snprintf(nm, sizeof(nm), "%06d", i);
+        json_array_append_new(v, json_string(nm));
+    }
+    assert_int_equal(cli_batch_end(v, 0), CLI_LISTRANGE_ONE_JOB_MAX);
+    json_array_append_new(v, json_string("one-more"));
+    assert_int_equal(cli_batch_end(v, 0), CLI_LISTRANGE_BATCH_NAMES);
+    assert_int_equal(cli_batch_end(v, 90000), 90000 + CLI_LISTRANGE_BATCH_NAMES);
+    assert_int_equal(cli_batch_end(v, 95000), 100001);
+    assert_int_equal(cli_batch_end(v, 100000), 100001);
+    assert_int_equal(cli_batch_end(v, 100001), 100001);
+    json_decref(v);
+    /* Long names: the byte limit splits before the name count does. */
+    v = json_array();
+    char big[1001];
+    memset(big, 'x', 1000);
+    big[1000] = '\0';
+    for (int i = 0; i < 2000; i++) {
+        json_array_append_new(v, json_string(big));
+    }
+    size_t end = cli_batch_end(v, 0);
+    assert_true(end < 2000 && end * 1003 <= CLI_LISTRANGE_BATCH_BYTES);
+    assert_true((end + 1) * 1003 > CLI_LISTRANGE_BATCH_BYTES);
+    /* Escapes count: a quote takes two bytes. */
+    json_t *qn = json_pack("[s]", "a\"b");
+    assert_int_equal(cli_batch_end(qn, 0), 1);
+    json_decref(qn);
+    json_decref(v);
+}
+
+static void
+test_failed_parse(void **state)
+{
+    (void)state;
+    json_t *out = json_array();
+    uint64_t n = 0;
+    assert_int_equal(cli_failed_parse("prefetch aws://data: failed 3 of 100: pf/007 (backend "
+                                      "answered 500 (InternalError)); pf/042 (timeout); pf/0",
+                                      out, &n),
+                     0);
+    assert_int_equal(n, 3);
+    char *t = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(t,
+                        "[{\"name\":\"pf/007\",\"why\":\"backend answered 500 (InternalError)\"},"
+                        "{\"name\":\"pf/042\",\"why\":\"timeout\"}]");
+    free(t);
+    assert_int_equal(cli_failed_parse("prefetch in aws://data: target t1 unreachable", out, &n),
+                     -EINVAL);
+    assert_int_equal(cli_failed_parse("failed x of 3:", out, &n), -EINVAL);
+    assert_int_equal(cli_failed_parse(NULL, out, &n), -EINVAL);
+    assert_int_equal(n, 3);
+    json_decref(out);
+
+    /* A prefetch's fetched counters (in-objs) fold like the others. */
+    json_t *j =
+        json_loads("{\"t1\":[{\"id\":\"P\",\"kind\":\"prefetch-listrange\",\"state\":"
+                   "\"finished\",\"stats\":{\"loc-objs\":2,\"in-objs\":5,\"in-bytes\":50}}],"
+                   "\"t2\":[{\"id\":\"P\",\"stats\":{\"in-objs\":1,\"in-bytes\":\"7\"},"
+                   "\"state\":\"finished\"}]}",
+                   0, NULL);
+    struct cli_job *v = NULL;
+    size_t nj = 0;
+    assert_int_equal(cli_jobs_from_snaps(j, &v, &nj), 0);
+    assert_int_equal(nj, 1);
+    assert_int_equal(v[0].objs, 2);
+    assert_int_equal(v[0].in_objs, 6);
+    assert_int_equal(v[0].in_bytes, 57);
+    free(v);
+    json_decref(j);
+}
+
+static void
+test_remote_dispatch(void **state)
+{
+    (void)state;
+    struct mem_ctx m;
+    char *ais_bck[] = {"prefetch", "ais://local", "--list", "a"};
+    assert_int_equal(dispatch(&m, 4, ais_bck), CLI_EUSAGE);
+    assert_non_null(strstr(m.ctx.conn.errmsg, "cannot prefetch ais://local"));
+    mem_ctx_fini(&m);
+    char *plain[] = {"bucket", "evict", "local"};
+    assert_int_equal(dispatch(&m, 3, plain), CLI_EUSAGE);
+    assert_non_null(strstr(m.ctx.conn.errmsg, "cannot evict ais://local"));
+    mem_ctx_fini(&m);
+    char *keep[] = {"evict", "s3://data", "--template", "a{0..1}", "--keep-md"};
+    assert_int_equal(dispatch(&m, 5, keep), CLI_EUSAGE);
+    assert_non_null(strstr(m.ctx.conn.errmsg, "--keep-md applies to a whole bucket"));
+    mem_ctx_fini(&m);
+    char *tmo[] = {"prefetch", "s3://data", "--timeout", "5s"};
+    assert_int_equal(dispatch(&m, 4, tmo), CLI_EUSAGE);
+    assert_non_null(strstr(m.ctx.conn.errmsg, "add --wait"));
+    mem_ctx_fini(&m);
+    char *badtmo[] = {"prefetch", "s3://data", "--wait", "--timeout", "8d"};
+    assert_int_equal(dispatch(&m, 5, badtmo), CLI_EUSAGE);
+    mem_ctx_fini(&m);
+    char *keep_pf[] = {"prefetch", "s3://data", "--keep-md"};
+    assert_int_equal(dispatch(&m, 3, keep_pf), CLI_EUSAGE);
+    assert_non_null(strstr(m.ctx.conn.errmsg, "unknown flag --keep-md"));
+    mem_ctx_fini(&m);
+    char *cp_obj[] = {"bucket", "cp", "s3://data/x", "ais://c"};
+    assert_int_equal(dispatch(&m, 4, cp_obj), CLI_EUSAGE);
+    assert_non_null(strstr(m.ctx.conn.errmsg, "SRC is a bucket"));
+    mem_ctx_fini(&m);
+    char *cp_dst[] = {"bucket", "cp", "s3://data", "ais://c/x"};
+    assert_int_equal(dispatch(&m, 4, cp_dst), CLI_EUSAGE);
+    mem_ctx_fini(&m);
+    char *cp_one[] = {"bucket", "cp", "s3://data"};
+    assert_int_equal(dispatch(&m, 3, cp_one), CLI_EUSAGE);
+    mem_ctx_fini(&m);
+    char *help[] = {"object", "prefetch", "--help"};
+    assert_int_equal(dispatch(&m, 3, help), 0);
+    assert_non_null(
+        strstr(m.out, "ais prefetch s3://data --template 'shard-{000..099}.tar' --wait"));
+    assert_non_null(strstr(m.out, "--latest"));
+    mem_ctx_fini(&m);
+    char *ehelp[] = {"evict", "-h"};
+    assert_int_equal(dispatch(&m, 2, ehelp), 0);
+    assert_non_null(strstr(m.out, "--keep-md"));
+    mem_ctx_fini(&m);
+    /* Valid lines reach the (unreachable) cluster. */
+    char *ok[][5] = {{"prefetch", "s3://data", "--template", "a{0..9}", "--wait"},
+                     {"evict", "s3://data", "--list", "a,b", "--wait"},
+                     {"evict", "s3://data", "--keep-md", "--no-progress", "--wait"},
+                     {"prefetch", "s3://data", "--prefix", "p/", "--latest"},
+                     {"bucket", "cp", "s3://data", "ais://copy", "--wait"}};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        assert_int_equal(dispatch(&m, 5, ok[i]), -ECONNREFUSED);
+        mem_ctx_fini(&m);
+    }
+}
+
+static void
+test_remote_complete(void **state)
+{
+    (void)state;
+    char *s = complete("ais pre");
+    assert_string_equal(s, "\nprefetch\n");
+    free(s);
+    s = complete("ais object ev");
+    assert_string_equal(s, "\nevict\n");
+    free(s);
+    s = complete("ais bucket c");
+    assert_string_equal(s, "\ncreate\ncp\n");
+    free(s);
+    s = complete("ais evict s3://data --k");
+    assert_string_equal(s, "\n--keep-md\n");
+    free(s);
+    s = complete("ais prefetch s3://data --l");
+    assert_string_equal(s, "\n--list\n--latest\n");
+    free(s);
+}
+
 int
 main(void)
 {
@@ -783,6 +1088,9 @@ main(void)
         cmocka_unit_test(test_complete),        cmocka_unit_test(test_rfc3339),
         cmocka_unit_test(test_jobs_fold),       cmocka_unit_test(test_job_progress_render),
         cmocka_unit_test(test_job_dispatch),    cmocka_unit_test(test_job_complete),
+        cmocka_unit_test(test_remote_sel),      cmocka_unit_test(test_remote_bodies),
+        cmocka_unit_test(test_failed_parse),    cmocka_unit_test(test_remote_dispatch),
+        cmocka_unit_test(test_remote_complete),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
