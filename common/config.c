@@ -119,6 +119,18 @@ hostport_check(const char *s, int64_t v, const char **why)
     return 0;
 }
 
+/* promote.root: an absolute path. */
+static int
+abs_path_check(const char *s, int64_t v, const char **why)
+{
+    (void)v;
+    if (s[0] != '/') {
+        *why = "must be an absolute path";
+        return -EINVAL;
+    }
+    return 0;
+}
+
 /* lru.* durations: a week at most (a longer capacity period would leave disks unwatched). */
 #define LRU_TIME_MS_MAX (7 * 24 * 3600 * 1000LL)
 
@@ -291,6 +303,12 @@ static const struct ais_knob knobs[] = {
      .size = AIS_S3_KEY_BYTES_MAX,
      .count_off = offsetof(struct ais_config, ns3_keys),
      .help = "S3 credentials of the gateway, \"ACCESS_KEY_ID:SECRET\" each"},
+    {.name = "promote.root",
+     .type = AIS_KNOB_STRING,
+     KNOB_AT(promote_root),
+     .check = abs_path_check,
+     .help = "the only tree promote reads files from (a target's own, set at start); \"/\" "
+             "allows any path"},
     {.name = "statsd.addr",
      .type = AIS_KNOB_STRING,
      KNOB_AT(statsd_addr),
@@ -397,6 +415,7 @@ defaults(struct ais_config *c)
     c->ctrl_port = 9080;
     snprintf(c->primary_url, sizeof(c->primary_url), "tcp://127.0.0.1:9080");
     snprintf(c->cksum_type, sizeof(c->cksum_type), "xxhash");
+    snprintf(c->promote_root, sizeof(c->promote_root), "/var/lib/ais/promote");
     c->keepalive_interval_ms = 1000;
     c->keepalive_timeout_ms = 4000;
     c->rpc_timeout_ms = 3000;

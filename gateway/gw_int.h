@@ -95,6 +95,8 @@ void gw_dl_free(struct gw_dl *d);
 void gw_r_download(struct ais_req *r, void *ctx);
 /* Reverse proxy (gateway/h_rproxy.c): 1 when r was an absolute-URI request (answered). */
 int gw_rproxy(struct gw *g, struct ais_req *r);
+/* POST /v1/objects/<bck> {"action":"promote",...} (h_promote.c). */
+void gw_h_objects_post(struct gw *g, struct ais_req *r);
 struct ais_objref;
 int gw_bck_resolve(struct gw *g, const struct ais_objref *ref, char *msg, size_t cap);
 int gw_bck_change(struct gw *g, const char *action, const char *provider, const char *ns,

@@ -514,6 +514,10 @@ r_health(struct ais_req *r, void *ctx)
 static void
 r_objects(struct ais_req *r, void *ctx)
 {
+    if (ais_req_is(r, "POST")) {
+        gw_h_objects_post(ctx, r); /* promote (h_promote.c) */
+        return;
+    }
     h_objects(ctx, r);
 }
 
@@ -590,7 +594,7 @@ r_s3(struct ais_req *r, void *ctx)
 /* Rows are tried in order; the first whose pattern and method match serves the request. */
 static const struct ais_route gw_routes[] = {
     {AIS_M_GET | AIS_M_HEAD, "/v1/health", r_health},
-    {AIS_M_GET | AIS_M_HEAD | AIS_M_PUT | AIS_M_DELETE, "/v1/objects/*", r_objects},
+    {AIS_M_GET | AIS_M_HEAD | AIS_M_PUT | AIS_M_POST | AIS_M_DELETE, "/v1/objects/*", r_objects},
     {AIS_M_GET, "/v1/buckets", r_buckets},
     {AIS_M_GET | AIS_M_HEAD | AIS_M_PUT | AIS_M_POST | AIS_M_DELETE | AIS_M_PATCH, "/v1/buckets/*",
      r_buckets},

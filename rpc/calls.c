@@ -356,7 +356,11 @@ rpc_objs_op(const char *url, int timeout_ms, const struct rpc_objs_args *a,
         d.n_links = a->n;
         d.links = (char **)a->links;
         d.timeout_ms = a->timeout_ms;
-        d.job_id = (char *)(a->job_id ? a->job_id : "");
+    }
+    d.job_id = (char *)(a->job_id ? a->job_id : "");
+    d.flags = a->flags;
+    if (a->prepend != NULL) {
+        d.prepend = (char *)a->prepend;
     }
     q.body_case = AISPROTO__MSG__BODY_DELETE_OBJS;
     q.delete_objs = &d;

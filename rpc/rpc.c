@@ -341,7 +341,10 @@ objs_op(struct rpc_server *s, const Aisproto__DeleteObjs *d, struct rpc_reply *r
                               .bck = d->bck->name,
                               .names = (const char *const *)d->names,
                               .n = d->n_names,
-                              .latest = d->latest};
+                              .latest = d->latest,
+                              .job_id = d->job_id,
+                              .flags = d->flags,
+                              .prepend = d->prepend};
     if (d->dst != NULL) {
         a.dst_provider = d->dst->provider;
         a.dst_ns = d->dst->ns;
@@ -354,7 +357,6 @@ objs_op(struct rpc_server *s, const Aisproto__DeleteObjs *d, struct rpc_reply *r
         }
         a.links = (const char *const *)d->links;
         a.timeout_ms = d->timeout_ms;
-        a.job_id = d->job_id;
     }
     struct rpc_objs_res res = {0};
     int err = s->ops->objs_op(s->ctx, &a, &res, &r->rerr);

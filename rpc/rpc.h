@@ -102,7 +102,8 @@ struct rpc_slice {
 
 /* A batch operation on objects of one bucket (rpc_objs_op). Borrowed strings. */
 struct rpc_objs_args {
-    const char *op; /* "evict", "evict-all", "prefetch", "present", "copy", "download" */
+    const char *op; /* "evict", "evict-all", "prefetch", "present", "copy", "download",
+                     * "promote-scan", "promote" */
     const char *provider, *ns, *bck;
     const char *const *names;
     size_t n;
@@ -112,8 +113,14 @@ struct rpc_objs_args {
     /* download: the URL of each name (n of them), per-URL timeout (0 = default); else NULL */
     const char *const *links;
     int64_t timeout_ms;
-    const char *job_id; /* download: the job (xact_stop of it aborts transfers), or NULL */
+    const char *job_id; /* download, promote: the job (xact_stop of it aborts it), or NULL */
+    unsigned flags;     /* promote: RPC_PROMOTE_* */
 };
+/* Promote (target/promote.c) flags: the AIS PromoteArgs booleans and the gateway's verdict. */
+#define RPC_PROMOTE_RECURSIVE 0x1u /* rcr: walk subdirectories */
+#define RPC_PROMOTE_OVERWRITE 0x2u /* ovw: replace existing objects */
+#define RPC_PROMOTE_DELETE_SRC 0x4u /* dls: remove each file once its object is stored */
+#define RPC_PROMOTE_FSHARE 0x8u    /* every target sees the same files: promote the HRW share */
 /* Its outcome: counters (op-specific, see proto DeleteResp) and names (with reasons). */
 struct rpc_objs_res {
     uint64_t done, skipped, bytes;

@@ -4,6 +4,8 @@
 # nodes take the next ports; control ports are +1000), AIS_DATA_DIR (<repo>/.ais),
 # AIS_BIN (<repo>/build/deploy/aisnode), DRY_RUN=1 (targets discard PUTs, generate GETs),
 # AIS_LOG_LEVEL (info), STATSD_ADDR=host:port and STATSD_INTERVAL (10s): push to StatsD.
+# PROMOTE_ROOT (/): the tree `ais promote` may read (a daemon alone defaults to
+# /var/lib/ais/promote; a local developer cluster lets its user promote any directory).
 # `start` is idempotent: a cluster already running from the same data dir is stopped first,
 # then started again with its data; a node that dies while starting (a port in use) fails it at
 # once with that node's last log lines. `stop` and `status` act on AIS_DATA_DIR and, when no
@@ -120,6 +122,7 @@ write_config() { # name role port mountpaths...
   "proxy": {"primary_url": "tcp://127.0.0.1:$((AIS_PORT + 1000))"},
   "fspaths": {$fs},
   "log": {"level": "$AIS_LOG_LEVEL"},
+  "promote": {"root": "${PROMOTE_ROOT:-/}"},
   "dry_run": $([ "${DRY_RUN:-0}" = 1 ] && echo true || echo false)$statsd
 }
 JSON

@@ -170,9 +170,8 @@ prefetch(struct tgt *t, const struct rpc_objs_args *a, struct rpc_objs_res *res)
     return rc;
 }
 
-/* RFC 3986 encoding of an object name for a URL path ('/' kept). */
-static void
-path_encode(char *dst, size_t cap, const char *s)
+void
+tgt_path_encode(char *dst, size_t cap, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t o = 0;
@@ -332,7 +331,7 @@ copy_obj(struct tgt *t, const struct ais_objref *src, const struct ais_objref *d
     if (url == NULL) {
         return -ENOMEM;
     }
-    path_encode(enc, sizeof(enc), src->obj);
+    tgt_path_encode(enc, sizeof(enc), src->obj);
     snprintf(url, ucap, "%s/v1/objects/%s/%s?provider=%s%s%s", base, src->bck, enc, src->provider,
              src->ns[0] ? "&namespace=" : "", src->ns);
     int rc = fetch_url(t, url, dst, dprops, AIS_COLD_WAIT_MS / 1000, NULL, bytes, why, cap);
@@ -474,6 +473,9 @@ tgt_objs_op(void *ctx, const struct rpc_objs_args *a, struct rpc_objs_res *res, 
         snprintf(err->msg, sizeof(err->msg), "batch of %zu names (at most %u)", a->n,
                  (unsigned)AIS_OBJS_BATCH_MAX);
         return -E2BIG;
+    }
+    if (strncmp(a->op, "promote", 7) == 0) {
+        return tgt_promote_op(t, a, res, err); /* target/promote.c: its own messages */
     }
     if (strcmp(a->op, "present") == 0) {
         rc = present(t, a, res);

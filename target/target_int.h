@@ -113,6 +113,11 @@ int tgt_parse_range(const char *h, uint64_t size, uint64_t *off, uint64_t *len);
 /* Batch operations on remote-bucket objects (target/remote.c): rpc_ops.objs_op. */
 int tgt_objs_op(void *ctx, const struct rpc_objs_args *a, struct rpc_objs_res *res,
                 struct rpc_err *err);
+/* "promote-scan" and "promote" (target/promote.c): files under promote.root become objects. */
+int tgt_promote_op(struct tgt *t, const struct rpc_objs_args *a, struct rpc_objs_res *res,
+                   struct rpc_err *err);
+/* RFC 3986 encoding of an object name for a URL path ('/' kept), truncated to cap. */
+void tgt_path_encode(char *dst, size_t cap, const char *s);
 /* A job id was stopped (xact_stop): transfers of its batches in flight end (-ECANCELED). */
 void tgt_objs_abort(struct tgt *t, const char *id);
 

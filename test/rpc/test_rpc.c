@@ -572,6 +572,57 @@ test_slice_read_and_ec_delete(void **state)
     rpc_server_stop(s);
 }
 
+/* objs_op (DeleteObjs with op): a promote call's source, prefix, flags and job id arrive
+ * intact (no links, no dst needed), counters and names come back, an error's text too. */
+static int
+f_objs_op(void *ctx, const struct rpc_objs_args *a, struct rpc_objs_res *res, struct rpc_err *err)
+{
+    (void)ctx;
+    if (strcmp(a->op, "promote-scan") != 0 || a->n != 1 || strcmp(a->names[0], "/src/d") != 0 ||
+        strcmp(a->prepend, "pre/") != 0 || strcmp(a->job_id, "p123") != 0 || a->links != NULL ||
+        a->dst_bck != NULL) {
+        snprintf(err->msg, sizeof(err->msg), "bad args: %s flags=%u", a->op, a->flags);
+        return -EINVAL;
+    }
+    res->done = a->flags;
+    res->bytes = 4096;
+    res->skipped = 2;
+    return rpc_objs_res_add(res, "00ff", NULL);
+}
+
+static void
+test_objs_op_promote_fields(void **state)
+{
+    (void)state;
+    static const struct rpc_ops ops = {.objs_op = f_objs_op};
+    struct rpc_server *s = NULL;
+    struct rpc_err err = {0};
+    char url[64];
+    start_server(NULL, &ops, url, sizeof(url), &s);
+    const char *names[] = {"/src/d"};
+    struct rpc_objs_args a = {.op = "promote-scan",
+                              .provider = "ais",
+                              .ns = "",
+                              .bck = "b",
+                              .names = names,
+                              .n = 1,
+                              .prepend = "pre/",
+                              .job_id = "p123",
+                              .flags = RPC_PROMOTE_RECURSIVE | RPC_PROMOTE_FSHARE};
+    struct rpc_objs_res res = {0};
+    assert_int_equal(rpc_objs_op(url, 2000, &a, &res, &err), 0);
+    assert_int_equal(res.done, RPC_PROMOTE_RECURSIVE | RPC_PROMOTE_FSHARE);
+    assert_int_equal(res.bytes, 4096);
+    assert_int_equal(res.skipped, 2);
+    assert_int_equal(res.nnames, 1);
+    assert_string_equal(res.names[0], "00ff");
+    rpc_objs_res_fini(&res);
+    a.op = "promote";
+    assert_int_equal(rpc_objs_op(url, 2000, &a, &res, &err), -EINVAL);
+    assert_string_equal(err.msg, "bad args: promote flags=9");
+    rpc_server_stop(s);
+}
+
 /* ---- handler classes ---- */
 
 struct bck_call {
@@ -814,6 +865,7 @@ main(void)
         cmocka_unit_test(test_registry_null_and_unknown),
         cmocka_unit_test(test_node_shutdown),
         cmocka_unit_test(test_slice_read_and_ec_delete),
+        cmocka_unit_test(test_objs_op_promote_fields),
         cmocka_unit_test(test_class_isolation),
         cmocka_unit_test(test_queue_full_retries),
         cmocka_unit_test(test_connection_reuse),
