@@ -60,7 +60,7 @@ src_open(const struct tgt *t, const char *src, struct prm_src *s, char *why, siz
     int under =
         rl == 1 || (strncmp(s->path, root, rl) == 0 && (s->path[rl] == '\0' || s->path[rl] == '/'));
     if (!under) {
-        snprintf(why, cap, "promote: %.160s is not under promote.root %.160s", src, root);
+        snprintf(why, cap, "promote: %.100s is not under promote.root %.100s", src, root);
         return -EACCES;
     }
     struct stat st;
