@@ -8,7 +8,9 @@
  * them), so the first byte goes out as soon as the backend sent it, nothing is buffered whole,
  * and a range read waits only for the bytes up to its end. The work file becomes the object
  * only when the backend's whole body arrived (st_put_finish); a failed fetch leaves nothing,
- * and clients that were streaming see a short body (their connection closes).
+ * and clients that were streaming see a short body (their connection closes). Readers do not
+ * wait for the publish (its fsync): a complete body is served as it is; the fill stays listed
+ * until the publish ended, so a GET meanwhile joins it instead of fetching again.
  *
  * Bounded: at most AIS_COLD_FILLS_MAX fills in flight (more: 503), every wait has the backend
  * stall timeout as its deadline, and shutdown aborts the fills' transfers and waits for them.
@@ -464,14 +466,9 @@ reader_gen(void *arg, uint64_t pos, char *buf, size_t max)
     uint64_t n = have - at;
     n = n < max ? n : max;
     n = n < rd->len - pos ? n : rd->len - pos;
-    if (pos + n == rd->len && at + n == f->attrs.size && st == F_STREAM) {
-        /* The object's last bytes go out once it is stored: a client that read it all and asks
-         * again finds it here (and one whose fetch could not be stored sees a short body). */
-        st = fill_wait(f, 1, UINT64_MAX, f->c->wait_ms, NULL);
-        if (st != F_DONE) {
-            return AIS_GEN_ERR;
-        }
-    }
+    /* The last bytes go out as soon as the whole body is in the work file, not after the
+     * publish (fsync, rename): a client that read it all and asks again joins this fill, which
+     * stays in the table until it is stored, or finds the object stored. */
     ssize_t got = pread(f->fd, buf, (size_t)n, (off_t)at);
     return got > 0 ? (size_t)got : AIS_GEN_ERR;
 }
