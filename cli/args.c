@@ -10,6 +10,7 @@
  */
 #include "cli/cli_int.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +48,24 @@ const struct cli_flag_def cli_flags[CLI_F_COUNT] = {
     [CLI_F_WAIT] = {"wait", 0, false, NULL, "wait for the job to end, with progress and a summary"},
     [CLI_F_KEEP_MD] = {"keep-md", 0, false, NULL,
                        "evict a whole bucket's objects but keep the bucket and its props"},
+    [CLI_F_DESCRIPTION] = {"description", 0, true, "TEXT",
+                           "job description (ais show job download)"},
+    [CLI_F_DL_TIMEOUT] = {"download-timeout", 0, true, "DURATION",
+                          "server-side limit for one file's transfer to stall, e.g. 30s"},
+    [CLI_F_OBJECT_LIST] = {"object-list", 0, true, "FILE",
+                           "file with URLs or names: a JSON array of strings, or one per line"},
+    [CLI_F_REGEX] = {"regex", 0, true, "REGEX", "only download jobs whose description matches"},
+    [CLI_F_OVERWRITE_DST] = {"overwrite-dst", 'o', false, NULL,
+                             "overwrite destination objects that already exist"},
+    [CLI_F_DELETE_SRC] = {"delete-src", 0, false, NULL,
+                          "delete the source files once they are objects"},
+    [CLI_F_TARGET_ID] = {"target-id", 0, true, "ID",
+                         "the one target that carries out the whole promote"},
+    [CLI_F_NOT_FILE_SHARE] = {"not-file-share", 0, false, NULL,
+                              "each target promotes the whole source as it sees it (no shared-"
+                              "directory detection)"},
 };
+static_assert(CLI_F_COUNT <= 64, "flag masks are 64-bit");
 
 static int
 flag_suggest(const char *name, uint64_t allowed, char *err, size_t errlen, const char *shown)

@@ -112,6 +112,14 @@ enum cli_flag {
     CLI_F_LATEST,
     CLI_F_WAIT,
     CLI_F_KEEP_MD,
+    CLI_F_DESCRIPTION,
+    CLI_F_DL_TIMEOUT,
+    CLI_F_OBJECT_LIST,
+    CLI_F_REGEX,
+    CLI_F_OVERWRITE_DST,
+    CLI_F_DELETE_SRC,
+    CLI_F_TARGET_ID,
+    CLI_F_NOT_FILE_SHARE,
     CLI_F_COUNT,
 };
 
@@ -260,6 +268,7 @@ struct cli_ctx {
     bool yes;
     bool raw;
     bool err_tty;
+    bool out_tty; /* `ais download` waits by default on a terminal */
     enum cli_progress_mode progress;
     struct cli_conn conn;
 };
@@ -433,6 +442,7 @@ enum cli_comp {
     CLI_COMP_JOB,    /* job ids from the cluster, then job kinds */
     CLI_COMP_KIND,   /* job kinds */
     CLI_COMP_CONFIG, /* config knob names (the common/config.h table) */
+    CLI_COMP_DLJOB,  /* download job ids from the cluster */
 };
 
 struct cli_cmd {
@@ -550,6 +560,11 @@ int cli_jobs_from_snaps(const json_t *by_node, struct cli_job **out, size_t *n);
 void cli_job_progress_render(char *out, size_t n, const char *label, const struct cli_job *j,
                              int64_t elapsed_ms, unsigned tick, size_t width);
 
+/* Columns of terminal f less one (79 when it is not a terminal). */
+size_t cli_term_width(FILE *f);
+/* Sleeps ms (restarting after signals): the pause between polls, never synchronisation. */
+void cli_nap_ms(int64_t ms);
+
 /* Ids of the cluster's jobs (running first) into a NULL-terminated malloc'd array. */
 int cli_job_ids(struct cli_ctx *ctx, char ***out);
 
@@ -636,6 +651,108 @@ int cli_failed_parse(const char *err, json_t *out, uint64_t *nfailed);
 int cli_cmd_prefetch(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_evict(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_bucket_cp(struct cli_ctx *ctx, const struct cli_args *a);
+
+/* ---- downloads (cmd_dload.c) ---- */
+
+/* URLs one request may carry (the gateway's limit, DL_PAIRS_MAX). */
+#define CLI_DL_URLS_MAX 100000
+/* Bytes of an --object-list file: the control-body limit, since it becomes one request. */
+#define CLI_DL_LIST_BYTES_MAX AIS_CTRL_BODY_BYTES_MAX
+/* Download jobs in one listing (the gateway keeps 64 records; room for a larger one). */
+#define CLI_DL_JOBS_MAX 4096
+
+/*
+ * Expands the brace ranges of t ("x-{000..099}.tar", "{0..10..2}", several ranges) into out,
+ * in order, as the gateway does. Returns 0, CLI_EUSAGE (malformed), -E2BIG (more than cap
+ * names) or -ENOMEM.
+ */
+int cli_tmpl_expand(const char *t, json_t *out, size_t cap);
+/* Last path element of a URL before any '?' or '#' into out ("" for ".../"). */
+void cli_url_base(const char *url, char *out, size_t n);
+/*
+ * Splits an --object-list file: a JSON array of strings, else one entry per line (blank lines
+ * and '#' comments skipped). *out is a new array. 0, CLI_EUSAGE (reason in err) or -ENOMEM.
+ */
+int cli_dl_list_parse(const char *text, size_t len, json_t **out, char *err, size_t errlen);
+
+struct cli_dl_opts {
+    const char *src;       /* URL, URL template, base URL (with list) or s3://|gs:// bucket */
+    const char *dst;       /* BUCKET[/NAME|/PREFIX/], or NULL (backend; list without a base) */
+    const json_t *list;    /* --object-list entries, or NULL */
+    const char *desc;      /* or NULL */
+    int64_t dl_timeout_ms; /* server-side stall limit; 0: the server's default */
+};
+
+/*
+ * The POST /v1/download body for o (type single, range, multi or backend; api.md §6.1), new
+ * reference in *out. A prefix in DST becomes the range's subdir or each name's prefix. Returns
+ * 0, CLI_EUSAGE or AIS_EBADNAME with a one-line reason in err, or -ENOMEM.
+ */
+int cli_dl_body(const struct cli_dl_opts *o, json_t **out, char *err, size_t errlen);
+/*
+ * The {object name: URL} map of a download body (range expanded), to name failed URLs; a
+ * backend body has no URLs and gives an empty map. 0, CLI_EUSAGE or -E2BIG, -ENOMEM.
+ */
+int cli_dl_urls(const json_t *body, json_t **out);
+
+/* One download job as GET /v1/download reports it. */
+struct cli_dl_job {
+    char id[64];
+    char desc[256];
+    char bck[AIS_BCKNAME_BYTES_MAX + 16];
+    uint64_t total, finished, errors;
+    bool aborted, done;
+    int64_t start_ns, end_ns; /* 0 unknown / still running */
+};
+
+/* Parses one job (StatusResp or a listing's entry). 0 or -EINVAL (not an object with an id). */
+int cli_dl_job_parse(const json_t *j, struct cli_dl_job *out);
+/* "running", "finished" or "aborted". */
+const char *cli_dl_job_state(const struct cli_dl_job *j);
+
+int cli_cmd_download(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_dl_show(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_dl_stop(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_dl_rm(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_dl_wait(struct cli_ctx *ctx, const struct cli_args *a);
+/* Ids of the cluster's download jobs into a NULL-terminated malloc'd array. */
+int cli_dl_ids(struct cli_ctx *ctx, char ***out);
+/*
+ * GET /v1/download {"id": id}: 1 when id names a download job (*out filled), 0 when it does
+ * not (or the cluster has no downloader), or a transport error.
+ */
+int cli_dl_lookup(struct cli_ctx *ctx, const char *id, struct cli_dl_job *out);
+/* DELETE /v1/download/abort {"id": id}: prints the outcome. 0 or the request's error. */
+int cli_dl_abort(struct cli_ctx *ctx, const struct cli_dl_job *j);
+
+/* ---- promote (cmd_promote.c) ---- */
+
+struct cli_promote {
+    char src[AIS_PATH_BYTES_MAX + 1]; /* absolute */
+    struct cli_bck dst;
+    const char *obj; /* destination name or prefix ("" none), borrowed */
+    char tid[64];    /* --target-id (without "t[...]") or "" */
+    bool recursive, overwrite, delete_src, not_file_share;
+};
+
+/*
+ * Joins a relative path to cwd and removes ".", ".." and repeated or trailing slashes, without
+ * touching the file system ("/" stays). 0, -ENAMETOOLONG, or -EINVAL (relative, cwd NULL).
+ */
+int cli_path_abs(const char *cwd, const char *path, char *out, size_t n);
+/*
+ * Reads `promote SRC_PATH DST_BUCKET[/NAME|/PREFIX/]` and its flags. A relative SRC_PATH is
+ * made absolute: realpath() when it exists here, else cli_path_abs against cwd. 0, or
+ * CLI_EUSAGE / AIS_EBADNAME with a one-line reason in err.
+ */
+int cli_promote_parse(const struct cli_args *a, const char *cwd, struct cli_promote *out, char *err,
+                      size_t errlen);
+/* {"action":"promote","name":SRC,"value":{"tid","src","obj","rcr","ovw","dls","notshr"}}. */
+json_t *cli_promote_msg(const struct cli_promote *p);
+/* "ais://b/NAME" or "ais://b/PREFIX/" the promote writes to, as AIS prints it. */
+void cli_promote_dst_str(const struct cli_promote *p, char *out, size_t n);
+
+int cli_cmd_promote(struct cli_ctx *ctx, const struct cli_args *a);
 
 /* ais cluster add-remove-nodes (cli/cmd_membership.c). */
 int cli_cmd_node_maint_start(struct cli_ctx *ctx, const struct cli_args *a);

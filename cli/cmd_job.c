@@ -716,6 +716,24 @@ stop_send(struct cli_ctx *ctx, const char *key, const char *val)
     return err;
 }
 
+/*
+ * A download job is stopped through the downloader (DELETE /v1/download/abort), which also
+ * stops the transfers in flight on the targets. 1 when arg named one (the outcome is in *err).
+ */
+static int
+stop_download(struct cli_ctx *ctx, const char *arg, const struct cli_job *v, size_t n, int *err)
+{
+    struct cli_dl_job dj;
+    if (n > 0 && strcmp(v[0].kind, "download") != 0) {
+        return 0;
+    }
+    int rc = cli_dl_lookup(ctx, arg, &dj);
+    if (rc == 1) {
+        *err = cli_dl_abort(ctx, &dj);
+    }
+    return rc == 1;
+}
+
 int
 cli_cmd_job_stop(struct cli_ctx *ctx, const struct cli_args *a)
 {
@@ -723,6 +741,10 @@ cli_cmd_job_stop(struct cli_ctx *ctx, const struct cli_args *a)
     struct cli_job *v = NULL;
     size_t n = 0;
     int err = jobs_get(ctx, "ID", arg, &v, &n);
+    if ((err == 0 || err == -ENOENT) && stop_download(ctx, arg, v, err == 0 ? n : 0, &err)) {
+        free(v);
+        return cmd_err(err);
+    }
     if (err == 0 && n > 0 && v[0].state != CLI_JOB_RUNNING) {
         fprintf(ctx->out, "Job %s (%s) already %s; nothing to stop\n", v[0].id, v[0].kind,
                 cli_job_state_name(v[0].state));
@@ -872,8 +894,8 @@ poll_err_transient(int err)
     return err == -EAGAIN || err == -ECONNREFUSED || err == -ETIMEDOUT || err == -ECONNRESET;
 }
 
-static size_t
-err_width(FILE *f)
+size_t
+cli_term_width(FILE *f)
 {
     struct winsize ws;
     if (ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40) {
@@ -889,13 +911,13 @@ wait_draw(struct waiter *w, const char *label, int64_t t0, unsigned tick, bool l
     struct cli_job shown = w->cur;
     shown.objs += w->with_in ? shown.in_objs : 0;
     cli_job_progress_render(line, sizeof(line), label, &shown, (ais_mono_ns() - t0) / 1000000, tick,
-                            err_width(w->ctx->err));
+                            cli_term_width(w->ctx->err));
     fprintf(w->ctx->err, "\r%s\033[K%s", line, last ? "\n" : "");
     fflush(w->ctx->err);
 }
 
-static void
-nap_ms(int64_t ms)
+void
+cli_nap_ms(int64_t ms)
 {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
@@ -919,7 +941,7 @@ wait_loop(struct waiter *w, int64_t timeout_ms, bool draw, const char *label)
         if (draw) {
             wait_draw(w, label, t0, (unsigned)i, false);
         }
-        nap_ms(interval < left_ms ? interval : left_ms);
+        cli_nap_ms(interval < left_ms ? interval : left_ms);
         interval = interval * 2 < CLI_JOB_POLL_MS_MAX ? interval * 2 : CLI_JOB_POLL_MS_MAX;
         left_ms = (deadline - ais_mono_ns()) / 1000000;
         w->ctx->conn.ctrl_timeout_ms =

@@ -59,6 +59,21 @@
             {CLI_COMP_OBJECT, CLI_COMP_OBJECT, 0}, cli_cmd_evict, NULL                             \
     }
 
+/* `ais object promote` and `ais promote`. */
+#define PROMOTE_CMD(name)                                                                          \
+    {                                                                                              \
+        name, NULL, "SRC_PATH DST_BUCKET[/OBJ_NAME_OR_PREFIX/]",                                   \
+            "make objects of files and directories the targets see (a relative SRC_PATH is made "  \
+            "absolute); names as `ais put`: BUCKET, BUCKET/NAME, BUCKET/PREFIX/",                  \
+            "ais promote /data/train/img-001.jpg ais://images\n"                                   \
+            "ais promote /data/train ais://images/train/ -r --wait\n"                              \
+            "ais object promote ./exports ais://archive/2024/ -r --overwrite-dst --delete-src\n"   \
+            "ais promote /mnt/nfs/set1 ais://sets/set1/ -r --not-file-share --wait --timeout 1h",  \
+            CLI_FM(CLI_F_RECURSIVE) | CLI_FM(CLI_F_OVERWRITE_DST) | CLI_FM(CLI_F_DELETE_SRC) |     \
+                CLI_FM(CLI_F_TARGET_ID) | CLI_FM(CLI_F_NOT_FILE_SHARE) | WAIT_FLAGS,               \
+            2, 2, {CLI_COMP_FILE, CLI_COMP_OBJECT, 0}, cli_cmd_promote, NULL                       \
+    }
+
 static const struct cli_cmd props_cmds[] = {
     {"show",
      NULL,
@@ -237,6 +252,7 @@ static const struct cli_cmd object_cmds[] = {
      NULL},
     PREFETCH_CMD("prefetch"),
     EVICT_CMD("evict"),
+    PROMOTE_CMD("promote"),
     {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
 };
 
@@ -378,6 +394,91 @@ static const struct cli_cmd config_cmds[] = {
 
 #define JOB_LS_FLAGS (CLI_FM_OUT | CLI_FM(CLI_F_ALL) | CLI_FM(CLI_F_RAW))
 
+/* `ais download`, also `ais job start download`. */
+#define DOWNLOAD_CMD(name)                                                                         \
+    {                                                                                              \
+        name, NULL, "SRC [DST] (SRC: URL, URL template, s3://|gs:// bucket; DST: ais bucket)",     \
+            "download from http(s) URLs into an ais bucket, or fill a remote bucket from its "     \
+            "backend, as a job; waits with a progress bar on a terminal",                          \
+            "ais download https://example.com/imagenet/train-0001.tar ais://images/\n"             \
+            "ais download 'https://example.com/shard-{000..099}.tar' ais://shards/train/ --wait\n" \
+            "ais download https://example.com/a.bin ais://data/renamed.bin --description demo\n"   \
+            "ais download https://example.com/ds ais://data --object-list names.txt\n"             \
+            "ais download --object-list urls.json ais://data/raw/ --download-timeout 30s\n"        \
+            "ais download s3://models/bert/ --wait --timeout 1h",                                  \
+            CLI_FM(CLI_F_DESCRIPTION) | CLI_FM(CLI_F_DL_TIMEOUT) | CLI_FM(CLI_F_OBJECT_LIST) |     \
+                WAIT_FLAGS,                                                                        \
+            1, 2, {CLI_COMP_NONE, CLI_COMP_OBJECT, 0}, cli_cmd_download, NULL                      \
+    }
+
+/* `ais show job download`, `ais job show download`, `ais job ls download`. */
+static const struct cli_cmd dl_show_cmds[] = {
+    {"download",
+     NULL,
+     "[JOB_ID]",
+     "download jobs: ID, description, status, finished/total, errors (a JOB_ID: its details and "
+     "failed objects)",
+     "ais show job download\nais show job download --regex '^nightly'\n"
+     "ais show job download JOB_ID\nais job ls download --json",
+     CLI_FM_OUT | CLI_FM(CLI_F_REGEX),
+     0,
+     1,
+     {CLI_COMP_DLJOB, 0, 0},
+     cli_cmd_dl_show,
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
+};
+
+static const struct cli_cmd dl_stop_cmds[] = {
+    {"download",
+     NULL,
+     "JOB_ID",
+     "abort a download job (objects already downloaded stay)",
+     "ais job stop download JOB_ID",
+     0,
+     1,
+     1,
+     {CLI_COMP_DLJOB, 0, 0},
+     cli_cmd_dl_stop,
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
+};
+
+static const struct cli_cmd dl_rm_cmds[] = {
+    {"download",
+     NULL,
+     "JOB_ID",
+     "forget a finished or aborted download job (its objects stay)",
+     "ais job rm download JOB_ID",
+     0,
+     1,
+     1,
+     {CLI_COMP_DLJOB, 0, 0},
+     cli_cmd_dl_rm,
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
+};
+
+static const struct cli_cmd dl_wait_cmds[] = {
+    {"download",
+     NULL,
+     "JOB_ID",
+     "wait for a download job; prints the failed URLs, exit 9 when some failed",
+     "ais job wait download JOB_ID --progress\nais job wait download JOB_ID --timeout 10m",
+     CLI_FM(CLI_F_TIMEOUT),
+     1,
+     1,
+     {CLI_COMP_DLJOB, 0, 0},
+     cli_cmd_dl_wait,
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
+};
+
+static const struct cli_cmd dl_start_cmds[] = {
+    DOWNLOAD_CMD("download"),
+    {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
+};
+
 static const struct cli_cmd job_cmds[] = {
     {"ls",
      "list",
@@ -389,7 +490,7 @@ static const struct cli_cmd job_cmds[] = {
      1,
      {CLI_COMP_KIND, 0, 0},
      cli_cmd_job_ls,
-     NULL},
+     dl_show_cmds},
     {"show",
      NULL,
      "[JOB_ID|KIND]",
@@ -400,7 +501,7 @@ static const struct cli_cmd job_cmds[] = {
      1,
      {CLI_COMP_JOB, 0, 0},
      cli_cmd_job_show,
-     NULL},
+     dl_show_cmds},
     {"start",
      NULL,
      "KIND [BUCKET]",
@@ -413,18 +514,18 @@ static const struct cli_cmd job_cmds[] = {
      2,
      {CLI_COMP_KIND, CLI_COMP_BUCKET, 0},
      cli_cmd_job_start,
-     NULL},
+     dl_start_cmds},
     {"stop",
      NULL,
      "JOB_ID|KIND",
-     "abort a job, or every running job of a kind",
-     "ais job stop 9kD3xTqPz\nais job stop rebalance",
+     "abort a job (a download job too), or every running job of a kind",
+     "ais job stop 9kD3xTqPz\nais job stop rebalance\nais job stop download JOB_ID",
      0,
      1,
      1,
      {CLI_COMP_JOB, 0, 0},
      cli_cmd_job_stop,
-     NULL},
+     dl_stop_cmds},
     {"wait",
      NULL,
      "JOB_ID|KIND",
@@ -436,7 +537,18 @@ static const struct cli_cmd job_cmds[] = {
      1,
      {CLI_COMP_JOB, 0, 0},
      cli_cmd_job_wait,
-     NULL},
+     dl_wait_cmds},
+    {"rm",
+     "remove",
+     "download JOB_ID",
+     "forget a finished download job",
+     NULL,
+     0,
+     0,
+     0,
+     {0, 0, 0},
+     NULL,
+     dl_rm_cmds},
     {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
 };
 
@@ -511,13 +623,13 @@ static const struct cli_cmd show_cmds[] = {
      NULL,
      "[JOB_ID|KIND]",
      "same as `ais job show` (no argument: `ais job ls`)",
-     "ais show job\nais show job --all\nais show job 9kD3xTqPz",
+     "ais show job\nais show job --all\nais show job 9kD3xTqPz\nais show job download",
      JOB_LS_FLAGS,
      0,
      1,
      {CLI_COMP_JOB, 0, 0},
      cli_cmd_job_show,
-     NULL},
+     dl_show_cmds},
     {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
 };
 
@@ -611,7 +723,7 @@ const struct cli_cmd cli_root[] = {
     {"object",
      NULL,
      "COMMAND",
-     "put, get, delete, stat, print, prefetch and evict objects",
+     "put, get, delete, stat, print, prefetch, evict and promote objects",
      NULL,
      0,
      0,
@@ -703,10 +815,13 @@ const struct cli_cmd cli_root[] = {
     RMO_CMD("rmo", NULL),
     PREFETCH_CMD("prefetch"),
     EVICT_CMD("evict"),
+    DOWNLOAD_CMD("download"),
+    PROMOTE_CMD("promote"),
     {"job",
      NULL,
      "COMMAND",
-     "list, show, stop and wait for jobs (rebalance, resilver, multi-object operations)",
+     "list, show, stop and wait for jobs (rebalance, resilver, downloads, multi-object "
+     "operations)",
      NULL,
      0,
      0,
@@ -1081,7 +1196,9 @@ cli_dispatch(struct cli_ctx *ctx, int argc, char **argv)
     for (; i < argc && list != NULL; i++) {
         const struct cli_cmd *c = cli_cmd_find(list, argv[i]);
         if (c == NULL) {
-            if (argv[i][0] == '-') {
+            /* A runnable command with subcommands (`job show` and `job show download`) takes
+             * any other word as its first argument. */
+            if (argv[i][0] == '-' || (cmd != NULL && cmd->run != NULL)) {
                 break;
             }
             return unknown_cmd(ctx, list, argv[i], path);
@@ -1109,6 +1226,7 @@ cli_main(int argc, char **argv, const char *endpoint)
     ctx.err = stderr;
     ctx.in = stdin;
     ctx.err_tty = isatty(STDERR_FILENO) == 1;
+    ctx.out_tty = isatty(STDOUT_FILENO) == 1;
     ctx.progress = CLI_PROGRESS_AUTO;
     int err = -ENOMEM;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

@@ -222,6 +222,19 @@ cands_jobs(struct comp *c, bool ids)
     }
 }
 
+/* Download job ids from the cluster. */
+static void
+cands_dl_jobs(struct comp *c)
+{
+    char **v = NULL;
+    if (cli_dl_ids(c->ctx, &v) == 0) {
+        for (char **p = v; *p != NULL; p++) {
+            cand(c, *p);
+        }
+        cli_strv_free(v);
+    }
+}
+
 /* Config names: settable ones as "name=" (no space, the value follows), others to show. */
 static void
 config_cand(void *arg, const char *name, bool settable)
@@ -257,6 +270,9 @@ cands_kind(struct comp *c, enum cli_comp kind, const struct words *ws, int first
     case CLI_COMP_JOB:
     case CLI_COMP_KIND:
         cands_jobs(c, kind == CLI_COMP_JOB);
+        break;
+    case CLI_COMP_DLJOB:
+        cands_dl_jobs(c);
         break;
     case CLI_COMP_CMD: {
         const struct cli_cmd *list = cli_root;
@@ -310,6 +326,8 @@ complete_args(struct comp *c, const struct cli_cmd *cmd, const struct words *ws,
     }
     if (value_flag == CLI_F_PROPS) {
         cands_props(c);
+    } else if (value_flag == CLI_F_OBJECT_LIST) {
+        c->files = true;
     } else if (value_flag >= 0) {
         return;
     } else if (c->cur[0] == '-') {

@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int
 parse(int argc, char **argv, uint64_t allowed, struct cli_args *a, char *err)
@@ -749,7 +751,7 @@ test_job_complete(void **state)
 {
     (void)state;
     char *s = complete("ais job ");
-    assert_string_equal(s, "\nls\nshow\nstart\nstop\nwait\n");
+    assert_string_equal(s, "\nls\nshow\nstart\nstop\nwait\nrm\n");
     free(s);
     s = complete("ais job ls re");
     assert_string_equal(s, "\nrebalance\nresilver\n");
@@ -1074,23 +1076,535 @@ test_remote_complete(void **state)
     free(s);
 }
 
+/* ---- downloads (cmd_dload.c) ---- */
+
+/* The expansion of t as one "a,b,c" string (freed by the caller), or NULL with *rc set. */
+static char *
+expand(const char *t, size_t cap, int *rc)
+{
+    json_t *out = json_array();
+    *rc = cli_tmpl_expand(t, out, cap);
+    if (*rc != 0) {
+        json_decref(out);
+        return NULL;
+    }
+    struct ais_buf b;
+    ais_buf_init(&b, 1 << 20);
+    for (size_t i = 0; i < json_array_size(out); i++) {
+        assert_int_equal(
+            ais_buf_printf(&b, "%s%s", i ? "," : "", json_string_value(json_array_get(out, i))), 0);
+    }
+    json_decref(out);
+    char *r = strdup(b.data != NULL ? b.data : "");
+    ais_buf_fini(&b);
+    return r;
+}
+
+static void
+test_dl_template(void **state)
+{
+    (void)state;
+    int rc;
+    char *s = expand("http://h/x-{000..003}.tar", 100, &rc);
+    assert_string_equal(s, "http://h/x-000.tar,http://h/x-001.tar,http://h/x-002.tar,"
+                           "http://h/x-003.tar");
+    free(s);
+    s = expand("{0..10..5}", 100, &rc);
+    assert_string_equal(s, "0,5,10");
+    free(s);
+    s = expand("a{1..2}b{0..1}", 100, &rc);
+    assert_string_equal(s, "a1b0,a1b1,a2b0,a2b1");
+    free(s);
+    s = expand("plain", 100, &rc);
+    assert_string_equal(s, "plain");
+    free(s);
+    s = expand("{7..7}", 100, &rc);
+    assert_string_equal(s, "7");
+    free(s);
+    /* Boundary: exactly cap names fit, one more does not. */
+    s = expand("{0..9}", 10, &rc);
+    assert_non_null(s);
+    free(s);
+    assert_null(expand("{0..10}", 10, &rc));
+    assert_int_equal(rc, -E2BIG);
+    const char *bad[] = {"x{1..}", "x{3..1}",  "x{a..b}", "x{1..2..0}",
+                         "x{1..3", "x{-1..2}", "x{1,2}",  "x{}"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_null(expand(bad[i], 100, &rc));
+        assert_int_equal(rc, CLI_EUSAGE);
+    }
+    char base[64];
+    cli_url_base("http://h/a/b.tar?sig=1#f", base, sizeof(base));
+    assert_string_equal(base, "b.tar");
+    cli_url_base("http://h/a/", base, sizeof(base));
+    assert_string_equal(base, "");
+}
+
+static void
+test_dl_list_parse(void **state)
+{
+    (void)state;
+    json_t *l = NULL;
+    char err[256];
+    const char *js = " [\"http://h/a\", \"b/c.bin\"]\n";
+    assert_int_equal(cli_dl_list_parse(js, strlen(js), &l, err, sizeof(err)), 0);
+    char *t = dumps(l);
+    assert_string_equal(t, "[\"http://h/a\",\"b/c.bin\"]");
+    free(t);
+    const char *lines = "# urls\r\nhttp://h/a\r\n\n  b/c.bin  \nlast";
+    assert_int_equal(cli_dl_list_parse(lines, strlen(lines), &l, err, sizeof(err)), 0);
+    t = dumps(l);
+    assert_string_equal(t, "[\"http://h/a\",\"b/c.bin\",\"last\"]");
+    free(t);
+    const char *bad[] = {"", " \n# only a comment\n", "[]", "[1, \"a\"]", "[\"a\"", "[\"\"]"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        l = NULL;
+        assert_int_equal(cli_dl_list_parse(bad[i], strlen(bad[i]), &l, err, sizeof(err)),
+                         CLI_EUSAGE);
+        assert_null(l);
+        assert_non_null(strstr(err, "--object-list"));
+    }
+}
+
+/* cli_dl_body for (src, dst, list) as sorted compact JSON, or NULL with *rc and err set. */
+static char *
+dl_body(const char *src, const char *dst, const char *list, int *rc, char *err)
+{
+    json_t *l = list != NULL ? json_loads(list, 0, NULL) : NULL;
+    json_t *body = NULL;
+    struct cli_dl_opts o = {.src = src, .dst = dst, .list = l};
+    *rc = cli_dl_body(&o, &body, err, 256);
+    json_decref(l);
+    return *rc == 0 ? dumps(body) : NULL;
+}
+
+/* got (compact JSON) equals want, written with ' for " so the expectations stay readable. */
+static void
+assert_json(const char *got, const char *want)
+{
+    char *w = strdup(want);
+    for (char *p = w; *p != '\0'; p++) {
+        *p = *p == '\'' ? '"' : *p;
+    }
+    json_t *a = json_loads(got, 0, NULL), *b = json_loads(w, 0, NULL);
+    assert_non_null(b);
+    if (!json_equal(a, b)) {
+        fail_msg("got %s, want %s", got, w);
+    }
+    json_decref(a);
+    json_decref(b);
+    free(w);
+}
+
+#define BCK_B_AIS "'bucket':{'name':'b','provider':'ais','namespace':{'uuid':'','name':''}}"
+#define BCK_DATA_AWS "'bucket':{'name':'data','provider':'aws','namespace':{'uuid':'','name':''}}"
+
+static void
+test_dl_body_http(void **state)
+{
+    (void)state;
+    int rc;
+    char err[256];
+    char *t = dl_body("http://h/d/a.bin?x=1", "ais://b", NULL, &rc, err);
+    assert_json(t, "{'type':'single'," BCK_B_AIS ",'description':'',"
+                   "'link':'http://h/d/a.bin?x=1','object_name':'a.bin'}");
+    free(t);
+    t = dl_body("https://h/a.bin", "b/dir/", NULL, &rc, err);
+    assert_non_null(strstr(t, "\"object_name\":\"dir/a.bin\""));
+    free(t);
+    t = dl_body("https://h/a.bin", "ais://b/new.bin", NULL, &rc, err);
+    assert_non_null(strstr(t, "\"object_name\":\"new.bin\""));
+    free(t);
+    t = dl_body("http://h/s-{00..02}.tar", "ais://b/train", NULL, &rc, err);
+    assert_json(t, "{'type':'range'," BCK_B_AIS ",'description':'',"
+                   "'subdir':'train','template':'http://h/s-{00..02}.tar'}");
+    free(t);
+    /* Options: description and the server-side timeout. */
+    json_t *body = NULL;
+    struct cli_dl_opts o = {
+        .src = "http://h/a", .dst = "ais://b", .desc = "nightly", .dl_timeout_ms = 30000};
+    assert_int_equal(cli_dl_body(&o, &body, err, sizeof(err)), 0);
+    t = dumps(body);
+    assert_non_null(strstr(t, "\"description\":\"nightly\""));
+    assert_non_null(strstr(t, "\"timeout\":\"30000ms\""));
+    free(t);
+}
+
+static void
+test_dl_body_multi_backend(void **state)
+{
+    (void)state;
+    int rc;
+    char err[256];
+    char *t = dl_body("http://h/base/", "ais://b/p/",
+                      "[\"x/1.bin\", \"/2.bin\", \"http://o/3.bin\"]", &rc, err);
+    assert_non_null(t);
+    assert_non_null(
+        strstr(t, "\"objects\":{\"p/2.bin\":\"http://h/base/2.bin\","
+                  "\"p/3.bin\":\"http://o/3.bin\",\"p/x/1.bin\":\"http://h/base/x/1.bin\"}"));
+    assert_non_null(strstr(t, "\"type\":\"multi\""));
+    free(t);
+    t = dl_body(NULL, "ais://b", "[\"http://o/3.bin\"]", &rc, err);
+    assert_non_null(strstr(t, "\"objects\":{\"3.bin\":\"http://o/3.bin\"}"));
+    free(t);
+    assert_null(dl_body(NULL, "ais://b", "[\"rel.bin\"]", &rc, err));
+    assert_int_equal(rc, CLI_EUSAGE);
+    assert_non_null(strstr(err, "no base URL"));
+    assert_null(dl_body(NULL, "ais://b", "[\"http://o/a\", \"http://p/a\"]", &rc, err));
+    assert_int_equal(rc, CLI_EUSAGE);
+    assert_non_null(strstr(err, "both be object \"a\""));
+    t = dl_body("s3://data/train/", NULL, NULL, &rc, err);
+    assert_json(t, "{'type':'backend'," BCK_DATA_AWS ",'description':'',"
+                   "'prefix':'train/'}");
+    free(t);
+    t = dl_body("gs://m", "gs://m", NULL, &rc, err);
+    assert_non_null(strstr(t, "\"provider\":\"gcp\""));
+    free(t);
+    assert_null(dl_body("s3://data", "ais://dst", NULL, &rc, err));
+    assert_int_equal(rc, CLI_EUSAGE);
+    assert_non_null(strstr(err, "ais bucket cp s3://data ais://dst"));
+    assert_null(dl_body("s3://data", NULL, "[\"a\"]", &rc, err));
+    assert_int_equal(rc, CLI_EUSAGE);
+}
+
+static void
+test_dl_body_invalid(void **state)
+{
+    (void)state;
+    int rc;
+    char err[256];
+    struct {
+        const char *src, *dst, *why;
+        int rc;
+    } bad[] = {
+        {"ais://other/x", "ais://b", "ais bucket cp", CLI_EUSAGE},
+        {"ftp://h/x", "ais://b", "invalid source", CLI_EUSAGE},
+        {"h/x", "ais://b", "invalid source", CLI_EUSAGE},
+        {"http://h/x", NULL, "missing DST", CLI_EUSAGE},
+        {"http://h/x", "s3://b", "go into ais:// buckets", CLI_EUSAGE},
+        {"http://h/x", "ais://", "invalid destination", AIS_EBADNAME},
+        {"http://h/dir/", "ais://b", "give DST as BUCKET/NAME", CLI_EUSAGE},
+        {"http://h/x", "ais://b/../up", "invalid object name", AIS_EBADNAME},
+        {"http://h/x-{1..3", "ais://b", "invalid template", CLI_EUSAGE},
+        {"http://h/x-{0..100000}", "ais://b", "more than 100000 URLs", CLI_EUSAGE},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        assert_null(dl_body(bad[i].src, bad[i].dst, NULL, &rc, err));
+        assert_int_equal(rc, bad[i].rc);
+        assert_non_null(strstr(err, bad[i].why));
+        assert_int_equal(cli_exit_code(rc), CLI_EXIT_USAGE);
+    }
+    /* Boundary: 100000 URLs are one request. */
+    char *t = dl_body("http://h/x-{1..100000}", "ais://b", NULL, &rc, err);
+    assert_non_null(t);
+    free(t);
+}
+
+static void
+test_dl_urls(void **state)
+{
+    (void)state;
+    int rc;
+    char err[256];
+    json_t *m = NULL;
+    json_t *body = json_pack("{s:s, s:s, s:s}", "type", "range", "template", "http://h/{1..2}.t",
+                             "subdir", "p");
+    assert_int_equal(cli_dl_urls(body, &m), 0);
+    char *t = dumps(m);
+    assert_string_equal(t, "{\"p/1.t\":\"http://h/1.t\",\"p/2.t\":\"http://h/2.t\"}");
+    free(t);
+    json_decref(body);
+    char *s = dl_body("http://h/a.bin", "ais://b/n", NULL, &rc, err);
+    body = json_loads(s, 0, NULL);
+    free(s);
+    assert_int_equal(cli_dl_urls(body, &m), 0);
+    t = dumps(m);
+    assert_string_equal(t, "{\"n\":\"http://h/a.bin\"}");
+    free(t);
+    json_decref(body);
+    body = json_pack("{s:s}", "type", "backend");
+    assert_int_equal(cli_dl_urls(body, &m), 0);
+    assert_int_equal(json_object_size(m), 0);
+    json_decref(m);
+    json_decref(body);
+}
+
+static void
+test_dl_job_parse(void **state)
+{
+    (void)state;
+    struct cli_dl_job j;
+    json_t *e = json_loads("{\"id\":\"D1\",\"description\":\"d\",\"bck\":\"ais://b\","
+                           "\"started_time\":\"2026-01-01T00:00:00Z\",\"finished_time\":\"\","
+                           "\"finished_cnt\":3,\"skipped_cnt\":1,\"error_cnt\":2,\"total\":10,"
+                           "\"aborted\":false,\"finished\":false}",
+                           0, NULL);
+    assert_int_equal(cli_dl_job_parse(e, &j), 0);
+    assert_string_equal(j.id, "D1");
+    assert_string_equal(j.bck, "ais://b");
+    assert_int_equal(j.finished, 4);
+    assert_int_equal(j.errors, 2);
+    assert_int_equal(j.total, 10);
+    assert_false(j.done);
+    assert_int_equal(j.end_ns, 0);
+    assert_string_equal(cli_dl_job_state(&j), "running");
+    json_object_set_new(e, "aborted", json_true());
+    json_object_set_new(e, "finished", json_true());
+    assert_int_equal(cli_dl_job_parse(e, &j), 0);
+    assert_string_equal(cli_dl_job_state(&j), "aborted");
+    /* AIS sends no "finished": a finished time ends the job. */
+    json_object_del(e, "finished");
+    json_object_set_new(e, "aborted", json_false());
+    json_object_set_new(e, "finished_time", json_string("2026-01-01T00:00:02Z"));
+    assert_int_equal(cli_dl_job_parse(e, &j), 0);
+    assert_true(j.done);
+    assert_string_equal(cli_dl_job_state(&j), "finished");
+    assert_int_equal(j.end_ns - j.start_ns, 2000000000LL);
+    json_decref(e);
+    e = json_pack("{s:s}", "description", "no id");
+    assert_int_equal(cli_dl_job_parse(e, &j), -EINVAL);
+    json_decref(e);
+}
+
+static void
+test_dl_dispatch(void **state)
+{
+    (void)state;
+    struct mem_ctx m;
+    struct {
+        int argc;
+        char *argv[6];
+        const char *why;
+    } bad[] = {
+        {3, {"download", "ftp://h/x", "ais://b"}, "invalid source"},
+        {2, {"download", "http://h/x"}, "missing DST"},
+        {5, {"download", "http://h/x", "ais://b", "--timeout", "5s"}, "add --wait"},
+        {6, {"download", "http://h/x", "ais://b", "--wait", "--timeout", "8d"}, "--timeout"},
+        {5, {"download", "http://h/x", "ais://b", "--download-timeout", "x"}, "--download-timeout"},
+        {5, {"download", "http://h/x", "ais://b", "--object-list", "/nonexistent/l"}, NULL},
+        {4, {"download", "a", "b", "c"}, "too many arguments"},
+        {2, {"job", "rm"}, "missing subcommand"},
+        {3, {"job", "stop", "download"}, "missing arguments"},
+        {5, {"show", "job", "download", "J", "K"}, "too many arguments"},
+        {3, {"promote", "/x", "ais://"}, "invalid destination"},
+        {5, {"promote", "/x", "ais://b", "--target-id", "a/b"}, "--target-id"},
+        {5, {"promote", "/x", "ais://b", "--timeout", "5s"}, "--timeout"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int err = dispatch(&m, bad[i].argc, bad[i].argv);
+        if (bad[i].why == NULL) {
+            assert_int_equal(cli_exit_code(err), CLI_EXIT_NOTFOUND);
+        } else {
+            assert_int_equal(cli_exit_code(err), CLI_EXIT_USAGE);
+            assert_non_null(strstr(m.ctx.conn.errmsg, bad[i].why));
+        }
+        mem_ctx_fini(&m);
+    }
+    /* Valid lines reach the (unreachable) cluster. */
+    char *ok[][6] = {{"download", "http://h/x-{0..9}", "ais://b/p/", "--wait", "--timeout", "1m"},
+                     {"job", "start", "download", "s3://data", "--description", "d"},
+                     {"show", "job", "download", "--regex", "^n", "--json"},
+                     {"job", "ls", "download", "--no-headers", "--regex", "x"},
+                     {"job", "wait", "download", "J1", "--timeout", "5s"},
+                     {"object", "promote", "/d", "ais://b/p/", "-r", "--wait"}};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        assert_int_equal(dispatch(&m, 6, ok[i]), -ECONNREFUSED);
+        mem_ctx_fini(&m);
+    }
+    char *show_id[] = {"show", "job", "download", "J1"};
+    assert_int_equal(dispatch(&m, 4, show_id), -ECONNREFUSED);
+    mem_ctx_fini(&m);
+    char *rm[] = {"job", "rm", "download", "J1"};
+    assert_int_equal(dispatch(&m, 4, rm), -ECONNREFUSED);
+    mem_ctx_fini(&m);
+    /* `job show ID` still takes an id where a subcommand could be. */
+    char *show[] = {"job", "show", "9kD3xTqPz"};
+    assert_int_equal(dispatch(&m, 3, show), -ECONNREFUSED);
+    mem_ctx_fini(&m);
+    char *help[] = {"download", "--help"};
+    assert_int_equal(dispatch(&m, 2, help), 0);
+    assert_non_null(strstr(m.out, "ais download 'https://example.com/shard-{000..099}.tar'"));
+    assert_non_null(strstr(m.out, "--object-list FILE"));
+    mem_ctx_fini(&m);
+    char *phelp[] = {"promote", "-h"};
+    assert_int_equal(dispatch(&m, 2, phelp), 0);
+    assert_non_null(strstr(m.out, "--not-file-share"));
+    assert_non_null(strstr(m.out, "--overwrite-dst, -o"));
+    mem_ctx_fini(&m);
+}
+
+static void
+test_dl_complete(void **state)
+{
+    (void)state;
+    char *s = complete("ais down");
+    assert_string_equal(s, "\ndownload\n");
+    free(s);
+    s = complete("ais download s3://x --obj");
+    assert_string_equal(s, "\n--object-list\n");
+    free(s);
+    s = complete("ais download --object-list ");
+    assert_string_equal(s, "files\n");
+    free(s);
+    s = complete("ais show job download --r");
+    assert_string_equal(s, "\n--regex\n");
+    free(s);
+    s = complete("ais job rm ");
+    assert_string_equal(s, "\ndownload\n");
+    free(s);
+    s = complete("ais promote /tmp/x ais://b --o");
+    assert_string_equal(s, "\n--overwrite-dst\n");
+    free(s);
+    s = complete("ais object pro");
+    assert_string_equal(s, "\npromote\n");
+    free(s);
+}
+
+/* ---- promote (cmd_promote.c) ---- */
+
+static int
+promote(int argc, char **argv, const char *cwd, struct cli_promote *p, char *err)
+{
+    struct cli_args a;
+    uint64_t mask = CLI_FM_GLOBAL | CLI_FM(CLI_F_RECURSIVE) | CLI_FM(CLI_F_OVERWRITE_DST) |
+                    CLI_FM(CLI_F_DELETE_SRC) | CLI_FM(CLI_F_TARGET_ID) |
+                    CLI_FM(CLI_F_NOT_FILE_SHARE) | CLI_FM(CLI_F_WAIT);
+    assert_int_equal(cli_args_parse(argc, argv, mask, &a, err, 256), 0);
+    return cli_promote_parse(&a, cwd, p, err, 256);
+}
+
+static void
+test_path_abs(void **state)
+{
+    (void)state;
+    char out[64];
+    struct {
+        const char *cwd, *path, *want;
+    } v[] = {
+        {"/home/u", "a/../b/./c/", "/home/u/b/c"},
+        {"/home/u", "../../..", "/"},
+        {"/", ".", "/"},
+        {"/x", "/data//y/", "/data/y"},
+        {"/x/", "y", "/x/y"},
+        {NULL, "/abs", "/abs"},
+    };
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        assert_int_equal(cli_path_abs(v[i].cwd, v[i].path, out, sizeof(out)), 0);
+        assert_string_equal(out, v[i].want);
+    }
+    assert_int_equal(cli_path_abs(NULL, "rel", out, sizeof(out)), -EINVAL);
+    /* Boundary: "/" + 62 bytes + NUL fits 64, one more does not. */
+    char name[70];
+    memset(name, 'n', 63);
+    name[62] = '\0';
+    assert_int_equal(cli_path_abs("/", name, out, sizeof(out)), 0);
+    name[62] = 'n';
+    name[63] = '\0';
+    assert_int_equal(cli_path_abs("/", name, out, sizeof(out)), -ENAMETOOLONG);
+}
+
+static void
+test_promote_parse(void **state)
+{
+    (void)state;
+    struct cli_promote p;
+    char err[256];
+    char *rel[] = {"sub/../data/", "ais://b/x/", "-r", "--target-id", "t[tAbC]"};
+    assert_int_equal(promote(5, rel, "/nonexistent-cwd", &p, err), 0);
+    assert_string_equal(p.src, "/nonexistent-cwd/data");
+    assert_string_equal(p.dst.name, "b");
+    assert_string_equal(p.obj, "x/");
+    assert_string_equal(p.tid, "tAbC");
+    assert_true(p.recursive);
+    char *t = dumps(cli_promote_msg(&p));
+    assert_string_equal(t, "{\"action\":\"promote\",\"name\":\"/nonexistent-cwd/data\",\"value\":"
+                           "{\"dls\":false,\"notshr\":false,\"obj\":\"x/\",\"ovw\":false,"
+                           "\"rcr\":true,\"src\":\"/nonexistent-cwd/data\",\"tid\":\"tAbC\"}}");
+    free(t);
+    char dst[128];
+    cli_promote_dst_str(&p, dst, sizeof(dst));
+    assert_string_equal(dst, "ais://b/x/");
+    /* A relative path that exists here is resolved (symlinks too). */
+    char tmpl[] = "/tmp/cli-promote-XXXXXX", path[256];
+    assert_non_null(mkdtemp(tmpl));
+    snprintf(path, sizeof(path), "%s/real", tmpl);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof(path), "%s/link", tmpl);
+    assert_int_equal(symlink("real", path), 0);
+    char *flags[] = {"link", "s3://r", "-o", "--delete-src", "--not-file-share"};
+    assert_int_equal(promote(5, flags, tmpl, &p, err), 0);
+    snprintf(path, sizeof(path), "%s/real", tmpl);
+    char want[256];
+    assert_non_null(realpath(path, want));
+    assert_string_equal(p.src, want);
+    assert_string_equal(p.dst.provider, "aws");
+    assert_string_equal(p.obj, "");
+    assert_string_equal(p.tid, "");
+    assert_true(p.overwrite && p.delete_src && p.not_file_share && !p.recursive);
+    cli_promote_dst_str(&p, dst, sizeof(dst));
+    assert_string_equal(dst, "aws://r/real");
+    snprintf(path, sizeof(path), "%s/link", tmpl);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/real", tmpl);
+    rmdir(path);
+    rmdir(tmpl);
+    char *named[] = {"/d/f.txt", "ais://b/new.txt"};
+    assert_int_equal(promote(2, named, "/", &p, err), 0);
+    cli_promote_dst_str(&p, dst, sizeof(dst));
+    assert_string_equal(dst, "ais://b/new.txt");
+    char *bad[][2] = {{"", "ais://b"}, {"/x", "ais://"}, {"/x", "ais://b/../y"}};
+    int want_rc[] = {CLI_EUSAGE, AIS_EBADNAME, AIS_EBADNAME};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(promote(2, bad[i], "/", &p, err), want_rc[i]);
+        assert_int_equal(cli_exit_code(want_rc[i]), CLI_EXIT_USAGE);
+    }
+    char *one[] = {"/x"};
+    assert_int_equal(promote(1, one, "/", &p, err), CLI_EUSAGE);
+    char *tid[] = {"/x", "ais://b", "--target-id", "t[]"};
+    assert_int_equal(promote(4, tid, "/", &p, err), CLI_EUSAGE);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_args_valid),      cmocka_unit_test(test_args_invalid),
-        cmocka_unit_test(test_parse_uint),      cmocka_unit_test(test_bck_parse),
-        cmocka_unit_test(test_paths),           cmocka_unit_test(test_sizes),
-        cmocka_unit_test(test_times),           cmocka_unit_test(test_table),
-        cmocka_unit_test(test_suggest),         cmocka_unit_test(test_exit_codes),
-        cmocka_unit_test(test_progress_render), cmocka_unit_test(test_progress_thread),
-        cmocka_unit_test(test_json_big_ints),   cmocka_unit_test(test_dispatch),
-        cmocka_unit_test(test_complete),        cmocka_unit_test(test_rfc3339),
-        cmocka_unit_test(test_jobs_fold),       cmocka_unit_test(test_job_progress_render),
-        cmocka_unit_test(test_job_dispatch),    cmocka_unit_test(test_job_complete),
-        cmocka_unit_test(test_remote_sel),      cmocka_unit_test(test_remote_bodies),
-        cmocka_unit_test(test_failed_parse),    cmocka_unit_test(test_remote_dispatch),
+        cmocka_unit_test(test_args_valid),
+        cmocka_unit_test(test_args_invalid),
+        cmocka_unit_test(test_parse_uint),
+        cmocka_unit_test(test_bck_parse),
+        cmocka_unit_test(test_paths),
+        cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_times),
+        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_suggest),
+        cmocka_unit_test(test_exit_codes),
+        cmocka_unit_test(test_progress_render),
+        cmocka_unit_test(test_progress_thread),
+        cmocka_unit_test(test_json_big_ints),
+        cmocka_unit_test(test_dispatch),
+        cmocka_unit_test(test_complete),
+        cmocka_unit_test(test_rfc3339),
+        cmocka_unit_test(test_jobs_fold),
+        cmocka_unit_test(test_job_progress_render),
+        cmocka_unit_test(test_job_dispatch),
+        cmocka_unit_test(test_job_complete),
+        cmocka_unit_test(test_remote_sel),
+        cmocka_unit_test(test_remote_bodies),
+        cmocka_unit_test(test_failed_parse),
+        cmocka_unit_test(test_remote_dispatch),
         cmocka_unit_test(test_remote_complete),
+        cmocka_unit_test(test_dl_template),
+        cmocka_unit_test(test_dl_list_parse),
+        cmocka_unit_test(test_dl_body_http),
+        cmocka_unit_test(test_dl_body_multi_backend),
+        cmocka_unit_test(test_dl_body_invalid),
+        cmocka_unit_test(test_dl_urls),
+        cmocka_unit_test(test_dl_job_parse),
+        cmocka_unit_test(test_dl_dispatch),
+        cmocka_unit_test(test_dl_complete),
+        cmocka_unit_test(test_path_abs),
+        cmocka_unit_test(test_promote_parse),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
