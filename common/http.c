@@ -26,6 +26,7 @@
 #include "common/assert.h"
 #include "common/config.h"
 #include "common/err.h"
+#include "common/http_acc.h"
 #include "common/json.h"
 #include "common/limits.h"
 #include "common/log.h"
@@ -45,6 +46,7 @@
 
 struct ais_http {
     struct MHD_Daemon *d;
+    struct ais_http_acc *acc; /* owns the listening socket (http_accept.c) */
     ais_http_handler_fn handler;
     void *ctx;
     const char *node_id;
@@ -253,6 +255,56 @@ charge_headers(struct ais_req *r)
     return 0;
 }
 
+struct framing {
+    int ncl, nte;
+    const char *te;
+};
+
+static enum MHD_Result
+framing_hdr(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    struct framing *f = cls;
+    (void)kind;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        f->ncl++;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->nte++;
+        f->te = value ? value : "";
+    }
+    return MHD_YES;
+}
+
+/*
+ * Why the request cannot be trusted (answered 400, connection closed), or NULL: a NUL or
+ * control byte in the URI, and message framing that a proxy in front could read otherwise
+ * (request smuggling): two Content-Length headers, Content-Length with Transfer-Encoding, a
+ * transfer coding other than a single "chunked" (RFC 9112 6.1, 6.3).
+ */
+static const char *
+untrusted(const struct ais_req *r)
+{
+    for (const char *p = r->raw_path; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+            return "control character in the request URI";
+        }
+    }
+    if (strstr(r->raw_path, "%00") != NULL || strstr(r->raw_query, "%00") != NULL) {
+        return "NUL byte (%00) in the request URI";
+    }
+    struct framing f = {0};
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, framing_hdr, &f);
+    if (f.ncl > 1) {
+        return "more than one Content-Length header";
+    }
+    if (f.ncl > 0 && f.nte > 0) {
+        return "both Content-Length and Transfer-Encoding";
+    }
+    if (f.nte > 1 || (f.nte == 1 && strcasecmp(f.te, "chunked") != 0)) {
+        return "unsupported Transfer-Encoding (only a single \"chunked\" is accepted)";
+    }
+    return NULL;
+}
+
 static enum MHD_Result
 on_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
           const char *version, const char *upload, size_t *upload_size, void **con_cls)
@@ -265,8 +317,13 @@ on_access(void *cls, struct MHD_Connection *c, const char *url, const char *meth
         r->started = 1;
         r->method = method;
         r->path = url;
+        const char *bad = NULL;
         if (r->uri_too_long) {
             ais_resp_err(r, 414, "request URI too long (max %u bytes)", AIS_URI_BYTES_MAX);
+        } else if (r->raw_path != NULL && r->raw_query != NULL && (bad = untrusted(r)) != NULL) {
+            ais_resp_err(r, 400, "%s", bad);
+            ais_resp_close(r);
+            return queue(r); /* the body's framing is not trusted: no more reads */
         } else if (r->raw_path == NULL || r->raw_query == NULL) {
             ais_resp_err(r, 500, "out of memory");
         } else if (charge_headers(r) != 0) {
@@ -347,19 +404,29 @@ ais_http_start(const struct ais_http_opts *o, struct ais_http **out)
     h->handler = o->handler;
     h->ctx = o->ctx;
     h->node_id = o->node_id;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                     MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
-    h->d =
-        MHD_start_daemon(flags, o->port, NULL, NULL, on_access, h, MHD_OPTION_SOCK_ADDR,
-                         (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT, AIS_HTTP_CONN_MAX,
-                         MHD_OPTION_THREAD_STACK_SIZE, (size_t)AIS_HTTP_THREAD_STACK_BYTES,
-                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)AIS_HTTP_IDLE_TIMEOUT_S,
-                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)AIS_HTTP_CONN_MEM_BYTES,
-                         MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_NOTIFY_COMPLETED,
-                         on_completed, h, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
-    if (h->d == NULL) {
+    int lfd = -1;
+    int rc = ais_http_acc_listen(&sa, &lfd);
+    if (rc != 0) {
         free(h);
-        return -EADDRINUSE;
+        return rc == -EADDRINUSE || rc == -EACCES ? -EADDRINUSE : -EIO;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                     MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_TURBO | MHD_USE_NO_LISTEN_SOCKET |
+                     MHD_USE_ITC;
+    h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_access, h, MHD_OPTION_CONNECTION_LIMIT,
+                            AIS_HTTP_CONN_MAX, MHD_OPTION_THREAD_STACK_SIZE,
+                            (size_t)AIS_HTTP_THREAD_STACK_BYTES, MHD_OPTION_CONNECTION_TIMEOUT,
+                            (unsigned)AIS_HTTP_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                            (size_t)AIS_HTTP_CONN_MEM_BYTES, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+    rc = h->d == NULL ? -EIO : ais_http_acc_start(lfd, h->d, h->node_id, &h->acc);
+    if (rc != 0) {
+        if (h->d != NULL) {
+            MHD_stop_daemon(h->d);
+        }
+        close(lfd);
+        free(h);
+        return rc;
     }
     *out = h;
     return 0;
@@ -371,6 +438,7 @@ ais_http_stop(struct ais_http *h)
     if (h == NULL) {
         return;
     }
+    ais_http_acc_stop(h->acc); /* no new connections; then MHD drains its own */
     MHD_stop_daemon(h->d);
     free(h);
 }

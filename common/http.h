@@ -44,6 +44,12 @@ struct ais_http_opts {
 /* Binds and starts serving. 0, -EADDRINUSE or -EIO. */
 __attribute__((warn_unused_result)) int ais_http_start(const struct ais_http_opts *o,
                                                        struct ais_http **out);
+/*
+ * The first request line in buf[0..len) (leading empty lines skipped): 1 well-formed
+ * ("METHOD SP TARGET SP HTTP/1.x", token method, no control characters or spaces in the
+ * target), 0 not (why set), -1 incomplete (no newline yet).
+ */
+int ais_http_line_check(const char *buf, size_t len, const char **why);
 /* Stops accepting, waits for in-flight requests, frees. Accepts NULL. */
 void ais_http_stop(struct ais_http *h);
 

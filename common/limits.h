@@ -82,6 +82,7 @@
 #define AIS_OBJ_LOCK_STRIPES 1024
 /* HTTP edge: concurrent connections and per-connection buffer. */
 #define AIS_HTTP_CONN_MAX 4096
+#define AIS_HTTP_LISTEN_BACKLOG 1024 /* the edge's listen(2) backlog */
 #define AIS_HTTP_CONN_MEM_BYTES (64u << 10)
 /* Stack of one connection thread: handlers keep path-sized buffers only. */
 #define AIS_HTTP_THREAD_STACK_BYTES (512u << 10)
