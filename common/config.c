@@ -303,6 +303,13 @@ static const struct ais_knob knobs[] = {
      .size = AIS_S3_KEY_BYTES_MAX,
      .count_off = offsetof(struct ais_config, ns3_keys),
      .help = "S3 credentials of the gateway, \"ACCESS_KEY_ID:SECRET\" each"},
+    {.name = "net.http.max_conns",
+     .type = AIS_KNOB_INT,
+     .min = 16,
+     .max = AIS_HTTP_CONN_MAX,
+     KNOB_AT(http_max_conns),
+     .help = "HTTP connections served at once (set at start); past it a new one gets 503 "
+             "with Retry-After"},
     {.name = "promote.root",
      .type = AIS_KNOB_STRING,
      KNOB_AT(promote_root),
@@ -415,6 +422,7 @@ defaults(struct ais_config *c)
     c->ctrl_port = 9080;
     snprintf(c->primary_url, sizeof(c->primary_url), "tcp://127.0.0.1:9080");
     snprintf(c->cksum_type, sizeof(c->cksum_type), "xxhash");
+    c->http_max_conns = AIS_HTTP_CONN_MAX;
     snprintf(c->promote_root, sizeof(c->promote_root), "/var/lib/ais/promote");
     c->keepalive_interval_ms = 1000;
     c->keepalive_timeout_ms = 4000;

@@ -73,6 +73,7 @@ struct ais_config {
     int rpc_workers[3];         /* rpc.workers.{keepalive,control,data}: threads per RPC class */
     size_t ns3_keys;            /* s3.access_keys: "ACCESS_KEY_ID:SECRET" items */
     char s3_keys[AIS_S3_KEYS_MAX][AIS_S3_KEY_BYTES_MAX];
+    int64_t http_max_conns; /* net.http.max_conns: HTTP connections a node serves at once */
     char promote_root[AIS_PATH_BYTES_MAX];           /* promote.root: sources must be under it */
     char statsd_addr[AIS_STATSD_ADDR_BYTES_MAX];     /* statsd.addr: "host:port", "" = off */
     char statsd_prefix[AIS_STATSD_PREFIX_BYTES_MAX]; /* statsd.prefix: "" = aistarget/aisproxy */

@@ -4,7 +4,7 @@
  * with the raw URI: that gives us the undecoded path and query for redirects and the %00 check,
  * and MHD hands the pointer back in every later callback and in NOTIFY_COMPLETED, where it is
  * freed. Responses are created by handlers and queued by the edge before the callback returns,
- * as MHD requires. MHD runs one thread per connection (bounded by AIS_HTTP_CONN_MAX): handlers
+ * as MHD requires. MHD runs one thread per connection (bounded by net.http.max_conns): handlers
  * may block on disk (open, fsync) without stalling other clients, and MHD then sends files in
  * 2 MiB sendfile chunks instead of 128 KiB ones (1 MiB GETs +30% over the poll thread pool).
  * MHD_USE_TURBO (opportunistic reads/writes) is worth ~15% on 4 KiB GETs. (MHD 0.9.75's epoll
@@ -404,6 +404,8 @@ ais_http_start(const struct ais_http_opts *o, struct ais_http **out)
     h->handler = o->handler;
     h->ctx = o->ctx;
     h->node_id = o->node_id;
+    unsigned max =
+        o->max_conns > 0 && o->max_conns < AIS_HTTP_CONN_MAX ? o->max_conns : AIS_HTTP_CONN_MAX;
     int lfd = -1;
     int rc = ais_http_acc_listen(&sa, &lfd);
     if (rc != 0) {
@@ -413,13 +415,13 @@ ais_http_start(const struct ais_http_opts *o, struct ais_http **out)
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
                      MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_TURBO | MHD_USE_NO_LISTEN_SOCKET |
                      MHD_USE_ITC;
-    h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_access, h, MHD_OPTION_CONNECTION_LIMIT,
-                            AIS_HTTP_CONN_MAX, MHD_OPTION_THREAD_STACK_SIZE,
-                            (size_t)AIS_HTTP_THREAD_STACK_BYTES, MHD_OPTION_CONNECTION_TIMEOUT,
-                            (unsigned)AIS_HTTP_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                            (size_t)AIS_HTTP_CONN_MEM_BYTES, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
-    rc = h->d == NULL ? -EIO : ais_http_acc_start(lfd, h->d, h->node_id, &h->acc);
+    h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_access, h, MHD_OPTION_CONNECTION_LIMIT, max,
+                            MHD_OPTION_THREAD_STACK_SIZE, (size_t)AIS_HTTP_THREAD_STACK_BYTES,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)AIS_HTTP_IDLE_TIMEOUT_S,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)AIS_HTTP_CONN_MEM_BYTES,
+                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_NOTIFY_COMPLETED,
+                            on_completed, h, MHD_OPTION_END);
+    rc = h->d == NULL ? -EIO : ais_http_acc_start(lfd, h->d, h->node_id, max, &h->acc);
     if (rc != 0) {
         if (h->d != NULL) {
             MHD_stop_daemon(h->d);

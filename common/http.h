@@ -39,6 +39,7 @@ struct ais_http_opts {
     const char *node_id; /* printed in error bodies; borrowed for the server's life */
     ais_http_handler_fn handler;
     void *ctx;
+    unsigned max_conns; /* connections at once (0 = AIS_HTTP_CONN_MAX); more get 503 */
 };
 
 /* Binds and starts serving. 0, -EADDRINUSE or -EIO. */

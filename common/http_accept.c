@@ -8,8 +8,8 @@
  * to MHD (MHD_add_connection), which then owns it for the rest of its life. Later requests on
  * a kept-alive connection are MHD's alone. A connection that says nothing for
  * AIS_HTTP_FIRST_LINE_MS, or whose first line does not fit AIS_HTTP_FIRST_LINE_BYTES, goes to
- * MHD as it is (its own timeout and 414 apply). Past AIS_HTTP_CONN_MAX connections (held here
- * plus MHD's) a new one gets 503 with Retry-After and is closed: overload is answered, never
+ * MHD as it is (its own timeout and 414 apply). Past net.http.max_conns connections (held
+ * here plus MHD's) a new one gets 503 with Retry-After and is closed: overload is answered, never
  * a hang. Bounded: the held set is part of that limit; every held connection has a deadline.
  */
 #include "common/http.h"
@@ -46,7 +46,8 @@ struct ais_http_acc {
     struct MHD_Daemon *d;
     const char *node_id;
     pthread_t th;
-    struct acc_conn *held; /* AIS_HTTP_CONN_MAX slots, fd -1 = free */
+    struct acc_conn *held; /* max slots, fd -1 = free */
+    size_t max;            /* connections held here plus MHD's */
     size_t nheld;
 };
 
@@ -90,6 +91,10 @@ ais_http_line_check(const char *buf, size_t len, const char **why)
     }
     const char *v = line + e + 1;
     size_t vl = n - e - 1;
+    if (memchr(v, ' ', vl) != NULL) {
+        *why = "malformed request line (a space inside the request target?)";
+        return 0;
+    }
     if (vl != 8 || memcmp(v, "HTTP/1.", 7) != 0 || (v[7] != '0' && v[7] != '1')) {
         *why = "unsupported HTTP version (HTTP/1.0 and HTTP/1.1 are served)";
         return 0;
@@ -183,7 +188,7 @@ accept_all(struct ais_http_acc *a)
         if (fd < 0) {
             return; /* EAGAIN (all taken), or an error the next wake-up retries */
         }
-        if (a->nheld + mhd_conns(a) + 1 >= AIS_HTTP_CONN_MAX) {
+        if (a->nheld + mhd_conns(a) + 1 > a->max) {
             answer_close(a, fd, 503, "Service Unavailable", "too many connections: try again later",
                          "Retry-After: 1\r\n");
             continue;
@@ -228,7 +233,7 @@ acc_run(void *arg)
             }
         }
         int64_t now = ais_mono_ns();
-        for (size_t s = 0; a->nheld > 0 && s < AIS_HTTP_CONN_MAX; s++) {
+        for (size_t s = 0; a->nheld > 0 && s < a->max; s++) {
             if (a->held[s].fd >= 0 && now >= a->held[s].deadline_ns) {
                 examine(a, &a->held[s], 1);
             }
@@ -256,15 +261,16 @@ ais_http_acc_listen(const struct sockaddr_in *sa, int *out)
 }
 
 int
-ais_http_acc_start(int lfd, struct MHD_Daemon *d, const char *node_id, struct ais_http_acc **out)
+ais_http_acc_start(int lfd, struct MHD_Daemon *d, const char *node_id, unsigned max,
+                   struct ais_http_acc **out)
 {
     struct ais_http_acc *a = calloc(1, sizeof(*a));
-    struct acc_conn *held = calloc(AIS_HTTP_CONN_MAX, sizeof(*held));
+    struct acc_conn *held = calloc(max, sizeof(*held));
     int pfd[2] = {-1, -1};
     int efd = epoll_create1(EPOLL_CLOEXEC);
     int rc = a && held && efd >= 0 && pipe2(pfd, O_CLOEXEC) == 0 ? 0 : -ENOMEM;
     if (rc == 0) {
-        for (size_t i = 0; i < AIS_HTTP_CONN_MAX; i++) {
+        for (size_t i = 0; i < max; i++) {
             held[i].fd = -1;
         }
         *a = (struct ais_http_acc){.lfd = lfd,
@@ -273,7 +279,8 @@ ais_http_acc_start(int lfd, struct MHD_Daemon *d, const char *node_id, struct ai
                                    .stop_wr = pfd[1],
                                    .d = d,
                                    .node_id = node_id,
-                                   .held = held};
+                                   .held = held,
+                                   .max = max};
         struct epoll_event le = {.events = EPOLLIN, .data.u64 = ACC_LISTEN};
         struct epoll_event se = {.events = EPOLLIN, .data.u64 = ACC_STOP};
         if (epoll_ctl(efd, EPOLL_CTL_ADD, lfd, &le) != 0 ||
@@ -308,7 +315,7 @@ ais_http_acc_stop(struct ais_http_acc *a)
     char b = 1;
     (void)!write(a->stop_wr, &b, 1);
     pthread_join(a->th, NULL);
-    for (size_t i = 0; i < AIS_HTTP_CONN_MAX; i++) {
+    for (size_t i = 0; i < a->max; i++) {
         if (a->held[i].fd >= 0) {
             close(a->held[i].fd);
         }

@@ -247,6 +247,7 @@ rpc_node_listen(const struct ais_config *cfg, const struct ais_snode *self,
         .node_id = self->id,
         .handler = handler,
         .ctx = ctx,
+        .max_conns = (unsigned)cfg->http_max_conns,
     };
     rc = ais_http_start(&ho, http);
     if (rc != 0) {

@@ -90,6 +90,42 @@ test_methods(void **state)
     assert_string_equal(ais_http_allow_str(AIS_M_GET | AIS_M_HEAD, tiny, sizeof(tiny)), "GET");
 }
 
+/* The acceptor's first-line check: well-formed, malformed (with why), incomplete. */
+static void
+test_line_check(void **state)
+{
+    (void)state;
+    const char *why = NULL;
+    static const char *const good[] = {
+        "GET / HTTP/1.1\r\n", "PUT /v1/objects/b/o?x=1 HTTP/1.0\r\nHost: x\r\n",
+        "\r\n\r\nGET /a HTTP/1.1\n", "M-SEARCH * HTTP/1.1\r\n"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        assert_int_equal(ais_http_line_check(good[i], strlen(good[i]), &why), 1);
+    }
+    static const struct {
+        const char *line, *why;
+    } bad[] = {
+        {"GARBAGE\r\n", "malformed request line"},
+        {"GET\r\n", "malformed request line"},
+        {"GET  / HTTP/1.1\r\n", "malformed request line"},
+        {"G(T / HTTP/1.1\r\n", "malformed request line"},
+        {"GET /a b HTTP/1.1\r\n", "a space inside"},
+        {"GET /a\x01b HTTP/1.1\r\n", "control character"},
+        {"GET / HTTP/2.0\r\n", "unsupported HTTP version"},
+        {"GET / HTTP/1.10\r\n", "unsupported HTTP version"},
+        {"GET / \r\n", "unsupported HTTP version"},
+        {"\x16\x03\x01\x02\x01\n", "malformed request line"}, /* a TLS hello */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        why = NULL;
+        assert_int_equal(ais_http_line_check(bad[i].line, strlen(bad[i].line), &why), 0);
+        assert_non_null(strstr(why, bad[i].why));
+    }
+    assert_int_equal(ais_http_line_check("GET / HTT", 9, &why), -1);
+    assert_int_equal(ais_http_line_check("", 0, &why), -1);
+    assert_int_equal(ais_http_line_check("\r\n", 2, &why), -1);
+}
+
 int
 main(void)
 {
@@ -97,6 +133,7 @@ main(void)
         cmocka_unit_test(test_match),
         cmocka_unit_test(test_405_allow),
         cmocka_unit_test(test_methods),
+        cmocka_unit_test(test_line_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
