@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Local cluster on 127.0.0.1: `deploy.sh start|stop|status` (make deploy|kill|status).
+# Each node is started by scripts/node.sh (config.json from env, then exec aisnode), the same
+# script the container image runs as its entrypoint.
 # Env: GATEWAYS (1), TARGETS (3), MOUNTPATHS (2), AIS_PORT (8080: first gateway; the other
 # nodes take the next ports; control ports are +1000), AIS_DATA_DIR (<repo>/.ais),
 # AIS_BIN (<repo>/build/deploy/aisnode), DRY_RUN=1 (targets discard PUTs, generate GETs),
@@ -103,35 +105,23 @@ status_all() {
     [ $up -gt 0 ] || none_here 1
 }
 
-write_config() { # name role port mountpaths...
-    local name=$1 role=$2 port=$3; shift 3
-    local dir="$AIS_DATA_DIR/$name" fs="" m statsd=""
-    # STATSD_ADDR=host:port (STATSD_INTERVAL, default 10s): every node pushes to StatsD.
-    [ -n "${STATSD_ADDR:-}" ] &&
-        statsd=", \"statsd\": {\"addr\": \"$STATSD_ADDR\", \"interval\": \"${STATSD_INTERVAL:-10s}\"}"
-    mkdir -p "$dir/conf"
-    for m in "$@"; do
-        mkdir -p "$m"
-        fs="$fs${fs:+, }\"$m\": \"\""
-    done
-    cat > "$dir/config.json" <<JSON
-{
-  "role": "$role",
-  "confdir": "$dir/conf",
-  "host_net": {"hostname": "127.0.0.1", "port": "$port", "port_intra_control": "$((port + 1000))"},
-  "proxy": {"primary_url": "tcp://127.0.0.1:$((AIS_PORT + 1000))"},
-  "fspaths": {$fs},
-  "log": {"level": "$AIS_LOG_LEVEL"},
-  "promote": {"root": "${PROMOTE_ROOT:-/}"},
-  "dry_run": $([ "${DRY_RUN:-0}" = 1 ] && echo true || echo false)$statsd
-}
-JSON
-}
-
-start_node() { # name role port
-    local name=$1 role=$2 dir="$AIS_DATA_DIR/$1"
-    nohup "$AIS_BIN" --role "$role" --config "$dir/config.json" >>"$dir/aisnode.log" 2>&1 &
-    echo $! > "$dir/aisnode.pid"
+# Starts one node in the background through scripts/node.sh, the per-node start logic the
+# container image runs too: it writes <data dir>/<name>/config.json and execs aisnode, so the pid
+# recorded is the daemon's. Every node.sh variable is set here, none inherited by accident.
+start_node() { # name role port [mountpaths...]
+    local role=$2 port=$3 dir="$AIS_DATA_DIR/$1" mps
+    local primary=tcp://127.0.0.1:$((AIS_PORT + 1000)) # before AIS_PORT=$port below rebinds it
+    shift 3
+    mps=$(IFS=,; echo "$*")
+    mkdir -p "$dir"
+    AIS_ROLE=$role AIS_HOSTNAME=127.0.0.1 AIS_HOSTNAME_INTRA='' AIS_PORT=$port \
+        AIS_CONTROL_PORT=$((port + 1000)) AIS_PRIMARY_URL=$primary \
+        AIS_MOUNTPATHS=$mps AIS_NODE_DIR=$dir AIS_CONFDIR=$dir/conf AIS_DAEMON_ID='' \
+        AIS_LOG_LEVEL=$AIS_LOG_LEVEL AIS_PROMOTE_ROOT=${PROMOTE_ROOT:-/} AIS_DRY_RUN=${DRY_RUN:-0} \
+        AIS_STATSD_ADDR=${STATSD_ADDR:-} AIS_STATSD_INTERVAL=${STATSD_INTERVAL:-10s} \
+        AIS_BIN=$AIS_BIN AIS_RESOLVE_TIMEOUT_S=5 \
+        nohup bash "$repo/scripts/node.sh" run >>"$dir/aisnode.log" 2>&1 &
+    echo $! >"$dir/aisnode.pid"
 }
 
 # A node that exited while the cluster starts (port in use, bad config): its name, else fails.
@@ -174,20 +164,19 @@ start_all() {
     mkdir -p "$AIS_DATA_DIR"
     local i j port=$AIS_PORT
     for i in $(seq 0 $((GATEWAYS - 1))); do
-        write_config "gw$i" gateway $((port + i))
+        start_node "gw$i" gateway $((port + i))
     done
     for i in $(seq 0 $((TARGETS - 1))); do
         local mps=()
         for j in $(seq 1 "$MOUNTPATHS"); do mps+=("$AIS_DATA_DIR/t$i/mp$j"); done
-        write_config "t$i" target $((port + GATEWAYS + i)) "${mps[@]}"
+        start_node "t$i" target $((port + GATEWAYS + i)) "${mps[@]}"
     done
-    start_node gw0 gateway
-    for i in $(seq 1 $((GATEWAYS - 1))); do start_node "gw$i" gateway; done
-    for i in $(seq 0 $((TARGETS - 1))); do start_node "t$i" target; done
     wait_ready || { stop_all 1 >/dev/null; exit 1; }
     echo "deploy: cluster is up: $GATEWAYS gateway(s), $TARGETS target(s) x $MOUNTPATHS mountpath(s), data in $AIS_DATA_DIR"
     echo "deploy: endpoint http://127.0.0.1:$AIS_PORT"
     echo "        export AIS_ENDPOINT=http://127.0.0.1:$AIS_PORT   # for the ais CLI"
+    local bdir; bdir=$(cd "$(dirname "$AIS_BIN")/.." && pwd)
+    echo "        export PATH=$bdir/cli:$bdir/deploy:\$PATH   # ais, aisnode without make install"
     local env=""
     [ "$AIS_DATA_DIR" = "$repo/.ais" ] || env="AIS_DATA_DIR=$AIS_DATA_DIR "
     echo "        status: ${env}make status   stop: ${env}make kill"
