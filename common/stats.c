@@ -143,10 +143,27 @@ ais_stats_prom(struct ais_buf *b, const struct ais_stats *s, int lat)
                            "out (get) or object durable (put).");
     }
     if (rc == 0 && lat) {
-        rc = ais_prom_hist(b, "ais_latency_seconds", "op=\"get\"", &s->lat[AIS_LAT_GET]);
+        rc = ais_prom_hist(b, "ais_latency_seconds", "op=\"get\",tier=\"warm\"",
+                           &s->lat[AIS_LAT_GET]);
+    }
+    if (rc == 0 && lat) {
+        rc = ais_prom_hist(b, "ais_latency_seconds", "op=\"get\",tier=\"cold\"",
+                           &s->lat[AIS_LAT_GET_COLD]);
     }
     if (rc == 0 && lat) {
         rc = ais_prom_hist(b, "ais_latency_seconds", "op=\"put\"", &s->lat[AIS_LAT_PUT]);
+    }
+    if (rc == 0 && lat) {
+        rc = ais_prom_head(b, "ais_ttfb_seconds", "histogram",
+                           "Object GET time to first byte on the target: warm = the response "
+                           "with the open copy handed to the edge, cold = the first backend "
+                           "bytes handed to it.");
+    }
+    if (rc == 0 && lat) {
+        rc = ais_prom_hist(b, "ais_ttfb_seconds", "tier=\"warm\"", &s->lat[AIS_LAT_TTFB]);
+    }
+    if (rc == 0 && lat) {
+        rc = ais_prom_hist(b, "ais_ttfb_seconds", "tier=\"cold\"", &s->lat[AIS_LAT_TTFB_COLD]);
     }
     if (rc == 0) {
         char up[40];

@@ -34,9 +34,19 @@ enum ais_stat {
     AIS_STAT_COUNT
 };
 
-/* Latency histograms (common/metrics.h): object GET (until the last byte was handed to the
- * kernel) and PUT (until the object is durable and answered), on targets. */
-enum ais_lat { AIS_LAT_GET, AIS_LAT_PUT, AIS_LAT_COUNT };
+/* Latency histograms (common/metrics.h), on targets: object GET served from a local copy
+ * (warm) or while fetched from the backend (cold), until the last byte was handed to the
+ * kernel; PUT until the object is durable and answered; time to first byte of warm GETs (the
+ * response with its open file handed to the edge) and cold ones (the first backend bytes
+ * handed to the edge). */
+enum ais_lat {
+    AIS_LAT_GET,
+    AIS_LAT_PUT,
+    AIS_LAT_GET_COLD,
+    AIS_LAT_TTFB,
+    AIS_LAT_TTFB_COLD,
+    AIS_LAT_COUNT
+};
 
 struct ais_stats {
     int64_t v[AIS_STAT_COUNT];

@@ -46,7 +46,10 @@ is_ns_total(int k)
     return k == AIS_STAT_GET_NS || k == AIS_STAT_PUT_NS;
 }
 
-static const char *const lat_names[AIS_LAT_COUNT] = {"get.ns", "put.ns"};
+static const char *const lat_names[AIS_LAT_COUNT] = {
+    [AIS_LAT_GET] = "get.ns",          [AIS_LAT_PUT] = "put.ns",
+    [AIS_LAT_GET_COLD] = "get.cold.ns", [AIS_LAT_TTFB] = "get.ttfb.ns",
+    [AIS_LAT_TTFB_COLD] = "get.cold.ttfb.ns"};
 
 void
 ais_statsd_snap_take(const struct ais_stats *s, struct ais_statsd_snap *out)

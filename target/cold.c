@@ -446,6 +446,8 @@ fill_wait(struct fill *f, int stream, uint64_t want, int64_t ms, uint64_t *have)
 struct cold_reader {
     struct fill *f;
     uint64_t off, len;
+    int64_t t0; /* the request's start (ais_req_start_ns): TTFB and latency */
+    struct ais_stats *stats;
 };
 
 static size_t
@@ -470,6 +472,12 @@ reader_gen(void *arg, uint64_t pos, char *buf, size_t max)
      * publish (fsync, rename): a client that read it all and asks again joins this fill, which
      * stays in the table until it is stored, or finds the object stored. */
     ssize_t got = pread(f->fd, buf, (size_t)n, (off_t)at);
+    if (got > 0 && pos == 0) {
+        ais_stats_observe(rd->stats, AIS_LAT_TTFB_COLD, ais_mono_ns() - rd->t0);
+    }
+    if (got > 0 && pos + (uint64_t)got == rd->len) {
+        ais_stats_observe(rd->stats, AIS_LAT_GET_COLD, ais_mono_ns() - rd->t0);
+    }
     return got > 0 ? (size_t)got : AIS_GEN_ERR;
 }
 
@@ -592,7 +600,8 @@ tgt_cold_get(struct tgt_cold *c, struct ais_req *r, const struct ais_objref *ref
         ais_resp_err(r, 500, "out of memory");
         return 1;
     }
-    *rd = (struct cold_reader){.f = f, .off = off, .len = len};
+    *rd = (struct cold_reader){
+        .f = f, .off = off, .len = len, .t0 = ais_req_start_ns(r), .stats = &c->t->stats};
     if (ais_resp_gen(r, rr == 0 ? 206 : 200, len, reader_gen, rd, reader_free) != 0) {
         ais_resp_err(r, 500, "out of memory"); /* rd was freed */
         return 1;

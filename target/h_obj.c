@@ -255,6 +255,7 @@ get_serve(struct tgt *t, struct ais_req *r, const struct obj_req *o, int fd,
         ais_resp_err(r, 500, "out of memory");
         return;
     }
+    ais_stats_observe(&t->stats, AIS_LAT_TTFB, ais_mono_ns() - ais_req_start_ns(r));
     if (rr == 0) {
         snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, off, off + len - 1,
                  md->size);

@@ -188,9 +188,9 @@ def test_promtool_every_node(mcluster):
         # bounded labels: no object names, no job ids
         assert "al-0" not in text and "lat/" not in text
     t = scrape(tgs[0])
-    assert 'ais_latency_seconds_bucket{op="get",le="+Inf"}' in t
-    assert sample(t, "ais_latency_seconds_count", 'op="get"') == \
-        sample(t, "ais_latency_seconds_bucket", 'op="get",le="+Inf"')
+    assert 'ais_latency_seconds_bucket{op="get",tier="warm",le="+Inf"}' in t
+    assert sample(t, "ais_latency_seconds_count", 'op="get",tier="warm"') == \
+        sample(t, "ais_latency_seconds_bucket", 'op="get",tier="warm",le="+Inf"')
     assert re.search(r'ais_mountpath_capacity_bytes\{mountpath="[^"]+/mp1"\} [1-9]', t)
     assert re.search(r'ais_mountpath_available_bytes\{mountpath="[^"]+/mp2"\} [0-9]', t)
     g = scrape(gws[0])

@@ -12,6 +12,7 @@ their environment, as a user's would; objects are written to the S3 server direc
 import concurrent.futures
 import hashlib
 import os
+import re
 import subprocess
 import time
 
@@ -93,6 +94,16 @@ def test_cold_get_then_warm_get_is_local(rc, peer):
         assert r.status_code == 200 and r.content == data
     assert p.count("GET", "cold/a") == 1 and p.count("HEAD", "cold/a") == 0, p.counts
     wait_local(rc, "a")
+    # The cold read and the warm ones land in their own histograms (tier label), TTFB too.
+    def hist_count(text, name, labels):
+        m = re.search(r"^%s_count\{%s\} (\d+)" % (name, re.escape(labels)), text, re.M)
+        return int(m.group(1)) if m else 0
+    texts = [requests.get(u + "/metrics", timeout=10).text
+             for u in (t["public_net"]["direct_url"] for t in rc.smap()["tmap"].values())]
+    assert sum(hist_count(t, "ais_latency_seconds", 'op="get",tier="cold"') for t in texts) >= 1
+    assert sum(hist_count(t, "ais_ttfb_seconds", 'tier="cold"') for t in texts) >= 1
+    assert sum(hist_count(t, "ais_latency_seconds", 'op="get",tier="warm"') for t in texts) >= 3
+    assert sum(hist_count(t, "ais_ttfb_seconds", 'tier="warm"') for t in texts) >= 3
 
 
 def test_absent_object_is_404_and_stores_nothing(rc, peer):
