@@ -226,3 +226,44 @@ def test_bucket_and_action_errors(pc):
     mkbucket(pc, "bad")
     r = promote(pc, "bad", empty)
     assert r.status_code == 200 and r.text == ""  # nothing to do: no job
+
+
+def test_kill9_of_an_owner_mid_promote_loses_nothing_acknowledged(pc):
+    """A promote from one target pushes files to their owners; kill -9 of an owner mid-job:
+    the job ends (error naming files, or finished), every object that exists is byte-exact,
+    and a re-run after the restart completes the tree."""
+    files = {f"k/{i:03d}": os.urandom(64 << 10) for i in range(300)}
+    src = mktree("kill", files)
+    mkbucket(pc, "kill")
+    smap = pc.smap()
+    tid = sorted(smap["tmap"])[0]
+    names = {pc.node_id(n): n for n in ("t0", "t1", "t2")}
+    victim = next(n for i, n in names.items() if i != tid)
+    r = promote(pc, "kill", src, tid=tid, rcr=True)
+    assert r.status_code == 200 and r.text, r.text
+    job = r.text
+
+    def progressed():
+        return job_objects(pc, job) >= 30 or wait_job_done(pc, job)
+    wait_until(progressed, 60, what="promote under way")
+    pc.kill9(victim)
+    st = wait_job(pc, job)
+    assert not st["aborted"], st
+    print("promote job after the kill:", st["err"][:200] or "finished")
+    pc.restart(victim)
+    wait_until(lambda: len(pc.smap()["tmap"]) == 3, 60, what=f"{victim} back")
+    for k, v in files.items():
+        g = get(pc, "kill", k)
+        assert g.status_code in (200, 404), (k, g.status_code)
+        if g.status_code == 200:
+            assert g.content == v, k  # never torn or wrong
+    promote_ok(pc, "kill", src, tid=tid, rcr=True)
+    assert objects(pc, "kill") == {k: len(v) for k, v in files.items()}
+    for k, v in files.items():
+        assert get(pc, "kill", k).content == v, k
+
+
+def wait_job_done(pc, job):
+    st = requests.get(pc.url + "/v1/cluster", params={"what": "status"}, json={"ID": job},
+                      timeout=10).json()
+    return st["end_time"] > 0
