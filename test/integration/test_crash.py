@@ -157,7 +157,10 @@ def test_kill9_loop_never_leaves_torn_objects(cc):
             w.join(timeout=60)
         assert not errors, errors
         cc.restart(victim)
-        wait_until(lambda: targets_up(cc, 2), 60, what=f"{victim} back in the Smap")
+        vid = cc.node_id(victim)
+        wait_until(lambda: targets_up(cc, 2) and vid in cc.smap()["tmap"] and requests.get(
+            cc.target_url(vid) + "/v1/health", timeout=2).status_code == 200, 60,
+            what=f"{victim} back and healthy")
         # Rebalance (or nothing) after the rejoin: wait until no job runs, then check.
         wait_until(lambda: not requests.get(cc.url + "/v1/cluster", params={"what": "status_all"},
                                             json={"OnlyRunning": True}, timeout=10).json()

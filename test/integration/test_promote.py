@@ -251,7 +251,10 @@ def test_kill9_of_an_owner_mid_promote_loses_nothing_acknowledged(pc):
     assert not st["aborted"], st
     print("promote job after the kill:", st["err"][:200] or "finished")
     pc.restart(victim)
-    wait_until(lambda: len(pc.smap()["tmap"]) == 3, 60, what=f"{victim} back")
+    vid = pc.node_id(victim)
+    wait_until(lambda: vid in pc.smap()["tmap"] and requests.get(
+        pc.target_url(vid) + "/v1/health", timeout=2).status_code == 200, 60,
+        what=f"{victim} back and healthy")
     for k, v in files.items():
         g = get(pc, "kill", k)
         assert g.status_code in (200, 404), (k, g.status_code)
