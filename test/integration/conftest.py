@@ -115,7 +115,8 @@ class Cluster:
         d = self.node_dir(name)
         log = open(os.path.join(d, "aisnode.log"), "a")
         p = subprocess.Popen([self.bin, "--role", role, "--config", os.path.join(d, "config.json")],
-                             stdout=log, stderr=log, start_new_session=True)
+                             stdout=log, stderr=log, start_new_session=True,
+                             env=self.env)  # the environment deploy.sh gave it (backends...)
         log.close()
         with open(os.path.join(d, "aisnode.pid"), "w") as f:
             f.write(str(p.pid))
