@@ -1,6 +1,6 @@
 # The two commands AIS users know: `make deploy` and `make test`.
 # Everything builds with CMake; this file only sequences it.
-.PHONY: all deps build build-asan build-tsan build-clang deploy kill status test unit clean bench bench-list bench-reb bench-s3 bench-mirror bench-ec bench-cold bench-dload
+.PHONY: all deps build install build-asan build-tsan build-clang deploy kill status test unit clean bench bench-list bench-reb bench-s3 bench-mirror bench-ec bench-cold bench-dload
 
 JOBS ?= 2
 BUILD ?= build
@@ -26,6 +26,15 @@ deps:
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@$(call compile,$(BUILD))
+
+# Installs ais, aisnode and the bash completion of ais from $(BUILD) (built first) under
+# $(DESTDIR)$(PREFIX): bin/ais, bin/aisnode, share/bash-completion/completions/ais.
+PREFIX ?= /usr/local
+install: build
+	@install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(PREFIX)/share/bash-completion/completions"
+	@install -m 0755 $(BUILD)/cli/ais $(BUILD)/deploy/aisnode "$(DESTDIR)$(PREFIX)/bin/"
+	@install -m 0644 $(BUILD)/cli/ais-completion.bash "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/ais"
+	@echo "make: installed ais, aisnode in $(DESTDIR)$(PREFIX)/bin and the completion in $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ais"
 
 build-asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DAIS_SANITIZE=ON >/dev/null

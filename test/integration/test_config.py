@@ -123,7 +123,7 @@ def test_405_allow_and_404(cluster):
         (requests.post, cluster.url + "/v1/daemon", {"GET", "PUT"}),
         (requests.delete, cluster.url + "/v1/cluster", {"GET", "PUT"}),
         (requests.get, cluster.url + "/v1/cluster/setconfig", {"PUT"}),
-        (requests.post, cluster.url + "/v1/objects/b/o", {"GET", "HEAD", "PUT", "DELETE"}),
+        (requests.patch, cluster.url + "/v1/objects/b/o", {"GET", "HEAD", "PUT", "POST", "DELETE"}),
         (requests.post, cluster.url + "/v1/buckets", {"GET"}),
         (requests.patch, turl + "/v1/objects/b/o", {"GET", "HEAD", "PUT", "DELETE"}),
         (requests.post, turl + "/v1/daemon", {"GET", "PUT"}),
