@@ -196,6 +196,8 @@ lru_parse(const json_t *p, struct ais_bprops *out, const char **why)
     return 0;
 }
 
+static int access_parse(const json_t *p, struct ais_bprops *out, const char **why);
+
 static int
 props_parse(const json_t *p, struct ais_bprops *out, const char **why)
 {
@@ -250,7 +252,79 @@ props_parse(const json_t *p, struct ais_bprops *out, const char **why)
         }
         snprintf(out->ht_origin, sizeof(out->ht_origin), "%s", ou);
     }
-    return lru_parse(p, out, why);
+    int rc = access_parse(p, out, why);
+    return rc ? rc : lru_parse(p, out, why);
+}
+
+static const char *const access_names[] = {
+    "GET",           "HEAD-OBJECT",  "PUT",           "APPEND",
+    "DELETE-OBJECT", "MOVE-OBJECT",  "PROMOTE",       "UPDATE-OBJECT",
+    "HEAD-BUCKET",   "LIST-OBJECTS", "PATCH",         "SET-ACL",
+    "LIST-BUCKETS",  "SHOW-CLUSTER", "CREATE-BUCKET", "DESTROY-BUCKET",
+    "MOVE-BUCKET",   "ADMIN"};
+
+const char *
+ais_access_name(uint64_t bit)
+{
+    for (size_t i = 0; i < sizeof(access_names) / sizeof(access_names[0]); i++) {
+        if (bit == (1ull << i)) {
+            return access_names[i];
+        }
+    }
+    return "?";
+}
+
+int
+ais_access_check(const struct ais_bprops *p, uint64_t need, const char *display, char *msg,
+                 size_t cap)
+{
+    uint64_t miss = need & ~p->access;
+    if (miss == 0) {
+        return 0;
+    }
+    snprintf(msg, cap, "access denied: bucket %s does not allow %s (access %llu)", display,
+             ais_access_name(miss & -miss), (unsigned long long)p->access);
+    return 403;
+}
+
+/* "access": a decimal string (as AIS stores it); absent (older BMDs) = everything. */
+static int
+access_parse(const json_t *p, struct ais_bprops *out, const char **why)
+{
+    const json_t *a = json_object_get(p, "access");
+    const char *s = json_string_value(a);
+    char *end = NULL;
+    unsigned long long v = s ? strtoull(s, &end, 10) : AIS_ACCESS_ALL;
+    if (a != NULL && (s == NULL || s[0] == '\0' || *end != '\0' || v > AIS_ACCESS_ALL)) {
+        *why = "access must be \"ro\", \"rw\", \"su\" or a decimal bit mask (at most 262143)";
+        return -EINVAL;
+    }
+    out->access = (uint64_t)v;
+    return 0;
+}
+
+/* A patch's "access" as clients send it ("ro", "rw", "su", a number) in the stored form. */
+static json_t *
+access_normalize(const json_t *patch)
+{
+    json_t *c = json_deep_copy(patch);
+    const json_t *a = json_object_get(c, "access");
+    const char *s = json_string_value(a);
+    long long v = -1;
+    if (json_is_integer(a)) {
+        v = json_integer_value(a);
+    } else if (s != NULL) {
+        v = strcmp(s, "ro") == 0   ? (long long)AIS_ACCESS_RO
+            : strcmp(s, "rw") == 0 ? (long long)AIS_ACCESS_RW
+            : strcmp(s, "su") == 0 ? (long long)AIS_ACCESS_ALL
+                                   : -1;
+    }
+    if (c != NULL && v >= 0) {
+        char buf[24];
+        snprintf(buf, sizeof(buf), "%lld", v);
+        json_object_set_new(c, "access", json_string(buf));
+    }
+    return c;
 }
 
 /* Computes k's props from (reset ? defaults : current) + patch; replaces on success. */
@@ -262,17 +336,20 @@ props_apply(struct ais_bck_md *k, const json_t *patch, int reset, const char *ck
                                                  : json_loads(k->props_json, 0, NULL);
     struct ais_bprops bp;
     int err = p ? 0 : -ENOMEM;
+    json_t *pn = NULL;
     if (err == 0 && patch != NULL && !json_is_null(patch)) {
         if (!json_is_object(patch)) {
             *why = "bucket props must be a JSON object";
             err = -EINVAL;
         } else {
-            err = patch_check(p, patch, "", why);
+            pn = access_normalize(patch);
+            err = pn ? patch_check(p, pn, "", why) : -ENOMEM;
         }
-        if (err == 0 && json_object_update_recursive(p, (json_t *)patch) != 0) {
+        if (err == 0 && json_object_update_recursive(p, pn) != 0) {
             err = -ENOMEM;
         }
     }
+    json_decref(pn);
     if (err == 0) {
         err = props_parse(p, &bp, why);
     }

@@ -27,7 +27,39 @@ struct ais_bprops {
     int64_t ec_objsize_limit;  /* ec.objsize_limit: smaller objects are replicated; -1 = always */
     int lru_enabled;           /* lru.enabled: cached objects of a remote bucket may be evicted */
     int64_t lru_dont_evict_ms; /* lru.dont_evict_time; -1 = cluster lru.dont_evict_time */
+    uint64_t access;           /* access: AIS_ACCESS_* bits the bucket allows */
 };
+
+/* Bucket access bits (api.md §4, AIS's current order). */
+#define AIS_ACCESS_GET (1ull << 0)
+#define AIS_ACCESS_HEAD_OBJ (1ull << 1)
+#define AIS_ACCESS_PUT (1ull << 2)
+#define AIS_ACCESS_APPEND (1ull << 3)
+#define AIS_ACCESS_DELETE_OBJ (1ull << 4)
+#define AIS_ACCESS_MOVE_OBJ (1ull << 5)
+#define AIS_ACCESS_PROMOTE (1ull << 6)
+#define AIS_ACCESS_UPDATE_OBJ (1ull << 7)
+#define AIS_ACCESS_HEAD_BCK (1ull << 8)
+#define AIS_ACCESS_LIST_OBJS (1ull << 9)
+#define AIS_ACCESS_PATCH (1ull << 10)
+#define AIS_ACCESS_SET_ACL (1ull << 11)
+#define AIS_ACCESS_LIST_BCKS (1ull << 12)
+#define AIS_ACCESS_SHOW_CLUSTER (1ull << 13)
+#define AIS_ACCESS_CREATE_BCK (1ull << 14)
+#define AIS_ACCESS_DESTROY_BCK (1ull << 15)
+#define AIS_ACCESS_MOVE_BCK (1ull << 16)
+#define AIS_ACCESS_ADMIN (1ull << 17)
+#define AIS_ACCESS_ALL ((1ull << 18) - 1) /* "su": 262143, the default */
+#define AIS_ACCESS_RO                                                                              \
+    (AIS_ACCESS_GET | AIS_ACCESS_HEAD_OBJ | AIS_ACCESS_HEAD_BCK | AIS_ACCESS_LIST_OBJS)
+#define AIS_ACCESS_RW                                                                              \
+    (AIS_ACCESS_RO | AIS_ACCESS_PUT | AIS_ACCESS_APPEND | AIS_ACCESS_DELETE_OBJ |                  \
+     AIS_ACCESS_MOVE_OBJ)
+/* The permission's name ("GET", "PUT", "LIST-OBJECTS", ...) of one bit; "?" for others. */
+const char *ais_access_name(uint64_t bit);
+/* 0 when p allows every bit of need; else 403 with msg naming the first missing permission. */
+int ais_access_check(const struct ais_bprops *p, uint64_t need, const char *display, char *msg,
+                     size_t cap);
 
 /* Copies each object of the bucket should have on its target: mirror.copies when enabled, else 1.
  */

@@ -99,6 +99,8 @@ int gw_rproxy(struct gw *g, struct ais_req *r);
 void gw_h_objects_post(struct gw *g, struct ais_req *r);
 struct ais_objref;
 int gw_bck_resolve(struct gw *g, const struct ais_objref *ref, char *msg, size_t cap);
+/* 0 when ref's bucket (if it exists) allows need (AIS_ACCESS_*), else 1 after a 403. */
+int gw_bck_access(struct gw *g, struct ais_req *r, const struct ais_objref *ref, uint64_t need);
 int gw_bck_change(struct gw *g, const char *action, const char *provider, const char *ns,
                   const char *bck, const json_t *value, char *msg, size_t cap);
 /*

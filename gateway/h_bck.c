@@ -1266,6 +1266,9 @@ head_bucket(struct gw *g, struct ais_req *r, const struct ais_objref *ref)
 {
     char msg[512];
     int st = gw_bck_resolve(g, ref, msg, sizeof(msg));
+    if (st == 0 && gw_bck_access(g, r, ref, AIS_ACCESS_HEAD_BCK)) {
+        return;
+    }
     if (st != 0) {
         ais_resp_err(r, st, "%s", msg);
         return;
@@ -1443,6 +1446,54 @@ bucket_change(struct gw *g, struct ais_req *r, const struct ais_objref *ref, con
     }
 }
 
+/* The access bit an action needs on its (existing) bucket; 0 = none. set-bprops of access
+ * alone is always allowed: with authentication off every client is the admin, and the bits
+ * guard a bucket against mistakes (a read-only dataset), not against its owner. */
+static uint64_t
+action_access(const char *action, const json_t *value)
+{
+    static const struct {
+        const char *action;
+        uint64_t need;
+    } t[] = {
+        {"list", AIS_ACCESS_LIST_OBJS},
+        {"delete-listrange", AIS_ACCESS_DELETE_OBJ},
+        {"evict-listrange", AIS_ACCESS_DELETE_OBJ},
+        {"prefetch-listrange", AIS_ACCESS_GET},
+        {"copy-bck", AIS_ACCESS_GET},
+        {"copy-listrange", AIS_ACCESS_GET},
+        {"evict-remote-bck", AIS_ACCESS_DELETE_OBJ},
+        {"destroy-bck", AIS_ACCESS_DESTROY_BCK},
+        {"destroylb", AIS_ACCESS_DESTROY_BCK},
+        {"set-bprops", AIS_ACCESS_PATCH},
+        {"reset-bprops", AIS_ACCESS_PATCH},
+        {"setprops", AIS_ACCESS_PATCH},
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        if (strcmp(t[i].action, action) == 0) {
+            int access_only = t[i].need == AIS_ACCESS_PATCH && json_is_object(value) &&
+                              json_object_size(value) == 1 &&
+                              json_object_get(value, "access") != NULL;
+            return access_only ? 0 : t[i].need;
+        }
+    }
+    return 0;
+}
+
+int
+gw_bck_access(struct gw *g, struct ais_req *r, const struct ais_objref *ref, uint64_t need)
+{
+    char msg[512];
+    struct ais_bmd *bmd = ais_meta_bmd(&g->meta);
+    const struct ais_bck_md *k = ais_bmd_find(bmd, ref->provider, ref->ns, ref->bck);
+    int st = k && need ? ais_access_check(&k->props, need, ref->display, msg, sizeof(msg)) : 0;
+    ais_bmd_unref(bmd);
+    if (st != 0) {
+        ais_resp_err(r, st, "%s", msg);
+    }
+    return st != 0;
+}
+
 /* Body complete: dispatch on ActMsg action and method through bck_actions[]. */
 static void
 bucket_msg_done(struct ais_req *r, void *arg)
@@ -1485,6 +1536,8 @@ bucket_msg_done(struct ais_req *r, void *arg)
                      ref.display);
     } else if ((a->flags & BCK_F_EXISTS) && (status = gw_bck_resolve(g, &ref, msg, sizeof(msg)))) {
         ais_resp_err(r, status, "%s", msg);
+    } else if (gw_bck_access(g, r, &ref, action_access(a->name, value))) {
+        /* answered 403 */
     } else if (a->flags & BCK_F_PRIMARY) {
         bucket_change(g, r, &ref, a->name, value);
     } else {

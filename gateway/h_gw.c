@@ -39,6 +39,13 @@ h_objects(struct gw *g, struct ais_req *r)
         ais_resp_err(r, status, "%s", msg);
         return;
     }
+    uint64_t need = ais_req_is(r, "GET")    ? AIS_ACCESS_GET
+                    : ais_req_is(r, "HEAD") ? AIS_ACCESS_HEAD_OBJ
+                    : ais_req_is(r, "PUT")  ? AIS_ACCESS_PUT
+                                            : AIS_ACCESS_DELETE_OBJ;
+    if (gw_bck_access(g, r, &ref, need)) {
+        return;
+    }
     struct ais_smap *smap = ais_meta_smap(&g->meta);
     const struct ais_snode *t = ais_smap_hrw_target(smap, ref.digest);
     if (t == NULL) {

@@ -134,6 +134,9 @@ promote(struct gw *g, struct ais_req *r, const json_t *body)
     const char *src = ais_json_str(v, "src", ais_json_str(body, "name", ""));
     const char *obj = ais_json_str(v, "obj", ""), *tid = ais_json_str(v, "tid", "");
     const char *why = src_why(src), *owhy = NULL;
+    if (gw_bck_access(g, r, &ref, AIS_ACCESS_PROMOTE)) {
+        return;
+    }
     if (strcmp(ref.provider, "ais") != 0) {
         ais_resp_err(r, 400, "promote: into ais:// buckets only (%s is remote)", ref.display);
         return;

@@ -44,6 +44,19 @@ glue_bck_exists(void *ctx, const char *bck)
 }
 
 static int
+glue_bck_access(void *ctx, const char *bck, uint64_t need, char *msg, size_t cap)
+{
+    struct gw *g = ctx;
+    struct ais_bmd *bmd = ais_meta_bmd(&g->meta);
+    const struct ais_bck_md *k = ais_bmd_find(bmd, "ais", "", bck);
+    char disp[AIS_BCKNAME_BYTES_MAX + 16];
+    snprintf(disp, sizeof(disp), "ais://%s", bck);
+    int st = k ? ais_access_check(&k->props, need, disp, msg, cap) : 0;
+    ais_bmd_unref(bmd);
+    return st;
+}
+
+static int
 glue_bck_change(void *ctx, const char *action, const char *bck, char *msg, size_t cap)
 {
     return gw_bck_change(ctx, action, "ais", "", bck, NULL, msg, cap);
@@ -183,6 +196,7 @@ gw_s3_ops_init(struct gw *g, struct s3_ops *ops)
     *ops = (struct s3_ops){.ctx = g,
                            .bck_each = glue_bck_each,
                            .bck_exists = glue_bck_exists,
+                           .bck_access = glue_bck_access,
                            .bck_change = glue_bck_change,
                            .obj_owner = glue_obj_owner,
                            .obj_list = glue_obj_list};

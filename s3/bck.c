@@ -142,6 +142,10 @@ delete_bucket(struct s3_rq *q)
         s3_err(q, S3_NO_SUCH_BUCKET, NULL);
         return;
     }
+    if (q->s->ops->bck_access(q->s->ops->ctx, q->bck, AIS_ACCESS_DESTROY_BCK, msg, sizeof(msg))) {
+        s3_err(q, S3_ACCESS_DENIED, "%s", msg);
+        return;
+    }
     int rc = q->s->ops->obj_list(q->s->ops->ctx, q->bck, "", "", 1, count_one, &any, &more);
     if (rc < 0) {
         s3_err_rc(q, rc, "list");
@@ -394,8 +398,13 @@ list_objects(struct s3_rq *q)
     int rc = list_args(q, l);
     if (rc == 0) {
         (void)s3_query(q->r, "marker", marker, sizeof(marker));
+        char am[512];
         if (!q->s->ops->bck_exists(q->s->ops->ctx, q->bck)) {
             s3_err(q, S3_NO_SUCH_BUCKET, NULL);
+            rc = -1;
+        } else if (q->s->ops->bck_access(q->s->ops->ctx, q->bck, AIS_ACCESS_LIST_OBJS, am,
+                                         sizeof(am))) {
+            s3_err(q, S3_ACCESS_DENIED, "%s", am);
             rc = -1;
         }
     }
@@ -587,8 +596,13 @@ delete_multi_done(struct ais_req *r, void *arg)
 void
 s3_h_delete_multi(struct s3_rq *q)
 {
+    char msg[512];
     if (!q->s->ops->bck_exists(q->s->ops->ctx, q->bck)) {
         s3_err(q, S3_NO_SUCH_BUCKET, NULL);
+        return;
+    }
+    if (q->s->ops->bck_access(q->s->ops->ctx, q->bck, AIS_ACCESS_DELETE_OBJ, msg, sizeof(msg))) {
+        s3_err(q, S3_ACCESS_DENIED, "%s", msg);
         return;
     }
     ais_req_body_buffer(q->r, AIS_S3_XML_BYTES_MAX, delete_multi_done, q);

@@ -252,6 +252,14 @@ up_err(struct s3_rq *q, int status)
     if (status == 404) {
         int bck = q->s->ops->bck_exists(q->s->ops->ctx, q->bck);
         s3_err(q, bck ? S3_NO_SUCH_KEY : S3_NO_SUCH_BUCKET, NULL);
+    } else if (status == 403) {
+        char msg[512];
+        uint64_t need = ais_req_is(q->r, "GET")    ? AIS_ACCESS_GET
+                        : ais_req_is(q->r, "HEAD") ? AIS_ACCESS_HEAD_OBJ
+                        : ais_req_is(q->r, "DELETE") ? AIS_ACCESS_DELETE_OBJ
+                                                     : AIS_ACCESS_PUT;
+        int st = q->s->ops->bck_access(q->s->ops->ctx, q->bck, need, msg, sizeof(msg));
+        s3_err(q, S3_ACCESS_DENIED, "%s", st ? msg : "the target refused the request");
     } else if (status == 416) {
         s3_err(q, S3_INVALID_RANGE, NULL);
     } else if (status == 503) {

@@ -9,6 +9,7 @@
 #ifndef AIS_S3_S3_H
 #define AIS_S3_S3_H
 
+#include "common/bmd.h"
 #include "common/config.h"
 #include "common/http.h"
 
@@ -40,6 +41,9 @@ struct s3_ops {
     int (*bck_each)(void *ctx, s3_bck_fn fn, void *arg);
     /* 1 if the bucket is in the BMD, else 0. */
     int (*bck_exists)(void *ctx, const char *bck);
+    /* 0 if the bucket's access bits allow need (AIS_ACCESS_*, common/bmd.h), else 403 with
+     * msg naming the permission. */
+    int (*bck_access)(void *ctx, const char *bck, uint64_t need, char *msg, size_t cap);
     /* "create-bck" or "destroy-bck" on the primary: 0, -EEXIST, -ENOENT, other < 0. */
     int (*bck_change)(void *ctx, const char *action, const char *bck, char *msg, size_t cap);
     /* Base URL ("http://host:port") of the HRW owner target of bck/obj: 0 or -EAGAIN. */

@@ -78,6 +78,14 @@ obj_prep(struct tgt *t, struct ais_req *r, struct obj_req *o)
         ais_resp_err(r, 404, "bucket \"%s\" does not exist", o->ref.display);
         return 1;
     }
+    uint64_t need = ais_req_is(r, "GET")    ? AIS_ACCESS_GET
+                    : ais_req_is(r, "HEAD") ? AIS_ACCESS_HEAD_OBJ
+                    : ais_req_is(r, "PUT")  ? AIS_ACCESS_PUT
+                                            : AIS_ACCESS_DELETE_OBJ;
+    if ((status = ais_access_check(&o->props, need, o->ref.display, msg, sizeof(msg))) != 0) {
+        ais_resp_err(r, status, "%s", msg);
+        return 1;
+    }
     o->bck.provider = o->ref.provider;
     o->bck.ns = o->ref.ns;
     o->bck.name = o->ref.bck;
