@@ -192,6 +192,13 @@ def test_promtool_every_node(mcluster):
     assert sample(t, "ais_latency_seconds_count", 'op="get",tier="warm"') == \
         sample(t, "ais_latency_seconds_bucket", 'op="get",tier="warm",le="+Inf"')
     assert re.search(r'ais_mountpath_capacity_bytes\{mountpath="[^"]+/mp1"\} [1-9]', t)
+    # Per-mountpath I/O comes from the block device under it, when there is one.
+    dev = os.stat(mcluster.dir).st_dev
+    with open("/proc/diskstats") as f:
+        has_dev = any(ln.split()[:2] == [str(os.major(dev)), str(os.minor(dev))] for ln in f)
+    if has_dev:
+        assert re.search(r'ais_mountpath_write_bytes_total\{mountpath="[^"]+/mp1"\} [1-9]', t), t[-2000:]
+        assert re.search(r'ais_mountpath_io_seconds_total\{mountpath="[^"]+/mp1"\} \d', t)
     assert re.search(r'ais_mountpath_available_bytes\{mountpath="[^"]+/mp2"\} [0-9]', t)
     g = scrape(gws[0])
     assert sample(g, "ais_node_primary") == 1
