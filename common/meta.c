@@ -215,6 +215,25 @@ ais_meta_apply(struct ais_meta *m, struct ais_smap *smap, struct ais_bmd *bmd,
     return changed;
 }
 
+/* S3 secrets never leave the node: "ID:SECRET" is answered as "ID:****". */
+static void
+redact_secrets(json_t *j)
+{
+    json_t *keys = json_object_get(json_object_get(j, "s3"), "access_keys");
+    size_t i;
+    json_t *v;
+    json_array_foreach(keys, i, v)
+    {
+        const char *s = json_string_value(v);
+        const char *c = s ? strchr(s, ':') : NULL;
+        if (c != NULL) {
+            char buf[AIS_S3_KEY_BYTES_MAX + 8];
+            snprintf(buf, sizeof(buf), "%.*s:****", (int)(c - s), s);
+            json_string_set(v, buf);
+        }
+    }
+}
+
 json_t *
 ais_meta_query_json(struct ais_meta *m, const struct ais_config *cfg, const struct ais_snode *self,
                     const char *what)
@@ -230,6 +249,7 @@ ais_meta_query_json(struct ais_meta *m, const struct ais_config *cfg, const stru
         ais_bmd_unref(b);
     } else if (strcmp(what, "config") == 0 || strcmp(what, "cluster_config") == 0) {
         j = ais_config_to_json(cfg);
+        redact_secrets(j);
     } else if (strcmp(what, "snode") == 0) {
         j = ais_snode_to_json(self);
     }

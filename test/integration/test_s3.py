@@ -129,6 +129,15 @@ def rand_file(c, name, size):
 
 # ---- buckets ----
 
+def test_config_never_shows_the_secret(s3c):
+    """what=config shows the access key id, never its secret (gateway and cluster views)."""
+    for what in ("config", "cluster_config"):
+        r = requests.get(s3c.url + "/v1/daemon", params={"what": what}, timeout=10)
+        assert r.status_code == 200, r.text
+        assert SK not in r.text and "s3cr3t" not in r.text
+        assert r.json()["s3"]["access_keys"] == [f"{AK}:****"], r.json()["s3"]
+
+
 def test_buckets(s3c):
     s3 = client(s3c)
     name = "s3bk%05d" % random.randrange(10**5)
