@@ -64,6 +64,11 @@ const struct cli_flag_def cli_flags[CLI_F_COUNT] = {
     [CLI_F_NOT_FILE_SHARE] = {"not-file-share", 0, false, NULL,
                               "each target promotes the whole source as it sees it (no shared-"
                               "directory detection)"},
+    [CLI_F_LINES] = {"lines", 0, true, "N", "print only the last N lines"},
+    [CLI_F_REFRESH] = {"refresh", 0, true, "DURATION",
+                       "repeat every DURATION (e.g. 1s, 500ms, 2m; a bare number is seconds) "
+                       "until --count reports or Ctrl-C"},
+    [CLI_F_ITERS] = {"count", 0, true, "N", "with --refresh: stop after N reports"},
 };
 static_assert(CLI_F_COUNT <= 64, "flag masks are 64-bit");
 

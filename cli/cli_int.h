@@ -120,6 +120,9 @@ enum cli_flag {
     CLI_F_DELETE_SRC,
     CLI_F_TARGET_ID,
     CLI_F_NOT_FILE_SHARE,
+    CLI_F_LINES,
+    CLI_F_REFRESH,
+    CLI_F_ITERS, /* --count: reports of a --refresh loop */
     CLI_F_COUNT,
 };
 
@@ -772,5 +775,55 @@ void cli_strv_free(char **v);
 int cli_complete_line(struct cli_ctx *ctx, const char *line, const char *wordbreaks, FILE *out);
 /* The bash completion script. */
 void cli_completion_script(FILE *f);
+
+/* ---- node logs and performance (cmd_log.c, cmd_perf.c) ---- */
+
+/* `log show --lines N` at most (a node serves its last AIS_LOG_TAIL_BYTES by default). */
+#define CLI_LOG_LINES_MAX 1000000
+/* `show performance --refresh` bounds: shorter intervals are mostly noise; longer, nobody
+ * waits that long for a line. Default interval (no --refresh) of one report. */
+#define CLI_PERF_REFRESH_MS_MIN 100
+#define CLI_PERF_REFRESH_MS_MAX (3600 * 1000)
+#define CLI_PERF_REFRESH_MS_DEFAULT 1000
+/* --count at most: a week of one-second reports. */
+#define CLI_PERF_COUNT_MAX (7 * 24 * 3600)
+
+/* The node id of "ID", "t[ID]" or "p[ID]" into out. */
+void cli_node_id(const char *arg, char *out, size_t n);
+/* Offset in text[0..len) where its last n lines start (a final newline ends the last one). */
+size_t cli_tail_lines(const char *text, size_t len, uint64_t n);
+
+/* One node's rates over an interval between two stats snapshots. */
+struct cli_perf {
+    double get_ops, put_ops; /* per second */
+    double get_bps, put_bps; /* payload bytes per second */
+    int64_t get_lat_ns;      /* mean of the interval's GETs (get.ns.total / get.n); -1: none */
+    int64_t put_lat_ns;
+    uint64_t errs; /* err.*.n of the interval */
+};
+
+/*
+ * Rates between the trackers ({"get.n":{"v":"12"},...}) of two snapshots of one node, dt_ns
+ * apart; the nodes' uptime (up.ns.time) gives dt when both carry it, so a slow query does not
+ * skew the rate. A counter that went down (the node restarted) counts from 0. dt_ns <= 0 and
+ * no uptime: all rates 0.
+ */
+void cli_perf_compute(const json_t *tr0, const json_t *tr1, int64_t dt_ns, struct cli_perf *out);
+/* "0", "12.5", "1234" (per second, one decimal below 100). */
+void cli_fmt_rate(double per_s, char *out, size_t n);
+/* Bytes per second as MiB/s with two decimals: "0.00", "12.34". */
+void cli_fmt_mibs(double bytes_per_s, char *out, size_t n);
+/* Latency: "-" (< 0), "850ns", "12us", "1.25ms", "2.10s". */
+void cli_fmt_lat_ns(int64_t ns, char *out, size_t n);
+
+/* The cluster map (GET /v1/daemon?what=smap; must have a tmap). Caller decrefs. */
+int cli_smap_get(struct cli_ctx *ctx, json_t **smap);
+/* {"proxy":{ID:stats},"target":{ID:stats}}: /v1/cluster?what=stats, else each node of smap
+ * (may be NULL: no fallback). NULL when neither answers. Caller decrefs. */
+json_t *cli_stats_collect(struct cli_ctx *ctx, const json_t *smap);
+
+int cli_cmd_log_show(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_log_get(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_perf_show(struct cli_ctx *ctx, const struct cli_args *a);
 
 #endif

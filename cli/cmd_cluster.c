@@ -858,3 +858,15 @@ cli_cmd_cluster_set_primary(struct cli_ctx *ctx, const struct cli_args *a)
     }
     return err;
 }
+
+int
+cli_smap_get(struct cli_ctx *ctx, json_t **smap)
+{
+    return smap_get(ctx, smap);
+}
+
+json_t *
+cli_stats_collect(struct cli_ctx *ctx, const json_t *smap)
+{
+    return stats_collect(ctx, smap);
+}

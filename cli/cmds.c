@@ -552,7 +552,46 @@ static const struct cli_cmd job_cmds[] = {
     {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
 };
 
+#define LOG_SHOW_CMD(name, what)                                                                   \
+    {                                                                                              \
+        name, NULL, "NODE_ID [--lines N]", what,                                                   \
+            "ais log show t[tX1bc]\nais log show p1dd0 --lines 50", CLI_FM(CLI_F_LINES), 1, 1,     \
+            {CLI_COMP_NONE, 0, 0}, cli_cmd_log_show, NULL                                          \
+    }
+
+static const struct cli_cmd log_cmds[] = {
+    LOG_SHOW_CMD("show", "print a node's current log (its last 1MiB; --lines: the last N lines)"),
+    {"get",
+     NULL,
+     "NODE_ID|cluster [FILE|DIR|-]",
+     "save a node's whole current log to FILE, DIR/NODE_ID.log (default: .) or stdout (-); "
+     "`cluster`: every node's into DIR",
+     "ais log get t[tX1bc] /tmp/t1.log\nais log get tX1bc /tmp/logs/\nais log get p1dd0 -\n"
+     "ais log get cluster /tmp/logs",
+     0,
+     1,
+     2,
+     {CLI_COMP_NONE, CLI_COMP_FILE, 0},
+     cli_cmd_log_get,
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
+};
+
 static const struct cli_cmd show_cmds[] = {
+    {"performance",
+     "perf",
+     "[--refresh D] [--count N]",
+     "per target: GET and PUT ops/s, MiB/s and mean latency, errors, over an interval (1s; "
+     "--refresh repeats every D until --count reports or Ctrl-C)",
+     "ais show performance\nais show performance --refresh 5s\n"
+     "ais show performance --refresh 1s --count 10 --json",
+     CLI_FM_OUT | CLI_FM(CLI_F_RAW) | CLI_FM(CLI_F_REFRESH) | CLI_FM(CLI_F_ITERS),
+     0,
+     0,
+     {0, 0, 0},
+     cli_cmd_perf_show,
+     NULL},
+    LOG_SHOW_CMD("log", "same as `ais log show`"),
     {"cluster",
      NULL,
      "[proxy|target]",
@@ -829,6 +868,17 @@ const struct cli_cmd cli_root[] = {
      {0, 0, 0},
      NULL,
      job_cmds},
+    {"log",
+     NULL,
+     "COMMAND",
+     "show or save a node's log, or every node's",
+     NULL,
+     0,
+     0,
+     0,
+     {0, 0, 0},
+     NULL,
+     log_cmds},
     {"search",
      NULL,
      "KEYWORD",

@@ -63,6 +63,18 @@ level_applied(int64_t v)
     ais_log_level_set((enum ais_log_level)v);
 }
 
+static void
+log_max_size_applied(int64_t v)
+{
+    ais_log_max_size_set(v);
+}
+
+static void
+log_max_total_applied(int64_t v)
+{
+    ais_log_max_total_set(v);
+}
+
 /* "2MiB", "512KiB", "1GiB" or "3M" (binary units): for byte-sized knobs. */
 static int
 bytes_parse(const char *s, int64_t *out)
@@ -230,6 +242,29 @@ static const struct ais_knob knobs[] = {
      .parse = level_parse,
      .applied = level_applied,
      .help = "error, warning, info or debug (or 0..3)"},
+    {.name = "log_dir",
+     .type = AIS_KNOB_STRING,
+     KNOB_AT(log_dir),
+     .help = "the node writes and rotates <log_dir>/aisnode.log (served by what=log); empty: "
+             "stderr"},
+    {.name = "log.max_size",
+     .type = AIS_KNOB_INT,
+     .flags = AIS_KNOB_RT,
+     .min = AIS_LOG_MAX_SIZE_MIN,
+     .max = AIS_LOG_MAX_SIZE_MAX,
+     KNOB_AT(rt.log_max_size),
+     .parse = bytes_parse,
+     .applied = log_max_size_applied,
+     .help = "bytes (\"4MiB\") after which aisnode.log becomes aisnode.log.1 and a new one starts"},
+    {.name = "log.max_total",
+     .type = AIS_KNOB_INT,
+     .flags = AIS_KNOB_RT,
+     .min = AIS_LOG_MAX_SIZE_MIN,
+     .max = AIS_LOG_MAX_TOTAL_MAX,
+     KNOB_AT(rt.log_max_total),
+     .parse = bytes_parse,
+     .applied = log_max_total_applied,
+     .help = "bytes of the current and rotated logs together; the oldest go first"},
     {.name = "disk.fsync",
      .type = AIS_KNOB_BOOL,
      .flags = AIS_KNOB_RT,
@@ -430,6 +465,8 @@ defaults(struct ais_config *c)
     c->startup_timeout_ms = 60000;
     c->statsd_interval_ms = 10000;
     c->rt.log_level = AIS_LOG_LVL_INFO;
+    c->rt.log_max_size = 4 << 20;
+    c->rt.log_max_total = 64 << 20;
     c->rt.fsync = 1;
     c->rt.rebalance_enabled = 1;
     c->rt.rebalance_workers = 4;

@@ -35,6 +35,8 @@ enum ais_role { AIS_ROLE_GATEWAY, AIS_ROLE_TARGET };
 /* Runtime-settable knobs (api.md §5.4 dotted names); read with ais_config_rt_get(). */
 struct ais_config_rt {
     int log_level;         /* log.level */
+    int64_t log_max_size;  /* log.max_size: bytes after which aisnode.log rotates */
+    int64_t log_max_total; /* log.max_total: bytes of the current and rotated logs at most */
     int validate_warm_get; /* checksum.validate_warm_get (cluster default) */
     int fsync;             /* disk.fsync: fsync objects before they become visible */
     int dry_run;           /* dry_run: PUT discards, GET generates (targets) */
@@ -75,6 +77,7 @@ struct ais_config {
     char s3_keys[AIS_S3_KEYS_MAX][AIS_S3_KEY_BYTES_MAX];
     int64_t http_max_conns; /* net.http.max_conns: HTTP connections a node serves at once */
     char promote_root[AIS_PATH_BYTES_MAX];           /* promote.root: sources must be under it */
+    char log_dir[AIS_PATH_BYTES_MAX];                /* log_dir: <dir>/aisnode.log; "" = stderr */
     char statsd_addr[AIS_STATSD_ADDR_BYTES_MAX];     /* statsd.addr: "host:port", "" = off */
     char statsd_prefix[AIS_STATSD_PREFIX_BYTES_MAX]; /* statsd.prefix: "" = aistarget/aisproxy */
     int64_t statsd_interval_ms;                      /* statsd.interval */

@@ -207,4 +207,18 @@
 #define AIS_STATSD_ADDR_BYTES_MAX (AIS_HOST_BYTES_MAX + 8)
 #define AIS_STATSD_PREFIX_BYTES_MAX 64
 
+/* Node log (common/log.h): one line's message; the bounds of log.max_size (a rotated file;
+ * the top is the most one what=log answer carries, so `?all=true` is always the whole current
+ * file) and log.max_total (the current file plus the rotated ones); rotated files kept at most
+ * (aisnode.log.1 .. .N: renames under the log mutex stay few); the tail what=log serves by
+ * default; the most one what=log answer carries (a file passes max_size by one line;
+ * `?offset=` pages on). */
+#define AIS_LOG_LINE_BYTES_MAX 1024
+#define AIS_LOG_MAX_SIZE_MIN (4 << 10)
+#define AIS_LOG_MAX_SIZE_MAX (32 << 20)
+#define AIS_LOG_MAX_TOTAL_MAX (2LL << 30)
+#define AIS_LOG_FILES_MAX 64
+#define AIS_LOG_TAIL_BYTES (1 << 20)
+#define AIS_LOG_SERVE_BYTES_MAX (AIS_LOG_MAX_SIZE_MAX + (64 << 10))
+
 #endif

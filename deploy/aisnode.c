@@ -96,6 +96,17 @@ main(int argc, char **argv)
         return 2;
     }
     ais_log_init((enum ais_log_level)cfg.rt.log_level, cfg.role == AIS_ROLE_TARGET ? "T" : "G");
+    ais_log_max_size_set(cfg.rt.log_max_size);
+    ais_log_max_total_set(cfg.rt.log_max_total);
+    /* From here on the node writes (and rotates) its own log file when log_dir is set; what
+     * failed before this line went to the start-up stderr. */
+    if (cfg.log_dir[0] != '\0') {
+        int err = ais_log_file_open(cfg.log_dir, cfg.rt.log_max_size, cfg.rt.log_max_total);
+        if (err != 0) {
+            fprintf(stderr, "aisnode: log_dir %s: %s\n", cfg.log_dir, ais_strerror(err));
+            return 2;
+        }
+    }
     signal(SIGPIPE, SIG_IGN);
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
@@ -103,8 +114,13 @@ main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     int rc = cfg.role == AIS_ROLE_TARGET ? tgt_run(&cfg, &g_stop) : gw_run(&cfg, &g_stop);
-    if (rc != 0) {
+    if (rc != 0 && cfg.log_dir[0] != '\0') {
+        /* An ERR line: in the log, and on the start-up stderr when that is a terminal. */
+        AIS_LOG_ERR("req=exit msg=\"aisnode: exiting: %s\"", ais_strerror(rc));
+    } else if (rc != 0) {
         fprintf(stderr, "aisnode: exiting: %s\n", ais_strerror(rc));
+    }
+    if (rc != 0) {
         return 1;
     }
     return 0;

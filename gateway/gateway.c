@@ -253,6 +253,9 @@ op_bck_action(void *ctx, const char *action, const char *provider, const char *n
 static json_t *
 op_query(void *ctx, const char *what)
 {
+    if (ais_log_is_query(what)) {
+        return ais_log_query_json(what); /* /v1/reverse/daemon?what=log via a gateway */
+    }
     return gw_query_json(ctx, what);
 }
 
@@ -471,6 +474,9 @@ gw_run(const struct ais_config *cfg, const volatile int *stop)
     pthread_cond_init(&g->stop_cv, NULL);
     ais_stats_init(&g->stats);
     int rc = ais_node_self_init(cfg, &g->self);
+    if (rc == 0) {
+        ais_log_node_set(g->self.id); /* every later line names this node */
+    }
     rc = rc ? rc : xa_reg_new(g->self.id, &g->xreg);
     rc = rc ? rc : ais_statsd_start(cfg, &g->stats, g->self.id, 0, &g->statsd);
     rc = rc ? rc : gw_lsess_tab_new(&g->lsess);

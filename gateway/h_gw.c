@@ -480,7 +480,12 @@ reverse_done(struct ais_req *r, void *arg)
     }
     struct ais_smap *smap = ais_meta_smap(&g->meta);
     const struct ais_snode *n = id ? ais_smap_find(smap, id) : NULL;
+    char log_what[96];
     struct query_slot s = {.what = what ? what : "snode"};
+    if (what != NULL && strcmp(what, "log") == 0) {
+        ais_log_query_what(r, log_what, sizeof(log_what)); /* the node reads offset/all */
+        s.what = log_what;
+    }
     struct cfg_slot c = {.p = p};
     if (n == NULL) {
         ais_resp_err(r, 404, "node \"%s\" is not in the cluster map (header Ais-Node-Id)",
@@ -496,6 +501,8 @@ reverse_done(struct ais_req *r, void *arg)
         query_node(g, n, &s);
         if (s.rc != 0) {
             ais_resp_err(r, ais_http_status(s.rc), "%s", s.err.msg);
+        } else if (ais_log_is_query(s.what)) {
+            ais_log_resp_from_json(r, s.json);
         } else {
             ais_resp_buf(r, 200, "application/json", s.json, strlen(s.json));
         }
@@ -556,6 +563,10 @@ r_daemon(struct ais_req *r, void *ctx)
         return;
     }
     const char *what = ais_req_query(r, "what");
+    if (what != NULL && strcmp(what, "log") == 0) {
+        ais_log_serve(r); /* text/plain, not a query JSON */
+        return;
+    }
     reply_query(r, gw_query_json(g, what ? what : "smap"), what);
 }
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Local cluster on 127.0.0.1: `deploy.sh start|stop|status` (make deploy|kill|status).
 # Each node is started by scripts/node.sh (config.json from env, then exec aisnode), the same
-# script the container image runs as its entrypoint.
+# script the container image runs as its entrypoint. A node writes and rotates its own
+# <data dir>/<node>/aisnode.log (log_dir); what it prints before that (a bad config) lands in
+# the same file through the redirect below.
 # Env: GATEWAYS (1), TARGETS (3), MOUNTPATHS (2), AIS_PORT (8080: first gateway; the other
 # nodes take the next ports; control ports are +1000), AIS_DATA_DIR (<repo>/.ais),
 # AIS_BIN (<repo>/build/deploy/aisnode), DRY_RUN=1 (targets discard PUTs, generate GETs),
@@ -116,7 +118,7 @@ start_node() { # name role port [mountpaths...]
     mkdir -p "$dir"
     AIS_ROLE=$role AIS_HOSTNAME=127.0.0.1 AIS_HOSTNAME_INTRA='' AIS_PORT=$port \
         AIS_CONTROL_PORT=$((port + 1000)) AIS_PRIMARY_URL=$primary \
-        AIS_MOUNTPATHS=$mps AIS_NODE_DIR=$dir AIS_CONFDIR=$dir/conf AIS_DAEMON_ID='' \
+        AIS_MOUNTPATHS=$mps AIS_NODE_DIR=$dir AIS_CONFDIR=$dir/conf AIS_DAEMON_ID='' AIS_LOG_DIR=$dir \
         AIS_LOG_LEVEL=$AIS_LOG_LEVEL AIS_PROMOTE_ROOT=${PROMOTE_ROOT:-/} AIS_DRY_RUN=${DRY_RUN:-0} \
         AIS_STATSD_ADDR=${STATSD_ADDR:-} AIS_STATSD_INTERVAL=${STATSD_INTERVAL:-10s} \
         AIS_BIN=$AIS_BIN AIS_RESOLVE_TIMEOUT_S=5 \

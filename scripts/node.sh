@@ -27,6 +27,9 @@
 #   AIS_CONFDIR          node metadata: daemon id, Smap, BMD (AIS_NODE_DIR/conf)
 #   AIS_DAEMON_ID        fixed node id (empty: the one persisted in AIS_CONFDIR, else random)
 #   AIS_LOG_LEVEL        error, warning, info, debug (info)
+#   AIS_LOG_DIR          the node writes and rotates AIS_LOG_DIR/aisnode.log itself (config
+#                        log_dir; GET /v1/daemon?what=log serves it); empty: the log goes to
+#                        stderr, for a container runtime to collect (make deploy: the node dir)
 #   AIS_PROMOTE_ROOT     the only tree `ais promote` reads from (/var/lib/ais/promote)
 #   AIS_DRY_RUN          1: targets discard PUTs and generate GETs (0)
 #   AIS_STATSD_ADDR      host:port: push to StatsD (empty: off); AIS_STATSD_INTERVAL (10s)
@@ -77,12 +80,14 @@ check_env() {
 # Writes $AIS_NODE_DIR/config.json: the keys and layout make deploy has always written, plus
 # daemon_id and host_net.hostname_intra_control when their variables are set.
 write_config() {
-    local fs="" m statsd="" id="" intra="" mps=()
+    local fs="" m statsd="" id="" intra="" logdir="" mps=()
     # AIS_STATSD_ADDR=host:port (AIS_STATSD_INTERVAL, default 10s): the node pushes to StatsD.
     [ -n "${AIS_STATSD_ADDR:-}" ] &&
         statsd=", \"statsd\": {\"addr\": \"$(js "$AIS_STATSD_ADDR")\", \"interval\": \"${AIS_STATSD_INTERVAL:-10s}\"}"
     [ -n "${AIS_DAEMON_ID:-}" ] && id="
   \"daemon_id\": \"$(js "$AIS_DAEMON_ID")\","
+    [ -n "${AIS_LOG_DIR:-}" ] && logdir="
+  \"log_dir\": \"$(js "$AIS_LOG_DIR")\","
     [ -n "${AIS_HOSTNAME_INTRA:-}" ] && intra=", \"hostname_intra_control\": \"$(js "$AIS_HOSTNAME_INTRA")\""
     mkdir -p "$AIS_NODE_DIR" "$AIS_CONFDIR"
     if [ "$AIS_ROLE" = target ]; then
@@ -95,7 +100,7 @@ write_config() {
     done
     cat >"$AIS_NODE_DIR/config.json.tmp" <<JSON
 {
-  "role": "$AIS_ROLE",$id
+  "role": "$AIS_ROLE",$id$logdir
   "confdir": "$(js "$AIS_CONFDIR")",
   "host_net": {"hostname": "$(js "$AIS_HOSTNAME")", "port": "$AIS_PORT", "port_intra_control": "$AIS_CONTROL_PORT"$intra},
   "proxy": {"primary_url": "$(js "$AIS_PRIMARY_URL")"},

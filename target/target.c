@@ -360,6 +360,9 @@ tgt_query_json(struct tgt *t, const char *what)
     if (strcmp(what, "mountpaths") == 0) {
         return tgt_mpaths_json(t);
     }
+    if (ais_log_is_query(what)) {
+        return ais_log_query_json(what); /* /v1/reverse/daemon?what=log via a gateway */
+    }
     return ais_meta_query_json(&t->meta, t->cfg, &t->self, what);
 }
 
@@ -500,6 +503,18 @@ wait_stop(struct tgt *t, const volatile int *stop)
     }
 }
 
+/* GET /v1/daemon?what=log is text, not a query JSON: served here, the rest by the routes. */
+static void
+http_entry(struct ais_req *r, void *ctx)
+{
+    const char *what = ais_req_is(r, "GET") ? ais_req_query(r, "what") : NULL;
+    if (what != NULL && strcmp(what, "log") == 0 && strcmp(ais_req_path(r), "/v1/daemon") == 0) {
+        ais_log_serve(r);
+        return;
+    }
+    tgt_http_handler(r, ctx);
+}
+
 int
 tgt_run(const struct ais_config *cfg, const volatile int *stop)
 {
@@ -524,6 +539,9 @@ tgt_run(const struct ais_config *cfg, const volatile int *stop)
     int need_rsl = 0;
     rc = tgt_lcache_new(&t->lcache);
     rc = rc ? rc : ais_node_self_init(cfg, &t->self);
+    if (rc == 0) {
+        ais_log_node_set(t->self.id); /* every later line names this node */
+    }
     rc = rc ? rc : xa_reg_new(t->self.id, &t->xreg);
     rc = rc ? rc : ais_statsd_start(cfg, &t->stats, t->self.id, 1, &t->statsd);
     rc = rc ? rc : ais_meta_init(&t->meta, cfg->confdir);
@@ -572,8 +590,7 @@ tgt_run(const struct ais_config *cfg, const volatile int *stop)
         /* Before any server runs: every later BMD change reaches the bucket dirs. */
         ais_meta_listen(&t->meta, on_meta_changed, t);
     }
-    rc = rc ? rc
-            : rpc_node_listen(cfg, &t->self, &tgt_rpc_ops, tgt_http_handler, t, &t->rpc, &t->http);
+    rc = rc ? rc : rpc_node_listen(cfg, &t->self, &tgt_rpc_ops, http_entry, t, &t->rpc, &t->http);
     if (rc == 0) {
         AIS_LOG_INFO("req=start role=target id=%s port=%u ctrl=%u", t->self.id, (unsigned)cfg->port,
                      (unsigned)cfg->ctrl_port);

@@ -1565,6 +1565,158 @@ test_promote_parse(void **state)
     assert_int_equal(promote(4, tid, "/", &p, err), CLI_EUSAGE);
 }
 
+/* ---- logs and performance (cmd_log.c, cmd_perf.c) ---- */
+
+static void
+test_node_id_tail(void **state)
+{
+    (void)state;
+    char id[64];
+    cli_node_id("t[tX1]", id, sizeof(id));
+    assert_string_equal(id, "tX1");
+    cli_node_id("p[p1]", id, sizeof(id));
+    assert_string_equal(id, "p1");
+    cli_node_id("tX1", id, sizeof(id));
+    assert_string_equal(id, "tX1");
+    cli_node_id("t[]", id, sizeof(id)); /* not a bracketed id: as given */
+    assert_string_equal(id, "t[]");
+    const char *t = "a\nbb\nccc\n";
+    size_t len = strlen(t);
+    assert_int_equal(cli_tail_lines(t, len, 1), 5);
+    assert_int_equal(cli_tail_lines(t, len, 2), 2);
+    assert_int_equal(cli_tail_lines(t, len, 3), 0);
+    assert_int_equal(cli_tail_lines(t, len, 4), 0); /* fewer lines: all */
+    assert_int_equal(cli_tail_lines(t, len, 0), len);
+    assert_int_equal(cli_tail_lines("x\ny", 3, 1), 2); /* no final newline */
+    assert_int_equal(cli_tail_lines("", 0, 5), 0);
+}
+
+/* {"get.n":{"v":"N"},...} from name/value pairs (NULL-ended). */
+static json_t *
+tracker(const char *const *kv)
+{
+    json_t *t = json_object();
+    for (size_t i = 0; kv[i] != NULL; i += 2) {
+        json_object_set_new(t, kv[i], json_pack("{s:s}", "v", kv[i + 1]));
+    }
+    return t;
+}
+
+static void
+test_perf_compute(void **state)
+{
+    (void)state;
+    struct cli_perf p;
+    const char *a[] = {"get.n",     "100", "get.size",  "1048576", "get.ns.total", "1000000",
+                       "put.n",     "10",  "put.size",  "0",       "put.ns.total", "0",
+                       "err.get.n", "1",   "err.put.n", "0",       "up.ns.time",   "5000000000",
+                       NULL};
+    const char *b[] = {"get.n",     "300", "get.size",  "5242880", "get.ns.total", "3000000",
+                       "put.n",     "10",  "put.size",  "0",       "put.ns.total", "0",
+                       "err.get.n", "3",   "err.put.n", "1",       "up.ns.time",   "7000000000",
+                       NULL};
+    json_t *t0 = tracker(a), *t1 = tracker(b);
+    /* The uptimes say 2s; the CLI's 10s clock is ignored. */
+    cli_perf_compute(t0, t1, 10000000000LL, &p);
+    assert_true(p.get_ops > 99.99 && p.get_ops < 100.01);
+    assert_true(p.get_bps > 2097151 && p.get_bps < 2097153); /* 4MiB in 2s */
+    assert_int_equal(p.get_lat_ns, 10000);                   /* 2ms over 200 GETs */
+    assert_true(p.put_ops == 0);
+    assert_int_equal(p.put_lat_ns, -1); /* no PUTs: no latency */
+    assert_int_equal(p.errs, 3);
+    /* No uptime: the given interval; a counter that went down restarted from 0. */
+    json_object_del(t0, "up.ns.time");
+    json_object_set_new(t0, "get.n", json_pack("{s:s}", "v", "1000"));
+    cli_perf_compute(t0, t1, 1000000000LL, &p);
+    assert_true(p.get_ops > 299.99 && p.get_ops < 300.01);
+    /* Plain numbers are read too; nothing known and no interval: zeros. */
+    json_t *n0 = json_pack("{s:i}", "put.n", 1), *n1 = json_pack("{s:i}", "put.n", 5);
+    cli_perf_compute(n0, n1, 2000000000LL, &p);
+    assert_true(p.put_ops > 1.99 && p.put_ops < 2.01);
+    cli_perf_compute(n0, n1, 0, &p);
+    assert_true(p.put_ops == 0 && p.get_lat_ns == -1 && p.errs == 0);
+    cli_perf_compute(NULL, NULL, 1000000000LL, &p);
+    assert_true(p.get_ops == 0 && p.put_bps == 0);
+    json_decref(n0);
+    json_decref(n1);
+    json_decref(t0);
+    json_decref(t1);
+}
+
+static void
+test_perf_fmt(void **state)
+{
+    (void)state;
+    char b[32];
+    cli_fmt_rate(0, b, sizeof(b));
+    assert_string_equal(b, "0");
+    cli_fmt_rate(12.54, b, sizeof(b));
+    assert_string_equal(b, "12.5");
+    cli_fmt_rate(99.94, b, sizeof(b));
+    assert_string_equal(b, "99.9");
+    cli_fmt_rate(1234.4, b, sizeof(b));
+    assert_string_equal(b, "1234");
+    cli_fmt_mibs(0, b, sizeof(b));
+    assert_string_equal(b, "0.00");
+    cli_fmt_mibs(1.5 * 1048576, b, sizeof(b));
+    assert_string_equal(b, "1.50");
+    cli_fmt_lat_ns(-1, b, sizeof(b));
+    assert_string_equal(b, "-");
+    cli_fmt_lat_ns(0, b, sizeof(b));
+    assert_string_equal(b, "0ns");
+    cli_fmt_lat_ns(999, b, sizeof(b));
+    assert_string_equal(b, "999ns");
+    cli_fmt_lat_ns(1000, b, sizeof(b));
+    assert_string_equal(b, "1us");
+    cli_fmt_lat_ns(999999, b, sizeof(b));
+    assert_string_equal(b, "999us");
+    cli_fmt_lat_ns(1250000, b, sizeof(b));
+    assert_string_equal(b, "1.25ms");
+    cli_fmt_lat_ns(2100000000, b, sizeof(b));
+    assert_string_equal(b, "2.10s");
+}
+
+static void
+test_log_perf_dispatch(void **state)
+{
+    (void)state;
+    struct mem_ctx m;
+    struct {
+        int argc;
+        char *argv[6];
+        const char *why;
+    } bad[] = {
+        {2, {"log", "show"}, "missing"},
+        {4, {"log", "show", "t1", "--lines"}, "--lines"},
+        {4, {"log", "show", "t1", "--lines=0"}, "--lines"},
+        {4, {"log", "show", "t1", "--lines=1000001"}, "--lines"},
+        {5, {"log", "get", "t1", "a", "b"}, "too many arguments"},
+        {4, {"log", "get", "cluster", "-"}, "directory"},
+        {4, {"show", "performance", "--refresh", "99ms"}, "--refresh"},
+        {4, {"show", "performance", "--refresh", "2h"}, "--refresh"},
+        {4, {"show", "performance", "--count", "0"}, "--count"},
+        {4, {"show", "perf", "--count", "x"}, "--count"},
+        {3, {"show", "performance", "t1"}, "too many arguments"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int err = dispatch(&m, bad[i].argc, bad[i].argv);
+        assert_int_equal(cli_exit_code(err), CLI_EXIT_USAGE);
+        assert_non_null(strstr(m.ctx.conn.errmsg, bad[i].why));
+        mem_ctx_fini(&m);
+    }
+    /* Valid lines reach the (unreachable) cluster. */
+    char *ok[][6] = {{"log", "show", "t[t1]", "--lines", "5"},
+                     {"show", "log", "t1", "--lines", "1000000"},
+                     {"log", "get", "t1", "-", "--no-progress"},
+                     {"show", "performance", "--refresh", "100ms", "--count=1"},
+                     {"show", "perf", "--json", "--raw", "--count=2"}};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        int n = ok[i][4] != NULL ? 5 : 4;
+        assert_int_equal(dispatch(&m, n, ok[i]), -ECONNREFUSED);
+        mem_ctx_fini(&m);
+    }
+}
+
 int
 main(void)
 {
@@ -1605,6 +1757,10 @@ main(void)
         cmocka_unit_test(test_dl_complete),
         cmocka_unit_test(test_path_abs),
         cmocka_unit_test(test_promote_parse),
+        cmocka_unit_test(test_node_id_tail),
+        cmocka_unit_test(test_perf_compute),
+        cmocka_unit_test(test_perf_fmt),
+        cmocka_unit_test(test_log_perf_dispatch),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
