@@ -104,14 +104,15 @@ out:
     return err;
 }
 
+/* The cluster's buckets of one provider (query "provider=ais"), or of all (""). */
 static int
-list_buckets_json(struct cli_ctx *ctx, json_t **out)
+list_buckets_json(struct cli_ctx *ctx, const char *query, json_t **out)
 {
     json_t *msg = cli_actmsg("list", NULL);
     if (msg == NULL) {
         return -ENOMEM;
     }
-    int err = cli_http_json(ctx, "GET", "/v1/buckets", "provider=ais", msg, out);
+    int err = cli_http_json(ctx, "GET", "/v1/buckets", query, msg, out);
     json_decref(msg);
     if (err == 0 && !json_is_array(*out)) {
         json_decref(*out);
@@ -167,15 +168,20 @@ buckets_sorted(const json_t *list)
     return out;
 }
 
+/* Every bucket of the cluster (provider NULL: ais and the remote ones it has), sorted. */
 static int
-buckets_show(struct cli_ctx *ctx)
+buckets_show(struct cli_ctx *ctx, const char *provider)
 {
     static const char *const hdr[] = {"NAME"};
     struct cli_table t;
     json_t *list = NULL, *unsorted = NULL;
     size_t i;
     json_t *e;
-    int err = list_buckets_json(ctx, &unsorted);
+    char q[32] = "";
+    if (provider != NULL) {
+        snprintf(q, sizeof(q), "provider=%s", provider);
+    }
+    int err = list_buckets_json(ctx, q, &unsorted);
     if (err < 0) {
         return err;
     }
@@ -211,7 +217,17 @@ int
 cli_cmd_bucket_ls(struct cli_ctx *ctx, const struct cli_args *a)
 {
     if (a->npos == 0) {
-        return buckets_show(ctx);
+        return buckets_show(ctx, NULL);
+    }
+    size_t l = strlen(a->pos[0]);
+    struct cli_bck b;
+    char probe[40];
+    const char *why = NULL;
+    /* "s3://" alone: the cluster's buckets of that provider. */
+    if (l > 3 && l < 24 && strcmp(a->pos[0] + l - 3, "://") == 0 &&
+        snprintf(probe, sizeof(probe), "%sx", a->pos[0]) > 0 &&
+        cli_bck_parse(probe, &b, &why) == 0) {
+        return buckets_show(ctx, b.provider);
     }
     return cli_cmd_ls(ctx, a);
 }
@@ -511,7 +527,7 @@ sum_targets(struct cli_ctx *ctx, const struct cli_args *a, struct cli_bck **out,
     int err = 0;
     size_t cnt = a->npos;
     if (a->npos == 0) {
-        err = list_buckets_json(ctx, &list);
+        err = list_buckets_json(ctx, "provider=ais", &list);
         sorted = err == 0 ? buckets_sorted(list) : NULL;
         err = err ? err : (sorted ? 0 : -ENOMEM);
         cnt = json_array_size(sorted);

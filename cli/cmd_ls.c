@@ -362,8 +362,9 @@ cli_cmd_ls(struct cli_ctx *ctx, const struct cli_args *a)
 {
     struct cli_bck b;
     const char *why = NULL;
-    if (a->npos == 0) {
-        return cli_cmd_bucket_ls(ctx, a);
+    size_t plen = a->npos ? strlen(a->pos[0]) : 0;
+    if (a->npos == 0 || (plen > 3 && strcmp(a->pos[0] + plen - 3, "://") == 0)) {
+        return cli_cmd_bucket_ls(ctx, a); /* buckets: all, or of one provider ("s3://") */
     }
     int err = cli_bck_parse(a->pos[0], &b, &why);
     if (err < 0) {

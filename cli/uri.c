@@ -22,6 +22,7 @@ static const struct {
 } schemes[] = {
     {"ais", "ais"}, {"aws", "aws"},  {"s3", "aws"},      {"gcp", "gcp"},
     {"gs", "gcp"},  {"az", "azure"}, {"azure", "azure"}, {"oci", "oci"},
+    {"ht", "ht"},
 };
 
 static int
@@ -33,7 +34,7 @@ scheme_parse(const char *s, size_t len, struct cli_bck *out, const char **why)
             return 0;
         }
     }
-    *why = "unknown provider (use ais://, aws://, s3://, gcp://, gs://, azure://, oci://)";
+    *why = "unknown provider (use ais://, aws://, s3://, gcp://, gs://, ht://, azure://, oci://)";
     return AIS_EBADNAME;
 }
 

@@ -250,3 +250,14 @@ def test_evict_whole_bucket_keep_md_then_drop(rc, peer, ais):
     wait_until(lambda: local_files(rc, "wb/1") == [], 10, what="evicted")
     props = ais("bucket", "props", "show", f"s3://{BCK}", "lru.enabled").stdout
     assert "true" in props, props  # re-added on first use, with default props
+
+
+def test_ls_lists_buckets_of_every_provider(rc, peer, ais):
+    _, p, s3 = peer
+    put_remote(s3, ["lsb/1"])
+    assert get(rc, "lsb/1").status_code == 200  # the remote bucket is in the BMD now
+    ais("bucket", "create", "ais://lsbais")
+    names = ais("ls", "--no-headers").stdout.split()
+    assert "aws://data" in names and "ais://lsbais" in names, names
+    assert ais("ls", "s3://", "--no-headers").stdout.split() == ["aws://data"]
+    assert "aws://data" not in ais("ls", "ais://", "--no-headers").stdout.split()
