@@ -1,6 +1,6 @@
 # The two commands AIS users know: `make deploy` and `make test`.
 # Everything builds with CMake; this file only sequences it.
-.PHONY: all deps build install build-asan build-tsan build-clang deploy kill status test unit clean bench bench-list bench-reb bench-s3 bench-mirror bench-ec bench-cold bench-dload
+.PHONY: all deps build install build-asan build-tsan build-clang deploy kill status test unit fuzz clean bench bench-list bench-reb bench-s3 bench-mirror bench-ec bench-cold bench-dload
 
 JOBS ?= 2
 BUILD ?= build
@@ -71,6 +71,18 @@ test: build build-clang build-asan build-tsan
 unit: build-asan
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -L unit
 
+# libFuzzer harnesses of test/fuzz (clang, ASan+UBSan, $(FUZZ_BUILD)/): each runs FUZZ_SECS from
+# its seed corpus, one at a time, then one summary line each (FUZZ=names,route picks some).
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECS ?= 60
+fuzz: deps
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DAIS_SANITIZE=ON -DAIS_FUZZ=ON >/dev/null
+	@echo "make: building $(FUZZ_BUILD)/ fuzz_all"; \
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_all >$(FUZZ_BUILD)/build.log 2>&1 || \
+	{ tail -n 30 $(FUZZ_BUILD)/build.log; echo "make: build failed, full log: $(FUZZ_BUILD)/build.log"; exit 1; }
+	@bash test/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECS) $(FUZZ)
+
 bench: build
 	@bash scripts/install-deps.sh --bench
 	@bash bench/run.sh
@@ -104,4 +116,4 @@ bench-dload: build
 	@BUILD=$(BUILD) /usr/bin/python3 bench/dload.py
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(CLANG_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(CLANG_BUILD) $(FUZZ_BUILD)

@@ -272,7 +272,7 @@ ais_duration_parse_ms(const char *s, int64_t *out_ms)
         char *end;
         errno = 0;
         double v = strtod(p, &end);
-        if (end == p || errno != 0 || v < 0) {
+        if (end == p || errno != 0 || !(v >= 0)) { /* !(v >= 0) also refuses "nan" */
             return -EINVAL;
         }
         double mult;
@@ -293,7 +293,8 @@ ais_duration_parse_ms(const char *s, int64_t *out_ms)
         } else {
             return -EINVAL;
         }
-        if (mult < 0 || v * mult > 1e15) {
+        /* The sum is bounded too: "1e15s1e15s..." must not overflow total. */
+        if (mult < 0 || v * mult > 1e15 - (double)total) {
             return -EINVAL;
         }
         total += (int64_t)(v * mult);

@@ -731,12 +731,15 @@ gw_tmpl_expand(const char *t, json_t *out, size_t cap)
         return -EINVAL;
     }
     width = (lo[0] == '0' && strlen(lo) > 1) ? (int)strlen(lo) : 0;
-    for (long i = a; i <= b; i += step) {
+    for (long i = a;; i += step) {
         char buf[AIS_OBJNAME_BYTES_MAX + 64];
         snprintf(buf, sizeof(buf), "%.*s%0*ld%s", (int)(o - t), t, width, i, c + 1);
         int rc = gw_tmpl_expand(buf, out, cap);
         if (rc != 0) {
             return rc;
+        }
+        if ((unsigned long)b - (unsigned long)i < (unsigned long)step) {
+            break; /* the next one is past b (i + step might not even fit a long) */
         }
     }
     return 0;

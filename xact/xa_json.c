@@ -42,7 +42,12 @@ rfc3339_parse(const char *s)
     if (rest == NULL) {
         return 0;
     }
-    int64_t ns = (int64_t)timegm(&tm) * 1000000000;
+    /* A peer's time before 1970 or after 2262 does not fit int64 nanoseconds: unknown. */
+    time_t secs = timegm(&tm);
+    if (secs < 0 || (int64_t)secs > INT64_MAX / 1000000000 - 1) {
+        return 0;
+    }
+    int64_t ns = (int64_t)secs * 1000000000;
     if (*rest == '.') {
         int64_t frac = 0, scale = 100000000;
         for (rest++; *rest >= '0' && *rest <= '9'; rest++, scale /= 10) {
