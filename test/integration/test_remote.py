@@ -511,6 +511,8 @@ def test_kill9_of_a_target_mid_prefetch(rc, peer):
     for k, v in data.items():
         g = get(rc, k)
         assert g.status_code == 200 and g.content == v, (k, g.status_code, g.text[:300])
-    leftovers = [os.path.join(root, f) for root, _, fs in os.walk(os.path.join(rc.dir, "t1"))
-                 if os.path.basename(root) == "%wk" for f in fs]
-    assert leftovers == [], leftovers
+    # Fills of the GETs above publish right after their last byte went out: wait for them.
+    def leftovers():
+        return [os.path.join(root, f) for root, _, fs in os.walk(os.path.join(rc.dir, "t1"))
+                if os.path.basename(root) == "%wk" for f in fs]
+    wait_until(lambda: leftovers() == [], 30, what="no work files on t1")
