@@ -17,6 +17,9 @@
 #include <string.h>
 
 const struct cli_flag_def cli_flags[CLI_F_COUNT] = {
+    [CLI_F_ARCHIVE] = {"archive", 0, false, NULL, "list the members of the shard BUCKET/SHARD"},
+    [CLI_F_ARCHPATH] = {"archpath", 0, true, "MEMBER",
+                        "read this member of a .tar/.tgz/.zip/.tar.lz4 shard"},
     [CLI_F_HELP] = {"help", 'h', false, NULL, "show help for the command"},
     [CLI_F_JSON] = {"json", 'j', false, NULL, "print JSON instead of a table"},
     [CLI_F_NO_HEADERS] = {"no-headers", 'H', false, NULL, "omit table headers"},

@@ -123,6 +123,8 @@ enum cli_flag {
     CLI_F_LINES,
     CLI_F_REFRESH,
     CLI_F_ITERS, /* --count: reports of a --refresh loop */
+    CLI_F_ARCHIVE,  /* ls BUCKET/SHARD --archive: the shard's members */
+    CLI_F_ARCHPATH, /* get --archpath MEMBER */
     CLI_F_COUNT,
 };
 
@@ -402,6 +404,7 @@ struct cli_get {
     const char *bar_label;  /* single GET: start/stop its own bar when the size is large */
     FILE *bar_f;
     const char *dst_name; /* for error messages */
+    const char *archpath; /* a member of the shard (GET ?archpath=) or NULL */
 };
 
 /* Streams one object into g->fd; *written (may be NULL) gets the byte count. */

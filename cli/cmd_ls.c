@@ -357,6 +357,58 @@ ls_opts(struct cli_ctx *ctx, const struct cli_args *a, const struct cli_bck *b, 
     return cols_parse(ctx, j, a->val[CLI_F_PROPS]);
 }
 
+/* `ais ls BUCKET/SHARD --archive`: the shard and its members (GET ?archlist=true, arch.h). */
+static int
+ls_archive(struct cli_ctx *ctx, const struct cli_args *a, const struct cli_bck *b)
+{
+    struct ais_buf path;
+    char query[96], sz[32];
+    json_t *reply = NULL;
+    if (b->obj == NULL || b->obj[0] == '\0') {
+        cli_errorf(ctx, "--archive lists one shard: give BUCKET/SHARD");
+        return CLI_EUSAGE;
+    }
+    ais_buf_init(&path, AIS_URI_BYTES_MAX);
+    cli_bck_query(b, query, sizeof(query) - 16);
+    strcat(query, "&archlist=true");
+    int err = cli_obj_path(b, b->obj, &path) == 0
+                  ? cli_http_json(ctx, "GET", path.data, query, NULL, &reply)
+                  : -ENOMEM;
+    ais_buf_fini(&path);
+    json_t *ents = json_object_get(reply, "entries");
+    if (err == 0 && ctx->json) {
+        cli_print_json(ctx, ents);
+    } else if (err == 0) {
+        static const char *const hdrs[] = {"NAME", "SIZE"};
+        struct cli_table t;
+        cli_table_init(&t, 2, hdrs);
+        t.right = 1u << 1;
+        size_t i;
+        json_t *e;
+        json_array_foreach(ents, i, e)
+        {
+            uint64_t size = 0;
+            (void)cli_json_u64(json_object_get(e, "size"), &size);
+            if (cli_flag_on(a, CLI_F_RAW)) {
+                snprintf(sz, sizeof(sz), "%llu", (unsigned long long)size);
+            } else {
+                cli_fmt_size(size, sz, sizeof(sz));
+            }
+            const char *cells[2] = {json_string_value(json_object_get(e, "name")), sz};
+            if (cells[0] != NULL && cli_table_add(&t, cells) < 0) {
+                err = -ENOMEM;
+                break;
+            }
+        }
+        if (err == 0) {
+            cli_table_print(&t, ctx->out, !ctx->no_headers);
+        }
+        cli_table_fini(&t);
+    }
+    json_decref(reply);
+    return err;
+}
+
 int
 cli_cmd_ls(struct cli_ctx *ctx, const struct cli_args *a)
 {
@@ -370,6 +422,9 @@ cli_cmd_ls(struct cli_ctx *ctx, const struct cli_args *a)
     if (err < 0) {
         cli_errorf(ctx, "invalid bucket \"%s\": %s", a->pos[0], why);
         return err;
+    }
+    if (cli_flag_on(a, CLI_F_ARCHIVE)) {
+        return ls_archive(ctx, a, &b);
     }
     struct ls_job *j = calloc(1, sizeof(*j));
     if (j == NULL) {

@@ -397,7 +397,8 @@ get_one(struct cli_ctx *ctx, const struct cli_args *a, const struct cli_bck *b)
     if (err < 0) {
         return err;
     }
-    const char *out = a->npos > 1 ? a->pos[1] : base_name(b->obj);
+    const char *ap = cli_flag_on(a, CLI_F_ARCHPATH) ? a->val[CLI_F_ARCHPATH] : NULL;
+    const char *out = a->npos > 1 ? a->pos[1] : base_name(ap != NULL ? ap : b->obj);
     bool to_stdout = strcmp(out, "-") == 0;
     size_t outl = strlen(out);
     if (!to_stdout && outl > 0 && out[outl - 1] == '/' && (err = dst_dir_make(ctx, out)) < 0) {
@@ -407,7 +408,7 @@ get_one(struct cli_ctx *ctx, const struct cli_args *a, const struct cli_bck *b)
         outl--;
     }
     if (!to_stdout && stat(out, &st) == 0 && S_ISDIR(st.st_mode)) {
-        snprintf(dst, sizeof(dst), "%.*s/%s", (int)outl, out, base_name(b->obj));
+        snprintf(dst, sizeof(dst), "%.*s/%s", (int)outl, out, base_name(ap != NULL ? ap : b->obj));
     } else {
         snprintf(dst, sizeof(dst), "%s", out);
     }
@@ -425,7 +426,8 @@ get_one(struct cli_ctx *ctx, const struct cli_args *a, const struct cli_bck *b)
                         .range = range,
                         .bar_label = cli_progress_wanted(ctx) ? "GET" : NULL,
                         .bar_f = ctx->err,
-                        .dst_name = to_stdout ? "stdout" : dst};
+                        .dst_name = to_stdout ? "stdout" : dst,
+                        .archpath = ap};
     err = cli_obj_get_fd(&ctx->conn, &g, &written);
     if (!to_stdout) {
         if (close(fd) < 0 && err == 0) {

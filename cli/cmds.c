@@ -21,7 +21,7 @@
 
 #define OBJ_LS_FLAGS                                                                               \
     (CLI_FM_OUT | CLI_FM(CLI_F_LIMIT) | CLI_FM(CLI_F_PROPS) | CLI_FM(CLI_F_PREFIX) |               \
-     CLI_FM(CLI_F_PAGE_SIZE) | CLI_FM(CLI_F_RAW))
+     CLI_FM(CLI_F_PAGE_SIZE) | CLI_FM(CLI_F_RAW) | CLI_FM(CLI_F_ARCHIVE))
 #define RANGE_FLAGS (CLI_FM(CLI_F_OFFSET) | CLI_FM(CLI_F_LENGTH))
 
 /* `ais prefetch` / `ais evict`, also under `ais object` (and evict under `ais bucket`). */
@@ -209,7 +209,8 @@ static const struct cli_cmd object_cmds[] = {
      "BUCKET/NAME [FILE|DIR|-]",
      "download an object (same as `ais get`)",
      "ais object get ais://docs/README.md /tmp/r.md",
-     RANGE_FLAGS | CLI_FM(CLI_F_RECURSIVE) | CLI_FM(CLI_F_PREFIX) | CLI_FM(CLI_F_CONC),
+     RANGE_FLAGS | CLI_FM(CLI_F_RECURSIVE) | CLI_FM(CLI_F_PREFIX) | CLI_FM(CLI_F_CONC) |
+         CLI_FM(CLI_F_ARCHPATH),
      1,
      2,
      {CLI_COMP_OBJECT, CLI_COMP_FILE, 0},
@@ -801,7 +802,8 @@ const struct cli_cmd cli_root[] = {
      "ais get ais://images/photo.jpg\nais get ais://images/photo.jpg /tmp/p.jpg\n"
      "ais get ais://logs/app.log - --offset 1024 --length 4KiB\n"
      "ais get ais://images/train/ ./out -r",
-     RANGE_FLAGS | CLI_FM(CLI_F_RECURSIVE) | CLI_FM(CLI_F_PREFIX) | CLI_FM(CLI_F_CONC),
+     RANGE_FLAGS | CLI_FM(CLI_F_RECURSIVE) | CLI_FM(CLI_F_PREFIX) | CLI_FM(CLI_F_CONC) |
+         CLI_FM(CLI_F_ARCHPATH),
      1,
      2,
      {CLI_COMP_OBJECT, CLI_COMP_FILE, 0},

@@ -149,21 +149,29 @@ get_write(char *buf, size_t size, size_t n, void *arg)
 int
 cli_obj_get_fd(struct cli_conn *c, const struct cli_get *g, uint64_t *written)
 {
-    struct ais_buf url;
+    struct ais_buf url, q;
     char query[64];
     struct get_sink sink = {
         .fd = g->fd, .p = g->p, .lazy_label = g->bar_label, .bar_f = g->bar_f, .curl = c->curl};
     int err = -ENOMEM;
     ais_buf_init(&url, AIS_URI_BYTES_MAX);
-    if (cli_obj_path(g->b, g->obj, &url) == 0) {
-        cli_bck_query(g->b, query, sizeof(query));
+    ais_buf_init(&q, AIS_URI_BYTES_MAX);
+    cli_bck_query(g->b, query, sizeof(query));
+    int qerr = ais_buf_append(&q, query, strlen(query));
+    if (qerr == 0 && g->archpath != NULL) { /* a member of the shard (target/arch.h) */
+        qerr = ais_buf_append(&q, "&archpath=", 10);
+        qerr = qerr == 0 ? cli_url_escape(&q, g->archpath, true) : qerr;
+    }
+    if (qerr == 0 && cli_obj_path(g->b, g->obj, &url) == 0) {
         struct cli_req rq = {.method = "GET",
                              .path = url.data,
-                             .query = query,
+                             .query = q.data,
                              .range = g->range,
                              .write_fn = get_write,
                              .write_arg = &sink};
         err = cli_http_do(c, &rq, NULL);
+    } else if (qerr != 0) {
+        err = qerr;
     }
     if (sink.err < 0) {
         cli_conn_errorf(c, "writing %s: %s", g->dst_name, strerror(-sink.err));
@@ -175,6 +183,7 @@ cli_obj_get_fd(struct cli_conn *c, const struct cli_get *g, uint64_t *written)
     if (err == 0 && written != NULL) {
         *written = sink.written;
     }
+    ais_buf_fini(&q);
     ais_buf_fini(&url);
     return err;
 }

@@ -9,6 +9,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "target/arch.h"
 #include "target/target_int.h"
 
 #include <errno.h>
@@ -529,7 +530,11 @@ h_get(struct tgt *t, struct ais_req *r, struct obj_req *o)
     if (strcmp(o->ref.provider, "ais") != 0) {
         sp_obj_touch(fd); /* LRU order follows reads (space/space.h) */
     }
-    get_serve(t, r, o, fd, &md);
+    if (tgt_arch_wanted(r)) {
+        tgt_arch_get(t, r, &o->bck, o->ref.display, o->ref.obj, fd, &md); /* inside a shard */
+    } else {
+        get_serve(t, r, o, fd, &md);
+    }
     ais_stats_add(&t->stats, AIS_STAT_GET_N, 1);
     ais_stats_add(&t->stats, AIS_STAT_GET_NS, ais_mono_ns() - t0);
 }
@@ -639,6 +644,7 @@ struct put_ctx {
     int dry;
     size_t fill; /* bytes waiting in buf */
     char *buf;   /* AIS_PUT_BATCH_BYTES: MHD hands over 32 KiB pieces; disks like bigger */
+    struct tgt_arch_put *ix; /* *.tar: member index built as the body streams (target/arch.h) */
 };
 
 /* Writes what is batched. 0 or negative errno. */
@@ -658,6 +664,7 @@ put_data(struct ais_req *r, const char *data, size_t len, void *arg)
     if (p->dry) {
         return 0;
     }
+    tgt_arch_put_feed(p->ix, data, len);
     int rc = 0;
     if (p->fill + len > AIS_PUT_BATCH_BYTES) {
         rc = put_flush(p);
@@ -775,6 +782,10 @@ put_done(struct ais_req *r, void *arg)
     }
     rc = st_put_finish(p->put, &md);
     p->put = NULL;
+    if (rc == 0) {
+        tgt_arch_put_finish(p->ix, &md); /* keyed to this very file: never a stale index */
+        p->ix = NULL;
+    }
     if (rc == AIS_EBADCKSUM) {
         ais_resp_err(r, 400, "PUT %s/%s: checksum mismatch: client-supplied %s checksum differs",
                      p->o.ref.display, p->o.ref.obj, ais_req_header(r, "Ais-Checksum-Type"));
@@ -832,6 +843,7 @@ put_cleanup(struct ais_req *r, void *arg, int ok)
         ais_stats_add(&p->o.t->stats, AIS_STAT_ERR_PUT_N, 1);
         st_put_abort(p->put);
     }
+    tgt_arch_put_abort(p->ix);
     free(p->buf);
     free(p);
 }
@@ -900,6 +912,9 @@ h_put(struct tgt *t, struct ais_req *r, struct obj_req *o)
                      : rc == -ENOENT ? "bucket does not exist"
                                      : ais_strerror(rc));
         return;
+    }
+    if (!p->dry) {
+        p->ix = tgt_arch_put_begin(t, &o->bck, o->ref.obj, o->ref.digest);
     }
     ais_req_body_stream(r, put_data, put_done, put_cleanup, p);
 }

@@ -1,0 +1,52 @@
+/*
+ * Reads inside shards (AIS "archpath"): GET of one member, of several members as a TAR stream
+ * (archregx + archmode), and of the member list, for .tar, .tgz/.tar.gz, .zip and .tar.lz4
+ * objects; and the TAR member index built while a .tar object is PUT.
+ *
+ * Query parameters (AIS api/apc): archpath=MEMBER, archmime=FORMAT (overrides detection by
+ * extension), archregx=EXPR with archmode=regexp|prefix|suffix|substr|wdskey, and ours:
+ * archlist=true (the member list as list-objects JSON).
+ *
+ * The index of a .tar object lives in the sidecar file <bucket>/%ix/<obj> (storage/sidecar.h)
+ * of the mountpath holding the copy, and names the object identity it was built for (size,
+ * mtime, inode, checksum, version): a read compares it with the file it holds open, so an
+ * overwritten shard is never served from the old index. A missing or stale index is rebuilt by
+ * a scan on the first read. Responses carry `Ais-Archive-Index: hit|scan|none`.
+ */
+#ifndef AIS_TARGET_ARCH_H
+#define AIS_TARGET_ARCH_H
+
+#include "common/http.h"
+#include "storage/storage.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct tgt;
+struct tgt_arch_put;
+
+/* 1 when a GET asks for something inside the object (archpath, archregx or archlist). */
+int tgt_arch_wanted(struct ais_req *r);
+/*
+ * Serves the archive request of r from fd (the object as opened by the GET, md its metadata);
+ * takes fd in all cases and responds exactly once. display/obj name the object in messages.
+ * Blocks on local disk reads only.
+ */
+void tgt_arch_get(struct tgt *t, struct ais_req *r, const struct st_bck *bck, const char *display,
+                  const char *obj, int fd, const struct st_obj_md *md);
+
+/*
+ * PUT hook: for objects named *.tar, parses the body as it streams (feed) and writes the index
+ * to a work file; finish stores it for the published object (md from st_put_finish). NULL when
+ * not a tar name or on any failure (the first read then scans). Indexing never fails a PUT:
+ * a body that is not a valid TAR just gets no index. One thread per PUT; all accept NULL.
+ */
+struct tgt_arch_put *tgt_arch_put_begin(struct tgt *t, const struct st_bck *bck, const char *obj,
+                                        uint64_t digest);
+void tgt_arch_put_feed(struct tgt_arch_put *ap, const void *data, size_t len);
+/* Frees ap. */
+void tgt_arch_put_finish(struct tgt_arch_put *ap, const struct st_obj_md *md);
+/* Frees ap, dropping its work file. */
+void tgt_arch_put_abort(struct tgt_arch_put *ap);
+
+#endif
