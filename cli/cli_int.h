@@ -125,6 +125,10 @@ enum cli_flag {
     CLI_F_ITERS, /* --count: reports of a --refresh loop */
     CLI_F_ARCHIVE,  /* ls BUCKET/SHARD --archive: the shard's members */
     CLI_F_ARCHPATH, /* get --archpath MEMBER */
+    CLI_F_SPEC,        /* ml get-batch --spec FILE */
+    CLI_F_CONT_ON_ERR, /* ml get-batch: coer */
+    CLI_F_STREAMING,   /* ml get-batch: strm */
+    CLI_F_OMIT_SRC_BCK, /* ml get-batch: onob */
     CLI_F_COUNT,
 };
 
@@ -484,6 +488,8 @@ int cli_cmd_props_set(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_ls(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_put(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_get(struct cli_ctx *ctx, const struct cli_args *a);
+/* ais ml get-batch (cli/cmd_ml.c). */
+int cli_cmd_ml_get_batch(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_obj_rm(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_obj_stat(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_obj_cat(struct cli_ctx *ctx, const struct cli_args *a);

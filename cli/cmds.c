@@ -560,6 +560,24 @@ static const struct cli_cmd job_cmds[] = {
             {CLI_COMP_NONE, 0, 0}, cli_cmd_log_show, NULL                                          \
     }
 
+static const struct cli_cmd ml_cmds[] = {
+    {"get-batch",
+     NULL,
+     "[SRC ...] DST_ARCHIVE",
+     "get objects (BUCKET/OBJ, or BUCKET --list NAMES, or --spec FILE) as one TAR, in order",
+     "ais ml get-batch ais://dataset --list a.wav,b.wav training.tar\n"
+     "ais ml get-batch ais://b/x.jpg ais://c/y.jpg out.tar --streaming\n"
+     "ais ml get-batch --spec batch.json out.tar --cont-on-err",
+     CLI_FM(CLI_F_LIST) | CLI_FM(CLI_F_SPEC) | CLI_FM(CLI_F_CONT_ON_ERR) |
+         CLI_FM(CLI_F_STREAMING) | CLI_FM(CLI_F_OMIT_SRC_BCK),
+     1,
+     -1,
+     {CLI_COMP_OBJECT, CLI_COMP_OBJECT, CLI_COMP_FILE},
+     cli_cmd_ml_get_batch,
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
+};
+
 static const struct cli_cmd log_cmds[] = {
     LOG_SHOW_CMD("show", "print a node's current log (its last 1MiB; --lines: the last N lines)"),
     {"get",
@@ -870,6 +888,17 @@ const struct cli_cmd cli_root[] = {
      {0, 0, 0},
      NULL,
      job_cmds},
+    {"ml",
+     NULL,
+     "COMMAND",
+     "ML data loading: batch GET of many objects and archived files as one archive",
+     NULL,
+     0,
+     0,
+     0,
+     {0, 0, 0},
+     NULL,
+     ml_cmds},
     {"log",
      NULL,
      "COMMAND",

@@ -221,4 +221,16 @@
 #define AIS_LOG_TAIL_BYTES (1 << 20)
 #define AIS_LOG_SERVE_BYTES_MAX (AIS_LOG_MAX_SIZE_MAX + (64 << 10))
 
+/* Batch GET (target/moss.h). */
+/* Entries in one batch request: a batch is one archive the client reads in one go. */
+#define AIS_MOSS_ENTRIES_MAX 10000
+/* The MossReq body (names of AIS_MOSS_ENTRIES_MAX entries); below AIS_REQ_ARENA_BYTES_MAX. */
+#define AIS_MOSS_BODY_BYTES_MAX (2u << 20)
+/* Entries fetched ahead of the one being written (each one connection to its owner). */
+#define AIS_MOSS_READAHEAD_N 4
+/* One entry read from another target is held in memory while in flight: its bound. */
+#define AIS_MOSS_ENTRY_BYTES_MAX (16u << 20)
+/* Wait for one entry (fetch from its owner) before the reply is aborted. */
+#define AIS_MOSS_ENTRY_WAIT_MS 60000
+
 #endif

@@ -74,6 +74,8 @@ void gw_h_buckets(struct gw *g, struct ais_req *r);
 /* GET /metrics (gateway/gw_metrics.c); GET /v1/openapi.yaml (gateway/gw_openapi.c). */
 void gw_r_metrics(struct ais_req *r, void *ctx);
 void gw_r_openapi(struct ais_req *r, void *ctx);
+/* GET /v1/ml/moss[/<bucket>]: batch GET, 307 to a designated target (gateway/h_moss.c). */
+void gw_r_moss(struct ais_req *r, void *ctx);
 
 /*
  * Applies a bucket-level change on the primary (or forwards it there): create-bck,

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "target/arch.h"
+#include "target/moss.h"
 #include "target/target_int.h"
 
 #include <errno.h>
@@ -982,6 +983,8 @@ static const struct ais_route tgt_routes[] = {
     {AIS_M_PUT, "/v1/daemon/setconfig", r_daemon},
     {AIS_M_PUT | AIS_M_POST | AIS_M_DELETE, "/v1/daemon/mountpaths", tgt_r_mountpaths},
     {AIS_M_GET, "/metrics", tgt_r_metrics},
+    {AIS_M_GET, "/v1/ml/moss", tgt_r_moss}, /* batch GET (target/moss.c) */
+    {AIS_M_GET, "/v1/ml/moss/*", tgt_r_moss},
 };
 
 void

@@ -1,0 +1,40 @@
+/*
+ * Batch GET (AIS "GetBatch", MOSS): GET /v1/ml/moss[/<bucket>] with a MossReq JSON body
+ * (api/apc/ml.go) answered by one designated target with a TAR of the requested objects and
+ * archived files, in request order. With "strm" the reply is the plain archive; without it a
+ * multipart/mixed reply: part "metadata" (MossResp JSON), then part "archive".
+ *
+ * The designated target first resolves every entry (a stat here, a HEAD or an archlist at the
+ * owner): missing entries fail the request with 404 naming the first of them before any byte is
+ * sent, or with "coer" become empty placeholders under __404__/ with err_msg in the metadata.
+ * Then the archive streams with an exact Content-Length while AIS_MOSS_READAHEAD_N entries are
+ * fetched ahead (objects here are read from their files; others are read from their owners).
+ */
+#ifndef AIS_TARGET_MOSS_H
+#define AIS_TARGET_MOSS_H
+
+#include "common/http.h"
+#include "common/limits.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Missing entries' directory in the archive (apc.MossMissingDir). */
+#define AIS_MOSS_MISSING_DIR "__404__"
+
+struct tgt;
+
+/* GET /v1/ml/moss[/<bucket>] on a target: route handler (ctx = struct tgt). */
+void tgt_r_moss(struct ais_req *r, void *ctx);
+
+/*
+ * TAR header block(s) for a regular file named name of size bytes into out (cap >= 512 +
+ * 512 + round512(strlen(name) + 1)): a GNU long-name ('L') record first when the name does not
+ * fit the 100-byte field. Returns the bytes written (a multiple of 512), or 0 if cap is short or
+ * size does not fit 11 octal digits.
+ */
+size_t tgt_moss_tar_hdr(char *out, size_t cap, const char *name, uint64_t size, int64_t mtime_s);
+/* Bytes tgt_moss_tar_hdr writes for name. */
+size_t tgt_moss_tar_hdr_bytes(const char *name);
+
+#endif

@@ -1,0 +1,238 @@
+"""Batch GET (issue 18 part 3): GET /v1/ml/moss[/<bucket>] with a MossReq body, AIS GetBatch.
+
+Goal: one request returns a TAR of the requested objects, archived files (archpath) and byte
+ranges in exactly request order, named <bucket>/<obj>[/<archpath>] (or <obj> with onob), as the
+plain archive (strm) or as a multipart/mixed reply whose first part is the MossResp metadata
+(parsed here the way the AIS Python SDK's MultipartDecoder does, and with the email package);
+missing entries are __404__/ placeholders plus err_msg with coer, else a 404 naming the entry
+and no archive; oversized requests are refused.
+Method: one module cluster (1 gateway, 3 targets); objects PUT through the gateway; requests
+with python requests, which follows the gateway's 307 to the designated target re-sending the
+body, as the SDK's session does.
+"""
+import email.parser
+import email.policy
+import io
+import json
+import os
+import random
+import re
+import tarfile
+
+import pytest
+import requests
+
+from conftest import cluster_of
+
+
+@pytest.fixture(scope="module")
+def cluster(request):
+    yield from cluster_of(request, targets=3, mountpaths=1)
+
+
+def mkbck(c, name):
+    r = requests.post(f"{c.url}/v1/buckets/{name}", json={"action": "create-bck", "name": "", "value": None},
+                      timeout=30)
+    assert r.status_code == 200, r.text
+
+
+def put(c, bck, name, data):
+    r = requests.put(f"{c.url}/v1/objects/{bck}/{name}", data=data, timeout=30)
+    assert r.status_code == 200, r.text
+
+
+def batch(c, req, bucket=None, **kw):
+    path = "/v1/ml/moss" + (f"/{bucket}" if bucket else "")
+    params = {"provider": "ais"} if bucket else {}
+    return requests.get(c.url + path, params=params, json=req, timeout=120, **kw)
+
+
+def tar_entries(data):
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tf:
+        return [(m.name, tf.extractfile(m).read()) for m in tf.getmembers()]
+
+
+def sdk_multipart(resp):
+    """The AIS SDK's MultipartDecoder (non-streaming): boundary from Content-Type, split on
+    b'--' + boundary, headers/body split on the first blank line."""
+    m = re.search(r"boundary=([^;,\s]+)", resp.headers["Content-Type"], re.IGNORECASE)
+    assert m, resp.headers["Content-Type"]
+    parts = []
+    for part in resp.content.split(b"--" + m.group(1).strip("\"'").encode())[1:]:
+        if not part.strip() or part.strip() == b"--":
+            continue
+        headers, body = part.split(b"\r\n\r\n", 1)
+        parts.append((headers, body))
+    return parts
+
+
+@pytest.fixture(scope="module")
+def data(cluster):
+    bcks = ["mossa", "mossb", "mossc"]
+    objs = {}
+    for b in bcks:
+        mkbck(cluster, b)
+    rnd = random.Random(18)
+    for i in range(90):
+        b = bcks[i % 3]
+        name = f"d{i % 7}/obj-{i:04d}-" + "x" * rnd.choice([0, 5, 120]) + ".bin"
+        body = os.urandom(rnd.choice([0, 1, 511, 512, 513, 4096, 70000]))
+        put(cluster, b, name, body)
+        objs[(b, name)] = body
+    return bcks, objs
+
+
+def test_order_across_buckets_streaming(cluster, data):
+    bcks, objs = data
+    keys = list(objs)
+    rnd = random.Random(7)
+    order = [rnd.choice(keys) for _ in range(300)]  # repeats allowed, request order kept
+    req = {"in": [{"objname": n, "bucket": b, "provider": "ais"} for b, n in order], "strm": True}
+    r = batch(cluster, req)
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"] == "application/x-tar"
+    got = tar_entries(r.content)
+    assert [g[0] for g in got] == [f"{b}/{n}" for b, n in order]
+    assert all(g[1] == objs[k] for g, k in zip(got, order))
+
+
+def test_path_bucket_onob_and_ranges(cluster, data):
+    bcks, objs = data
+    names = [n for (b, n), v in objs.items() if b == bcks[1] and len(v) >= 4096][:5]
+    ins = [{"objname": n} for n in names]
+    ins.append({"objname": names[0], "start": 100, "length": 200})
+    ins.append({"objname": names[1], "start": 4000, "length": -1})
+    r = batch(cluster, {"in": ins, "onob": True, "strm": True}, bucket=bcks[1])
+    assert r.status_code == 200, r.text
+    got = tar_entries(r.content)
+    assert [g[0] for g in got] == names + [names[0], names[1]]
+    assert got[-2][1] == objs[(bcks[1], names[0])][100:300]
+    assert got[-1][1] == objs[(bcks[1], names[1])][4000:]
+    bad = batch(cluster, {"in": [{"objname": names[0], "start": 10**9, "length": 5}]}, bucket=bcks[1])
+    assert bad.status_code == 416, bad.text
+
+
+def test_archpath(cluster, data):
+    bcks, objs = data
+    members = {"a/1.jpg": os.urandom(3000), "a/1.json": b'{"k": 1}', "e" * 110 + "/long.bin": os.urandom(700)}
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tf:
+        for name, body in members.items():
+            ti = tarfile.TarInfo(name)
+            ti.size = len(body)
+            tf.addfile(ti, io.BytesIO(body))
+    for i in range(3):
+        put(cluster, bcks[2], f"shard-{i}.tar", buf.getvalue())
+    plain = next(n for (b, n) in objs if b == bcks[0])
+    ins, want = [], []
+    for i in range(3):
+        for m in reversed(list(members)):
+            ins.append({"objname": f"shard-{i}.tar", "bucket": bcks[2], "archpath": m})
+            want.append((f"{bcks[2]}/shard-{i}.tar/{m}", members[m]))
+        ins.append({"objname": plain, "bucket": bcks[0]})
+        want.append((f"{bcks[0]}/{plain}", objs[(bcks[0], plain)]))
+    ins.append({"objname": "shard-0.tar", "bucket": bcks[2], "archpath": "a/1.jpg", "start": 10, "length": 20})
+    want.append((f"{bcks[2]}/shard-0.tar/a/1.jpg", members["a/1.jpg"][10:30]))
+    r = batch(cluster, {"in": ins, "strm": True})
+    assert r.status_code == 200, r.text
+    assert tar_entries(r.content) == want
+    miss = batch(cluster, {"in": [{"objname": "shard-1.tar", "bucket": bcks[2], "archpath": "nope.txt"}]})
+    assert miss.status_code == 404 and "nope.txt" in miss.text, miss.text
+
+
+def test_missing_coer_and_not(cluster, data):
+    bcks, objs = data
+    keys = list(objs)
+    rnd = random.Random(9)
+    order = [rnd.choice(keys) for _ in range(200)]
+    missing = {5: (bcks[0], "no-such-1"), 77: (bcks[1], "no/such-2"), 150: (bcks[2], "no-such-3")}
+    for i, k in missing.items():
+        order[i] = k
+    ins = [{"objname": n, "bucket": b} for b, n in order]
+    # without coer: 404 naming the (first) missing entry, no archive
+    r = batch(cluster, {"in": ins, "strm": True})
+    assert r.status_code == 404, r.status_code
+    assert "no-such-1" in r.json()["message"]
+    # with coer, streaming: placeholders in place
+    r = batch(cluster, {"in": ins, "strm": True, "coer": True})
+    assert r.status_code == 200, r.text
+    got = tar_entries(r.content)
+    assert len(got) == len(order)
+    for i, (k, g) in enumerate(zip(order, got)):
+        if i in missing:
+            assert g == (f"__404__/{k[0]}/{k[1]}", b"")
+        else:
+            assert g == (f"{k[0]}/{k[1]}", objs[k])
+    # with coer, multipart: metadata carries err_msg for exactly the missing ones
+    r = batch(cluster, {"in": ins, "coer": True})
+    assert r.status_code == 200, r.text
+    meta_h, meta = sdk_multipart(r)[0]
+    out = json.loads(meta)["out"]
+    assert [i for i, o in enumerate(out) if o.get("err_msg")] == sorted(missing)
+    assert all(out[i]["size"] == len(objs[k]) for i, k in enumerate(order) if i not in missing)
+
+
+def test_multipart_as_sdk_parses(cluster, data):
+    bcks, objs = data
+    keys = list(objs)[:40]
+    ins = [{"objname": n, "bucket": b, "opaque": "aWQtMTIz"} for b, n in keys]
+    r = batch(cluster, {"in": ins, "mime": ".tar"})
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].startswith("multipart/mixed; boundary=")
+    parts = sdk_multipart(r)
+    assert len(parts) == 2
+    assert b'name="metadata"' in parts[0][0] and b'name="archive"' in parts[1][0]
+    resp = json.loads(parts[0][1])
+    assert resp["uuid"] and len(resp["out"]) == len(keys)
+    for o, (b, n) in zip(resp["out"], keys):
+        assert (o["bucket"], o["objname"], o["size"], o["opaque"]) == (b, n, len(objs[(b, n)]), "aWQtMTIz")
+    got = tar_entries(parts[1][1])  # the SDK hands the body (with its trailing CRLF) to tarfile
+    assert got == [(f"{b}/{n}", objs[(b, n)]) for b, n in keys]
+    # the same reply through a standard MIME parser
+    raw = b"Content-Type: " + r.headers["Content-Type"].encode() + b"\r\n\r\n" + r.content
+    msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(raw)
+    sub = list(msg.iter_parts())
+    assert [p.get_param("name", header="content-disposition") for p in sub] == ["metadata", "archive"]
+    assert tar_entries(sub[1].get_payload(decode=True)) == got
+
+
+def test_limits_and_bad_requests(cluster, data):
+    bcks, _ = data
+    r = batch(cluster, {"in": [{"objname": f"o{i}"} for i in range(10001)]}, bucket=bcks[0])
+    assert r.status_code == 400 and "at most 10000" in r.json()["message"], r.text
+    big = json.dumps({"in": [{"objname": "x" * 1000, "bucket": bcks[0]}] * 2200})
+    r = requests.get(cluster.url + "/v1/ml/moss", data=big, timeout=60)
+    assert r.status_code == 413, r.status_code
+    r = batch(cluster, {"in": []})
+    assert r.status_code == 400
+    r = batch(cluster, {"in": [{"objname": "x"}]})  # no bucket anywhere
+    assert r.status_code == 400 and "bucket" in r.json()["message"]
+    r = batch(cluster, {"in": [{"objname": "x", "bucket": "no-such-bucket"}]})
+    assert r.status_code == 404
+    r = batch(cluster, {"in": [{"objname": "x", "bucket": bcks[0]}], "mime": ".7z"})
+    assert r.status_code == 400
+
+
+def test_cli_get_batch(cluster, data, tmp_path):
+    import subprocess
+    from conftest import BUILD
+    bcks, objs = data
+    names = [n for (b, n) in objs if b == bcks[0]][:6]
+    env = dict(os.environ, AIS_ENDPOINT=cluster.url)
+    ais = os.path.join(BUILD, "cli", "ais")
+    out = tmp_path / "a.tar"
+    p = subprocess.run([ais, "ml", "get-batch", f"ais://{bcks[0]}", "--list", ",".join(names), str(out),
+                        "--streaming"], env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert tar_entries(out.read_bytes()) == [(f"{bcks[0]}/{n}", objs[(bcks[0], n)]) for n in names]
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"in": [{"objname": names[0], "bucket": bcks[0]},
+                                       {"objname": "gone", "bucket": bcks[1]}], "strm": True}))
+    p = subprocess.run([ais, "ml", "get-batch", "--spec", str(spec), str(out)], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode != 0 and "gone" in p.stderr, p.stdout + p.stderr
+    assert not out.exists()
+    p = subprocess.run([ais, "ml", "get-batch", "--spec", str(spec), str(out), "--cont-on-err"], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert [n for n, _ in tar_entries(out.read_bytes())] == [f"{bcks[0]}/{names[0]}", f"__404__/{bcks[1]}/gone"]
