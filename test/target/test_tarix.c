@@ -9,7 +9,6 @@
 #include "target/moss.h"
 #include "target/tarix.h"
 
-#include <cmocka.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #define IMG_MAX (64 * 1024)
 
