@@ -582,12 +582,38 @@ ais_req_body(const struct ais_req *r, size_t *len)
     return r->body.data ? r->body.data : "";
 }
 
+/* 1 when the JSON text nests deeper than max (arrays and objects, outside strings). */
+static int
+json_too_deep(const char *s, size_t n, int max)
+{
+    int depth = 0, in_str = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_str) {
+            i += c == '\\'; /* skip the escaped character */
+            in_str = c != '"' || c == '\\';
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max) {
+                return 1;
+            }
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return 0;
+}
+
 int
 ais_req_body_json(const struct ais_req *r, json_t **out)
 {
     *out = NULL;
     if (r->body.len == 0) {
         return 0;
+    }
+    if (json_too_deep(r->body.data, r->body.len, AIS_JSON_DEPTH_MAX)) {
+        return AIS_EBADJSON; /* answered as malformed JSON, never parsed */
     }
     json_t *j = json_loadb(r->body.data, r->body.len, 0, NULL);
     if (j == NULL) {

@@ -86,6 +86,9 @@
 #define AIS_HTTP_CONN_MEM_BYTES (64u << 10)
 /* Stack of one connection thread: handlers keep path-sized buffers only. */
 #define AIS_HTTP_THREAD_STACK_BYTES (512u << 10)
+/* Nesting of a JSON request body: AIS messages need a handful; jansson recurses per level on
+ * the edge thread's stack, so a hostile [[[[... must be refused before it is parsed. */
+#define AIS_JSON_DEPTH_MAX 64
 /* Idle keep-alive connections are closed after this. */
 #define AIS_HTTP_IDLE_TIMEOUT_S 120
 /* I/O buffer for checksumming a stored object. */

@@ -252,6 +252,10 @@ def test_jobs_and_versions(mcluster, bucket):
     after = sum(total(gws + tgs, "ais_job_objects", 'kind="delete-listrange",ctr="%s"' % c) for c in ("loc", "out", "in"))
     assert after - before >= 6
     assert total(tgs + gws, "ais_jobs_running", 'kind="delete-listrange"') == 0
+    # Nothing of that kind runs any more: no ETA. Kinds added since keep their own label.
+    assert all(sample(scrape(u), "ais_job_eta_seconds", 'kind="delete-listrange"') == -1
+               for u in gws + tgs)
+    assert sample(scrape(gws[0]), "ais_job_objects", 'kind="download",ctr="loc"') is not None
     smap = mcluster.smap()
     for u in gws + tgs:
         t = scrape(u)
