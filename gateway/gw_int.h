@@ -97,6 +97,8 @@ void gw_dl_free(struct gw_dl *d);
 void gw_r_download(struct ais_req *r, void *ctx);
 /* Reverse proxy (gateway/h_rproxy.c): 1 when r was an absolute-URI request (answered). */
 int gw_rproxy(struct gw *g, struct ais_req *r);
+/* /v1/sort: dSort jobs (h_sort.c). */
+void gw_r_sort(struct ais_req *r, void *ctx);
 /* POST /v1/objects/<bck> {"action":"promote",...} (h_promote.c). */
 void gw_h_objects_post(struct gw *g, struct ais_req *r);
 struct ais_objref;

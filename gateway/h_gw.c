@@ -629,6 +629,8 @@ static const struct ais_route gw_routes[] = {
     {AIS_M_DELETE, "/v1/download/*", gw_r_download},
     {AIS_M_GET, "/metrics", gw_r_metrics},
     {AIS_M_GET | AIS_M_HEAD, "/v1/openapi.yaml", gw_r_openapi},
+    {AIS_M_GET | AIS_M_POST | AIS_M_DELETE, "/v1/sort", gw_r_sort}, /* dSort (h_sort.c) */
+    {AIS_M_GET | AIS_M_DELETE, "/v1/sort/*", gw_r_sort},
     {AIS_M_GET, "/v1/ml/moss", gw_r_moss},   /* batch GET (h_moss.c) */
     {AIS_M_GET, "/v1/ml/moss/*", gw_r_moss},
     {S3_METHODS, "/s3", r_s3},

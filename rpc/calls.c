@@ -561,3 +561,36 @@ rpc_config_set(const char *url, int timeout_ms, const char *const *names, const 
     q.config_set = &c;
     return call_ack(url, timeout_ms, RPC_CALL_IDEMPOTENT, &q, err);
 }
+
+int
+rpc_dsort(const char *url, int timeout_ms, const char *op, const char *uuid, const void *body,
+          size_t len, char **out, size_t *out_len, struct rpc_err *err)
+{
+    Aisproto__Msg q = AISPROTO__MSG__INIT;
+    Aisproto__DsortMsg d = AISPROTO__DSORT_MSG__INIT;
+    Aisproto__Msg *r = NULL;
+    d.op = (char *)op;
+    d.uuid = (char *)(uuid ? uuid : "");
+    d.body.data = (uint8_t *)body;
+    d.body.len = len;
+    q.body_case = AISPROTO__MSG__BODY_DSORT_REQ;
+    q.dsort_req = &d;
+    int rc = call_kind(url, timeout_ms, 0, &q, AISPROTO__MSG__BODY_DSORT_RESP, &r, err);
+    if (rc != 0) {
+        return rc;
+    }
+    size_t n = r->dsort_resp->body.len;
+    char *b = malloc(n + 1);
+    if (b == NULL) {
+        aisproto__msg__free_unpacked(r, NULL);
+        return -ENOMEM;
+    }
+    if (n > 0) {
+        memcpy(b, r->dsort_resp->body.data, n);
+    }
+    b[n] = '\0';
+    aisproto__msg__free_unpacked(r, NULL);
+    *out = b;
+    *out_len = n;
+    return 0;
+}

@@ -576,6 +576,31 @@ h_slice_read(struct rpc_server *s, const Aisproto__Msg *q, struct rpc_reply *r)
     return err;
 }
 
+static int
+h_dsort(struct rpc_server *s, const Aisproto__Msg *q, struct rpc_reply *r)
+{
+    if (s->ops->dsort == NULL) {
+        return -ENOTSUP;
+    }
+    const Aisproto__DsortMsg *d = q->dsort_req;
+    void *out = NULL;
+    size_t n = 0;
+    int err = s->ops->dsort(s->ctx, d->op, d->uuid, d->body.data, d->body.len, &out, &n, &r->rerr);
+    if (err == 0) {
+        Aisproto__Msg m = AISPROTO__MSG__INIT;
+        Aisproto__DsortMsg dr = AISPROTO__DSORT_MSG__INIT;
+        dr.op = d->op;
+        dr.uuid = d->uuid;
+        dr.body.data = out;
+        dr.body.len = out ? n : 0;
+        m.body_case = AISPROTO__MSG__BODY_DSORT_RESP;
+        m.dsort_resp = &dr;
+        err = reply_pack(r, &m);
+    }
+    free(out);
+    return err;
+}
+
 /* The registry: one row per request message. */
 static const struct rpc_msg_desc rpc_msgs[] = {
     {AISPROTO__MSG__BODY_KEEPALIVE, RPC_CLASS_KEEPALIVE, "keepalive", h_keepalive},
@@ -588,6 +613,7 @@ static const struct rpc_msg_desc rpc_msgs[] = {
     {AISPROTO__MSG__BODY_DELETE_OBJS, RPC_CLASS_DATA, "delete_objs", h_delete_objs},
     {AISPROTO__MSG__BODY_OBJ_PULL, RPC_CLASS_DATA, "obj_pull", h_obj_pull},
     {AISPROTO__MSG__BODY_SLICE_REQ, RPC_CLASS_DATA, "slice_read", h_slice_read},
+    {AISPROTO__MSG__BODY_DSORT_REQ, RPC_CLASS_DATA, "dsort", h_dsort},
     {AISPROTO__MSG__BODY_XACT_STOP, RPC_CLASS_CONTROL, "xact_stop", h_xact_stop},
     {AISPROTO__MSG__BODY_XACT_START, RPC_CLASS_CONTROL, "xact_start", h_xact_start},
     {AISPROTO__MSG__BODY_VOTE_REQ, RPC_CLASS_CONTROL, "vote", h_vote},

@@ -191,6 +191,10 @@ struct rpc_ops {
     /* any node: an election vote or probe (rpc/member.c, gateway/election.c); fill out (out->smap
      * is a reference the RPC layer drops after packing). */
     int (*vote)(void *ctx, const struct rpc_vote_req *q, struct rpc_vote *out, struct rpc_err *err);
+    /* target: one step of a dSort job (dsort/dsort.h); *out (malloc'ed, freed by the RPC layer
+     * after packing; may stay NULL for an empty reply) and *out_len. */
+    int (*dsort)(void *ctx, const char *op, const char *uuid, const void *body, size_t len,
+                 void **out, size_t *out_len, struct rpc_err *err);
 };
 
 /* Handler classes: each has its own workers and queue (see the registry in rpc.c). */
@@ -307,6 +311,14 @@ __attribute__((warn_unused_result)) int rpc_config_set(const char *url, int time
                                                        const char *const *names,
                                                        const char *const *values, size_t n,
                                                        struct rpc_err *err);
+
+/* One dSort step on a target (not re-sent: steps are not all idempotent). On success *out is
+ * malloc'ed (NUL-terminated past out_len, so JSON replies can be parsed in place; the caller
+ * frees) and *out_len its length. */
+__attribute__((warn_unused_result)) int rpc_dsort(const char *url, int timeout_ms, const char *op,
+                                                  const char *uuid, const void *body, size_t len,
+                                                  char **out, size_t *out_len,
+                                                  struct rpc_err *err);
 
 /* Smap/BMD <-> protobuf bytes (exposed for tests and persistence-free round trips). */
 __attribute__((warn_unused_result)) int rpc_smap_pack(const struct ais_smap *m, uint8_t **buf,

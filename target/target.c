@@ -418,6 +418,7 @@ op_node_shutdown(void *ctx, const char *sid, int decommission, struct rpc_err *e
     }
     AIS_LOG_INFO("req=node-shutdown id=%s decommission=%d", t->self.id, decommission);
     rpc_member_stop(__atomic_exchange_n(&t->member, NULL, __ATOMIC_ACQ_REL));
+    ds_free(t->ds); /* no step arrives any more; its jobs use the mountpaths and the registry */
     __atomic_store_n(&t->leaving, 1, __ATOMIC_RELEASE);
     return 0;
 }
@@ -464,7 +465,16 @@ op_xact_start(void *ctx, const struct rpc_xact_args *a, struct rpc_err *err)
     return rc;
 }
 
+static int
+op_dsort(void *ctx, const char *op, const char *uuid, const void *body, size_t len, void **out,
+         size_t *out_len, struct rpc_err *err)
+{
+    struct tgt *t = ctx;
+    return ds_rpc(t->ds, op, uuid, body, len, out, out_len, err);
+}
+
 static const struct rpc_ops tgt_rpc_ops = {
+    .dsort = op_dsort,
     .xact_start = op_xact_start,
     .vote = op_vote,
     .node_shutdown = op_node_shutdown,
@@ -578,6 +588,11 @@ tgt_run(const struct ais_config *cfg, const volatile int *stop)
         }
     }
     if (rc == 0) {
+        struct ds_env denv = {
+            .cfg = cfg, .self = &t->self, .meta = &t->meta, .mp = t->mp, .xreg = t->xreg};
+        rc = ds_new(&denv, &t->ds);
+    }
+    if (rc == 0) {
         struct sp_env senv = {.cfg = cfg, .meta = &t->meta, .mp = t->mp, .xreg = t->xreg};
         rc = sp_start(&senv, &t->space); /* before the servers: every PUT is checked */
     }
@@ -610,6 +625,7 @@ tgt_run(const struct ais_config *cfg, const volatile int *stop)
     ais_statsd_stop(t->statsd); /* after the last request: its final push counts them all */
     rpc_server_stop(t->rpc);
     rpc_member_stop(__atomic_exchange_n(&t->member, NULL, __ATOMIC_ACQ_REL));
+    ds_free(t->ds); /* no step arrives any more; its jobs use the mountpaths and the registry */
     tgt_cold_free(t->cold); /* aborts fills in flight; no request is left to join them */
     bk_free(t->bk);
     reb_free(t->reb); /* its receiver calls into the EC service: stopped first */

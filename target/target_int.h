@@ -8,6 +8,7 @@
 #include "common/meta.h"
 #include "common/objref.h"
 #include "common/stats.h"
+#include "dsort/dsort.h"
 #include "common/statsd.h"
 #include "reb/reb.h"
 #include "rpc/member.h"
@@ -42,6 +43,7 @@ struct tgt {
     struct sp *space;          /* capacity monitor, out-of-space check, LRU (space/space.h) */
     struct bk *bk;             /* remote backends (backend/backend.h) */
     struct tgt_cold *cold;     /* cold GETs in flight (cold.c) */
+    struct ds *ds;             /* dSort jobs (dsort/dsort.h) */
     pthread_mutex_t ab_mu;     /* job ids stopped lately (remote.c: downloads in flight stop) */
     char ab_ids[16][XA_ID_BYTES];
     unsigned ab_next;
