@@ -1,6 +1,6 @@
 # The two commands AIS users know: `make deploy` and `make test`.
 # Everything builds with CMake; this file only sequences it.
-.PHONY: all deps build install build-asan build-tsan build-clang deploy kill status test unit fuzz clean bench bench-list bench-reb bench-s3 bench-mirror bench-ec bench-cold bench-dload
+.PHONY: all deps build install build-asan build-tsan build-clang deploy kill status test unit fuzz clean bench bench-list bench-reb bench-s3 bench-mirror bench-ec bench-cold bench-dload bench-dsort
 
 JOBS ?= 2
 BUILD ?= build
@@ -114,6 +114,10 @@ bench-cold: build
 bench-dload: build
 	@bash scripts/install-deps.sh --bench
 	@BUILD=$(BUILD) /usr/bin/python3 bench/dload.py
+
+# dSort of 100 x 10 MiB tar shards on 3 targets vs one process (libarchive) over the same files.
+bench-dsort: build
+	@BUILD=$(BUILD) /usr/bin/python3 bench/dsort.py
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(CLANG_BUILD) $(FUZZ_BUILD)
