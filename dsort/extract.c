@@ -174,7 +174,8 @@ shard_commit(struct ds_job *j, uint32_t sidx, struct xshard *x)
         memset(r, 0, sizeof(*r));
         r->key = strndup(x->v[i].name, x->v[i].klen);
         r->sidx = sidx;
-        r->pos = pos++;
+        r->pos = x->v[i].order; /* its first member's place in the archive: order "none" */
+        pos++;
         r->mem0 = (uint32_t)j->nmems;
         r->nmem = (uint32_t)(e - i);
         const char *ctext = NULL;

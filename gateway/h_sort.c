@@ -25,13 +25,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SORT_STEP_MS 30000
+#define SORT_INIT_MS 30000
+#define SORT_QUERY_MS 5000 /* a dead target must not stall every poll */
 #define SORT_INIT_BYTES_MAX (48u << 20)
 
 struct srt_slot {
     const char *op, *uuid, *body;
     size_t len;
-    const struct ais_snode *node;
+    char id[AIS_DAEMON_ID_BYTES_MAX]; /* the node called ("" when not) */
     int rc;
     char *out;
     size_t out_len;
@@ -43,10 +44,10 @@ srt_node(struct gw *g, const struct ais_snode *node, void *slot)
 {
     struct srt_slot *s = slot;
     char url[128];
-    s->node = node;
+    snprintf(s->id, sizeof(s->id), "%s", node->id);
     ais_snode_ctrl_url(node, url, sizeof(url));
-    s->rc = rpc_dsort(url, SORT_STEP_MS, s->op, s->uuid, s->body, s->len, &s->out, &s->out_len,
-                      &s->err);
+    s->rc = rpc_dsort(url, strcmp(s->op, "init") == 0 ? SORT_INIT_MS : SORT_QUERY_MS, s->op,
+                      s->uuid, s->body, s->len, &s->out, &s->out_len, &s->err);
 }
 
 /* The step on every target (slots: one per target, out freed by srt_free). */
@@ -240,7 +241,7 @@ sort_start(struct gw *g, struct ais_req *r, const json_t *spec_j)
     }
     if (v == NULL || bad != NULL) {
         snprintf(msg, sizeof(msg), "dsort: target %s refused the job: %s",
-                 bad && bad->node ? bad->node->id : "?",
+                 bad && bad->id[0] ? bad->id : "?",
                  bad ? (bad->err.msg[0] ? bad->err.msg : ais_strerror(bad->rc)) : "out of memory");
         srt_free(srt_all(g, "abort", uuid, "{}", &n), n);
         ais_resp_err(r, bad && (bad->rc == -EINVAL) ? 400 : 500, "%s", msg);
@@ -274,7 +275,7 @@ sort_job_step(struct gw *g, struct ais_req *r, const char *op, const char *uuid)
         } else if (v[i].out_len > 0) {
             json_t *j = json_loadb(v[i].out, v[i].out_len, 0, NULL);
             if (j != NULL) {
-                json_object_set_new(out, v[i].node->id, j);
+                json_object_set_new(out, v[i].id, j);
             }
         }
     }
@@ -285,7 +286,7 @@ sort_job_step(struct gw *g, struct ais_req *r, const char *op, const char *uuid)
     } else if (busy != NULL) {
         ais_resp_err(r, 400, "%s", busy->err.msg);
     } else if (fail != NULL && strcmp(op, "metrics") == 0 && json_object_size(out) == 0) {
-        ais_resp_err(r, 500, "dsort job \"%s\": target %s: %s", uuid, fail->node->id,
+        ais_resp_err(r, 500, "dsort job \"%s\": target %s: %s", uuid, fail->id,
                      fail->err.msg[0] ? fail->err.msg : ais_strerror(fail->rc));
     } else if (strcmp(op, "metrics") == 0) {
         ais_resp_json(r, 200, out);
