@@ -205,6 +205,19 @@ struct batch {
     size_t covered; /* shard positions up to this one are fetched (exclusive) */
 };
 
+/*
+ * Bytes one pull may ask for: DS_PULL_BYTES_MAX, less when the memory limit is small, so that
+ * the batches in flight (one per source per shard being built) stay within max_mem_usage; one
+ * record always goes.
+ */
+static uint64_t
+batch_max(const struct ds_job *j)
+{
+    unsigned conc = j->spec.create_conc ? j->spec.create_conc : DS_CREATE_CONC_DEFAULT;
+    uint64_t share = j->mem_limit / ((uint64_t)conc * (j->ntgt ? j->ntgt : 1));
+    return share < DS_PULL_BYTES_MAX ? share : DS_PULL_BYTES_MAX;
+}
+
 /* Asks source src for its next records of the shard from position k on. */
 static int
 batch_fetch(struct ds_job *j, const struct ds_oshard *o, size_t k, struct batch *b, char *msg,
@@ -218,7 +231,7 @@ batch_fetch(struct ds_job *j, const struct ds_oshard *o, size_t k, struct batch 
         if (o->src[p] != src) {
             continue;
         }
-        if (json_array_size(rids) > 0 && bytes + o->size[p] > DS_PULL_BYTES_MAX) {
+        if (json_array_size(rids) > 0 && bytes + o->size[p] > batch_max(j)) {
             break;
         }
         bytes += o->size[p];
@@ -472,7 +485,7 @@ cthread_main(void *arg)
 int
 ds_create(struct ds_job *j)
 {
-    unsigned nw = j->spec.create_conc ? j->spec.create_conc : 3;
+    unsigned nw = j->spec.create_conc ? j->spec.create_conc : DS_CREATE_CONC_DEFAULT;
     nw = nw > DS_WORKERS_MAX ? DS_WORKERS_MAX : nw;
     struct cpool pool = {.j = j, .next = 0};
     struct cthread *th = calloc(nw, sizeof(*th));

@@ -14,6 +14,7 @@
  * copied to the job's work files like those of compressed shards. */
 #define DS_OPEN_SHARDS_MAX 256u
 #define DS_WORKERS_MAX 16u
+#define DS_CREATE_CONC_DEFAULT 3u
 
 /* One record as the sort sees it (on the leader: from every target). */
 struct ds_item {

@@ -188,6 +188,12 @@ shard_commit(struct ds_job *j, uint32_t sidx, struct xshard *x)
             ctext = x->v[k].content ? x->v[k].content : ctext;
         }
         j->nrecs++;
+        if (r->size > DS_RECORD_BYTES_MAX) {
+            pthread_mutex_unlock(&j->mu);
+            ds_job_fail(j, "record \"%s\" of %s is larger than %u MiB", r->key ? r->key : "?",
+                        j->names[sidx], DS_RECORD_BYTES_MAX >> 20);
+            return -E2BIG;
+        }
         if (r->key == NULL) {
             rc = -ENOMEM;
         } else if (j->spec.alg == DS_ALG_CONTENT) {

@@ -9,7 +9,7 @@ PKGS=(
     libmicrohttpd-dev libxxhash-dev libisal-dev libcmocka-dev
     libcurl4-openssl-dev libssl-dev libarchive-dev libmsgpack-dev libjansson-dev
     python3 python3-requests python3-msgpack python3-pytest python3-xxhash
-    curl attr procps
+    curl attr procps lz4
     libexpat1-dev python3-boto3 awscli s3cmd rclone
     prometheus openapi-specification python3-jsonschema python3-yaml iproute2
 )

@@ -17,6 +17,7 @@ import http.server
 import io
 import json
 import random
+import subprocess
 import tarfile
 import threading
 import zipfile
@@ -58,6 +59,9 @@ def listing(c, bck, prefix=""):
 def pack(fmt, members):
     """members: [(name, bytes)] -> archive bytes in fmt (.tar, .tgz, .zip)."""
     bio = io.BytesIO()
+    if fmt == ".tar.lz4":  # the lz4 tool (Debian package lz4, installed by install-deps.sh)
+        return subprocess.run(["lz4", "-c", "-q"], input=pack(".tar", members), capture_output=True,
+                              check=True).stdout
     if fmt == ".zip":
         with zipfile.ZipFile(bio, "w", zipfile.ZIP_DEFLATED) as z:
             for n, d in members:
@@ -72,6 +76,9 @@ def pack(fmt, members):
 
 
 def unpack(fmt, data):
+    if fmt == ".tar.lz4":
+        data = subprocess.run(["lz4", "-d", "-c", "-q"], input=data, capture_output=True,
+                              check=True).stdout
     if fmt == ".zip":
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             return [(i.filename, z.read(i)) for i in z.infolist()]
@@ -182,10 +189,10 @@ def check_output(c, bck, fmt, recs, shard_bytes, prefix="out-", width=4):
     return order
 
 
-@pytest.mark.parametrize("fmt", [".tar", ".tgz", ".zip"])
+@pytest.mark.parametrize("fmt", [".tar", ".tgz", ".zip", ".tar.lz4"])
 def test_formats_alphanumeric(cluster, fmt):
     c = cluster
-    src, dst = f"ds-in{fmt[1:]}", f"ds-out{fmt[1:]}"
+    src, dst = f"ds-in{fmt[1:].replace('.', '')}", f"ds-out{fmt[1:].replace('.', '')}"
     recs, _ = make_dataset(c, src, fmt)
     uuid = start(c, spec(src, dst, fmt, 8))
     m = wait_job(c, uuid)
@@ -195,6 +202,10 @@ def test_formats_alphanumeric(cluster, fmt):
     order = check_output(c, dst, fmt, recs, 16 << 10)
     assert created == len(listing(c, dst, "out-"))
     assert order == sorted(recs)
+    if fmt == ".tar.lz4":  # and a conversion: .tar.lz4 in, .zip out
+        uuid = start(c, spec(src, dst + "-zip", fmt, 8, output_extension=".zip"))
+        wait_job(c, uuid)
+        assert check_output(c, dst + "-zip", ".zip", recs, 16 << 10) == sorted(recs)
     # the input is untouched
     assert listing(c, src) == sorted(f"shard-{i}{fmt}" for i in range(8))
 
