@@ -573,6 +573,18 @@ ais_req_body_buffer(struct ais_req *r, size_t max, ais_done_fn done, void *arg)
     }
 }
 
+int
+ais_req_body_refuse_large(struct ais_req *r, size_t max, const char *what)
+{
+    int64_t cl = ais_req_content_length(r);
+    if (cl <= (int64_t)max) {
+        return 0;
+    }
+    ais_req_discard_body(r, 4 * max);
+    ais_resp_err(r, 413, "%s request body of %lld bytes: at most %zu", what, (long long)cl, max);
+    return 1;
+}
+
 const char *
 ais_req_body(const struct ais_req *r, size_t *len)
 {

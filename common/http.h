@@ -160,6 +160,12 @@ void ais_req_discard_body(struct ais_req *r, size_t max);
  */
 int ais_req_on_done(struct ais_req *r, ais_cleanup_fn fn, void *arg);
 /* Buffer the body (at most max bytes; larger => 413) then call done. */
+/*
+ * A body announced larger than max: drains up to 4 * max of it (so a client that writes the
+ * whole body before reading still sees the answer) and answers 413 naming what; returns 1.
+ * Else 0 (nothing done). For handlers whose clients send large bodies before reading.
+ */
+int ais_req_body_refuse_large(struct ais_req *r, size_t max, const char *what);
 void ais_req_body_buffer(struct ais_req *r, size_t max, ais_done_fn done, void *arg);
 /* Buffered body (NUL-terminated) or "" if none. */
 const char *ais_req_body(const struct ais_req *r, size_t *len);

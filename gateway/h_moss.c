@@ -78,8 +78,7 @@ moss_done(struct ais_req *r, void *arg)
         p++;
     }
     if (strchr(p, '/') != NULL) {
-        ais_resp_err(r, 400, "invalid path %s (expecting /v1/ml/moss[/<bucket>])",
-                     ais_req_path(r));
+        ais_resp_err(r, 400, "invalid path %s (expecting /v1/ml/moss[/<bucket>])", ais_req_path(r));
         return;
     }
     json_t *root = json_loadb(body, len, 0, &jerr);
@@ -115,11 +114,7 @@ moss_done(struct ais_req *r, void *arg)
 void
 gw_r_moss(struct ais_req *r, void *ctx)
 {
-    int64_t cl = ais_req_content_length(r);
-    if (cl > (int64_t)AIS_MOSS_BODY_BYTES_MAX) {
-        ais_req_discard_body(r, 4 * (size_t)AIS_MOSS_BODY_BYTES_MAX); /* so the client reads the 413 */
-        ais_resp_err(r, 413, "get-batch request body of %" PRId64 " bytes: at most %u", cl,
-                     AIS_MOSS_BODY_BYTES_MAX);
+    if (ais_req_body_refuse_large(r, AIS_MOSS_BODY_BYTES_MAX, "get-batch")) {
         return;
     }
     ais_req_body_buffer(r, AIS_MOSS_BODY_BYTES_MAX, moss_done, ctx);

@@ -41,7 +41,7 @@ enum { ENT_IDLE, ENT_BUSY, ENT_READY };
 enum { PH_PREFIX, PH_HDR, PH_DATA, PH_PAD, PH_TRAILER, PH_SUFFIX, PH_END };
 
 struct moss_ent {
-    const char *provider; /* canonical static string */
+    const char *provider;                                /* canonical static string */
     const char *bck, *obj, *arch, *opaque, *in_provider; /* borrowed from moss.root */
     char *name;                                          /* in the archive */
     char *emsg;                                          /* missing: why */
@@ -187,8 +187,8 @@ sink_write(char *data, size_t sz, size_t nit, void *arg)
  * (0 when the transfer failed), *clen the Content-Length (-1 unknown), *got the bytes.
  */
 static long
-http_do(CURL *h, const char *url, int head, const char *range, char *buf, size_t cap,
-        int64_t *clen, size_t *got)
+http_do(CURL *h, const char *url, int head, const char *range, char *buf, size_t cap, int64_t *clen,
+        size_t *got)
 {
     struct sink s = {.h = h, .buf = buf, .cap = cap};
     curl_easy_setopt(h, CURLOPT_URL, url);
@@ -231,9 +231,11 @@ ent_url(const struct moss_ent *e, const char *what, char *out, size_t cap)
     if (what != NULL && strcmp(what, "archpath") == 0) {
         tgt_path_encode(aenc, sizeof(aenc), e->arch);
     }
-    snprintf(out, cap, "%s/v1/objects/%s/%s?provider=%s%s%s%s", e->owner, e->bck, enc,
-             e->provider, what == NULL ? "" : "&", what == NULL ? "" : what,
-             what == NULL ? "" : aenc[0] ? "=" : "=true");
+    snprintf(out, cap, "%s/v1/objects/%s/%s?provider=%s%s%s%s", e->owner, e->bck, enc, e->provider,
+             what == NULL ? "" : "&", what == NULL ? "" : what,
+             what == NULL ? ""
+             : aenc[0]    ? "="
+                          : "=true");
     if (aenc[0] != '\0') {
         size_t l = strlen(out);
         snprintf(out + l, cap - l, "%s", aenc);
@@ -303,8 +305,8 @@ ent_display(const struct moss_ent *e, char *out, size_t cap)
 
 /* Parses body into m. 0, or an HTTP status with msg. */
 static int
-moss_parse(struct moss *m, const char *path_bck, const char *qprov, const char *body,
-           size_t len, char *msg, size_t cap)
+moss_parse(struct moss *m, const char *path_bck, const char *qprov, const char *body, size_t len,
+           char *msg, size_t cap)
 {
     json_error_t jerr;
     m->root = json_loadb(body, len, 0, &jerr);
@@ -324,8 +326,8 @@ moss_parse(struct moss *m, const char *path_bck, const char *qprov, const char *
                  json_array_size(in), AIS_MOSS_ENTRIES_MAX);
         return 400;
     }
-    if (mime != NULL && mime[0] != '\0' && strcmp(mime, ".tar") != 0 &&
-        strcmp(mime, "tar") != 0 && strcmp(mime, "application/x-tar") != 0) {
+    if (mime != NULL && mime[0] != '\0' && strcmp(mime, ".tar") != 0 && strcmp(mime, "tar") != 0 &&
+        strcmp(mime, "application/x-tar") != 0) {
         snprintf(msg, cap, "get-batch output format \"%s\" is not supported (only .tar)", mime);
         return 400;
     }
@@ -358,8 +360,8 @@ moss_parse(struct moss *m, const char *path_bck, const char *qprov, const char *
         if (e->bck == NULL || e->bck[0] == '\0') {
             e->bck = path_bck;
         }
-        e->provider = e->in_provider && e->in_provider[0] ? ais_provider_norm(e->in_provider)
-                                                          : dprov;
+        e->provider =
+            e->in_provider && e->in_provider[0] ? ais_provider_norm(e->in_provider) : dprov;
         if (e->arch != NULL && e->arch[0] == '\0') {
             e->arch = NULL;
         }
@@ -373,7 +375,8 @@ moss_parse(struct moss *m, const char *path_bck, const char *qprov, const char *
         }
         if (e->bck == NULL || ais_bck_name_check(e->bck, &why) != 0) {
             snprintf(msg, cap, "get-batch entry %zu (%s): %s", i, e->obj,
-                     e->bck ? "invalid bucket name" : "no bucket (neither in the entry nor in the path)");
+                     e->bck ? "invalid bucket name"
+                            : "no bucket (neither in the entry nor in the path)");
             return 400;
         }
         if (e->provider == NULL) {
@@ -386,8 +389,9 @@ moss_parse(struct moss *m, const char *path_bck, const char *qprov, const char *
             return 400;
         }
         if (e->start < 0 || e->length < -1 || (e->start != 0 && e->length == 0)) {
-            snprintf(msg, cap, "get-batch entry %zu (%s): invalid range start=%" PRId64
-                     ",length=%" PRId64, i, e->obj, e->start, e->length);
+            snprintf(msg, cap,
+                     "get-batch entry %zu (%s): invalid range start=%" PRId64 ",length=%" PRId64, i,
+                     e->obj, e->start, e->length);
             return 416;
         }
         if (ais_obj_digest(e->provider, "", e->bck, e->obj, &e->digest) != 0) {
@@ -566,8 +570,8 @@ ent_resolve(struct moss *m, struct moss_ent *e, char *msg, size_t cap)
     } else {
         if ((uint64_t)e->start >= sz || (uint64_t)e->length > sz - (uint64_t)e->start) {
             snprintf(msg, cap,
-                     "%s: range start=%" PRId64 ",length=%" PRId64
-                     " not satisfiable (size %" PRIu64 ")",
+                     "%s: range start=%" PRId64 ",length=%" PRId64 " not satisfiable (size %" PRIu64
+                     ")",
                      disp, e->start, e->length, sz);
             return 416;
         }
@@ -734,17 +738,17 @@ moss_gen(void *arg, uint64_t pos, char *buf, size_t max)
             }
             if (m->hdr_len == 0) {
                 if (ent_wait(m, m->cur) != 0) {
-                    AIS_LOG_WARN("req=get-batch id=%s entry=%zu name=%s err=\"not fetched in time\"", m->uuid,
-                                 m->cur, e->name);
+                    AIS_LOG_WARN(
+                        "req=get-batch id=%s entry=%zu name=%s err=\"not fetched in time\"",
+                        m->uuid, m->cur, e->name);
                     return AIS_GEN_ERR;
                 }
                 if (e->rc != 0) {
-                    AIS_LOG_WARN("req=get-batch id=%s entry=%zu name=%s err=\"%s (after resolve)\"", m->uuid,
-                                 m->cur, e->name, ais_strerror(e->rc));
+                    AIS_LOG_WARN("req=get-batch id=%s entry=%zu name=%s err=\"%s (after resolve)\"",
+                                 m->uuid, m->cur, e->name, ais_strerror(e->rc));
                     return AIS_GEN_ERR;
                 }
-                m->hdr_len = tgt_moss_tar_hdr(m->hdr, sizeof(m->hdr), e->name, e->size,
-                                              m->mtime_s);
+                m->hdr_len = tgt_moss_tar_hdr(m->hdr, sizeof(m->hdr), e->name, e->size, m->mtime_s);
                 AIS_ASSERT(m->hdr_len > 0);
             }
             n = copy_out(buf + o, max - o, m->hdr, m->hdr_len, &m->part_off);
@@ -756,12 +760,12 @@ moss_gen(void *arg, uint64_t pos, char *buf, size_t max)
         case PH_DATA:
             if (m->part_off < e->size) {
                 if (e->fd >= 0) {
-                    size_t want = (size_t)(e->size - m->part_off < max - o ? e->size - m->part_off
-                                                                            : max - o);
+                    size_t want =
+                        (size_t)(e->size - m->part_off < max - o ? e->size - m->part_off : max - o);
                     ssize_t r = pread(e->fd, buf + o, want, (off_t)(e->off + m->part_off));
                     if (r <= 0) {
-                        AIS_LOG_WARN("req=get-batch id=%s name=%s err=\"read: %s\"", m->uuid, e->name,
-                                     r == 0 ? "short file" : strerror(errno));
+                        AIS_LOG_WARN("req=get-batch id=%s name=%s err=\"read: %s\"", m->uuid,
+                                     e->name, r == 0 ? "short file" : strerror(errno));
                         return AIS_GEN_ERR;
                     }
                     n = (size_t)r;
@@ -816,9 +820,9 @@ moss_resp_json(const struct moss *m)
     json_t *out = json_array();
     for (size_t i = 0; out != NULL && i < m->n; i++) {
         const struct moss_ent *e = &m->e[i];
-        json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "objname", e->obj, "bucket", e->bck,
-                              "provider", e->in_provider ? e->in_provider : e->provider, "size",
-                              (json_int_t)e->size);
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:I}", "objname", e->obj, "bucket", e->bck, "provider",
+                      e->in_provider ? e->in_provider : e->provider, "size", (json_int_t)e->size);
         if (o != NULL && e->arch != NULL) {
             json_object_set_new(o, "archpath", json_string(e->arch));
         }
@@ -895,13 +899,12 @@ moss_done(struct ais_req *r, void *arg)
         p++;
     }
     if (strchr(p, '/') != NULL) {
-        ais_resp_err(r, 400, "invalid path %s (expecting /v1/ml/moss[/<bucket>])",
-                     ais_req_path(r));
+        ais_resp_err(r, 400, "invalid path %s (expecting /v1/ml/moss[/<bucket>])", ais_req_path(r));
         moss_free(m);
         return;
     }
-    status = moss_parse(m, p[0] ? p : NULL, ais_req_query(r, "provider"), body, len, msg,
-                        sizeof(msg));
+    status =
+        moss_parse(m, p[0] ? p : NULL, ais_req_query(r, "provider"), body, len, msg, sizeof(msg));
     if (status == 0 && (m->h = curl_easy_init()) == NULL) {
         status = 500;
         snprintf(msg, sizeof(msg), "out of memory");
@@ -949,11 +952,7 @@ moss_done(struct ais_req *r, void *arg)
 void
 tgt_r_moss(struct ais_req *r, void *ctx)
 {
-    int64_t cl = ais_req_content_length(r);
-    if (cl > (int64_t)AIS_MOSS_BODY_BYTES_MAX) {
-        ais_req_discard_body(r, 4 * (size_t)AIS_MOSS_BODY_BYTES_MAX); /* so the client reads the 413 */
-        ais_resp_err(r, 413, "get-batch request body of %" PRId64 " bytes: at most %u", cl,
-                     AIS_MOSS_BODY_BYTES_MAX);
+    if (ais_req_body_refuse_large(r, AIS_MOSS_BODY_BYTES_MAX, "get-batch")) {
         return;
     }
     ais_req_body_buffer(r, AIS_MOSS_BODY_BYTES_MAX, moss_done, ctx);

@@ -4,6 +4,8 @@ Fixture `cluster` (module scope): a 1-gateway/3-target cluster with 2 mountpaths
 in a fresh temp dir. At teardown every node is stopped with SIGTERM and its log is checked
 for sanitizer reports (ASan/UBSan/LSan), so leaks and UB in any daemon fail the module.
 """
+import functools
+import http.server
 import json
 import os
 import random
@@ -12,6 +14,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 import pytest
@@ -66,6 +69,45 @@ def wait_until(fn, timeout=30.0, interval=0.05, what="condition"):
             pass
         time.sleep(interval)
     raise AssertionError(f"timed out waiting for {what} (last={last!r})")
+
+
+class FileServer:
+    """A real HTTP file server on loopback (python's threaded http.server) over directory root:
+    GET of any file under it; paths under /slow/ trickle 1 MiB at 1 KiB per 0.2 s (a transfer
+    that takes a while); counts, when given, receives the number of GETs per path. .url is the
+    base URL; stop() ends it."""
+
+    def __init__(self, root, counts=None):
+        class H(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                if counts is not None:
+                    counts[self.path] = counts.get(self.path, 0) + 1
+                if self.path.startswith("/slow/"):
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(1 << 20))
+                    self.end_headers()
+                    try:
+                        for _ in range(1 << 10):
+                            self.wfile.write(b"s" * 1024)
+                            self.wfile.flush()
+                            time.sleep(0.2)
+                    except OSError:
+                        pass
+                    return
+                super().do_GET()
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                                   functools.partial(H, directory=str(root)))
+        self.srv.daemon_threads = True
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.srv.server_address[1]}"
+
+    def stop(self):
+        self.srv.shutdown()
+        self.srv.server_close()
 
 
 class Cluster:

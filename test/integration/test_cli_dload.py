@@ -11,20 +11,16 @@ Method: as test_download.py — Python's threaded http.server on loopback (one p
 1 KiB every 0.2 s), a module cluster of 2 targets, the CLI binary run as a subprocess. Every
 wait is the CLI's own --wait or a poll with a deadline (conftest.wait_until).
 """
-import functools
 import hashlib
-import http.server
 import json
 import os
 import re
 import subprocess
-import threading
-import time
 
 import pytest
 import requests
 
-from conftest import BUILD, cluster_of, wait_until
+from conftest import BUILD, FileServer, cluster_of, wait_until
 
 EXIT_NOTFOUND, EXIT_JOBFAIL = 3, 9
 BCK = "cdl"
@@ -33,30 +29,7 @@ BCK = "cdl"
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     root = tmp_path_factory.mktemp("www")
-
-    class H(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *a):
-            pass
-
-        def do_GET(self):
-            if self.path.startswith("/slow/"):  # 1 KiB every 0.2 s: a job that takes a while
-                self.send_response(200)
-                self.send_header("Content-Length", str(1 << 20))
-                self.end_headers()
-                try:
-                    for _ in range(1 << 10):
-                        self.wfile.write(b"s" * 1024)
-                        self.wfile.flush()
-                        time.sleep(0.2)
-                except OSError:
-                    pass
-                return
-            super().do_GET()
-
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                          functools.partial(H, directory=str(root)))
-    srv.daemon_threads = True
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    fs = FileServer(root)
     (root / "d").mkdir()
     data = {}
     for i in range(12):
@@ -64,9 +37,8 @@ def files(tmp_path_factory):
     data["empty.bin"] = b""
     for k, v in data.items():
         (root / "d" / k).write_bytes(v)
-    yield f"http://127.0.0.1:{srv.server_address[1]}", data
-    srv.shutdown()
-    srv.server_close()
+    yield fs.url, data
+    fs.stop()
 
 
 @pytest.fixture(scope="module")

@@ -8,48 +8,20 @@ get 400 before anything is downloaded.
 Method: Python's http.server (threaded, counting GETs, one path that trickles bytes slowly) on
 loopback; a module cluster of 3 targets (each target downloads the names it owns).
 """
-import functools
 import hashlib
-import http.server
 import os
-import threading
-import time
 
 import pytest
 import requests
 
-from conftest import cluster_of, wait_until
+from conftest import FileServer, cluster_of, wait_until
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     root = tmp_path_factory.mktemp("www")
     counts = {}
-
-    class H(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *a):
-            pass
-
-        def do_GET(self):
-            counts[self.path] = counts.get(self.path, 0) + 1
-            if self.path.startswith("/slow/"):  # 1 KiB every 0.2 s: a job that takes a while
-                self.send_response(200)
-                self.send_header("Content-Length", str(1 << 20))
-                self.end_headers()
-                try:
-                    for _ in range(1 << 10):
-                        self.wfile.write(b"s" * 1024)
-                        self.wfile.flush()
-                        time.sleep(0.2)
-                except OSError:
-                    pass
-                return
-            super().do_GET()
-
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                          functools.partial(H, directory=str(root)))
-    srv.daemon_threads = True
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    fs = FileServer(root, counts)
     (root / "d").mkdir()
     data = {}
     for i in range(40):
@@ -58,9 +30,8 @@ def files(tmp_path_factory):
     data["big.bin"] = os.urandom(6 << 20)
     for k, v in data.items():
         (root / "d" / k).write_bytes(v)
-    yield f"http://127.0.0.1:{srv.server_address[1]}", data, counts
-    srv.shutdown()
-    srv.server_close()
+    yield fs.url, data, counts
+    fs.stop()
 
 
 @pytest.fixture(scope="module")

@@ -12,20 +12,17 @@ exactly as the AIS SDK does (POST /v1/sort -> id, GET /v1/sort?uuid= until every
 shard_creation.finished); output read back through the gateway and checked record by record. The
 external key map is served by a real HTTP file server (python http.server).
 """
-import functools
-import http.server
 import io
 import json
 import random
 import subprocess
 import tarfile
-import threading
 import zipfile
 
 import pytest
 import requests
 
-from conftest import cluster_of, wait_until
+from conftest import FileServer, cluster_of, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -234,20 +231,12 @@ def test_algorithms(cluster):
     assert orders["none"] == [k for _, k in sorted(inorder, key=lambda x: x[0])]
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *a):
-        pass
-
-
 @pytest.fixture(scope="module")
 def fileserver(tmp_path_factory):
     root = tmp_path_factory.mktemp("ekm")
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
-    th = threading.Thread(target=srv.serve_forever, daemon=True)
-    th.start()
-    yield root, f"http://127.0.0.1:{srv.server_address[1]}"
-    srv.shutdown()
-    srv.server_close()
+    fs = FileServer(root)
+    yield root, fs.url
+    fs.stop()
 
 
 def test_ekm(cluster, fileserver):
