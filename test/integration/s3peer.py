@@ -182,3 +182,22 @@ def backend_env(proxy, key=KEY, secret=KEY, **extra):
            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_CONFIG_FILE": "/nonexistent"}
     env.update(extra)
     return env
+
+
+def s3_peer(bucket):
+    """A module's S3 peer: s3rver behind a counting Proxy with bucket created. A generator for
+    fixtures (`yield from s3_peer(B)`): yields (s3rver, proxy, boto3 client), then stops both."""
+    s = S3rver()
+    p = Proxy(s.port)
+    s3 = s.client()
+    s3.create_bucket(Bucket=bucket)
+    yield s, p, s3
+    p.stop()
+    s.stop()
+
+
+def remote_cluster(request, peer, targets=2):
+    """A cluster whose aws:// backend is the peer's proxy (8 s backend timeout); for fixtures."""
+    from conftest import cluster_of
+    _, p, _ = peer
+    yield from cluster_of(request, targets=targets, env=backend_env(p, AIS_BACKEND_TIMEOUT_MS="8000"))

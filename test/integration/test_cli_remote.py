@@ -19,8 +19,8 @@ import subprocess
 import pytest
 import requests
 
-from conftest import BUILD, cluster_of, wait_until
-from s3peer import Proxy, S3rver, backend_env
+from conftest import BUILD, wait_until
+from s3peer import remote_cluster, s3_peer
 
 BCK = "data"
 Q = {"provider": "aws"}
@@ -29,19 +29,12 @@ EXIT_USAGE, EXIT_JOBFAIL = 2, 9
 
 @pytest.fixture(scope="module")
 def peer():
-    s = S3rver()
-    p = Proxy(s.port)
-    s3 = s.client()
-    s3.create_bucket(Bucket=BCK)
-    yield s, p, s3
-    p.stop()
-    s.stop()
+    yield from s3_peer(BCK)
 
 
 @pytest.fixture(scope="module")
 def rc(request, peer):
-    _, p, _ = peer
-    yield from cluster_of(request, targets=2, env=backend_env(p, AIS_BACKEND_TIMEOUT_MS="8000"))
+    yield from remote_cluster(request, peer)
 
 
 @pytest.fixture(scope="module")

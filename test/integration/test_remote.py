@@ -14,13 +14,12 @@ import hashlib
 import os
 import re
 import subprocess
-import time
 
 import pytest
 import requests
 
-from conftest import BUILD, Cluster, cluster_of, wait_until
-from s3peer import Proxy, S3rver, backend_env
+from conftest import BUILD, Cluster, wait_until
+from s3peer import backend_env, remote_cluster, s3_peer
 
 BCK = "data"
 Q = {"provider": "aws"}
@@ -28,19 +27,12 @@ Q = {"provider": "aws"}
 
 @pytest.fixture(scope="module")
 def peer():
-    s = S3rver()
-    p = Proxy(s.port)
-    s3 = s.client()
-    s3.create_bucket(Bucket=BCK)
-    yield s, p, s3
-    p.stop()
-    s.stop()
+    yield from s3_peer(BCK)
 
 
 @pytest.fixture(scope="module")
 def rc(request, peer):
-    s, p, _ = peer
-    yield from cluster_of(request, targets=2, env=backend_env(p, AIS_BACKEND_TIMEOUT_MS="8000"))
+    yield from remote_cluster(request, peer)
 
 
 def put_remote(s3, key, data):
