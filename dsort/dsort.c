@@ -22,6 +22,7 @@
 #include "common/util.h"
 #include "dsort/ds_int.h"
 #include "rpc/rpc.h"
+#include "storage/sidecar.h"
 #include "storage/storage.h"
 
 #include <errno.h>
@@ -232,9 +233,9 @@ ds_job_tmpfile(struct ds_job *j)
             continue;
         }
         char dir[4096];
-        snprintf(dir, sizeof(dir), "%s/@%s/%s/%%dw", st_mpaths_path(env->mp, slot),
-                 j->spec.in_provider, j->spec.in_bck);
-        if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        struct st_bck b = {.provider = j->spec.in_provider, .ns = "", .name = j->spec.in_bck};
+        if (st_sidecar_path(env->mp, slot, &b, ST_DIR_DSORT_WORK, NULL, dir, sizeof(dir)) < 0 ||
+            (mkdir(dir, 0755) != 0 && errno != EEXIST)) {
             continue;
         }
         int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);

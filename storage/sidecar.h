@@ -15,6 +15,7 @@
 
 #define ST_DIR_ARCH_IX "%ix"
 #define ST_DIR_WORK_PUB "%wk"
+#define ST_DIR_DSORT_WORK "%dw" /* dSort work files (dsort/) */
 
 /*
  * Writes `<bucket dir of slot>/<ct>` and, when obj is not NULL, `/<obj>` to out (cap bytes).

@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <limits.h>
 #include <regex.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -1085,4 +1086,17 @@ tgt_arch_get(struct tgt *t, struct ais_req *r, const struct st_bck *bck, const c
         get_list(&q);
     }
     close(fd);
+}
+
+void
+tgt_arch_forget(struct tgt *t, const struct st_bck *bck, const char *obj)
+{
+    char path[PATH_MAX];
+    for (size_t slot = 0; /* any name may have one: archmime reads index other names too */ slot <
+                          st_mpaths_count(t->mp);
+         slot++) {
+        if (st_sidecar_path(t->mp, slot, bck, ST_DIR_ARCH_IX, obj, path, sizeof(path)) > 0) {
+            (void)unlink(path); /* ENOENT: never indexed there */
+        }
+    }
 }

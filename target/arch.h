@@ -48,5 +48,7 @@ void tgt_arch_put_feed(struct tgt_arch_put *ap, const void *data, size_t len);
 void tgt_arch_put_finish(struct tgt_arch_put *ap, const struct st_obj_md *md);
 /* Frees ap, dropping its work file. */
 void tgt_arch_put_abort(struct tgt_arch_put *ap);
+/* The object was deleted: its member index (on any mountpath) goes too. Best effort. */
+void tgt_arch_forget(struct tgt *t, const struct st_bck *bck, const char *obj);
 
 #endif

@@ -633,6 +633,7 @@ h_delete(struct tgt *t, struct ais_req *r, struct obj_req *o)
         obj_err(r, o, rc);
         return;
     }
+    tgt_arch_forget(t, &o->bck, o->ref.obj);
     ais_stats_add(&t->stats, AIS_STAT_DEL_N, 1);
     ais_resp_empty(r, 200);
 }

@@ -9,6 +9,7 @@ Method: one module cluster (1 gateway, 2 targets); shards built in memory with P
 tarfile/zipfile (lz4 through the lz4 CLI when present); plain requests through the gateway
 (307 to the owner), with the parameter names and values the SDK uses.
 """
+import glob
 import io
 import os
 import shutil
@@ -163,6 +164,20 @@ def test_put_indexes_then_overwrite_serves_new(cluster, bucket):
         r = get(cluster, bucket, "ix.tar", archpath=member)
         assert r.status_code == 200 and r.content == data, member
         assert r.headers["Ais-Archive-Index"] == "hit"
+
+
+def test_delete_drops_the_index(cluster, bucket):
+    def sidecars(name):
+        return glob.glob(os.path.join(cluster.dir, "t*", "mp*", "@ais", bucket, "%ix", name))
+    put(cluster, bucket, "gone.tar", make_tar(MEMBERS))
+    put(cluster, bucket, "gone.shard", make_tar(MEMBERS))
+    r = get(cluster, bucket, "gone.shard", archpath="a/bbb.jpg", archmime=".tar")  # indexed by a scan
+    assert r.status_code == 200
+    assert len(sidecars("gone.tar")) == 1 and len(sidecars("gone.shard")) == 1
+    for name in ("gone.tar", "gone.shard"):
+        r = requests.delete(f"{cluster.url}/v1/objects/{bucket}/{name}", timeout=30)
+        assert r.status_code == 200, r.text
+        assert sidecars(name) == [], name
 
 
 def test_unindexed_tar_is_scanned_once(cluster, bucket):
