@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #define CHUNK_BYTES (256u << 10)
-#define PULL_TIMEOUT_MS 120000
+#define PULL_TIMEOUT_MS 20000 /* 8 MiB over any network; a dead peer must fail the job soon */
 #define PUT_TIMEOUT_S 600L
 
 /* ---- the wire form ---- */
