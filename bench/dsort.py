@@ -9,13 +9,15 @@ shuffled across shards (so ~1 GiB by default). Deploys a dedicated cluster (scri
 to ais://dsrc through the gateway (307 followed), then, interleaved on the same machine and
 filesystem (the cluster's data dir):
   baseline: build/bench/dsort_base over the local copies (libarchive read, group by key, sort,
-            write output shards of the same size, fsync each), run before and after dSort; the
-            faster of the two is the baseline (the stricter comparison);
-  dSort:    POST /v1/sort (alphanumeric, output ais://ddst out-{00000..99999}.tar of the same
-            shard size), timed from the POST until every target reports shard_creation
+            write output shards of the same size, fsync each), run first and after every dSort
+            run; each dSort run is set against the faster baseline run on either side of it
+            (the stricter comparison), DSORT_REPS (3) times, the median rep reported;
+  dSort:    POST /v1/sort (alphanumeric, output ais://ddst<rep> out-{00000..99999}.tar of the
+            same shard size), timed from the POST until every target reports shard_creation
             finished (polled every 0.1 s); phase times are spans over targets (earliest start to
             latest end) from Metrics; bytes moved between targets are the pulled_bytes of
             shard_creation summed over targets (served_bytes as a cross-check), or "n/a".
+Every timed run starts after sync + DSORT_SETTLE_S idle.
 Both outputs are verified: every record once, its files together in one shard, each member's
 size and CRC equal to the input's, keys in order, every shard but the last at least the shard
 size. Prints a table with dsort/baseline wall (goal <= 1.0x) and writes
@@ -25,7 +27,8 @@ on any exit (Ctrl-C included).
 Env: BUILD (<repo>/build), DSORT_SHARDS (100), DSORT_SHARD_MB (10), DSORT_REC_KB (10),
 DSORT_ALG (alphanumeric|shuffle), TARGETS (3), BENCH_PORT (19580), BENCH_FSYNC (1: targets fsync
 every PUT, the cluster default, and the baseline fsyncs its shards; 0: neither),
-DSORT_TIMEOUT_S (1200), DSORT_NO_CLUSTER=1 (generate + baseline + verify only), BENCH_DIR +
+DSORT_TIMEOUT_S (1200), DSORT_REPS (3), DSORT_SETTLE_S (3: sync and idle before every timed
+run), DSORT_NO_CLUSTER=1 (generate + baseline + verify only), BENCH_DIR +
 BENCH_KEEP=1 (keep the data). Smoke run: DSORT_SHARDS=4 DSORT_SHARD_MB=1.
 """
 import calendar
@@ -59,6 +62,8 @@ PORT = int(ENV("BENCH_PORT", "19580"))
 FSYNC = ENV("BENCH_FSYNC", "1") == "1"
 TIMEOUT_S = int(ENV("DSORT_TIMEOUT_S", "1200"))
 NO_CLUSTER = ENV("DSORT_NO_CLUSTER", "0") == "1"
+REPS = int(ENV("DSORT_REPS", "3"))
+SETTLE_S = float(ENV("DSORT_SETTLE_S", "3"))
 GW = f"http://127.0.0.1:{PORT}"
 SRC, DST = "dsrc", "ddst"
 MIB = float(1 << 20)
@@ -136,8 +141,17 @@ def verify(want, shards):
     return len(seen), members, nbytes
 
 
+def settle():
+    """Before every timed run: the previous step's dirty pages written and its background work
+    (bucket removal, writeback) given SETTLE_S to finish, the same for both sides."""
+    os.sync()
+    time.sleep(SETTLE_S)
+    os.sync()
+
+
 def run_base(indir, outdir):
     shutil.rmtree(outdir, ignore_errors=True)
+    settle()
     cmd = [BASE, "--in", indir, "--ext", ".tar", "--out", outdir, "--shard-size", str(SHARD_BYTES),
            "--alg", ALG] + ([] if FSYNC else ["--no-fsync"])
     t0 = time.monotonic()
@@ -256,26 +270,29 @@ class Cluster:
                              "value": {"disk.fsync": "true" if FSYNC else "false"}})
         if code != 200:
             raise RuntimeError(f"set-config: {code} {raw[:300]!r}")
-        for b in (SRC, DST):
-            code, raw, _ = http("POST", f"{GW}/v1/buckets/{b}", {"action": "create-bck"})
-            if code not in (200, 409):
-                raise RuntimeError(f"create {b}: {code} {raw[:300]!r}")
+        code, raw, _ = http("POST", f"{GW}/v1/buckets/{SRC}", {"action": "create-bck"})
+        if code not in (200, 409):
+            raise RuntimeError(f"create {SRC}: {code} {raw[:300]!r}")
 
 
-def dsort_spec():
+def dsort_spec(dst):
     return {"input_bck": {"name": SRC, "provider": "ais"},
             "input_format": {"template": "shard-{000..%03d}" % (SHARDS - 1)},
             "input_extension": ".tar",
-            "output_bck": {"name": DST, "provider": "ais"},
+            "output_bck": {"name": dst, "provider": "ais"},
             "output_format": "out-{00000..99999}", "output_extension": ".tar",
             "output_shard_size": str(SHARD_BYTES), "algorithm": {"kind": ALG},
             "description": "bench/dsort.py"}
 
 
-def run_dsort():
-    """Starts the job; returns (wall seconds, the last GET /v1/sort?uuid= answer, uuid)."""
+def run_dsort(dst):
+    """Runs one job into dst; returns (wall seconds, the last GET /v1/sort?uuid= answer, uuid)."""
+    code, raw, _ = http("POST", f"{GW}/v1/buckets/{dst}", {"action": "create-bck"})
+    if code not in (200, 409):
+        raise RuntimeError(f"create {dst}: {code} {raw[:300]!r}")
+    settle()
     t0 = time.monotonic()
-    code, raw, _ = http("POST", f"{GW}/v1/sort", dsort_spec())
+    code, raw, _ = http("POST", f"{GW}/v1/sort", dsort_spec(dst))
     if code != 200:
         raise RuntimeError(f"POST /v1/sort: {code} {raw[:500]!r}")
     uuid = raw.decode().strip()
@@ -293,6 +310,13 @@ def run_dsort():
             return time.monotonic() - t0, m, uuid
         time.sleep(0.1)  # polling interval of the measurement, not synchronisation
     raise RuntimeError(f"dsort {uuid} did not finish in {TIMEOUT_S}s")
+
+
+def destroy(bck):
+    code, raw, _ = http("DELETE", f"{GW}/v1/buckets/{bck}", {"action": "destroy-bck", "name": "",
+                                                             "value": None})
+    if code != 200:
+        raise RuntimeError(f"destroy {bck}: {code} {raw[:300]!r}")
 
 
 def phases(m):
@@ -322,9 +346,9 @@ def moved(m, uuid):
     return {"pulled_bytes": None}
 
 
-def dsort_shards():
+def dsort_shards(dst):
     """Output shards, each fetched when verify reads it (one in memory at a time)."""
-    return [(n, lambda n=n: get_obj(DST, n)) for n in listing(DST, "out-")]
+    return [(n, lambda n=n: get_obj(dst, n)) for n in listing(dst, "out-")]
 
 
 # ---- report ----
@@ -334,9 +358,17 @@ def fmt_s(v):
 
 
 def report(res):
-    b, d = res["baseline"], res.get("dsort")
+    reps = res["reps"]
+    k = sorted(range(len(reps)), key=lambda r: reps[r]["ratio"])[len(reps) // 2] if reps else None
+    b = reps[k]["baseline"] if reps else res["baseline_runs"][0]
+    d = reps[k]["dsort"] if reps else None
     print(f"dsort: {SHARDS} shards x {SHARD_BYTES / MIB:g} MiB ({res['input_tar_bytes'] / MIB:.0f} MiB tar, "
           f"{b['records']} records, {b['members']} files), alg={ALG}, {TARGETS} targets, fsync={int(FSYNC)}")
+    for r, rep in enumerate(reps):
+        print(f"rep {r + 1}: baseline {rep['baseline_before_s']:.2f} s before, {rep['baseline_after_s']:.2f} s "
+              f"after; dSort {rep['dsort']['wall_s']:.2f} s; dSort/baseline {rep['ratio']:.2f}x")
+    if reps:
+        print(f"median rep ({k + 1}), its faster baseline:")
     print("| phase | baseline s | dSort s (span over targets) | dSort/baseline |")
     print("|---|---|---|---|")
     rows = [("read / local_extraction", b["read_s"], "local_extraction"),
@@ -347,8 +379,7 @@ def report(res):
         ratio = f"{ds / bs:.2f}" if ds is not None and bs > 0 else "n/a"
         print(f"| {label} | {bs:.2f} | {fmt_s(ds)} | {ratio} |")
     if d:
-        ratio = d["wall_s"] / b["wall_s"]
-        print(f"| **wall** | {b['wall_s']:.2f} | {d['wall_s']:.2f} | **{ratio:.2f}x** (goal <= 1.0x) |")
+        print(f"| **wall** | {b['wall_s']:.2f} | {d['wall_s']:.2f} | **{reps[k]['ratio']:.2f}x** (goal <= 1.0x) |")
         mv = d["moved"]
         pulled = "n/a" if mv.get("pulled_bytes") is None else f"{mv['pulled_bytes'] / MIB:.1f} MiB"
         extra = f", served {mv['served_bytes'] / MIB:.1f} MiB" if "served_bytes" in mv else ""
@@ -356,8 +387,33 @@ def report(res):
               f"({mv.get('pulled_records', 'n/a')} records) of {b['bytes'] / MIB:.1f} MiB content")
     else:
         print(f"| **wall** | {b['wall_s']:.2f} | n/a | n/a |")
-    print(f"baseline runs (wall s): {', '.join(f'{r:.2f}' for r in res['baseline_runs'])}; "
-          f"outputs verified: {', '.join(res['verified'])}")
+    print(f"outputs verified: {', '.join(res['verified'])}")
+
+
+def measure(cl, indir, outdir, want, res):
+    """Baseline, then per rep one dSort job and one more baseline; each dSort run is set against
+    the faster of the baseline runs on either side of it."""
+    base = [run_base(indir, outdir)]
+    expect = verify(want, base_shards(outdir))
+    res["verified"].append(f"baseline {len(base_shards(outdir))} shards, {expect[0]} records")
+    shutil.rmtree(outdir, ignore_errors=True)
+    for r in range(REPS if cl else 0):
+        dst = f"{DST}{r}"
+        wall, m, uuid = run_dsort(dst)
+        d = {"uuid": uuid, "wall_s": wall, "phases": phases(m), "moved": moved(m, uuid), "metrics": m}
+        log(f"rep {r + 1}: dsort {uuid} {wall:.2f}s (baseline before {base[-1]['wall_s']:.2f}s)")
+        base.append(run_base(indir, outdir))
+        shutil.rmtree(outdir, ignore_errors=True)
+        shards = dsort_shards(dst)
+        got = verify(want, shards)
+        assert got == expect, (got, expect)
+        destroy(dst)
+        res["verified"].append(f"dSort {len(shards)} shards, {got[0]} records")
+        d["shards_out"] = len(shards)
+        b = min(base[-2:], key=lambda x: x["wall_s"])
+        res["reps"].append({"dsort": d, "baseline": b, "baseline_before_s": base[-2]["wall_s"],
+                            "baseline_after_s": base[-1]["wall_s"], "ratio": wall / b["wall_s"]})
+    res["baseline_runs"] = base
 
 
 def main():
@@ -370,7 +426,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     cl = None if NO_CLUSTER else Cluster(work)
     res = {"shards": SHARDS, "shard_bytes": SHARD_BYTES, "rec_bytes": REC_BYTES, "alg": ALG,
-           "targets": TARGETS, "fsync": FSYNC, "verified": []}
+           "targets": TARGETS, "fsync": FSYNC, "verified": [], "reps": []}
     try:
         t0 = time.monotonic()
         want, res["input_tar_bytes"] = generate(indir)
@@ -381,24 +437,7 @@ def main():
             parallel(lambda n: put_obj(SRC, n, open(os.path.join(indir, n), "rb").read()),
                      sorted(os.listdir(indir)))
             log(f"uploaded to ais://{SRC} in {time.monotonic() - t0:.1f}s")
-        runs = [run_base(indir, outdir)]
-        rec, mem, nbytes = verify(want, base_shards(outdir))
-        res["verified"].append(f"baseline {len(base_shards(outdir))} shards, {rec} records")
-        shutil.rmtree(outdir, ignore_errors=True)
-        if cl:
-            wall, m, uuid = run_dsort()
-            res["dsort"] = {"uuid": uuid, "wall_s": wall, "phases": phases(m), "moved": moved(m, uuid),
-                            "metrics": m}
-            log(f"dsort {uuid}: {wall:.2f}s")
-            runs.append(run_base(indir, outdir))
-            shutil.rmtree(outdir, ignore_errors=True)
-            shards = dsort_shards()
-            drec, dmem, dbytes = verify(want, shards)
-            assert (drec, dmem, dbytes) == (rec, mem, nbytes), ((drec, dmem, dbytes), (rec, mem, nbytes))
-            res["verified"].append(f"dSort {len(shards)} shards, {drec} records")
-            res["dsort"]["shards_out"] = len(shards)
-        res["baseline_runs"] = [r["wall_s"] for r in runs]
-        res["baseline"] = min(runs, key=lambda r: r["wall_s"])
+        measure(cl, indir, outdir, want, res)
     finally:
         if cl:
             try:
