@@ -122,13 +122,17 @@ enum cli_flag {
     CLI_F_NOT_FILE_SHARE,
     CLI_F_LINES,
     CLI_F_REFRESH,
-    CLI_F_ITERS, /* --count: reports of a --refresh loop */
-    CLI_F_ARCHIVE,  /* ls BUCKET/SHARD --archive: the shard's members */
-    CLI_F_ARCHPATH, /* get --archpath MEMBER */
-    CLI_F_SPEC,        /* ml get-batch --spec FILE */
-    CLI_F_CONT_ON_ERR, /* ml get-batch: coer */
-    CLI_F_STREAMING,   /* ml get-batch: strm */
+    CLI_F_ITERS,        /* --count: reports of a --refresh loop */
+    CLI_F_ARCHIVE,      /* ls BUCKET/SHARD --archive: the shard's members */
+    CLI_F_ARCHPATH,     /* get --archpath MEMBER */
+    CLI_F_SPEC,         /* ml get-batch --spec FILE */
+    CLI_F_CONT_ON_ERR,  /* ml get-batch: coer */
+    CLI_F_STREAMING,    /* ml get-batch: strm */
     CLI_F_OMIT_SRC_BCK, /* ml get-batch: onob */
+    CLI_F_RECORDS,      /* dsort gen */
+    CLI_F_RECORD_SIZE,
+    CLI_F_EXTS,
+    CLI_F_SEED,
     CLI_F_COUNT,
 };
 
@@ -727,6 +731,13 @@ int cli_cmd_dl_show(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_dl_stop(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_dl_rm(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_dl_wait(struct cli_ctx *ctx, const struct cli_args *a);
+/* dSort (cli/cmd_dsort.c). */
+int cli_cmd_dsort_start(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_dsort_show(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_dsort_stop(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_dsort_rm(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_dsort_wait(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_dsort_gen(struct cli_ctx *ctx, const struct cli_args *a);
 /* Ids of the cluster's download jobs into a NULL-terminated malloc'd array. */
 int cli_dl_ids(struct cli_ctx *ctx, char ***out);
 /*

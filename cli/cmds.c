@@ -412,6 +412,75 @@ static const struct cli_cmd config_cmds[] = {
             1, 2, {CLI_COMP_NONE, CLI_COMP_OBJECT, 0}, cli_cmd_download, NULL                      \
     }
 
+#define DSORT_START_CMD(name)                                                                      \
+    {                                                                                              \
+        name, NULL, "SPEC.json|-|'{...}' [SRC_BUCKET [DST_BUCKET]]",                               \
+            "start a dSort job (sort/reshard shards, api.md 6.2); prints its id; --wait follows "  \
+            "its phases",                                                                          \
+            "ais dsort start spec.json\nais dsort start - < spec.json\n"                           \
+            "ais start dsort spec.json ais://src ais://dst --wait\nais dsort start --spec "        \
+            "spec.json",                                                                           \
+            CLI_FM(CLI_F_SPEC) | WAIT_FLAGS, 0, 3,                                                 \
+            {CLI_COMP_FILE, CLI_COMP_BUCKET, CLI_COMP_BUCKET}, cli_cmd_dsort_start, NULL           \
+    }
+#define DSORT_SHOW_CMD(name)                                                                       \
+    {                                                                                              \
+        name, NULL, "[JOB_ID]",                                                                    \
+            "dSort jobs: ID, status, start, end, description (a JOB_ID: phases with progress, "    \
+            "errors)",                                                                             \
+            "ais show job dsort\nais show job dsort srt-Ab12Cd34Ef5\nais dsort show --json",       \
+            CLI_FM_OUT | CLI_FM(CLI_F_REGEX), 0, 1, {0, 0, 0}, cli_cmd_dsort_show, NULL            \
+    }
+#define DSORT_ID_CMD(name, what, ex, fn, flags)                                                    \
+    {                                                                                              \
+        name, NULL, "JOB_ID", what, ex, flags, 1, 1, {0, 0, 0}, fn, NULL                           \
+    }
+#define DSORT_STOP_CMD(name)                                                                       \
+    DSORT_ID_CMD(name, "abort a dSort job on every target (shards already created stay)",          \
+                 "ais stop dsort srt-Ab12Cd34Ef5", cli_cmd_dsort_stop, 0)
+#define DSORT_RM_CMD(name)                                                                         \
+    DSORT_ID_CMD(name, "forget a finished or aborted dSort job",                                   \
+                 "ais job rm dsort srt-Ab12Cd34Ef5", cli_cmd_dsort_rm, 0)
+#define DSORT_WAIT_CMD(name)                                                                       \
+    DSORT_ID_CMD(name, "wait for a dSort job; exit 9 when it failed or was aborted",               \
+                 "ais wait dsort srt-Ab12Cd34Ef5 --timeout 1h", cli_cmd_dsort_wait,                \
+                 CLI_FM(CLI_F_TIMEOUT))
+
+static const struct cli_cmd dsort_cmds[] = {
+    DSORT_START_CMD("start"),
+    DSORT_SHOW_CMD("show"),
+    DSORT_STOP_CMD("stop"),
+    DSORT_RM_CMD("rm"),
+    DSORT_WAIT_CMD("wait"),
+    {"gen",
+     NULL,
+     "BUCKET/TEMPLATE.EXT",
+     "make a test dataset of shards (.tar, .tgz, .tar.gz, .zip, .tar.lz4): records of one file "
+     "per extension sharing a key, keys shuffled across shards",
+     "ais dsort gen ais://src/shard-{0..9}.tar\n"
+     "ais dsort gen ais://src/shard-{00..99}.tgz --records 1000 --record-size 4KiB --exts "
+     ".jpg,.json,.cls --seed 7",
+     CLI_FM(CLI_F_RECORDS) | CLI_FM(CLI_F_RECORD_SIZE) | CLI_FM(CLI_F_EXTS) | CLI_FM(CLI_F_SEED),
+     1,
+     1,
+     {CLI_COMP_NONE, 0, 0},
+     cli_cmd_dsort_gen,
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
+};
+static const struct cli_cmd start_cmds[] = {
+    DSORT_START_CMD("dsort"),
+    {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
+};
+static const struct cli_cmd stop_cmds[] = {
+    DSORT_STOP_CMD("dsort"),
+    {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
+};
+static const struct cli_cmd wait_cmds[] = {
+    DSORT_WAIT_CMD("dsort"),
+    {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
+};
+
 /* `ais show job download`, `ais job show download`, `ais job ls download`. */
 static const struct cli_cmd dl_show_cmds[] = {
     {"download",
@@ -427,6 +496,7 @@ static const struct cli_cmd dl_show_cmds[] = {
      {CLI_COMP_DLJOB, 0, 0},
      cli_cmd_dl_show,
      NULL},
+    DSORT_SHOW_CMD("dsort"),
     {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
 };
 
@@ -442,6 +512,7 @@ static const struct cli_cmd dl_stop_cmds[] = {
      {CLI_COMP_DLJOB, 0, 0},
      cli_cmd_dl_stop,
      NULL},
+    DSORT_STOP_CMD("dsort"),
     {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
 };
 
@@ -457,6 +528,7 @@ static const struct cli_cmd dl_rm_cmds[] = {
      {CLI_COMP_DLJOB, 0, 0},
      cli_cmd_dl_rm,
      NULL},
+    DSORT_RM_CMD("dsort"),
     {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
 };
 
@@ -472,11 +544,13 @@ static const struct cli_cmd dl_wait_cmds[] = {
      {CLI_COMP_DLJOB, 0, 0},
      cli_cmd_dl_wait,
      NULL},
+    DSORT_WAIT_CMD("dsort"),
     {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
 };
 
 static const struct cli_cmd dl_start_cmds[] = {
     DOWNLOAD_CMD("download"),
+    DSORT_START_CMD("dsort"),
     {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
 };
 
@@ -541,8 +615,8 @@ static const struct cli_cmd job_cmds[] = {
      dl_wait_cmds},
     {"rm",
      "remove",
-     "download JOB_ID",
-     "forget a finished download job",
+     "download|dsort JOB_ID",
+     "forget a finished download or dSort job",
      NULL,
      0,
      0,
@@ -568,8 +642,8 @@ static const struct cli_cmd ml_cmds[] = {
      "ais ml get-batch ais://dataset --list a.wav,b.wav training.tar\n"
      "ais ml get-batch ais://b/x.jpg ais://c/y.jpg out.tar --streaming\n"
      "ais ml get-batch --spec batch.json out.tar --cont-on-err",
-     CLI_FM(CLI_F_LIST) | CLI_FM(CLI_F_SPEC) | CLI_FM(CLI_F_CONT_ON_ERR) |
-         CLI_FM(CLI_F_STREAMING) | CLI_FM(CLI_F_OMIT_SRC_BCK),
+     CLI_FM(CLI_F_LIST) | CLI_FM(CLI_F_SPEC) | CLI_FM(CLI_F_CONT_ON_ERR) | CLI_FM(CLI_F_STREAMING) |
+         CLI_FM(CLI_F_OMIT_SRC_BCK),
      1,
      -1,
      {CLI_COMP_OBJECT, CLI_COMP_OBJECT, CLI_COMP_FILE},
@@ -888,6 +962,51 @@ const struct cli_cmd cli_root[] = {
      {0, 0, 0},
      NULL,
      job_cmds},
+    {"dsort",
+     NULL,
+     "COMMAND",
+     "distributed sort and reshard of .tar/.tgz/.zip/.tar.lz4 shards: start, show, wait, stop, "
+     "rm jobs; gen a test dataset",
+     NULL,
+     0,
+     0,
+     0,
+     {0, 0, 0},
+     NULL,
+     dsort_cmds},
+    {"start",
+     NULL,
+     "dsort ...",
+     "start a job (same as `ais dsort start`)",
+     NULL,
+     0,
+     0,
+     0,
+     {0, 0, 0},
+     NULL,
+     start_cmds},
+    {"stop",
+     NULL,
+     "dsort JOB_ID",
+     "stop a job (same as `ais dsort stop`)",
+     NULL,
+     0,
+     0,
+     0,
+     {0, 0, 0},
+     NULL,
+     stop_cmds},
+    {"wait",
+     NULL,
+     "dsort JOB_ID",
+     "wait for a job (same as `ais dsort wait`)",
+     NULL,
+     0,
+     0,
+     0,
+     {0, 0, 0},
+     NULL,
+     wait_cmds},
     {"ml",
      NULL,
      "COMMAND",

@@ -14,6 +14,7 @@ external key map is served by a real HTTP file server (python http.server).
 """
 import io
 import json
+import os
 import random
 import subprocess
 import tarfile
@@ -22,7 +23,7 @@ import zipfile
 import pytest
 import requests
 
-from conftest import FileServer, cluster_of, wait_until
+from conftest import BUILD, FileServer, cluster_of, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -391,3 +392,63 @@ def test_target_killed_fails_job(cluster):
     for n, members in zip(names, out):
         for name, data in members:
             assert recs[key_of(name)][name] == data, n
+
+
+def test_cli(cluster, tmp_path):
+    """The ais CLI: dsort gen makes a dataset, start/show/wait/stop/rm drive jobs."""
+    c = cluster
+    binary = os.environ.get("AIS_CLI") or os.path.join(BUILD, "cli", "ais")
+    env = dict(os.environ, AIS_ENDPOINT=c.url)
+    env.pop("AIS_URL", None)
+
+    def run(*args, code=0):
+        r = subprocess.run([binary, *args], env=env, capture_output=True, text=True, timeout=180)
+        assert "Sanitizer" not in r.stderr, r.stderr
+        if code is not None:
+            assert r.returncode == code, (args, r.returncode, r.stdout, r.stderr)
+        return r
+
+    run("dsort", "gen", "ais://cli-src/shard-{0..5}.tgz", "--records", "25", "--record-size", "3KiB",
+        "--exts", ".jpg,.cls", "--seed", "5")
+    names = listing(c, "cli-src")
+    assert names == sorted(f"shard-{i}.tgz" for i in range(6))
+    recs = {}
+    for n in names:
+        members = unpack(".tgz", get(c, "cli-src", n))
+        assert len(members) == 50
+        keys = [key_of(m) for m, _ in members][::2]
+        assert keys != sorted(keys), "keys within a shard are not in order"
+        for m, d in members:
+            recs.setdefault(key_of(m), {})[m] = d
+            if m.endswith(".cls"):
+                int(d)
+            else:
+                assert len(d) == 3 << 10
+    assert len(recs) == 150
+    sp = tmp_path / "spec.json"
+    sp.write_text(json.dumps({"input_format": {"template": "shard-{0..5}"}, "input_extension": ".tgz",
+                              "output_extension": ".tar", "output_format": "o-{0000..9999}",
+                              "output_shard_size": "32KiB", "description": "cli test"}))
+    r = run("dsort", "start", str(sp), "ais://cli-src", "ais://cli-dst", "--wait")
+    assert "finished" in r.stdout, r.stdout
+    assert check_output(c, "cli-dst", ".tar", recs, 32 << 10, prefix="o-") == sorted(recs)
+    jid = run("start", "dsort", sp.read_text(), "ais://cli-src", "ais://cli-dst2").stdout.strip()
+    assert jid.startswith("srt-"), jid
+    run("wait", "dsort", jid, "--timeout", "2m")
+    assert jid in run("show", "job", "dsort").stdout
+    out = run("show", "job", "dsort", jid).stdout
+    assert "finished" in out and "creation" in out and "extraction" in out, out
+    assert jid in run("job", "ls", "--all").stdout  # an ordinary job of kind dsort
+    run("job", "rm", "dsort", jid)
+    assert "does not exist" in run("show", "job", "dsort", jid, code=3).stderr
+    r = run("dsort", "start", '{"input_bck":{"name":"cli-src"},"input_extension":".rar"}', code=None)
+    assert r.returncode != 0 and "input_extension" in r.stderr, r.stderr
+    # stop: a job that takes a while, aborted from the CLI; waiting on it then fails (exit 9)
+    make_dataset(c, "cli-big", ".tar", nshards=8, nrec=60, size=(20000, 40000))
+    big = json.dumps(spec("cli-big", "cli-big-out", ".tar", 8, shard_size="64KiB",
+                          create_concurrency_max_limit=1))
+    jid = run("dsort", "start", big).stdout.strip()
+    assert "Aborted" in run("stop", "dsort", jid).stdout
+    r = run("dsort", "wait", jid, code=None)
+    if r.returncode != 0:  # (it may have finished before the abort landed)
+        assert r.returncode == 9 and "aborted" in r.stderr, r.stderr
