@@ -528,7 +528,7 @@ test_complete(void **state)
 {
     (void)state;
     char *s = complete("ais s");
-    assert_string_equal(s, "\nshow\nstorage\nsearch\n");
+    assert_string_equal(s, "\nshow\nstorage\nstart\nstop\nsearch\n");
     free(s);
     s = complete("ais ");
     assert_non_null(strstr(s, "bucket\n"));
@@ -1451,7 +1451,16 @@ test_dl_complete(void **state)
     assert_string_equal(s, "\n--regex\n");
     free(s);
     s = complete("ais job rm ");
-    assert_string_equal(s, "\ndownload\n");
+    assert_string_equal(s, "\ndownload\ndsort\n");
+    free(s);
+    s = complete("ais dsort ");
+    assert_string_equal(s, "\nstart\nshow\nstop\nrm\nwait\ngen\n");
+    free(s);
+    s = complete("ais dsort gen ais://b/s-{0..1}.tar --rec");
+    assert_string_equal(s, "\n--records\n--record-size\n");
+    free(s);
+    s = complete("ais show job ds");
+    assert_string_equal(s, "\ndsort\n");
     free(s);
     s = complete("ais promote /tmp/x ais://b --o");
     assert_string_equal(s, "\n--overwrite-dst\n");
