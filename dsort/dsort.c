@@ -149,26 +149,19 @@ ds_job_stopped(struct ds_job *j)
     return ab;
 }
 
-static void
-job_note(struct ds_job *j, json_t *arr, const char *fmt, va_list ap)
-{
-    char m[512];
-    vsnprintf(m, sizeof(m), fmt, ap);
-    pthread_mutex_lock(&j->mu);
-    if (json_array_size(arr) < 100) {
-        json_array_append_new(arr, json_string(m));
-    }
-    pthread_cond_broadcast(&j->cv);
-    pthread_mutex_unlock(&j->mu);
-}
-
 void
 ds_job_warn(struct ds_job *j, const char *fmt, ...)
 {
+    char m[512];
     va_list ap;
     va_start(ap, fmt);
-    job_note(j, j->warnings, fmt, ap);
+    vsnprintf(m, sizeof(m), fmt, ap);
     va_end(ap);
+    pthread_mutex_lock(&j->mu);
+    if (json_array_size(j->warnings) < 100) {
+        json_array_append_new(j->warnings, json_string(m));
+    }
+    pthread_mutex_unlock(&j->mu);
 }
 
 /* Tells every other target of the job to abort, with why. */
