@@ -24,8 +24,9 @@ const struct cli_flag_def cli_flags[CLI_F_COUNT] = {
                     "request spec (get-batch MossReq, dsort RequestSpec JSON) from FILE, or - for "
                     "stdin"},
     [CLI_F_RECORDS] = {"records", 0, true, "N", "records per shard (default 100)"},
-    [CLI_F_RECORD_SIZE] = {"record-size", 0, true, "SIZE",
-                           "bytes of each record file (default 10KiB; .cls files hold a number)"},
+    [CLI_F_RECORD_SIZE] =
+        {"record-size", 0, true, "SIZE",
+         "bytes of each record file (default 10KiB, at most 32MiB; .cls files hold a number)"},
     [CLI_F_EXTS] = {"exts", 0, true, "EXTS", "files per record, by extension (default .jpg,.cls)"},
     [CLI_F_SEED] = {"seed", 0, true, "N", "seed of the generated keys and bytes (default 1)"},
     [CLI_F_CONT_ON_ERR] = {"cont-on-err", 0, false, NULL,

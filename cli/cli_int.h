@@ -457,6 +457,7 @@ enum cli_comp {
     CLI_COMP_KIND,   /* job kinds */
     CLI_COMP_CONFIG, /* config knob names (the common/config.h table) */
     CLI_COMP_DLJOB,  /* download job ids from the cluster */
+    CLI_COMP_DSJOB,  /* dSort job ids from the cluster */
 };
 
 struct cli_cmd {
@@ -731,13 +732,6 @@ int cli_cmd_dl_show(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_dl_stop(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_dl_rm(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_dl_wait(struct cli_ctx *ctx, const struct cli_args *a);
-/* dSort (cli/cmd_dsort.c). */
-int cli_cmd_dsort_start(struct cli_ctx *ctx, const struct cli_args *a);
-int cli_cmd_dsort_show(struct cli_ctx *ctx, const struct cli_args *a);
-int cli_cmd_dsort_stop(struct cli_ctx *ctx, const struct cli_args *a);
-int cli_cmd_dsort_rm(struct cli_ctx *ctx, const struct cli_args *a);
-int cli_cmd_dsort_wait(struct cli_ctx *ctx, const struct cli_args *a);
-int cli_cmd_dsort_gen(struct cli_ctx *ctx, const struct cli_args *a);
 /* Ids of the cluster's download jobs into a NULL-terminated malloc'd array. */
 int cli_dl_ids(struct cli_ctx *ctx, char ***out);
 /*
@@ -747,6 +741,90 @@ int cli_dl_ids(struct cli_ctx *ctx, char ***out);
 int cli_dl_lookup(struct cli_ctx *ctx, const char *id, struct cli_dl_job *out);
 /* DELETE /v1/download/abort {"id": id}: prints the outcome. 0 or the request's error. */
 int cli_dl_abort(struct cli_ctx *ctx, const struct cli_dl_job *j);
+
+/* ---- dSort (cmd_dsort.c: jobs; cmd_dsgen.c: test datasets) ---- */
+
+/* Bytes of a RequestSpec (file, stdin or inline): it becomes one control request. */
+#define CLI_DS_SPEC_BYTES_MAX AIS_CTRL_BODY_BYTES_MAX
+/* dSort jobs in one listing (the targets keep a bounded history; room for a larger one). */
+#define CLI_DS_JOBS_MAX 4096
+/* `dsort gen` bounds: shards of one template, records per shard, bytes of one record file
+ * (a record must fit one pull reply of the server, 48 MiB), extensions per record. */
+#define CLI_DS_GEN_SHARDS_MAX 100000u
+#define CLI_DS_GEN_RECORDS_MAX 1000000u
+#define CLI_DS_GEN_RECORD_BYTES_MAX (32u << 20)
+#define CLI_DS_GEN_EXTS_MAX 16
+#define CLI_DS_GEN_EXT_BYTES_MAX 16
+
+enum cli_ds_phase { CLI_DS_EXTRACT, CLI_DS_SORT, CLI_DS_CREATE, CLI_DS_PHASES };
+
+/* One dSort job folded over its targets' JobInfos (GET /v1/sort?uuid=). */
+struct cli_ds_job {
+    enum cli_job_state state; /* aborted anywhere > error anywhere > finished everywhere */
+    enum cli_ds_phase phase;  /* the first phase some target has not finished */
+    uint32_t targets;         /* JobInfos folded */
+    uint32_t running[CLI_DS_PHASES], finished[CLI_DS_PHASES]; /* targets per phase */
+    int64_t elapsed_s[CLI_DS_PHASES];                         /* longest of the targets */
+    uint64_t total, extracted;   /* input shards: to extract, extracted (sums) */
+    uint64_t records;            /* records extracted */
+    uint64_t to_create, created; /* output shards */
+    uint64_t pulled_bytes;       /* bytes moved between targets */
+    uint32_t nerrors, nwarnings;
+    char err[256]; /* "t[ID]: first error" or "" */
+};
+
+/* "extraction", "sorting", "creation". */
+const char *cli_ds_phase_name(enum cli_ds_phase p);
+/* Whether s looks like a dSort job id ("srt-..."), which `job stop|wait` route to /v1/sort. */
+bool cli_ds_is_id(const char *s);
+/* Folds {"<target>": JobInfo, ...}. 0, or -EINVAL when it is not an object of JobInfos. */
+int cli_ds_fold(const json_t *by_target, struct cli_ds_job *out);
+/*
+ * Renders the progress line of phase p (no "\r") into out; pure, for tests. Extraction and
+ * creation get a bar with "done/total shards", sorting (no counters) a spinner chosen by tick.
+ */
+void cli_ds_progress_render(char *out, size_t n, const char *id, const struct cli_ds_job *j,
+                            enum cli_ds_phase p, unsigned tick, size_t width);
+/*
+ * Parses a RequestSpec: a JSON object (YAML is not supported). *out is new (caller decrefs).
+ * 0, or CLI_EUSAGE with a one-line reason in err.
+ */
+int cli_ds_spec_parse(const char *text, size_t len, json_t **out, char *err, size_t errlen);
+/*
+ * Replaces input_bck (src) and output_bck (dst) of spec with {"name","provider"} of the given
+ * buckets (either may be NULL: kept). 0, or CLI_EUSAGE / AIS_EBADNAME with a reason in err.
+ */
+int cli_ds_spec_buckets(json_t *spec, const char *src, const char *dst, char *err, size_t errlen);
+/*
+ * Follows dSort job id until it ends or timeout_ms passes, drawing one progress line per phase
+ * on ctx->err when progress is wanted, then prints the outcome. 0 (finished), CLI_EJOBFAIL
+ * (aborted or failed), CLI_EWAITTIMEOUT, -ENOENT or a poll error; the message is set.
+ */
+int cli_ds_wait(struct cli_ctx *ctx, const char *id, int64_t timeout_ms);
+/* DELETE /v1/sort/abort?uuid=id and prints "Aborted ...". 0 or the request's error. */
+int cli_ds_abort(struct cli_ctx *ctx, const char *id);
+/* Ids of the cluster's dSort jobs into a NULL-terminated malloc'd array. */
+int cli_ds_ids(struct cli_ctx *ctx, char ***out);
+
+/* The archive format of a shard name: ".tar", ".tgz", ".tar.gz", ".zip", ".tar.lz4" or NULL. */
+const char *cli_ds_shard_ext(const char *name);
+/*
+ * Splits a comma list of record extensions (".jpg,.cls") into exts (pointers into buf, which
+ * gets a copy of s). 0, or CLI_EUSAGE (empty, no leading '.', too long, repeated, too many).
+ */
+int cli_ds_exts_parse(const char *s, char *buf, size_t cap, const char **exts, size_t *n);
+/* A multiplier below total, coprime with it, near total / phi and moved by seed: i -> key is
+ * then a permutation that leaves no run of consecutive records in order (1 when total <= 2). */
+uint64_t cli_ds_gen_mul(uint64_t total, uint64_t seed);
+/* Key number of record i (0 <= i < total): (i * mul + seed) mod total, all distinct. */
+uint64_t cli_ds_gen_key(uint64_t i, uint64_t mul, uint64_t seed, uint64_t total);
+
+int cli_cmd_dsort_start(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_dsort_show(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_dsort_stop(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_dsort_rm(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_dsort_wait(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_dsort_gen(struct cli_ctx *ctx, const struct cli_args *a);
 
 /* ---- promote (cmd_promote.c) ---- */
 

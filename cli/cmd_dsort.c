@@ -1,414 +1,564 @@
 /*
- * Design notes: `ais dsort ...` - start, show, wait for, stop and remove dSort jobs over
- * /v1/sort (api.md §6.2), and `ais dsort gen`, which makes a test dataset of shards. A job's
- * state is folded from every target's JobInfo: failed when any target reports an error,
- * aborted when any was aborted, finished when every target finished creating its shards;
- * progress counts shards extracted then created, summed over the targets.
+ * `ais dsort start|show|wait|stop|rm`, their other spellings (`ais start|stop|wait dsort`,
+ * `ais show job dsort`, `ais job show|stop|rm|wait dsort`) and the srt- ids that `ais job
+ * stop|wait ID` hand over. `ais dsort gen` is in cmd_dsgen.c.
+ *
+ * Design notes: everything goes through /v1/sort (api.md §6.2), not the job table, because
+ * that is where the phases, their counters and each target's errors live. A job is folded from
+ * every target's JobInfo by a pure function (cli_ds_fold): counters add up, a phase is done
+ * when every target finished it, and the job ended when any target aborted (aborted), reported
+ * an error (error), or every target finished creating its shards (finished) - the rule the
+ * Python SDK's wait() uses. The spec comes from a file, stdin or the argument itself (inline
+ * JSON, as AIS accepts), read with a bound; positional buckets replace input_bck/output_bck.
+ * Waiting polls like `ais job wait` (50 ms doubling to 1 s, a counted bound, a deadline, and
+ * failed polls ridden out) and draws one line per phase: a finished phase's line stays on the
+ * screen and the next one starts below it. Exit codes: not found 3, timeout 8, aborted or
+ * failed 9.
  */
 #include "cli/cli_int.h"
+#include "common/err.h"
 #include "common/util.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#define DS_POLL_MS 250
-#define DS_SPEC_BYTES_MAX (1u << 20)
-#define DS_GEN_SHARDS_MAX 100000u
-#define DS_GEN_RECORDS_MAX 1000000u
+static const char *const phase_keys[CLI_DS_PHASES] = {"local_extraction", "meta_sorting",
+                                                      "shard_creation"};
+static const char *const phase_names[CLI_DS_PHASES] = {"extraction", "sorting", "creation"};
 
-struct ds_fold {
-    int targets, finished, aborted, errors;
-    uint64_t total, extracted, to_create, created, pulled;
-    const char *phase; /* running phase name or "" */
-    const char *err;   /* the first error (borrowed from the metrics) or NULL */
-};
+const char *
+cli_ds_phase_name(enum cli_ds_phase p)
+{
+    return (unsigned)p < CLI_DS_PHASES ? phase_names[p] : "?";
+}
+
+bool
+cli_ds_is_id(const char *s)
+{
+    return s != NULL && strncmp(s, "srt-", 4) == 0 && s[4] != '\0';
+}
+
+/* ---- folding ---- */
 
 static uint64_t
 u64_of(const json_t *o, const char *k)
 {
     uint64_t v = 0;
-    (void)cli_json_u64(json_object_get(o, k), &v);
-    return v;
+    return cli_json_u64(json_object_get(o, k), &v) == 0 ? v : 0;
 }
 
-/* Folds {"<target>": JobInfo} into f (strings borrowed from m). */
 static void
-ds_fold(const json_t *m, struct ds_fold *f)
+fold_phases(struct cli_ds_job *j, const json_t *mt)
 {
-    memset(f, 0, sizeof(*f));
-    f->phase = "";
+    for (int p = 0; p < CLI_DS_PHASES; p++) {
+        const json_t *ph = json_object_get(mt, phase_keys[p]);
+        json_int_t el = json_integer_value(json_object_get(ph, "elapsed"));
+        j->running[p] += json_is_true(json_object_get(ph, "running"));
+        j->finished[p] += json_is_true(json_object_get(ph, "finished"));
+        j->elapsed_s[p] = el > j->elapsed_s[p] ? el : j->elapsed_s[p];
+    }
+    const json_t *le = json_object_get(mt, phase_keys[CLI_DS_EXTRACT]);
+    const json_t *sc = json_object_get(mt, phase_keys[CLI_DS_CREATE]);
+    j->total += u64_of(le, "total_count");
+    j->extracted += u64_of(le, "extracted_count");
+    j->records += u64_of(le, "extracted_record_count");
+    j->to_create += u64_of(sc, "to_create");
+    j->created += u64_of(sc, "created_count");
+    j->pulled_bytes += u64_of(sc, "pulled_bytes");
+}
+
+int
+cli_ds_fold(const json_t *by_target, struct cli_ds_job *out)
+{
+    struct cli_ds_job j;
+    bool aborted = false;
     const char *tid;
-    const json_t *ji;
-    json_object_foreach((json_t *)m, tid, ji)
+    json_t *ji;
+    if (!json_is_object(by_target) || json_object_size(by_target) == 0) {
+        return -EINVAL;
+    }
+    memset(&j, 0, sizeof(j));
+    json_object_foreach((json_t *)by_target, tid, ji)
     {
         const json_t *mt = json_object_get(ji, "Metrics");
-        const json_t *le = json_object_get(mt, "local_extraction");
-        const json_t *ms = json_object_get(mt, "meta_sorting");
-        const json_t *sc = json_object_get(mt, "shard_creation");
         const json_t *errs = json_object_get(mt, "errors");
-        f->targets++;
-        f->finished += json_is_true(json_object_get(sc, "finished"));
-        f->aborted += json_is_true(json_object_get(mt, "aborted"));
-        f->errors += json_array_size(errs) > 0;
-        if (f->err == NULL && json_array_size(errs) > 0) {
-            f->err = json_string_value(json_array_get(errs, 0));
+        if (!json_is_object(mt)) {
+            return -EINVAL;
         }
-        f->total += u64_of(le, "total_count");
-        f->extracted += u64_of(le, "extracted_count");
-        f->to_create += u64_of(sc, "to_create");
-        f->created += u64_of(sc, "created_count");
-        f->pulled += u64_of(sc, "pulled_bytes");
-        if (f->phase[0] == '\0') {
-            f->phase = json_is_true(json_object_get(le, "running"))   ? "extraction"
-                       : json_is_true(json_object_get(ms, "running")) ? "sorting"
-                       : json_is_true(json_object_get(sc, "running")) ? "creation"
-                                                                      : "";
+        j.targets++;
+        fold_phases(&j, mt);
+        aborted = aborted || json_is_true(json_object_get(mt, "aborted")) ||
+                  json_is_true(json_object_get(ji, "aborted"));
+        j.nerrors += (uint32_t)json_array_size(errs);
+        j.nwarnings += (uint32_t)json_array_size(json_object_get(mt, "warnings"));
+        if (j.err[0] == '\0' && json_array_size(errs) > 0) {
+            const char *e = json_string_value(json_array_get(errs, 0));
+            snprintf(j.err, sizeof(j.err), "t[%s]: %s", tid, e != NULL ? e : "?");
         }
     }
+    j.phase = CLI_DS_CREATE;
+    for (int p = CLI_DS_PHASES - 1; p >= 0; p--) {
+        j.phase = j.finished[p] < j.targets ? (enum cli_ds_phase)p : j.phase;
+    }
+    j.state = aborted
+                  ? CLI_JOB_ABORTED
+                  : (j.nerrors > 0 ? CLI_JOB_ERROR
+                                   : (j.finished[CLI_DS_CREATE] == j.targets ? CLI_JOB_FINISHED
+                                                                             : CLI_JOB_RUNNING));
+    *out = j;
+    return 0;
 }
 
-static const char *
-ds_state(const struct ds_fold *f)
+void
+cli_ds_progress_render(char *out, size_t n, const char *id, const struct cli_ds_job *j,
+                       enum cli_ds_phase p, unsigned tick, size_t width)
 {
-    return f->errors                                     ? "error"
-           : f->aborted                                  ? "aborted"
-           : f->targets > 0 && f->finished == f->targets ? "finished"
-                                                         : "running";
+    static const char spin[4] = {'|', '/', '-', '\\'};
+    char label[96], tail[96], cells[41];
+    bool done = j->targets > 0 && j->finished[p] == j->targets;
+    uint64_t cnt = p == CLI_DS_EXTRACT ? j->extracted : j->created;
+    uint64_t total = p == CLI_DS_EXTRACT ? j->total : j->to_create;
+    snprintf(label, sizeof(label), "dsort[%.63s] %-10s", id, cli_ds_phase_name(p));
+    if (p == CLI_DS_SORT || total == 0) {
+        snprintf(out, n, "%s [%c]%s", label, done ? '*' : spin[tick % 4], done ? "  done" : "");
+        return;
+    }
+    cnt = cnt < total ? cnt : total;
+    snprintf(tail, sizeof(tail), " %3u%%  %" PRIu64 "/%" PRIu64 " shards",
+             (unsigned)(cnt * 100 / total), cnt, total);
+    /* The bar takes what is left of the width, between 10 and 40 cells. */
+    size_t fixed = strlen(label) + 3 + strlen(tail);
+    size_t bar = width > fixed + 10 ? width - fixed : 10;
+    bar = bar > 40 ? 40 : bar;
+    size_t fill = (size_t)(cnt * bar / total);
+    for (size_t i = 0; i < bar; i++) {
+        cells[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
+    }
+    cells[bar] = '\0';
+    snprintf(out, n, "%s [%s]%s", label, cells, tail);
+}
+
+/* ---- specs ---- */
+
+int
+cli_ds_spec_parse(const char *text, size_t len, json_t **out, char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (j == NULL) {
+        snprintf(err, errlen, "not JSON (line %d, column %d: %s); YAML specs are not supported",
+                 je.line, je.column, je.text);
+        return CLI_EUSAGE;
+    }
+    if (!json_is_object(j)) {
+        snprintf(err, errlen, "not a JSON object (a RequestSpec is {\"input_bck\": ...})");
+        json_decref(j);
+        return CLI_EUSAGE;
+    }
+    *out = j;
+    return 0;
 }
 
 static int
-ds_metrics(struct cli_ctx *ctx, const char *id, json_t **out)
+spec_bck_set(json_t *spec, const char *key, const char *arg, char *err, size_t errlen)
 {
-    struct ais_buf q;
-    ais_buf_init(&q, 256);
-    int err = ais_buf_append(&q, "uuid=", 5);
-    err = err ? err : cli_url_escape(&q, id, false);
-    err = err ? err : cli_http_json(ctx, "GET", "/v1/sort", q.data, NULL, out);
-    ais_buf_fini(&q);
-    if (err == -ENOENT) {
-        cli_errorf(ctx, "dsort job %s does not exist", id);
+    struct cli_bck b;
+    const char *why = NULL;
+    if (cli_bck_parse(arg, &b, &why) < 0) {
+        snprintf(err, errlen, "invalid bucket \"%s\": %s", arg, why);
+        return AIS_EBADNAME;
+    }
+    if (b.obj != NULL && b.obj[0] != '\0') {
+        snprintf(err, errlen, "invalid bucket \"%s\": a bucket, not an object", arg);
+        return CLI_EUSAGE;
+    }
+    json_t *v = json_pack("{s:s, s:s}", "name", b.name, "provider", b.provider);
+    return v != NULL && json_object_set_new(spec, key, v) == 0 ? 0 : -ENOMEM;
+}
+
+int
+cli_ds_spec_buckets(json_t *spec, const char *src, const char *dst, char *err, size_t errlen)
+{
+    int rc = src != NULL ? spec_bck_set(spec, "input_bck", src, err, errlen) : 0;
+    if (rc == 0 && dst != NULL) {
+        rc = spec_bck_set(spec, "output_bck", dst, err, errlen);
+    }
+    return rc;
+}
+
+/* Reads the spec text of arg: inline JSON ('{' first), "-" (stdin) or a file, bounded. */
+static int
+spec_read(struct cli_ctx *ctx, const char *arg, struct ais_buf *b)
+{
+    const char *s = arg + strspn(arg, " \t\r\n");
+    if (*s == '{') {
+        return ais_buf_append(b, s, strlen(s)) == 0 ? 0 : CLI_EUSAGE;
+    }
+    int fd = strcmp(arg, "-") == 0 ? dup(fileno(ctx->in)) : open(arg, O_RDONLY | O_CLOEXEC);
+    int err = fd >= 0 ? 0 : -errno;
+    char chunk[8192];
+    for (ssize_t n = 1; err == 0 && n > 0;) {
+        n = read(fd, chunk, sizeof(chunk));
+        err = n < 0 ? -errno : (n > 0 ? ais_buf_append(b, chunk, (size_t)n) : 0);
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (err == -EMSGSIZE) {
+        cli_errorf(ctx, "dsort spec %s is larger than one request (%u bytes)", arg,
+                   CLI_DS_SPEC_BYTES_MAX);
+        return CLI_EUSAGE;
+    }
+    if (err < 0) {
+        cli_errorf(ctx, "cannot read dsort spec %s: %s", arg, ais_strerror(err));
     }
     return err;
 }
 
-/* Polls until the job ends or timeout_ms; 0 (finished), CLI_EJOBFAIL, CLI_EWAITTIMEOUT. */
+/* The spec of `dsort start` with the positional buckets applied. New reference in *out. */
 static int
-ds_wait(struct cli_ctx *ctx, const char *id, int64_t timeout_ms)
+spec_load(struct cli_ctx *ctx, const char *arg, const char *src, const char *dst, json_t **out)
 {
-    int64_t t0 = ais_mono_ns() / 1000000, deadline = t0 + timeout_ms;
-    bool draw = cli_progress_wanted(ctx);
-    for (;;) {
-        json_t *m = NULL;
-        int err = ds_metrics(ctx, id, &m);
-        if (err != 0) {
-            return err;
+    struct ais_buf b;
+    char why[CLI_ERRMSG_BYTES];
+    json_t *spec = NULL;
+    ais_buf_init(&b, CLI_DS_SPEC_BYTES_MAX);
+    int err = spec_read(ctx, arg, &b);
+    if (err == 0) {
+        err = cli_ds_spec_parse(b.data != NULL ? b.data : "", b.len, &spec, why, sizeof(why));
+        if (err == CLI_EUSAGE) {
+            cli_errorf(ctx, "dsort spec %s: %s",
+                       arg[strspn(arg, " \t\r\n")] == '{' ? "(inline)" : arg, why);
         }
-        struct ds_fold f;
-        ds_fold(m, &f);
-        const char *st = ds_state(&f);
-        if (draw) {
-            char line[256], label[96];
-            bool create = strcmp(f.phase, "creation") == 0 || strcmp(st, "finished") == 0;
-            snprintf(label, sizeof(label), "dsort %s %s", id, f.phase[0] ? f.phase : st);
-            cli_progress_render(line, sizeof(line), label, create ? f.created : f.extracted,
-                                create ? f.to_create : f.total, 0, 0, ais_mono_ns() / 1000000 - t0,
-                                100);
-            fprintf(ctx->err, "\r%s", line);
-            fflush(ctx->err);
-        }
-        if (strcmp(st, "running") != 0) {
-            if (draw) {
-                fputc('\n', ctx->err);
-            }
-            if (strcmp(st, "finished") == 0) {
-                fprintf(ctx->out, "dsort job %s finished: %" PRIu64 " shards created\n", id,
-                        f.created);
-                json_decref(m);
-                return 0;
-            }
-            cli_errorf(ctx, "dsort job %s %s%s%s", id, st, f.err ? ": " : "", f.err ? f.err : "");
-            json_decref(m);
-            return CLI_EJOBFAIL;
-        }
-        json_decref(m);
-        if (ais_mono_ns() / 1000000 > deadline) {
-            if (draw) {
-                fputc('\n', ctx->err);
-            }
-            cli_errorf(ctx, "dsort job %s is still running (timed out waiting)", id);
-            return CLI_EWAITTIMEOUT;
-        }
-        struct timespec ts = {0, DS_POLL_MS * 1000000L};
-        nanosleep(&ts, NULL);
     }
+    if (err == 0) {
+        err = cli_ds_spec_buckets(spec, src, dst, why, sizeof(why));
+        if (err == CLI_EUSAGE || err == AIS_EBADNAME) {
+            cli_errorf(ctx, "%s", why);
+        }
+    }
+    if (err == 0) {
+        *out = spec;
+        spec = NULL;
+    }
+    json_decref(spec);
+    ais_buf_fini(&b);
+    return err;
+}
+
+/* ---- requests ---- */
+
+/* A busy cluster at the end of a command is a cluster error like any other (exit 6). */
+static int
+cmd_err(int err)
+{
+    return err != -EAGAIN ? err : CLI_ESERVER;
+}
+
+/* "uuid=<escaped id>" into q (initialised by the caller). */
+static int
+id_query(struct ais_buf *q, const char *id)
+{
+    int err = ais_buf_append(q, "uuid=", 5);
+    return err ? err : cli_url_escape(q, id, false);
+}
+
+/*
+ * One /v1/sort request: query (may be NULL), reply parsed into *out when out != NULL. 404 is
+ * -ENOENT with a message naming id; 502..504 -EAGAIN (a gateway starting or between primaries).
+ */
+static int
+ds_req(struct cli_ctx *ctx, const char *method, const char *path, const char *query, const char *id,
+       json_t **out)
+{
+    struct cli_resp resp;
+    struct cli_req rq = {
+        .method = method, .path = path, .query = query, .timeout_ms = ctx->conn.ctrl_timeout_ms};
+    cli_resp_init(&resp);
+    int err = cli_http_do(&ctx->conn, &rq, &resp);
+    if (err == CLI_ESERVER && resp.status >= 502 && resp.status <= 504) {
+        err = -EAGAIN;
+    }
+    if (err == -ENOENT && id != NULL) {
+        cli_errorf(ctx, "dsort job %s does not exist (see 'ais show job dsort')", id);
+    }
+    if (err == 0 && out != NULL) {
+        *out = cli_json_loadb(resp.body.data != NULL ? resp.body.data : "", resp.body.len);
+        if (*out == NULL) {
+            cli_errorf(ctx, "malformed JSON from the cluster for %s %s", method, path);
+            err = CLI_ESERVER;
+        }
+    }
+    cli_resp_fini(&resp);
+    return err;
+}
+
+/* Request for job id: GET the metrics (out != NULL), or DELETE path. */
+static int
+ds_id_req(struct cli_ctx *ctx, const char *method, const char *path, const char *id, json_t **out)
+{
+    struct ais_buf q;
+    ais_buf_init(&q, 1024);
+    int err = id_query(&q, id);
+    err = err ? err : ds_req(ctx, method, path, q.data, id, out);
+    ais_buf_fini(&q);
+    return err;
+}
+
+/* The job's per-target metrics and their fold; m (may be NULL) gets the raw reply. */
+static int
+ds_status(struct cli_ctx *ctx, const char *id, struct cli_ds_job *j, json_t **m)
+{
+    json_t *raw = NULL;
+    int err = ds_id_req(ctx, "GET", "/v1/sort", id, &raw);
+    if (err == 0 && cli_ds_fold(raw, j) < 0) {
+        cli_errorf(ctx, "malformed dsort metrics from the cluster for %s", id);
+        err = CLI_ESERVER;
+    }
+    if (err == 0 && m != NULL) {
+        *m = raw;
+        raw = NULL;
+    }
+    json_decref(raw);
+    return err;
+}
+
+/* GET /v1/sort[?regex=]: the listing (an array of JobInfo). */
+static int
+ds_list(struct cli_ctx *ctx, const char *regex, json_t **out)
+{
+    struct ais_buf q;
+    ais_buf_init(&q, 4096);
+    int err = 0;
+    if (regex != NULL && regex[0] != '\0') {
+        err = ais_buf_append(&q, "regex=", 6);
+        err = err ? err : cli_url_escape(&q, regex, false);
+    }
+    err = err ? err : ds_req(ctx, "GET", "/v1/sort", q.len > 0 ? q.data : NULL, NULL, out);
+    if (err == 0 && !json_is_array(*out)) {
+        cli_errorf(ctx, "malformed dsort job list from the cluster");
+        json_decref(*out);
+        err = CLI_ESERVER;
+    }
+    ais_buf_fini(&q);
+    return err;
+}
+
+int
+cli_ds_ids(struct cli_ctx *ctx, char ***out)
+{
+    json_t *arr = NULL;
+    int err = ds_list(ctx, NULL, &arr);
+    size_t n = err == 0 ? json_array_size(arr) : 0, k = 0;
+    char **ids = err == 0 ? calloc(n + 1, sizeof(*ids)) : NULL;
+    err = err == 0 && ids == NULL ? -ENOMEM : err;
+    for (size_t i = 0; err == 0 && i < n; i++) {
+        const char *id = json_string_value(json_object_get(json_array_get(arr, i), "id"));
+        if (id != NULL) {
+            ids[k] = strdup(id);
+            err = ids[k++] != NULL ? 0 : -ENOMEM;
+        }
+    }
+    if (err == 0) {
+        *out = ids;
+        ids = NULL;
+    }
+    cli_strv_free(ids);
+    json_decref(arr);
+    return err;
+}
+
+/* ---- start ---- */
+
+/* POSTs the spec; the reply is the job id as text. */
+static int
+ds_start(struct cli_ctx *ctx, const json_t *spec, char *id, size_t cap)
+{
+    struct cli_resp resp;
+    char *body = json_dumps(spec, JSON_COMPACT);
+    struct cli_req rq = {.method = "POST",
+                         .path = "/v1/sort",
+                         .body = body,
+                         .body_len = body != NULL ? strlen(body) : 0,
+                         .timeout_ms = ctx->conn.ctrl_timeout_ms};
+    int err = body != NULL ? 0 : -ENOMEM;
+    cli_resp_init(&resp);
+    err = err ? err : cli_http_do(&ctx->conn, &rq, &resp);
+    if (err == 0) {
+        const char *s = resp.body.data != NULL ? resp.body.data : "";
+        s += strspn(s, " \t\r\n\"");
+        size_t len = strcspn(s, " \t\r\n\"");
+        if (len == 0 || len >= cap) {
+            cli_errorf(ctx, "the cluster answered no dsort job id");
+            err = CLI_ESERVER;
+        } else {
+            memcpy(id, s, len);
+            id[len] = '\0';
+        }
+    }
+    cli_resp_fini(&resp);
+    free(body);
+    return err;
 }
 
 static int
 wait_timeout(struct cli_ctx *ctx, const struct cli_args *a, int64_t *out)
 {
-    *out = CLI_JOB_WAIT_MS_MAX;
     const char *v = a->val[CLI_F_TIMEOUT];
+    *out = CLI_JOB_WAIT_MS_MAX;
     if (cli_flag_on(a, CLI_F_TIMEOUT) &&
         (ais_duration_parse_ms(v, out) < 0 || *out <= 0 || *out > CLI_JOB_WAIT_MS_MAX)) {
-        cli_errorf(ctx, "invalid --timeout \"%s\": a duration such as 90s, 5m or 2h", v);
+        cli_errorf(ctx,
+                   "invalid --timeout \"%s\": a duration such as 90s, 5m or 2h (at most 7 "
+                   "days)",
+                   v);
         return CLI_EUSAGE;
     }
-    return 0;
-}
-
-/* The spec from an argument: inline JSON, a file, or - (stdin). */
-static json_t *
-spec_load(struct cli_ctx *ctx, const char *arg)
-{
-    json_error_t e;
-    json_t *j = NULL;
-    if (arg[0] == '{') {
-        j = json_loads(arg, 0, &e);
-    } else if (strcmp(arg, "-") == 0) {
-        j = json_loadf(ctx->in, 0, &e);
-    } else {
-        j = json_load_file(arg, 0, &e);
-    }
-    if (j == NULL || !json_is_object(j)) {
-        cli_errorf(ctx, "dsort spec %s: %s", arg[0] == '{' ? "(inline)" : arg,
-                   j ? "not a JSON object" : e.text);
-        json_decref(j);
-        return NULL;
-    }
-    return j;
-}
-
-/* A positional bucket overriding a spec key. 0 or CLI_EUSAGE. */
-static int
-spec_bck(struct cli_ctx *ctx, json_t *spec, const char *key, const char *arg)
-{
-    struct cli_bck b;
-    const char *why = NULL;
-    if (cli_bck_parse(arg, &b, &why) != 0 || b.obj != NULL) {
-        cli_errorf(ctx, "invalid bucket \"%s\": %s", arg, why ? why : "names an object");
-        return CLI_EUSAGE;
-    }
-    json_object_set_new(spec, key, json_pack("{ssss}", "name", b.name, "provider", b.provider));
     return 0;
 }
 
 int
 cli_cmd_dsort_start(struct cli_ctx *ctx, const struct cli_args *a)
 {
-    bool from_flag = cli_flag_on(a, CLI_F_SPEC);
-    int first_bck = from_flag ? 0 : 1;
-    if ((!from_flag && a->npos == 0) || a->npos > first_bck + 2) {
-        cli_errorf(ctx, "usage: ais dsort start SPEC.json|-|'{...}' [SRC_BUCKET [DST_BUCKET]] (or "
-                        "--spec FILE [SRC_BUCKET [DST_BUCKET]])");
+    bool from_flag = cli_flag_on(a, CLI_F_SPEC), wait = cli_flag_on(a, CLI_F_WAIT);
+    int first = from_flag ? 0 : 1;
+    int64_t timeout_ms;
+    json_t *spec = NULL;
+    char id[128];
+    if ((!from_flag && a->npos == 0) || a->npos > first + 2) {
+        cli_errorf(ctx, "usage: ais dsort start SPEC.json|-|'{...}' [SRC_BUCKET [DST_BUCKET]] "
+                        "(or --spec FILE [SRC_BUCKET [DST_BUCKET]])");
         return CLI_EUSAGE;
     }
-    json_t *spec = spec_load(ctx, from_flag ? a->val[CLI_F_SPEC] : a->pos[0]);
-    int64_t timeout_ms;
-    int err = spec ? wait_timeout(ctx, a, &timeout_ms) : CLI_EUSAGE;
-    if (err == 0 && a->npos > first_bck) {
-        err = spec_bck(ctx, spec, "input_bck", a->pos[first_bck]);
+    int err = wait_timeout(ctx, a, &timeout_ms);
+    if (err == 0 && cli_flag_on(a, CLI_F_TIMEOUT) && !wait) {
+        cli_errorf(ctx, "--timeout limits the wait: add --wait");
+        err = CLI_EUSAGE;
     }
-    if (err == 0 && a->npos > first_bck + 1) {
-        err = spec_bck(ctx, spec, "output_bck", a->pos[first_bck + 1]);
-    }
-    char *body = err == 0 ? json_dumps(spec, JSON_COMPACT) : NULL;
+    err = err ? err
+              : spec_load(ctx, from_flag ? a->val[CLI_F_SPEC] : a->pos[0],
+                          a->npos > first ? a->pos[first] : NULL,
+                          a->npos > first + 1 ? a->pos[first + 1] : NULL, &spec);
+    err = err ? err : ds_start(ctx, spec, id, sizeof(id));
     json_decref(spec);
-    if (err != 0) {
-        return err;
+    if (err == 0 && !wait) {
+        fprintf(ctx->out, "%s\n", id); /* the bare id, for scripts: id=$(ais dsort start ...) */
+    } else if (err == 0) {
+        fprintf(ctx->out, "Started dsort job %s\n", id);
+        fflush(ctx->out);
+        err = cli_ds_wait(ctx, id, timeout_ms);
     }
-    struct cli_req rq = {.method = "POST",
-                         .path = "/v1/sort",
-                         .body = body,
-                         .body_len = body ? strlen(body) : 0,
-                         .timeout_ms = ctx->conn.ctrl_timeout_ms};
-    struct cli_resp resp;
-    cli_resp_init(&resp);
-    err = body ? cli_http_do(&ctx->conn, &rq, &resp) : -ENOMEM;
-    free(body);
-    char id[64] = "";
-    if (err == 0) {
-        snprintf(id, sizeof(id), "%.*s", (int)(resp.body.len < 63 ? resp.body.len : 63),
-                 resp.body.data ? resp.body.data : "");
-    }
-    cli_resp_fini(&resp);
-    if (err != 0) {
-        return err; /* cli_http_do wrote the cluster's message */
-    }
-    if (!cli_flag_on(a, CLI_F_WAIT)) {
-        fprintf(ctx->out, "%s\n", id);
-        return 0;
-    }
-    fprintf(ctx->err, "Started dsort job %s\n", id);
-    return ds_wait(ctx, id, timeout_ms);
+    return cmd_err(err);
 }
 
+/* ---- wait ---- */
+
+struct ds_waiter {
+    struct cli_ctx *ctx;
+    const char *id;
+    bool draw;
+    enum cli_ds_phase line; /* the phase whose line is being drawn */
+    struct cli_ds_job job;
+};
+
+/* Ends the lines of phases behind the job's, then redraws the current one ("\n" when last). */
 static void
-phase_line(struct cli_ctx *ctx, const char *name, const json_t *m, const char *phase,
-           const char *done_k, const char *total_k)
+ds_draw(struct ds_waiter *w, unsigned tick, bool last)
 {
-    uint64_t done = 0, total = 0;
-    int running = 0, finished = 0, n = 0;
-    const char *tid;
-    const json_t *ji;
-    json_object_foreach((json_t *)m, tid, ji)
-    {
-        const json_t *p = json_object_get(json_object_get(ji, "Metrics"), phase);
-        n++;
-        running += json_is_true(json_object_get(p, "running"));
-        finished += json_is_true(json_object_get(p, "finished"));
-        done += done_k ? u64_of(p, done_k) : 0;
-        total += total_k ? u64_of(p, total_k) : 0;
+    char line[512];
+    size_t width = cli_term_width(w->ctx->err);
+    enum cli_ds_phase upto = w->job.state == CLI_JOB_FINISHED ? CLI_DS_CREATE : w->job.phase;
+    for (; w->line < upto; w->line++) {
+        cli_ds_progress_render(line, sizeof(line), w->id, &w->job, w->line, tick, width);
+        fprintf(w->ctx->err, "\r%s\033[K\n", line);
     }
-    const char *st = finished == n ? "done" : running ? "running" : finished ? "partly done" : "-";
-    if (done_k) {
-        fprintf(ctx->out, "%-11s %-8s %" PRIu64 "/%" PRIu64 " shards\n", name, st, done, total);
-    } else {
-        fprintf(ctx->out, "%-11s %s\n", name, st);
+    cli_ds_progress_render(line, sizeof(line), w->id, &w->job, w->line, tick, width);
+    fprintf(w->ctx->err, "\r%s\033[K%s", line, last ? "\n" : "");
+    fflush(w->ctx->err);
+}
+
+static bool
+poll_transient(int err)
+{
+    return err == -EAGAIN || err == -ECONNREFUSED || err == -ETIMEDOUT || err == -ECONNRESET;
+}
+
+/* Polls until the job ends or the deadline; w->job is the last status. */
+static int
+ds_wait_loop(struct ds_waiter *w, int64_t timeout_ms)
+{
+    int64_t deadline = ais_mono_ns() + timeout_ms * 1000000, interval = CLI_JOB_POLL_MS_MIN;
+    uint64_t polls_max = (uint64_t)(timeout_ms / CLI_JOB_POLL_MS_MIN) + 2;
+    unsigned errs = 0;
+    int err = ds_status(w->ctx, w->id, &w->job, NULL);
+    for (uint64_t i = 0; err == 0 && i < polls_max && w->job.state == CLI_JOB_RUNNING; i++) {
+        int64_t left_ms = (deadline - ais_mono_ns()) / 1000000;
+        if (left_ms <= 0) {
+            break;
+        }
+        if (w->draw) {
+            ds_draw(w, (unsigned)i, false);
+        }
+        cli_nap_ms(interval < left_ms ? interval : left_ms);
+        interval = interval * 2 < CLI_JOB_POLL_MS_MAX ? interval * 2 : CLI_JOB_POLL_MS_MAX;
+        left_ms = (deadline - ais_mono_ns()) / 1000000;
+        w->ctx->conn.ctrl_timeout_ms =
+            left_ms < 1000 ? 1000 : (left_ms < CLI_CTRL_TIMEOUT_MS ? left_ms : CLI_CTRL_TIMEOUT_MS);
+        struct cli_ds_job j;
+        err = ds_status(w->ctx, w->id, &j, NULL);
+        if (err < 0 && poll_transient(err) && ++errs <= CLI_JOB_POLL_ERRS_MAX) {
+            err = 0;
+            continue;
+        }
+        errs = 0;
+        w->job = err == 0 ? j : w->job;
     }
+    if (w->draw && err == 0) {
+        ds_draw(w, 0, true);
+    }
+    return err;
 }
 
 static int
-show_one(struct cli_ctx *ctx, const char *id)
+ds_outcome(struct cli_ctx *ctx, const struct cli_ds_job *j, const char *id, int64_t timeout_ms)
 {
-    json_t *m = NULL;
-    int err = ds_metrics(ctx, id, &m);
-    if (err != 0) {
-        return err;
+    char d[24];
+    switch (j->state) {
+    case CLI_JOB_RUNNING:
+        cli_fmt_duration_ms(timeout_ms, d, sizeof(d));
+        cli_errorf(ctx,
+                   "timed out after %s waiting for dsort job %s: still in %s (%" PRIu64 "/%" PRIu64
+                   " shards extracted, %" PRIu64 "/%" PRIu64 " created)",
+                   d, id, cli_ds_phase_name(j->phase), j->extracted, j->total, j->created,
+                   j->to_create);
+        return CLI_EWAITTIMEOUT;
+    case CLI_JOB_ABORTED:
+        cli_errorf(ctx, "dsort job %s was aborted%s%s", id, j->err[0] ? ": " : "", j->err);
+        return CLI_EJOBFAIL;
+    case CLI_JOB_ERROR:
+        cli_errorf(ctx, "dsort job %s failed: %s", id, j->err);
+        return CLI_EJOBFAIL;
+    case CLI_JOB_FINISHED:
+    default:
+        break;
     }
-    if (ctx->json) {
-        cli_print_json(ctx, m);
-        json_decref(m);
-        return 0;
-    }
-    struct ds_fold f;
-    ds_fold(m, &f);
-    char pulled[32];
-    cli_fmt_size(f.pulled, pulled, sizeof(pulled));
-    fprintf(ctx->out, "dsort job %s: %s (%d targets, %s moved between targets)\n", id, ds_state(&f),
-            f.targets, pulled);
-    phase_line(ctx, "extraction", m, "local_extraction", "extracted_count", "total_count");
-    phase_line(ctx, "sorting", m, "meta_sorting", NULL, NULL);
-    phase_line(ctx, "creation", m, "shard_creation", "created_count", "to_create");
-    const char *tid;
-    const json_t *ji;
-    json_object_foreach(m, tid, ji)
-    {
-        const json_t *mt = json_object_get(ji, "Metrics");
-        size_t i;
-        const json_t *e;
-        json_array_foreach(json_object_get(mt, "errors"), i, e)
-        {
-            fprintf(ctx->out, "error   %s: %s\n", tid, json_string_value(e));
-        }
-        json_array_foreach(json_object_get(mt, "warnings"), i, e)
-        {
-            fprintf(ctx->out, "warning %s: %s\n", tid, json_string_value(e));
-        }
-    }
-    json_decref(m);
+    fprintf(ctx->out, "dsort job %s finished: %" PRIu64 " shards created from %" PRIu64 "%s\n", id,
+            j->created, j->total,
+            j->nwarnings > 0 ? " (with warnings: ais show job dsort ID)" : "");
     return 0;
 }
 
-static int
-show_all(struct cli_ctx *ctx, const struct cli_args *a)
-{
-    struct ais_buf q;
-    ais_buf_init(&q, 4096);
-    int err = 0;
-    if (cli_flag_on(a, CLI_F_REGEX)) {
-        err = ais_buf_append(&q, "regex=", 6);
-        err = err ? err : cli_url_escape(&q, a->val[CLI_F_REGEX], false);
-    }
-    json_t *arr = NULL;
-    err = err ? err : cli_http_json(ctx, "GET", "/v1/sort", q.len ? q.data : NULL, NULL, &arr);
-    ais_buf_fini(&q);
-    if (err != 0) {
-        return err;
-    }
-    if (ctx->json) {
-        cli_print_json(ctx, arr);
-        json_decref(arr);
-        return 0;
-    }
-    static const char *const hdrs[] = {"JOB ID", "STATUS", "START", "END", "DESCRIPTION"};
-    struct cli_table t;
-    cli_table_init(&t, 5, hdrs);
-    size_t i;
-    const json_t *ji;
-    json_array_foreach(arr, i, ji)
-    {
-        const json_t *mt = json_object_get(ji, "Metrics");
-        const char *st = json_array_size(json_object_get(mt, "errors"))  ? "error"
-                         : json_is_true(json_object_get(ji, "aborted"))  ? "aborted"
-                         : json_is_true(json_object_get(ji, "archived")) ? "finished"
-                                                                         : "running";
-        const char *end = json_string_value(json_object_get(ji, "finish_time"));
-        const char *cells[5] = {json_string_value(json_object_get(ji, "id")), st,
-                                json_string_value(json_object_get(ji, "started_time")),
-                                end && strncmp(end, "0001-", 5) != 0 ? end : "-",
-                                json_string_value(json_object_get(ji, "description"))};
-        for (int k = 0; k < 5; k++) {
-            cells[k] = cells[k] && cells[k][0] ? cells[k] : "-";
-        }
-        if (cli_table_add(&t, cells) != 0) {
-            err = -ENOMEM;
-            break;
-        }
-    }
-    if (err == 0) {
-        cli_table_print(&t, ctx->out, !ctx->no_headers);
-    }
-    cli_table_fini(&t);
-    json_decref(arr);
-    return err;
-}
-
 int
-cli_cmd_dsort_show(struct cli_ctx *ctx, const struct cli_args *a)
+cli_ds_wait(struct cli_ctx *ctx, const char *id, int64_t timeout_ms)
 {
-    return a->npos > 0 ? show_one(ctx, a->pos[0]) : show_all(ctx, a);
-}
-
-static int
-ds_delete(struct cli_ctx *ctx, const char *path, const char *id)
-{
-    struct ais_buf q;
-    ais_buf_init(&q, 256);
-    int err = ais_buf_append(&q, "uuid=", 5);
-    err = err ? err : cli_url_escape(&q, id, false);
-    err = err ? err : cli_http_json(ctx, "DELETE", path, q.data, NULL, NULL);
-    ais_buf_fini(&q);
-    if (err == -ENOENT) {
-        cli_errorf(ctx, "dsort job %s does not exist", id);
-    }
-    return err;
-}
-
-int
-cli_cmd_dsort_stop(struct cli_ctx *ctx, const struct cli_args *a)
-{
-    int err = ds_delete(ctx, "/v1/sort/abort", a->pos[0]);
-    if (err == 0) {
-        fprintf(ctx->out, "Aborted dsort job %s\n", a->pos[0]);
-    }
-    return err;
-}
-
-int
-cli_cmd_dsort_rm(struct cli_ctx *ctx, const struct cli_args *a)
-{
-    int err = ds_delete(ctx, "/v1/sort", a->pos[0]);
-    if (err == 0) {
-        fprintf(ctx->out, "Removed dsort job %s\n", a->pos[0]);
-    }
-    return err;
+    struct ds_waiter w = {.ctx = ctx, .id = id, .draw = cli_progress_wanted(ctx)};
+    int err = ds_wait_loop(&w, timeout_ms);
+    return err == 0 ? ds_outcome(ctx, &w.job, id, timeout_ms) : err;
 }
 
 int
@@ -416,208 +566,215 @@ cli_cmd_dsort_wait(struct cli_ctx *ctx, const struct cli_args *a)
 {
     int64_t timeout_ms;
     int err = wait_timeout(ctx, a, &timeout_ms);
-    return err ? err : ds_wait(ctx, a->pos[0], timeout_ms);
+    return cmd_err(err ? err : cli_ds_wait(ctx, a->pos[0], timeout_ms));
 }
 
-/* ---- gen ---- */
+/* ---- show ---- */
 
-struct gen {
-    uint64_t nrec, rec_bytes, seed, total, mul;
-    const char *exts[16];
-    size_t nexts;
-    char *extbuf;
-    uint64_t rng;
-};
-
-static uint64_t
-gen_rand(struct gen *g)
+static void
+phase_line(struct cli_ctx *ctx, const struct cli_ds_job *j, enum cli_ds_phase p)
 {
-    g->rng ^= g->rng << 13;
-    g->rng ^= g->rng >> 7;
-    g->rng ^= g->rng << 17;
-    return g->rng;
+    char prog[64] = "", el[24] = "";
+    const char *st =
+        j->finished[p] == j->targets
+            ? "done"
+            : (j->running[p] > 0 ? "running" : (j->finished[p] > 0 ? "partly done" : "-"));
+    if (p == CLI_DS_EXTRACT) {
+        snprintf(prog, sizeof(prog), "%" PRIu64 "/%" PRIu64 " shards", j->extracted, j->total);
+    } else if (p == CLI_DS_CREATE) {
+        snprintf(prog, sizeof(prog), "%" PRIu64 "/%" PRIu64 " shards", j->created, j->to_create);
+    }
+    if (j->elapsed_s[p] > 0) {
+        cli_fmt_duration_ms(j->elapsed_s[p] * 1000, el, sizeof(el));
+    }
+    fprintf(ctx->out, "%-11s %-11s %-18s %s\n", cli_ds_phase_name(p), st, prog, el);
 }
 
-static uint64_t
-gcd(uint64_t a, uint64_t b)
+/* Every target's errors and warnings, one line each. */
+static void
+show_msgs(struct cli_ctx *ctx, const json_t *m)
 {
-    while (b) {
-        uint64_t t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
-/* Writes one shard (records [first, first + nrec) of the permuted numbering) to fd. */
-static int
-gen_shard(struct gen *g, const char *ext, int fd, uint64_t first, char *buf)
-{
-    struct archive *a = archive_write_new();
-    int rc = a ? 0 : -ENOMEM;
-    if (rc == 0) {
-        rc = strcmp(ext, ".zip") == 0 ? archive_write_set_format_zip(a)
-                                      : archive_write_set_format_pax_restricted(a);
-    }
-    if (rc == 0 && (strcmp(ext, ".tgz") == 0 || strcmp(ext, ".tar.gz") == 0)) {
-        rc = archive_write_add_filter_gzip(a);
-    } else if (rc == 0 && strcmp(ext, ".tar.lz4") == 0) {
-        rc = archive_write_add_filter_lz4(a);
-    }
-    rc = rc == 0 && archive_write_open_fd(a, fd) == ARCHIVE_OK ? 0 : -EIO;
-    for (uint64_t r = 0; rc == 0 && r < g->nrec; r++) {
-        uint64_t key = ((first + r) * g->mul + g->seed) % g->total;
-        for (size_t e = 0; rc == 0 && e < g->nexts; e++) {
-            char name[96];
-            size_t len;
-            snprintf(name, sizeof(name), "rec-%08" PRIu64 "%s", key, g->exts[e]);
-            if (strcmp(g->exts[e], ".cls") == 0) {
-                len = (size_t)snprintf(buf, 32, "%" PRIu64 "\n", gen_rand(g) % 1000);
-            } else {
-                len = (size_t)g->rec_bytes;
-                for (size_t i = 0; i < len; i += 8) {
-                    uint64_t v = gen_rand(g);
-                    memcpy(buf + i, &v, len - i < 8 ? len - i : 8);
-                }
+    static const char *const keys[] = {"errors", "warnings"};
+    const char *tid;
+    json_t *ji;
+    for (size_t k = 0; k < 2; k++) {
+        json_object_foreach((json_t *)m, tid, ji)
+        {
+            size_t i;
+            json_t *e;
+            json_array_foreach(json_object_get(json_object_get(ji, "Metrics"), keys[k]), i, e)
+            {
+                fprintf(ctx->out, "%-8s t[%s]: %s\n", k == 0 ? "error" : "warning", tid,
+                        json_string_value(e) != NULL ? json_string_value(e) : "?");
             }
-            struct archive_entry *en = archive_entry_new();
-            archive_entry_set_pathname(en, name);
-            archive_entry_set_size(en, (la_int64_t)len);
-            archive_entry_set_filetype(en, AE_IFREG);
-            archive_entry_set_perm(en, 0644);
-            archive_entry_set_mtime(en, time(NULL), 0);
-            rc = archive_write_header(a, en) == ARCHIVE_OK &&
-                         archive_write_data(a, buf, len) == (la_ssize_t)len
-                     ? 0
-                     : -EIO;
-            archive_entry_free(en);
         }
     }
-    if (a && archive_write_close(a) != ARCHIVE_OK && rc == 0) {
-        rc = -EIO;
-    }
-    archive_write_free(a);
-    return rc;
 }
 
-static const char *
-shard_ext(const char *name)
+static void
+show_head(struct cli_ctx *ctx, const char *id, const struct cli_ds_job *j, const json_t *m)
 {
-    static const char *const exts[] = {".tar.gz", ".tar.lz4", ".tgz", ".zip", ".tar"};
-    size_t l = strlen(name);
-    for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
-        size_t el = strlen(exts[i]);
-        if (l > el && strcmp(name + l - el, exts[i]) == 0) {
-            return exts[i];
-        }
-    }
-    return NULL;
+    char pulled[32], t0[48], t1[48];
+    const json_t *first = json_object_iter_value(json_object_iter((json_t *)m));
+    const char *desc =
+        json_string_value(json_object_get(json_object_get(first, "Metrics"), "description"));
+    int64_t end_ns = cli_rfc3339_ns(json_string_value(json_object_get(first, "finish_time")));
+    cli_fmt_size(j->pulled_bytes, pulled, sizeof(pulled));
+    cli_fmt_time_ns(cli_rfc3339_ns(json_string_value(json_object_get(first, "started_time"))), t0,
+                    sizeof(t0));
+    cli_fmt_time_ns(j->state == CLI_JOB_RUNNING ? 0 : end_ns, t1, sizeof(t1));
+    fprintf(ctx->out, "dsort job %s: %s (%u targets, %s moved between targets)\n", id,
+            cli_job_state_name(j->state), j->targets, pulled);
+    const char *src = json_string_value(json_object_get(first, "src-bck"));
+    const char *dst = json_string_value(json_object_get(first, "dst-bck"));
+    fprintf(ctx->out, "%-12s %s => %s\n", "Buckets:", src != NULL ? src : "-",
+            dst != NULL ? dst : "-");
+    fprintf(ctx->out, "%-12s %s\n%-12s %s\n%-12s %s\n",
+            "Description:", desc != NULL && desc[0] != '\0' ? desc : "-", "Started:", t0,
+            "Ended:", t1);
+    fprintf(ctx->out, "%-12s %" PRIu64 "\n\n", "Records:", j->records);
 }
 
 static int
-gen_opts(struct cli_ctx *ctx, const struct cli_args *a, struct gen *g)
+show_one(struct cli_ctx *ctx, const char *id)
 {
-    memset(g, 0, sizeof(*g));
-    g->nrec = 100;
-    g->rec_bytes = 10 << 10;
-    g->seed = 1;
-    const char *exts = cli_flag_on(a, CLI_F_EXTS) ? a->val[CLI_F_EXTS] : ".jpg,.cls";
-    if ((cli_flag_on(a, CLI_F_RECORDS) &&
-         (cli_parse_uint(a->val[CLI_F_RECORDS], DS_GEN_RECORDS_MAX, &g->nrec) != 0 || !g->nrec)) ||
-        (cli_flag_on(a, CLI_F_RECORD_SIZE) &&
-         (cli_parse_size(a->val[CLI_F_RECORD_SIZE], &g->rec_bytes) != 0 ||
-          g->rec_bytes > (64u << 20))) ||
-        (cli_flag_on(a, CLI_F_SEED) && cli_parse_uint(a->val[CLI_F_SEED], UINT32_MAX, &g->seed))) {
-        cli_errorf(ctx, "invalid --records (1..%u), --record-size (at most 64MiB) or --seed",
-                   DS_GEN_RECORDS_MAX);
-        return CLI_EUSAGE;
-    }
-    g->extbuf = strdup(exts);
-    for (char *s = g->extbuf, *tok; s && (tok = strsep(&s, ",")) != NULL;) {
-        if (tok[0] != '.' || strlen(tok) > 16 || g->nexts == 16) {
-            cli_errorf(ctx, "invalid --exts \"%s\": up to 16 extensions like .jpg,.cls", exts);
-            return CLI_EUSAGE;
+    json_t *m = NULL;
+    struct cli_ds_job j;
+    int err = ds_status(ctx, id, &j, &m);
+    if (err == 0 && ctx->json) {
+        cli_print_json(ctx, m);
+    } else if (err == 0) {
+        show_head(ctx, id, &j, m);
+        fprintf(ctx->out, "%-11s %-11s %-18s %s\n", "PHASE", "STATE", "PROGRESS", "ELAPSED");
+        for (int p = 0; p < CLI_DS_PHASES; p++) {
+            phase_line(ctx, &j, (enum cli_ds_phase)p);
         }
-        g->exts[g->nexts++] = tok;
+        show_msgs(ctx, m);
     }
-    g->rng = g->seed * 0x9E3779B97F4A7C15ull + 1;
-    return g->extbuf ? 0 : -ENOMEM;
+    json_decref(m);
+    return err;
+}
+
+/* A listed job's status: the gateway marks it aborted when aborted anywhere, archived (ended)
+ * when ended everywhere; errors are those of one target. */
+static const char *
+list_state(const json_t *ji)
+{
+    const json_t *mt = json_object_get(ji, "Metrics");
+    if (json_is_true(json_object_get(ji, "aborted"))) {
+        return "aborted";
+    }
+    if (json_array_size(json_object_get(mt, "errors")) > 0) {
+        return "error";
+    }
+    return json_is_true(json_object_get(ji, "archived")) ? "finished" : "running";
+}
+
+static int
+list_cmp(const void *pa, const void *pb)
+{
+    const json_t *a = *(json_t *const *)pa, *b = *(json_t *const *)pb;
+    bool ra = strcmp(list_state(a), "running") == 0, rb = strcmp(list_state(b), "running") == 0;
+    int64_t ta = cli_rfc3339_ns(json_string_value(json_object_get(a, "started_time")));
+    int64_t tb = cli_rfc3339_ns(json_string_value(json_object_get(b, "started_time")));
+    if (ra != rb) {
+        return ra ? -1 : 1;
+    }
+    return ta != tb ? (ta > tb ? -1 : 1) : 0;
+}
+
+static int
+list_row(struct cli_table *t, const json_t *ji)
+{
+    char t0[48], t1[48];
+    const char *desc = json_string_value(json_object_get(ji, "description"));
+    const char *st = list_state(ji);
+    desc = desc != NULL
+               ? desc
+               : json_string_value(json_object_get(json_object_get(ji, "Metrics"), "description"));
+    cli_fmt_time_ns(cli_rfc3339_ns(json_string_value(json_object_get(ji, "started_time"))), t0,
+                    sizeof(t0));
+    cli_fmt_time_ns(strcmp(st, "running") == 0
+                        ? 0
+                        : cli_rfc3339_ns(json_string_value(json_object_get(ji, "finish_time"))),
+                    t1, sizeof(t1));
+    const char *row[] = {json_string_value(json_object_get(ji, "id")), st, t0, t1,
+                         desc != NULL && desc[0] != '\0' ? desc : NULL};
+    return cli_table_add(t, row);
+}
+
+static int
+show_all(struct cli_ctx *ctx, const char *regex)
+{
+    static const char *const hdrs[] = {"ID", "STATUS", "START", "END", "DESCRIPTION"};
+    json_t *arr = NULL;
+    int err = ds_list(ctx, regex, &arr);
+    size_t n = err == 0 ? json_array_size(arr) : 0;
+    n = n < CLI_DS_JOBS_MAX ? n : CLI_DS_JOBS_MAX;
+    json_t **v = err == 0 && !ctx->json && n > 0 ? calloc(n, sizeof(*v)) : NULL;
+    struct cli_table t;
+    cli_table_init(&t, 5, hdrs);
+    if (err == 0 && ctx->json) {
+        cli_print_json(ctx, arr);
+    } else if (err == 0 && n == 0) {
+        fprintf(ctx->out, "No dsort jobs%s%s%s\n", regex ? " matching \"" : "", regex ? regex : "",
+                regex ? "\"" : "");
+    } else if (err == 0 && v == NULL) {
+        err = -ENOMEM;
+    } else if (err == 0) {
+        for (size_t i = 0; i < n; i++) {
+            v[i] = json_array_get(arr, i);
+        }
+        qsort(v, n, sizeof(*v), list_cmp);
+        for (size_t i = 0; err == 0 && i < n; i++) {
+            err = list_row(&t, v[i]);
+        }
+        if (err == 0) {
+            cli_table_print(&t, ctx->out, !ctx->no_headers);
+        }
+    }
+    cli_table_fini(&t);
+    free(v);
+    json_decref(arr);
+    return err;
 }
 
 int
-cli_cmd_dsort_gen(struct cli_ctx *ctx, const struct cli_args *a)
+cli_cmd_dsort_show(struct cli_ctx *ctx, const struct cli_args *a)
 {
-    struct cli_bck b;
-    const char *why = NULL;
-    if (cli_bck_parse(a->pos[0], &b, &why) != 0 || b.obj == NULL || shard_ext(b.obj) == NULL) {
-        cli_errorf(ctx,
-                   "expected BUCKET/TEMPLATE.EXT (e.g. ais://src/shard-{0..9}.tar; .tar, "
-                   ".tgz, .tar.gz, .zip, .tar.lz4): %s",
-                   why ? why : a->pos[0]);
-        return CLI_EUSAGE;
-    }
-    struct gen g;
-    int err = gen_opts(ctx, a, &g);
-    json_t *names = err == 0 ? json_array() : NULL;
-    err = err ? err : names ? cli_tmpl_expand(b.obj, names, DS_GEN_SHARDS_MAX) : -ENOMEM;
-    if (err == CLI_EUSAGE || err == -E2BIG) {
-        cli_errorf(ctx, "bad template \"%s\" (at most %u shards)", b.obj, DS_GEN_SHARDS_MAX);
-        err = CLI_EUSAGE;
-    }
-    g.total = err == 0 ? json_array_size(names) * g.nrec : 1;
-    for (g.mul = 7919; gcd(g.mul, g.total) != 1; g.mul++) {
-    }
+    return cmd_err(a->npos > 0 ? show_one(ctx, a->pos[0]) : show_all(ctx, a->val[CLI_F_REGEX]));
+}
+
+/* ---- stop, rm ---- */
+
+int
+cli_ds_abort(struct cli_ctx *ctx, const char *id)
+{
+    int err = ds_id_req(ctx, "DELETE", "/v1/sort/abort", id, NULL);
     if (err == 0) {
-        json_t *msg = cli_actmsg("create-bck", NULL);
-        struct ais_buf p;
-        ais_buf_init(&p, 512);
-        char q[64];
-        cli_bck_query(&b, q, sizeof(q));
-        err = cli_bck_path(&b, &p);
-        err = err ? err : cli_http_json(ctx, "POST", p.data, q, msg, NULL);
-        err = err == -EEXIST ? 0 : err;
-        ais_buf_fini(&p);
-        json_decref(msg);
+        fprintf(ctx->out, "Aborted dsort job %s\n", id);
     }
-    char tmp[] = "/tmp/ais-dsort-gen-XXXXXX";
-    int fd = err == 0 ? mkstemp(tmp) : -1;
-    if (err == 0 && fd < 0) {
-        err = -errno;
-    }
-    if (fd >= 0) {
-        unlink(tmp);
-    }
-    char *buf = malloc(g.rec_bytes + 64);
-    char path[32];
-    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-    uint64_t bytes = 0;
-    for (size_t i = 0; err == 0 && buf && i < json_array_size(names); i++) {
-        const char *n = json_string_value(json_array_get(names, i));
-        err = ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0 ? 0 : -errno;
-        err = err ? err : gen_shard(&g, shard_ext(n), fd, i * g.nrec, buf);
-        err = err ? err : cli_obj_put_file(&ctx->conn, &b, n, path, NULL);
-        if (err != 0) {
-            char prev[CLI_ERRMSG_BYTES];
-            memcpy(prev, ctx->conn.errmsg, sizeof(prev));
-            cli_errorf(ctx, "shard %.200s: %.700s", n, prev[0] ? prev : "failed");
-        }
-        bytes += (uint64_t)lseek(fd, 0, SEEK_END);
-    }
-    if (err == 0 && buf == NULL) {
-        err = -ENOMEM;
-    }
-    if (err == 0) {
-        char bck[300], sz[32];
-        cli_bck_str(&b, bck, sizeof(bck));
-        cli_fmt_size(bytes, sz, sizeof(sz));
-        fprintf(ctx->out, "Made %zu shards (%" PRIu64 " records, %s) in %s\n",
-                json_array_size(names), g.total, sz, bck);
-    }
-    if (fd >= 0) {
-        close(fd);
-    }
-    free(buf);
-    free(g.extbuf);
-    json_decref(names);
     return err;
+}
+
+int
+cli_cmd_dsort_stop(struct cli_ctx *ctx, const struct cli_args *a)
+{
+    return cmd_err(cli_ds_abort(ctx, a->pos[0]));
+}
+
+int
+cli_cmd_dsort_rm(struct cli_ctx *ctx, const struct cli_args *a)
+{
+    int err = ds_id_req(ctx, "DELETE", "/v1/sort", a->pos[0], NULL);
+    if (err == CLI_ESERVER) {
+        /* The gateway's 400: the job still runs. Keep its words, add the way out. */
+        char prev[CLI_ERRMSG_BYTES];
+        memcpy(prev, ctx->conn.errmsg, sizeof(prev));
+        cli_errorf(ctx, "%.900s (stop it first: ais stop dsort %.64s)", prev, a->pos[0]);
+    }
+    if (err == 0) {
+        fprintf(ctx->out, "Removed dsort job %s\n", a->pos[0]);
+    }
+    return cmd_err(err);
 }

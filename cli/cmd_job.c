@@ -740,6 +740,10 @@ cli_cmd_job_stop(struct cli_ctx *ctx, const struct cli_args *a)
     const char *arg = a->pos[0];
     struct cli_job *v = NULL;
     size_t n = 0;
+    if (cli_ds_is_id(arg)) {
+        /* dSort aborts through /v1/sort/abort, which stops every target's phases. */
+        return cmd_err(cli_ds_abort(ctx, arg));
+    }
     int err = jobs_get(ctx, "ID", arg, &v, &n);
     if ((err == 0 || err == -ENOENT) && stop_download(ctx, arg, v, err == 0 ? n : 0, &err)) {
         free(v);
@@ -1011,6 +1015,10 @@ cli_cmd_job_wait(struct cli_ctx *ctx, const struct cli_args *a)
         cli_errorf(
             ctx, "invalid --timeout \"%s\": a duration such as 90s, 5m or 2h (at most 7 days)", tv);
         return CLI_EUSAGE;
+    }
+    if (cli_ds_is_id(a->pos[0])) {
+        /* A dSort job's phases and errors are in /v1/sort, not in the job table. */
+        return cmd_err(cli_ds_wait(ctx, a->pos[0], timeout_ms));
     }
     struct waiter *w = calloc(1, sizeof(*w));
     if (w == NULL) {

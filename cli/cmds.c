@@ -428,23 +428,27 @@ static const struct cli_cmd config_cmds[] = {
         name, NULL, "[JOB_ID]",                                                                    \
             "dSort jobs: ID, status, start, end, description (a JOB_ID: phases with progress, "    \
             "errors)",                                                                             \
-            "ais show job dsort\nais show job dsort srt-Ab12Cd34Ef5\nais dsort show --json",       \
-            CLI_FM_OUT | CLI_FM(CLI_F_REGEX), 0, 1, {0, 0, 0}, cli_cmd_dsort_show, NULL            \
+            "ais show job dsort\nais show job dsort srt-Ab12Cd34Ef5\nais dsort show --regex "      \
+            "'^nightly'\nais job show dsort srt-Ab12Cd34Ef5 --json",                               \
+            CLI_FM_OUT | CLI_FM(CLI_F_REGEX), 0, 1, {CLI_COMP_DSJOB, 0, 0}, cli_cmd_dsort_show,    \
+            NULL                                                                                   \
     }
 #define DSORT_ID_CMD(name, what, ex, fn, flags)                                                    \
     {                                                                                              \
-        name, NULL, "JOB_ID", what, ex, flags, 1, 1, {0, 0, 0}, fn, NULL                           \
+        name, NULL, "JOB_ID", what, ex, flags, 1, 1, {CLI_COMP_DSJOB, 0, 0}, fn, NULL              \
     }
 #define DSORT_STOP_CMD(name)                                                                       \
     DSORT_ID_CMD(name, "abort a dSort job on every target (shards already created stay)",          \
-                 "ais stop dsort srt-Ab12Cd34Ef5", cli_cmd_dsort_stop, 0)
+                 "ais stop dsort srt-Ab12Cd34Ef5\nais job stop srt-Ab12Cd34Ef5",                   \
+                 cli_cmd_dsort_stop, 0)
 #define DSORT_RM_CMD(name)                                                                         \
     DSORT_ID_CMD(name, "forget a finished or aborted dSort job",                                   \
                  "ais job rm dsort srt-Ab12Cd34Ef5", cli_cmd_dsort_rm, 0)
 #define DSORT_WAIT_CMD(name)                                                                       \
     DSORT_ID_CMD(name, "wait for a dSort job; exit 9 when it failed or was aborted",               \
-                 "ais wait dsort srt-Ab12Cd34Ef5 --timeout 1h", cli_cmd_dsort_wait,                \
-                 CLI_FM(CLI_F_TIMEOUT))
+                 "ais wait dsort srt-Ab12Cd34Ef5 --timeout 1h\nais job wait srt-Ab12Cd34Ef5 "      \
+                 "--progress",                                                                     \
+                 cli_cmd_dsort_wait, CLI_FM(CLI_F_TIMEOUT))
 
 static const struct cli_cmd dsort_cmds[] = {
     DSORT_START_CMD("start"),
@@ -455,32 +459,24 @@ static const struct cli_cmd dsort_cmds[] = {
     {"gen",
      NULL,
      "BUCKET/TEMPLATE.EXT",
-     "make a test dataset of shards (.tar, .tgz, .tar.gz, .zip, .tar.lz4): records of one file "
-     "per extension sharing a key, keys shuffled across shards",
-     "ais dsort gen ais://src/shard-{0..9}.tar\n"
-     "ais dsort gen ais://src/shard-{00..99}.tgz --records 1000 --record-size 4KiB --exts "
-     ".jpg,.json,.cls --seed 7",
+     "make a test dataset of shards (.tar, .tgz, .tar.gz, .zip, .tar.lz4; the bucket is created "
+     "if missing): records of one file per extension sharing a key (rec-NNNNNNNN), keys unique "
+     "and shuffled across shards; .cls files hold a number (content sorting), the others random "
+     "bytes; the same --seed gives the same shards",
+     "ais dsort gen 'ais://src/shard-{0..9}.tar'\n"
+     "ais dsort gen 'ais://src/shard-{0..9}.tar' --records 100 --record-size 10KiB --exts "
+     ".txt,.cls\n"
+     "ais dsort gen 'ais://src/shard-{00..99}.tgz' --records 1000 --record-size 4KiB --exts "
+     ".jpg,.json,.cls --seed 7\n"
+     "ais dsort gen 'ais://src/part-{0..3}.zip' --records 10",
      CLI_FM(CLI_F_RECORDS) | CLI_FM(CLI_F_RECORD_SIZE) | CLI_FM(CLI_F_EXTS) | CLI_FM(CLI_F_SEED),
      1,
      1,
-     {CLI_COMP_NONE, 0, 0},
+     {CLI_COMP_OBJECT, 0, 0},
      cli_cmd_dsort_gen,
      NULL},
     {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
 };
-static const struct cli_cmd start_cmds[] = {
-    DSORT_START_CMD("dsort"),
-    {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
-};
-static const struct cli_cmd stop_cmds[] = {
-    DSORT_STOP_CMD("dsort"),
-    {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
-};
-static const struct cli_cmd wait_cmds[] = {
-    DSORT_WAIT_CMD("dsort"),
-    {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
-};
-
 /* `ais show job download`, `ais job show download`, `ais job ls download`. */
 static const struct cli_cmd dl_show_cmds[] = {
     {"download",
@@ -593,8 +589,9 @@ static const struct cli_cmd job_cmds[] = {
     {"stop",
      NULL,
      "JOB_ID|KIND",
-     "abort a job (a download job too), or every running job of a kind",
-     "ais job stop 9kD3xTqPz\nais job stop rebalance\nais job stop download JOB_ID",
+     "abort a job (a download or dSort job too), or every running job of a kind",
+     "ais job stop 9kD3xTqPz\nais job stop rebalance\nais job stop download JOB_ID\n"
+     "ais job stop srt-Ab12Cd34Ef5",
      0,
      1,
      1,
@@ -606,7 +603,7 @@ static const struct cli_cmd job_cmds[] = {
      "JOB_ID|KIND",
      "wait for a job (or the running jobs of a kind) to end; --progress draws a bar",
      "ais job wait 9kD3xTqPz\nais job wait 9kD3xTqPz --timeout 5m --progress\n"
-     "ais job wait rebalance",
+     "ais job wait rebalance\nais job wait srt-Ab12Cd34Ef5",
      CLI_FM(CLI_F_TIMEOUT),
      1,
      1,
@@ -976,37 +973,39 @@ const struct cli_cmd cli_root[] = {
      dsort_cmds},
     {"start",
      NULL,
-     "dsort ...",
-     "start a job (same as `ais dsort start`)",
-     NULL,
+     "KIND [BUCKET] | download SRC [DST] | dsort SPEC [SRC_BUCKET [DST_BUCKET]]",
+     "start a job (same as `ais job start`; `ais start dsort` as `ais dsort start`)",
+     "ais start rebalance\nais start dsort spec.json ais://src ais://dst --wait\n"
+     "ais start download https://example.com/a.tar ais://data/",
      0,
-     0,
-     0,
-     {0, 0, 0},
-     NULL,
-     start_cmds},
+     1,
+     2,
+     {CLI_COMP_KIND, CLI_COMP_BUCKET, 0},
+     cli_cmd_job_start,
+     dl_start_cmds},
     {"stop",
      NULL,
-     "dsort JOB_ID",
-     "stop a job (same as `ais dsort stop`)",
-     NULL,
+     "JOB_ID|KIND | download JOB_ID | dsort JOB_ID",
+     "abort a job (same as `ais job stop`; srt- ids are dSort jobs)",
+     "ais stop dsort srt-Ab12Cd34Ef5\nais stop srt-Ab12Cd34Ef5\nais stop rebalance",
      0,
-     0,
-     0,
-     {0, 0, 0},
-     NULL,
-     stop_cmds},
+     1,
+     1,
+     {CLI_COMP_JOB, 0, 0},
+     cli_cmd_job_stop,
+     dl_stop_cmds},
     {"wait",
      NULL,
-     "dsort JOB_ID",
-     "wait for a job (same as `ais dsort wait`)",
-     NULL,
-     0,
-     0,
-     0,
-     {0, 0, 0},
-     NULL,
-     wait_cmds},
+     "JOB_ID|KIND | download JOB_ID | dsort JOB_ID",
+     "wait for a job to end (same as `ais job wait`; srt- ids are dSort jobs)",
+     "ais wait dsort srt-Ab12Cd34Ef5 --timeout 1h\nais wait srt-Ab12Cd34Ef5 --progress\n"
+     "ais wait rebalance",
+     CLI_FM(CLI_F_TIMEOUT),
+     1,
+     1,
+     {CLI_COMP_JOB, 0, 0},
+     cli_cmd_job_wait,
+     dl_wait_cmds},
     {"ml",
      NULL,
      "COMMAND",

@@ -235,6 +235,19 @@ cands_dl_jobs(struct comp *c)
     }
 }
 
+/* dSort job ids from the cluster. */
+static void
+cands_ds_jobs(struct comp *c)
+{
+    char **v = NULL;
+    if (cli_ds_ids(c->ctx, &v) == 0) {
+        for (char **p = v; *p != NULL; p++) {
+            cand(c, *p);
+        }
+        cli_strv_free(v);
+    }
+}
+
 /* Config names: settable ones as "name=" (no space, the value follows), others to show. */
 static void
 config_cand(void *arg, const char *name, bool settable)
@@ -273,6 +286,9 @@ cands_kind(struct comp *c, enum cli_comp kind, const struct words *ws, int first
         break;
     case CLI_COMP_DLJOB:
         cands_dl_jobs(c);
+        break;
+    case CLI_COMP_DSJOB:
+        cands_ds_jobs(c);
         break;
     case CLI_COMP_CMD: {
         const struct cli_cmd *list = cli_root;

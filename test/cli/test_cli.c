@@ -1726,6 +1726,311 @@ test_log_perf_dispatch(void **state)
     }
 }
 
+/* ---- dSort ---- */
+
+/* A JobInfo of one target: phase flags as "RF" letters (running, finished) per phase. */
+static json_t *
+ds_info(const char *flags, const char *total, const char *extracted, const char *to_create,
+        const char *created, bool aborted, const char *err)
+{
+    json_t *mt = json_pack("{s:b, s:[], s:[]}", "aborted", aborted, "warnings", "errors");
+    static const char *const keys[] = {"local_extraction", "meta_sorting", "shard_creation"};
+    for (int p = 0; p < 3; p++) {
+        json_object_set_new(mt, keys[p],
+                            json_pack("{s:b, s:b, s:i, s:s, s:s}", "running", flags[2 * p] == 'R',
+                                      "finished", flags[2 * p + 1] == 'F', "elapsed", p + 1,
+                                      "started_time", "2024-05-01T10:00:00Z", "end_time", ""));
+    }
+    json_t *le = json_object_get(mt, "local_extraction");
+    json_t *sc = json_object_get(mt, "shard_creation");
+    json_object_set_new(le, "total_count", json_string(total));
+    json_object_set_new(le, "extracted_count", json_string(extracted));
+    json_object_set_new(le, "extracted_record_count", json_string("7"));
+    json_object_set_new(sc, "to_create", json_string(to_create));
+    json_object_set_new(sc, "created_count", json_string(created));
+    json_object_set_new(sc, "pulled_bytes", json_string("1024"));
+    if (err != NULL) {
+        json_array_append_new(json_object_get(mt, "errors"), json_string(err));
+    }
+    return json_pack("{s:s, s:b, s:o}", "id", "srt-x", "aborted", false, "Metrics", mt);
+}
+
+static void
+test_ds_fold(void **state)
+{
+    (void)state;
+    struct cli_ds_job j;
+    /* t1 extracting (3 of 5), t2 done extracting and sorting: the job is in extraction. */
+    json_t *m = json_pack("{s:o, s:o}", "t1", ds_info("R-----", "5", "3", "0", "0", false, NULL),
+                          "t2", ds_info("-F-F--", "4", "4", "2", "0", false, NULL));
+    assert_int_equal(cli_ds_fold(m, &j), 0);
+    assert_int_equal(j.state, CLI_JOB_RUNNING);
+    assert_int_equal(j.phase, CLI_DS_EXTRACT);
+    assert_int_equal(j.targets, 2);
+    assert_int_equal(j.total, 9);
+    assert_int_equal(j.extracted, 7);
+    assert_int_equal(j.records, 14);
+    assert_int_equal(j.to_create, 2);
+    assert_int_equal(j.pulled_bytes, 2048);
+    assert_int_equal(j.running[CLI_DS_EXTRACT], 1);
+    assert_int_equal(j.finished[CLI_DS_EXTRACT], 1);
+    assert_int_equal(j.elapsed_s[CLI_DS_CREATE], 3);
+    json_decref(m);
+    /* Both past sorting, one still creating: creation, running. */
+    m = json_pack("{s:o, s:o}", "t1", ds_info("-F-FR-", "5", "5", "3", "1", false, NULL), "t2",
+                  ds_info("-F-F-F", "4", "4", "2", "2", false, NULL));
+    assert_int_equal(cli_ds_fold(m, &j), 0);
+    assert_int_equal(j.state, CLI_JOB_RUNNING);
+    assert_int_equal(j.phase, CLI_DS_CREATE);
+    assert_int_equal(j.created, 3);
+    json_decref(m);
+    /* Every target finished creating: finished. */
+    m = json_pack("{s:o}", "t1", ds_info("-F-F-F", "5", "5", "3", "3", false, NULL));
+    assert_int_equal(cli_ds_fold(m, &j), 0);
+    assert_int_equal(j.state, CLI_JOB_FINISHED);
+    assert_int_equal(j.phase, CLI_DS_CREATE);
+    assert_string_equal(j.err, "");
+    json_decref(m);
+    /* An error anywhere ends the job; an abort outranks it and keeps the error's text. */
+    m = json_pack("{s:o, s:o}", "t1", ds_info("R-----", "5", "1", "0", "0", false, NULL), "t2",
+                  ds_info("-F----", "5", "5", "0", "0", false, "disk full"));
+    assert_int_equal(cli_ds_fold(m, &j), 0);
+    assert_int_equal(j.state, CLI_JOB_ERROR);
+    assert_int_equal(j.nerrors, 1);
+    assert_string_equal(j.err, "t[t2]: disk full");
+    json_object_set_new(json_object_get(json_object_get(m, "t1"), "Metrics"), "aborted",
+                        json_true());
+    assert_int_equal(cli_ds_fold(m, &j), 0);
+    assert_int_equal(j.state, CLI_JOB_ABORTED);
+    assert_string_equal(j.err, "t[t2]: disk full");
+    json_decref(m);
+    /* Not a map of JobInfos: refused, *out untouched. */
+    j.targets = 99;
+    json_t *bad[] = {json_array(), json_object(), json_pack("{s:i}", "t1", 1),
+                     json_pack("{s:{s:s}}", "t1", "Metrics", "x")};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(cli_ds_fold(bad[i], &j), -EINVAL);
+        json_decref(bad[i]);
+    }
+    assert_int_equal(j.targets, 99);
+    assert_null(NULL);
+    assert_true(cli_ds_is_id("srt-Ab3dE5fG7h"));
+    assert_false(cli_ds_is_id("srt-"));
+    assert_false(cli_ds_is_id("Ab3dE5fG7h"));
+    assert_false(cli_ds_is_id(NULL));
+    assert_string_equal(cli_ds_phase_name(CLI_DS_SORT), "sorting");
+    assert_string_equal(cli_ds_phase_name(CLI_DS_PHASES), "?");
+}
+
+static void
+test_ds_progress(void **state)
+{
+    (void)state;
+    struct cli_ds_job j;
+    char line[256];
+    memset(&j, 0, sizeof(j));
+    j.targets = 2;
+    j.total = 10;
+    j.extracted = 5;
+    j.to_create = 4;
+    j.created = 9; /* counters past the total are clamped */
+    cli_ds_progress_render(line, sizeof(line), "srt-1", &j, CLI_DS_EXTRACT, 0, 80);
+    assert_string_equal(line, "dsort[srt-1] extraction [==================>                 ] "
+                              " 50%  5/10 shards");
+    assert_int_equal(strlen(line), 80);
+    cli_ds_progress_render(line, sizeof(line), "srt-1", &j, CLI_DS_CREATE, 0, 40);
+    assert_string_equal(line, "dsort[srt-1] creation   [==========] 100%  4/4 shards");
+    cli_ds_progress_render(line, sizeof(line), "srt-1", &j, CLI_DS_SORT, 1, 80);
+    assert_string_equal(line, "dsort[srt-1] sorting    [/]");
+    j.finished[CLI_DS_SORT] = 2;
+    cli_ds_progress_render(line, sizeof(line), "srt-1", &j, CLI_DS_SORT, 1, 80);
+    assert_string_equal(line, "dsort[srt-1] sorting    [*]  done");
+    j.to_create = 0; /* not planned yet: a spinner */
+    cli_ds_progress_render(line, sizeof(line), "srt-1", &j, CLI_DS_CREATE, 2, 80);
+    assert_string_equal(line, "dsort[srt-1] creation   [-]");
+}
+
+static void
+test_ds_spec(void **state)
+{
+    (void)state;
+    json_t *spec = NULL;
+    char err[256];
+    const char *ok = "{\"input_bck\":{\"name\":\"a\"},\"input_extension\":\".tar\"}";
+    assert_int_equal(cli_ds_spec_parse(ok, strlen(ok), &spec, err, sizeof(err)), 0);
+    assert_int_equal(cli_ds_spec_buckets(spec, NULL, NULL, err, sizeof(err)), 0);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(spec, "input_bck"), "name")), "a");
+    assert_int_equal(cli_ds_spec_buckets(spec, "ais://src", "s3://dst", err, sizeof(err)), 0);
+    char *txt = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(txt, "{\"input_bck\":{\"name\":\"src\",\"provider\":\"ais\"},"
+                             "\"input_extension\":\".tar\","
+                             "\"output_bck\":{\"name\":\"dst\",\"provider\":\"aws\"}}");
+    free(txt);
+    /* A plain name is an ais bucket; only DST given leaves input_bck alone. */
+    assert_int_equal(cli_ds_spec_buckets(spec, NULL, "out", err, sizeof(err)), 0);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(spec, "output_bck"), "provider")), "ais");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(spec, "input_bck"), "name")), "src");
+    assert_int_equal(cli_ds_spec_buckets(spec, "ais://src/obj", NULL, err, sizeof(err)),
+                     CLI_EUSAGE);
+    assert_non_null(strstr(err, "not an object"));
+    assert_int_equal(cli_ds_spec_buckets(spec, "ais://", NULL, err, sizeof(err)), AIS_EBADNAME);
+    assert_non_null(strstr(err, "invalid bucket"));
+    /* "ais://src/" is the bucket itself. */
+    assert_int_equal(cli_ds_spec_buckets(spec, "ais://src/", NULL, err, sizeof(err)), 0);
+    json_decref(spec);
+    const char *bad[] = {"", "{", "[1]", "\"x\"", "input_bck: {name: a}", "{\"a\":1,\"a\":2}"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        spec = NULL;
+        assert_int_equal(cli_ds_spec_parse(bad[i], strlen(bad[i]), &spec, err, sizeof(err)),
+                         CLI_EUSAGE);
+        assert_null(spec);
+        assert_true(strlen(err) > 0);
+    }
+}
+
+static void
+test_ds_gen_helpers(void **state)
+{
+    (void)state;
+    assert_string_equal(cli_ds_shard_ext("shard-{0..9}.tar"), ".tar");
+    assert_string_equal(cli_ds_shard_ext("a.tar.gz"), ".tar.gz");
+    assert_string_equal(cli_ds_shard_ext("a.tgz"), ".tgz");
+    assert_string_equal(cli_ds_shard_ext("a.zip"), ".zip");
+    assert_string_equal(cli_ds_shard_ext("a.tar.lz4"), ".tar.lz4");
+    assert_null(cli_ds_shard_ext(".tar"));
+    assert_null(cli_ds_shard_ext("dir/.tar"));
+    assert_null(cli_ds_shard_ext("a.rar"));
+    assert_null(cli_ds_shard_ext("a.tar.bz2"));
+
+    char buf[400];
+    const char *exts[CLI_DS_GEN_EXTS_MAX];
+    size_t n = 0;
+    assert_int_equal(cli_ds_exts_parse(".jpg,.cls", buf, sizeof(buf), exts, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(exts[0], ".jpg");
+    assert_string_equal(exts[1], ".cls");
+    /* 16 extensions of 16 bytes fit; a 17th, or 17 bytes, do not. */
+    char many[400] = "";
+    for (int i = 0; i < CLI_DS_GEN_EXTS_MAX; i++) {
+        snprintf(many + strlen(many), sizeof(many) - strlen(many), "%s.e%014d", i ? "," : "", i);
+    }
+    assert_int_equal(cli_ds_exts_parse(many, buf, sizeof(buf), exts, &n), 0);
+    assert_int_equal(n, CLI_DS_GEN_EXTS_MAX);
+    assert_int_equal(strlen(exts[15]), CLI_DS_GEN_EXT_BYTES_MAX);
+    strcat(many, ",.x");
+    assert_int_equal(cli_ds_exts_parse(many, buf, sizeof(buf), exts, &n), CLI_EUSAGE);
+    const char *bad[] = {"",  "jpg",       ".jpg,", ".jpg,,.cls",
+                         ".", ".jpg,.jpg", ".a/b",  ".abcdefghijklmnop"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(cli_ds_exts_parse(bad[i], buf, sizeof(buf), exts, &n), CLI_EUSAGE);
+    }
+    assert_int_equal(cli_ds_exts_parse(".jpg", buf, 4, exts, &n), CLI_EUSAGE);
+
+    /* Keys are a permutation of 0..total-1, out of order within the first shard. */
+    uint64_t totals[] = {1, 2, 3, 10, 100, 7919, 7921, 15838, 1000};
+    for (size_t t = 0; t < sizeof(totals) / sizeof(totals[0]); t++) {
+        for (uint64_t seed = 0; seed < 3; seed++) {
+            uint64_t total = totals[t], mul = cli_ds_gen_mul(total, seed);
+            uint8_t *seen = calloc(total, 1);
+            bool sorted = true;
+            for (uint64_t i = 0; i < total; i++) {
+                uint64_t k = cli_ds_gen_key(i, mul, seed, total);
+                assert_true(k < total);
+                assert_int_equal(seen[k], 0);
+                seen[k] = 1;
+                sorted =
+                    sorted && (i == 0 || i >= 10 || k > cli_ds_gen_key(i - 1, mul, seed, total));
+            }
+            assert_true(total <= 2 || !sorted);
+            free(seen);
+        }
+    }
+    assert_int_equal(cli_ds_gen_key(5, 3, 1, 0), 0);
+    /* The largest dataset: the product stays within 64 bits. */
+    uint64_t big = (uint64_t)CLI_DS_GEN_SHARDS_MAX * CLI_DS_GEN_RECORDS_MAX;
+    uint64_t mul = cli_ds_gen_mul(big, 999);
+    assert_true(cli_ds_gen_key(big - 1, mul, 999, big) < big);
+    assert_true(mul < big);
+    assert_int_equal(cli_ds_gen_key(big - 1, mul, 0, big),
+                     (uint64_t)(((unsigned __int128)(big - 1) * mul) % big));
+    assert_int_equal(cli_ds_gen_mul(1, 0), 1);
+    assert_int_equal(cli_ds_gen_mul(3, 0), 2);
+}
+
+static void
+test_ds_dispatch(void **state)
+{
+    (void)state;
+    struct mem_ctx m;
+    struct {
+        int argc;
+        char *argv[7];
+        const char *why;
+    } bad[] = {
+        {2, {"dsort", "start"}, "usage"},
+        {3, {"dsort", "start", "{not json"}, "(inline)"},
+        {3, {"start", "dsort", " {\"a\":"}, "(inline)"},
+        {5, {"dsort", "start", "{}", "--timeout", "5m"}, "--wait"},
+        {4, {"dsort", "start", "{}", "ais://b/o"}, "not an object"},
+        {6, {"dsort", "start", "{}", "a", "b", "c"}, "usage"},
+        {6, {"dsort", "start", "{}", "--wait", "--timeout", "0s"}, "--timeout"},
+        {3, {"dsort", "gen", "ais://b"}, "BUCKET/TEMPLATE.EXT"},
+        {3, {"dsort", "gen", "ais://b/x.rar"}, "BUCKET/TEMPLATE.EXT"},
+        {3, {"dsort", "gen", "ais://b/x-{1..}.tar"}, "invalid template"},
+        {3, {"dsort", "gen", "ais://b/x-{0..100000}.tar"}, "at most"},
+        {5, {"dsort", "gen", "ais://b/x.tar", "--records", "0"}, "--records"},
+        {5, {"dsort", "gen", "ais://b/x.tar", "--records", "1000001"}, "--records"},
+        {5, {"dsort", "gen", "ais://b/x.tar", "--record-size", "33MiB"}, "--record-size"},
+        {5, {"dsort", "gen", "ais://b/x.tar", "--exts", "jpg"}, "--exts"},
+        {5, {"dsort", "gen", "ais://b/x.tar", "--seed", "-1"}, "--seed"},
+        {5, {"wait", "dsort", "srt-1", "--timeout", "8d"}, "--timeout"},
+        {2, {"dsort", "wait"}, "missing"},
+        {5, {"job", "wait", "srt-1", "--timeout", "x"}, "--timeout"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int err = dispatch(&m, bad[i].argc, bad[i].argv);
+        if (cli_exit_code(err) != CLI_EXIT_USAGE || !strstr(m.ctx.conn.errmsg, bad[i].why)) {
+            fprintf(stderr, "case %zu: err %d: %s\n", i, err, m.ctx.conn.errmsg);
+        }
+        assert_int_equal(cli_exit_code(err), CLI_EXIT_USAGE);
+        assert_non_null(strstr(m.ctx.conn.errmsg, bad[i].why));
+        mem_ctx_fini(&m);
+    }
+    /* A spec file that does not exist: exit 3, like any missing local file. */
+    char *nofile[] = {"dsort", "start", "/nonexistent/spec.json"};
+    assert_int_equal(dispatch(&m, 3, nofile), -ENOENT);
+    assert_non_null(strstr(m.ctx.conn.errmsg, "cannot read dsort spec /nonexistent/spec.json"));
+    mem_ctx_fini(&m);
+    /* Valid lines reach the (unreachable) cluster; srt- ids go to /v1/sort. */
+    char *ok[][7] = {{"dsort", "start", "{}", "ais://src", "ais://dst"},
+                     {"start", "dsort", " {\"input_bck\":{\"name\":\"a\"}}", "--wait"},
+                     {"show", "job", "dsort"},
+                     {"job", "show", "dsort", "srt-1", "--json"},
+                     {"stop", "dsort", "srt-1"},
+                     {"job", "stop", "srt-1"},
+                     {"stop", "srt-1"},
+                     {"job", "rm", "dsort", "srt-1"},
+                     {"wait", "srt-1", "--timeout", "1s"},
+                     {"dsort", "gen", "ais://b/s-{0..2}.tgz", "--records", "1"}};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        int n = 0;
+        while (n < 7 && ok[i][n] != NULL) {
+            n++;
+        }
+        assert_int_equal(dispatch(&m, n, ok[i]), -ECONNREFUSED);
+        mem_ctx_fini(&m);
+    }
+    /* Help names the flags of gen. */
+    char *help[] = {"dsort", "gen", "--help"};
+    assert_int_equal(dispatch(&m, 3, help), 0);
+    assert_non_null(strstr(m.out, "--record-size SIZE"));
+    assert_non_null(strstr(m.out, "--exts EXTS"));
+    mem_ctx_fini(&m);
+}
+
 int
 main(void)
 {
@@ -1770,6 +2075,11 @@ main(void)
         cmocka_unit_test(test_perf_compute),
         cmocka_unit_test(test_perf_fmt),
         cmocka_unit_test(test_log_perf_dispatch),
+        cmocka_unit_test(test_ds_fold),
+        cmocka_unit_test(test_ds_progress),
+        cmocka_unit_test(test_ds_spec),
+        cmocka_unit_test(test_ds_gen_helpers),
+        cmocka_unit_test(test_ds_dispatch),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
