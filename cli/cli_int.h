@@ -764,7 +764,7 @@ struct cli_ds_job {
     enum cli_ds_phase phase;  /* the first phase some target has not finished */
     uint32_t targets;         /* JobInfos folded */
     uint32_t running[CLI_DS_PHASES], finished[CLI_DS_PHASES]; /* targets per phase */
-    int64_t elapsed_s[CLI_DS_PHASES];                         /* longest of the targets */
+    int64_t elapsed_ms[CLI_DS_PHASES];                        /* longest of the targets */
     uint64_t total, extracted;   /* input shards: to extract, extracted (sums) */
     uint64_t records;            /* records extracted */
     uint64_t to_create, created; /* output shards */

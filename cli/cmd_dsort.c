@@ -57,10 +57,14 @@ fold_phases(struct cli_ds_job *j, const json_t *mt)
 {
     for (int p = 0; p < CLI_DS_PHASES; p++) {
         const json_t *ph = json_object_get(mt, phase_keys[p]);
-        json_int_t el = json_integer_value(json_object_get(ph, "elapsed"));
+        /* The times have nanoseconds, "elapsed" whole seconds: prefer the times once ended. */
+        int64_t t0 = cli_rfc3339_ns(json_string_value(json_object_get(ph, "started_time")));
+        int64_t t1 = cli_rfc3339_ns(json_string_value(json_object_get(ph, "end_time")));
+        int64_t el = t0 > 0 && t1 >= t0 ? (t1 - t0) / 1000000
+                                        : json_integer_value(json_object_get(ph, "elapsed")) * 1000;
         j->running[p] += json_is_true(json_object_get(ph, "running"));
         j->finished[p] += json_is_true(json_object_get(ph, "finished"));
-        j->elapsed_s[p] = el > j->elapsed_s[p] ? el : j->elapsed_s[p];
+        j->elapsed_ms[p] = el > j->elapsed_ms[p] ? el : j->elapsed_ms[p];
     }
     const json_t *le = json_object_get(mt, phase_keys[CLI_DS_EXTRACT]);
     const json_t *sc = json_object_get(mt, phase_keys[CLI_DS_CREATE]);
@@ -579,13 +583,16 @@ phase_line(struct cli_ctx *ctx, const struct cli_ds_job *j, enum cli_ds_phase p)
         j->finished[p] == j->targets
             ? "done"
             : (j->running[p] > 0 ? "running" : (j->finished[p] > 0 ? "partly done" : "-"));
+    if (j->finished[p] < j->targets && j->state != CLI_JOB_RUNNING) {
+        st = cli_job_state_name(j->state); /* cut short by the abort or the error */
+    }
     if (p == CLI_DS_EXTRACT) {
         snprintf(prog, sizeof(prog), "%" PRIu64 "/%" PRIu64 " shards", j->extracted, j->total);
     } else if (p == CLI_DS_CREATE) {
         snprintf(prog, sizeof(prog), "%" PRIu64 "/%" PRIu64 " shards", j->created, j->to_create);
     }
-    if (j->elapsed_s[p] > 0) {
-        cli_fmt_duration_ms(j->elapsed_s[p] * 1000, el, sizeof(el));
+    if (j->running[p] > 0 || j->finished[p] > 0) {
+        cli_fmt_duration_ms(j->elapsed_ms[p], el, sizeof(el));
     }
     fprintf(ctx->out, "%-11s %-11s %-18s %s\n", cli_ds_phase_name(p), st, prog, el);
 }
@@ -771,7 +778,7 @@ cli_cmd_dsort_rm(struct cli_ctx *ctx, const struct cli_args *a)
         /* The gateway's 400: the job still runs. Keep its words, add the way out. */
         char prev[CLI_ERRMSG_BYTES];
         memcpy(prev, ctx->conn.errmsg, sizeof(prev));
-        cli_errorf(ctx, "%.900s (stop it first: ais stop dsort %.64s)", prev, a->pos[0]);
+        cli_errorf(ctx, "%.900s (ais stop dsort %.64s)", prev, a->pos[0]);
     }
     if (err == 0) {
         fprintf(ctx->out, "Removed dsort job %s\n", a->pos[0]);

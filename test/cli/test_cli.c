@@ -1763,7 +1763,11 @@ test_ds_fold(void **state)
     /* t1 extracting (3 of 5), t2 done extracting and sorting: the job is in extraction. */
     json_t *m = json_pack("{s:o, s:o}", "t1", ds_info("R-----", "5", "3", "0", "0", false, NULL),
                           "t2", ds_info("-F-F--", "4", "4", "2", "0", false, NULL));
+    json_object_set_new(
+        json_object_get(json_object_get(json_object_get(m, "t2"), "Metrics"), "local_extraction"),
+        "end_time", json_string("2024-05-01T10:00:01.5Z"));
     assert_int_equal(cli_ds_fold(m, &j), 0);
+    assert_int_equal(j.elapsed_ms[CLI_DS_EXTRACT], 1500); /* the times, not whole seconds */
     assert_int_equal(j.state, CLI_JOB_RUNNING);
     assert_int_equal(j.phase, CLI_DS_EXTRACT);
     assert_int_equal(j.targets, 2);
@@ -1774,7 +1778,7 @@ test_ds_fold(void **state)
     assert_int_equal(j.pulled_bytes, 2048);
     assert_int_equal(j.running[CLI_DS_EXTRACT], 1);
     assert_int_equal(j.finished[CLI_DS_EXTRACT], 1);
-    assert_int_equal(j.elapsed_s[CLI_DS_CREATE], 3);
+    assert_int_equal(j.elapsed_ms[CLI_DS_CREATE], 3000); /* no end time: "elapsed" */
     json_decref(m);
     /* Both past sorting, one still creating: creation, running. */
     m = json_pack("{s:o, s:o}", "t1", ds_info("-F-FR-", "5", "5", "3", "1", false, NULL), "t2",
