@@ -41,6 +41,8 @@
 #define STALL_MS (10 * 60 * 1000) /* no progress from the others for this long: fail */
 #define STEP_TIMEOUT_MS 60000
 #define RECORDS_CHUNK 50000u
+#define INIT_WAIT_SLICE_MS 50
+#define INIT_WAIT_TRIES 600 /* 30 s for the leader to take the init step */
 
 struct ds {
     struct ds_env env;
@@ -456,11 +458,20 @@ run_send(struct ds_job *j)
                 ais_snode_ctrl_url(n, url, sizeof(url));
             }
             ais_smap_unref(smap);
-            rc = body == NULL ? -ENOMEM
-                 : url[0] ? rpc_dsort(url, STEP_TIMEOUT_MS, "records", j->uuid, body, strlen(body),
-                                      &out, &len, &err)
-                          : -EHOSTUNREACH;
-            free(out);
+            rc = body == NULL ? -ENOMEM : url[0] ? -ENOENT : -EHOSTUNREACH;
+            /* The gateway inits every target at once: the leader may not have the job yet. */
+            for (int tries = 0; rc == -ENOENT && tries < INIT_WAIT_TRIES && !ds_job_stopped(j);
+                 tries++) {
+                if (tries > 0) {
+                    struct timespec ts = {0, INIT_WAIT_SLICE_MS * 1000000L};
+                    nanosleep(&ts, NULL);
+                }
+                memset(&err, 0, sizeof(err));
+                rc = rpc_dsort(url, STEP_TIMEOUT_MS, "records", j->uuid, body, strlen(body), &out,
+                               &len, &err);
+                free(out);
+                out = NULL;
+            }
             free(body);
             snprintf(msg, sizeof(msg), "%s", err.msg[0] ? err.msg : ais_strerror(rc));
         }

@@ -147,7 +147,7 @@ def complete(line, words, endpoint="http://127.0.0.1:1", binary=None):
 
 
 def test_completion_offline():
-    assert complete("ais s", ["ais", "s"]) == ["show", "storage", "search"]
+    assert complete("ais s", ["ais", "s"]) == ["show", "storage", "start", "stop", "search"]
     assert complete("ais bucket ", ["ais", "bucket", ""]) == ["create", "ls", "rm", "props", "summary", "cp", "evict"]
     assert complete("ais bucket props s", ["ais", "bucket", "props", "s"]) == ["show", "set"]
     assert complete("ais ls --pr", ["ais", "ls", "--pr"]) == ["--progress", "--props", "--prefix"]
