@@ -132,8 +132,9 @@ struct ds_job {
     uint64_t serve_n; /* records other targets will pull from here */
     uint64_t served;  /* atomic */
     /* state */
-    int aborted; /* atomic */
-    int ended;   /* the job thread returned */
+    int aborted;    /* atomic */
+    int ended;      /* the job thread returned */
+    unsigned pulls; /* pulls being served: the records stay until they are 0 */
     char err[512];
     json_t *warnings, *errors;
     struct ds_phase ph[DS_PH_N];

@@ -359,7 +359,10 @@ runs_add(struct ds_job *j, size_t src, const json_t *recs, int last, char *msg, 
     size_t n = json_array_size(recs);
     pthread_mutex_lock(&j->mu);
     int rc = 0;
-    if (j->run_done[src]) {
+    if (j->ended) {
+        snprintf(msg, cap, "dsort job %s has ended", j->uuid);
+        rc = -ECANCELED;
+    } else if (j->run_done[src]) {
         snprintf(msg, cap, "dsort %s: records from target %s after its last chunk", j->uuid,
                  j->tids[src]);
         rc = -EPROTO;
@@ -749,6 +752,10 @@ plan_apply(struct ds_job *j, const json_t *plan, char *msg, size_t cap)
         }
     }
     pthread_mutex_lock(&j->mu);
+    if (rc == 0 && j->ended) {
+        snprintf(msg, cap, "dsort job %s has ended", j->uuid);
+        rc = -ECANCELED;
+    }
     if (rc == 0 && j->have_plan) {
         snprintf(msg, cap, "dsort %s: a plan was already received", j->uuid);
         rc = -EEXIST;
@@ -822,8 +829,11 @@ job_run(struct xa_job *xj, void *arg)
     if (rc != 0 && j->err[0]) {
         xa_job_set_err(xj, j->err);
     }
+    while (j->pulls > 0) { /* pulls in flight read the records: let them finish */
+        pthread_cond_wait(&j->cv, &j->mu);
+    }
+    job_release_data(j); /* under mu: a late records/plan step sees ended and stops */
     pthread_mutex_unlock(&j->mu);
-    job_release_data(j);
     struct ds *d = j->d;
     pthread_mutex_lock(&d->mu);
     d->running--;
@@ -1188,27 +1198,30 @@ step_job(struct ds *d, struct ds_job *j, const char *op, const json_t *b, const 
         return plan_apply(j, b, msg, cap);
     }
     if (strcmp(op, "pull") == 0) {
-        pthread_mutex_lock(&j->mu);
-        int ready = j->extracted;
-        pthread_mutex_unlock(&j->mu);
         const json_t *rids = json_object_get(b, "rids");
         size_t n = json_array_size(rids);
         uint32_t *v = malloc((n ? n : 1) * sizeof(*v));
-        if (!ready || v == NULL) {
+        if (v == NULL) {
+            return -ENOMEM;
+        }
+        pthread_mutex_lock(&j->mu);
+        int ready = j->extracted && !j->ended;
+        j->pulls += ready ? 1 : 0;
+        pthread_mutex_unlock(&j->mu);
+        if (!ready) {
             free(v);
-            snprintf(msg, cap, "dsort %s: records not ready", j->uuid);
-            return v ? -EAGAIN : -ENOMEM;
+            snprintf(msg, cap, "dsort %s: records not ready or the job ended", j->uuid);
+            return -EAGAIN;
         }
         for (size_t i = 0; i < n; i++) {
             v[i] = (uint32_t)json_integer_value(json_array_get(rids, i));
         }
         int rc = ds_pull_serve(j, v, n, out, out_len, msg, cap);
         free(v);
-        if (rc == 0) {
-            pthread_mutex_lock(&j->mu);
-            pthread_cond_broadcast(&j->cv);
-            pthread_mutex_unlock(&j->mu);
-        }
+        pthread_mutex_lock(&j->mu);
+        j->pulls--;
+        pthread_cond_broadcast(&j->cv);
+        pthread_mutex_unlock(&j->mu);
         return rc;
     }
     (void)body;
