@@ -418,7 +418,6 @@ op_node_shutdown(void *ctx, const char *sid, int decommission, struct rpc_err *e
     }
     AIS_LOG_INFO("req=node-shutdown id=%s decommission=%d", t->self.id, decommission);
     rpc_member_stop(__atomic_exchange_n(&t->member, NULL, __ATOMIC_ACQ_REL));
-    ds_free(t->ds); /* no step arrives any more; its jobs use the mountpaths and the registry */
     __atomic_store_n(&t->leaving, 1, __ATOMIC_RELEASE);
     return 0;
 }
