@@ -239,29 +239,15 @@ batch_fetch(struct ds_job *j, const struct ds_oshard *o, size_t k, struct batch 
     }
     size_t nr = rids ? json_array_size(rids) : 0;
     json_t *q = rids ? json_pack("{so}", "rids", rids) : NULL;
-    char *body = q ? ais_json_dumps(q) : NULL;
-    json_decref(q);
-    if (body == NULL) {
-        return -ENOMEM;
-    }
-    struct ais_smap *smap = ais_meta_smap(ds_job_env(j)->meta);
-    const struct ais_snode *node = ais_smap_find(smap, j->tids[src]);
-    char url[128] = "";
-    if (node != NULL) {
-        ais_snode_ctrl_url(node, url, sizeof(url));
-    }
-    ais_smap_unref(smap);
     free(b->buf);
     b->buf = NULL;
-    struct rpc_err err = {0};
+    char why[256] = "";
     size_t len = 0;
-    int rc = url[0] ? rpc_dsort(url, PULL_TIMEOUT_MS, "pull", j->uuid, body, strlen(body), &b->buf,
-                                &len, &err)
-                    : -EHOSTUNREACH;
-    free(body);
+    int rc = q ? ds_job_call(j, src, "pull", q, PULL_TIMEOUT_MS, &b->buf, &len, why, sizeof(why))
+               : -ENOMEM;
+    json_decref(q);
     if (rc != 0) {
-        snprintf(msg, cap, "pull from target %s: %s", j->tids[src],
-                 err.msg[0] ? err.msg : ais_strerror(rc));
+        snprintf(msg, cap, "pull from target %s: %s", j->tids[src], why);
         return rc;
     }
     b->len = len;

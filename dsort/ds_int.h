@@ -152,6 +152,14 @@ void ds_job_warn(struct ds_job *j, const char *fmt, ...) __attribute__((format(p
 /* A work file (unlinked, O_TMPFILE) in the job's %dw dir: fd or negative errno. */
 int ds_job_tmpfile(struct ds_job *j);
 const struct ds_env *ds_job_env(const struct ds_job *j);
+/*
+ * One step on target t of the job (its control URL from the current Smap): body (borrowed; NULL
+ * = {}) as JSON. 0 with *out (malloc'ed, may be NULL when out is NULL: the reply is dropped) and
+ * *out_len, or a negative code with msg (the peer's message, or why not; -EHOSTUNREACH when t is
+ * no longer in the Smap).
+ */
+int ds_job_call(struct ds_job *j, size_t t, const char *op, const json_t *body, int timeout_ms,
+                char **out, size_t *out_len, char *msg, size_t cap);
 
 /* extract.c: phase (a) over this target's input shards. 0 or negative (after ds_job_fail). */
 int ds_extract(struct ds_job *j);

@@ -137,6 +137,37 @@ ds_job_env(const struct ds_job *j)
 }
 
 int
+ds_job_call(struct ds_job *j, size_t t, const char *op, const json_t *body, int timeout_ms,
+            char **out, size_t *out_len, char *msg, size_t cap)
+{
+    char url[128] = "", *text = body ? ais_json_dumps(body) : strdup("{}"), *reply = NULL;
+    struct ais_smap *smap = ais_meta_smap(j->d->env.meta);
+    const struct ais_snode *n = ais_smap_find(smap, j->tids[t]);
+    if (n != NULL) {
+        ais_snode_ctrl_url(n, url, sizeof(url));
+    }
+    ais_smap_unref(smap);
+    struct rpc_err err = {0};
+    size_t len = 0;
+    int rc = text == NULL ? -ENOMEM
+             : url[0]
+                 ? rpc_dsort(url, timeout_ms, op, j->uuid, text, strlen(text), &reply, &len, &err)
+                 : -EHOSTUNREACH;
+    free(text);
+    if (rc != 0) {
+        snprintf(msg, cap, "%s", err.msg[0] ? err.msg : ais_strerror(rc));
+        return rc;
+    }
+    if (out != NULL) {
+        *out = reply;
+        *out_len = len;
+    } else {
+        free(reply);
+    }
+    return 0;
+}
+
+int
 ds_job_stopped(struct ds_job *j)
 {
     if (__atomic_load_n(&j->aborted, __ATOMIC_ACQUIRE)) {
@@ -171,24 +202,14 @@ static void
 job_broadcast_abort(struct ds_job *j, const char *why)
 {
     json_t *b = json_pack("{ss}", "err", why);
-    char *body = b ? ais_json_dumps(b) : NULL;
-    json_decref(b);
-    struct ais_smap *smap = ais_meta_smap(j->d->env.meta);
-    for (size_t t = 0; body && t < j->ntgt; t++) {
-        const struct ais_snode *n = t == j->self ? NULL : ais_smap_find(smap, j->tids[t]);
-        if (n == NULL) {
-            continue;
-        }
-        char url[128], *out = NULL;
-        size_t len;
-        struct rpc_err err = {0};
-        ais_snode_ctrl_url(n, url, sizeof(url));
-        if (rpc_dsort(url, 5000, "abort", j->uuid, body, strlen(body), &out, &len, &err) == 0) {
-            free(out);
+    char msg[64];
+    for (size_t t = 0; b && t < j->ntgt; t++) {
+        if (t != j->self) {
+            (void)ds_job_call(j, t, "abort", b, 5000, NULL, NULL, msg,
+                              sizeof(msg)); /* best effort */
         }
     }
-    ais_smap_unref(smap);
-    free(body);
+    json_decref(b);
 }
 
 void
@@ -450,18 +471,7 @@ run_send(struct ds_job *j)
             json_t *b =
                 arr ? json_pack("{sIsbso}", "from", (json_int_t)j->self, "last", last, "recs", arr)
                     : NULL;
-            char *body = b ? ais_json_dumps(b) : NULL;
-            json_decref(b);
-            struct ais_smap *smap = ais_meta_smap(j->d->env.meta);
-            const struct ais_snode *n = ais_smap_find(smap, j->tids[j->leader]);
-            char url[128] = "", *out = NULL;
-            size_t len;
-            struct rpc_err err = {0};
-            if (n) {
-                ais_snode_ctrl_url(n, url, sizeof(url));
-            }
-            ais_smap_unref(smap);
-            rc = body == NULL ? -ENOMEM : url[0] ? -ENOENT : -EHOSTUNREACH;
+            rc = b ? -ENOENT : -ENOMEM;
             /* The gateway inits every target at once: the leader may not have the job yet. */
             for (int tries = 0; rc == -ENOENT && tries < INIT_WAIT_TRIES && !ds_job_stopped(j);
                  tries++) {
@@ -469,14 +479,10 @@ run_send(struct ds_job *j)
                     struct timespec ts = {0, INIT_WAIT_SLICE_MS * 1000000L};
                     nanosleep(&ts, NULL);
                 }
-                memset(&err, 0, sizeof(err));
-                rc = rpc_dsort(url, STEP_TIMEOUT_MS, "records", j->uuid, body, strlen(body), &out,
-                               &len, &err);
-                free(out);
-                out = NULL;
+                rc = ds_job_call(j, j->leader, "records", b, STEP_TIMEOUT_MS, NULL, NULL, msg,
+                                 sizeof(msg));
             }
-            free(body);
-            snprintf(msg, sizeof(msg), "%s", err.msg[0] ? err.msg : ais_strerror(rc));
+            json_decref(b);
         }
         if (rc != 0) {
             ds_job_fail(j, "sending records to the leader %s: %s", j->tids[j->leader], msg);
@@ -687,20 +693,8 @@ leader_plan(struct ds_job *j)
         if (t == j->self) {
             rc = p ? plan_apply(j, p, msg, sizeof(msg)) : -ENOMEM;
         } else {
-            char *body = p ? ais_json_dumps(p) : NULL, *out = NULL, url[128] = "";
-            const struct ais_snode *n = ais_smap_find(smap, j->tids[t]);
-            size_t len;
-            struct rpc_err err = {0};
-            if (n) {
-                ais_snode_ctrl_url(n, url, sizeof(url));
-            }
-            rc = body == NULL ? -ENOMEM
-                 : url[0]     ? rpc_dsort(url, STEP_TIMEOUT_MS, "plan", j->uuid, body, strlen(body),
-                                          &out, &len, &err)
-                              : -EHOSTUNREACH;
-            snprintf(msg, sizeof(msg), "%s", err.msg[0] ? err.msg : ais_strerror(rc));
-            free(out);
-            free(body);
+            rc = p ? ds_job_call(j, t, "plan", p, STEP_TIMEOUT_MS, NULL, NULL, msg, sizeof(msg))
+                   : -ENOMEM;
         }
         json_decref(p);
         if (rc != 0) {
