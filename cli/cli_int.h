@@ -337,6 +337,8 @@ struct cli_req {
  * initialised by the caller (cli_resp_init) and is overwritten; the caller finalises it.
  */
 int cli_http_do(struct cli_conn *c, const struct cli_req *rq, struct cli_resp *resp);
+/* A failure a status poll rides out (the cluster busy, restarting or briefly unreachable). */
+bool cli_poll_transient(int err);
 
 /*
  * JSON control request through ctx->conn: body (borrowed, may be NULL) is sent as JSON; a

@@ -736,12 +736,6 @@ dl_draw(struct dl_wait *w, int64_t t0, unsigned tick, bool last)
     fflush(w->ctx->err);
 }
 
-static bool
-poll_transient(int err)
-{
-    return err == -EAGAIN || err == -ECONNREFUSED || err == -ETIMEDOUT || err == -ECONNRESET;
-}
-
 /* Polls as `ais job wait` does (50 ms doubling to 1 s) until the job ends or the deadline. */
 static int
 dl_wait_loop(struct dl_wait *w, int64_t timeout_ms, bool draw)
@@ -765,7 +759,7 @@ dl_wait_loop(struct dl_wait *w, int64_t timeout_ms, bool draw)
         w->ctx->conn.ctrl_timeout_ms =
             left_ms < 1000 ? 1000 : (left_ms < CLI_CTRL_TIMEOUT_MS ? left_ms : CLI_CTRL_TIMEOUT_MS);
         err = dl_poll(w);
-        if (err < 0 && poll_transient(err) && ++errs <= CLI_JOB_POLL_ERRS_MAX) {
+        if (err < 0 && cli_poll_transient(err) && ++errs <= CLI_JOB_POLL_ERRS_MAX) {
             err = 0;
             continue;
         }

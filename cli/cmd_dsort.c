@@ -486,12 +486,6 @@ ds_draw(struct ds_waiter *w, unsigned tick, bool last)
     fflush(w->ctx->err);
 }
 
-static bool
-poll_transient(int err)
-{
-    return err == -EAGAIN || err == -ECONNREFUSED || err == -ETIMEDOUT || err == -ECONNRESET;
-}
-
 /* Polls until the job ends or the deadline; w->job is the last status. */
 static int
 ds_wait_loop(struct ds_waiter *w, int64_t timeout_ms)
@@ -515,7 +509,7 @@ ds_wait_loop(struct ds_waiter *w, int64_t timeout_ms)
             left_ms < 1000 ? 1000 : (left_ms < CLI_CTRL_TIMEOUT_MS ? left_ms : CLI_CTRL_TIMEOUT_MS);
         struct cli_ds_job j;
         err = ds_status(w->ctx, w->id, &j, NULL);
-        if (err < 0 && poll_transient(err) && ++errs <= CLI_JOB_POLL_ERRS_MAX) {
+        if (err < 0 && cli_poll_transient(err) && ++errs <= CLI_JOB_POLL_ERRS_MAX) {
             err = 0;
             continue;
         }

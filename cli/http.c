@@ -404,3 +404,9 @@ cli_http_put_text(struct cli_ctx *ctx, const char *path, const json_t *msg, char
     free(text);
     return err;
 }
+
+bool
+cli_poll_transient(int err)
+{
+    return err == -EAGAIN || err == -ECONNREFUSED || err == -ETIMEDOUT || err == -ECONNRESET;
+}
