@@ -61,6 +61,9 @@ struct st_put {
     int fsync;
     int versioning;
     int keep_newer;   /* an existing object at least as new as mtime_ns wins (-EEXIST) */
+    int if_match;     /* the object in place must be the file match was read from */
+    int if_absent;    /* no object may be in place (else -ESTALE) */
+    struct st_obj_md match;
     int64_t mtime_ns; /* preset mtime (0 = now) */
     char version[ST_VERSION_BYTES]; /* preset version ("" = computed) */
     int expect;                     /* verify a client-supplied checksum */
@@ -103,6 +106,11 @@ put_init(struct st_put *put, const struct st_put_opts *o)
     put->versioning = o->versioning;
     put->copies = o->copies > AIS_MPATHS_MAX ? AIS_MPATHS_MAX : o->copies;
     put->keep_newer = o->keep_newer && o->mtime_ns > 0;
+    put->if_absent = o->if_absent;
+    if (o->if_match != NULL) {
+        put->if_match = 1;
+        put->match = *o->if_match;
+    }
     put->mtime_ns = o->mtime_ns > 0 ? o->mtime_ns : 0;
     if (o->version != NULL &&
         st_path_fmt(put->version, sizeof(put->version), "%s", o->version) < 0) {
@@ -521,6 +529,13 @@ put_commit_locked(struct st_put *put, struct st_obj_md *md)
     if (put->keep_newer && stat(put->obj_path, &st) == 0 &&
         (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec >= put->mtime_ns) {
         return -EEXIST; /* a copy at least as new is in place: keep it */
+    }
+    if (put->if_match || put->if_absent) {
+        int here = stat(put->obj_path, &st) == 0;
+        if ((put->if_absent && here) ||
+            (put->if_match && (!here || !st_md_same_file(&put->match, &st)))) {
+            return -ESTALE; /* changed since it was read: the caller starts over */
+        }
     }
     if (put->mtime_ns > 0) {
         struct timespec ts[2] = {{put->mtime_ns / 1000000000, put->mtime_ns % 1000000000},

@@ -212,6 +212,10 @@ struct st_put_opts {
     unsigned copies;     /* n-way mirror (0 or 1: one copy): st_put_finish also writes the
                           * copies on the next n-1 HRW mountpaths and publishes them with the
                           * main one under the same lock; md_out->copies tells how many made it */
+    /* Read-modify-write (append to a shard): checked at finish under the exclusive lock. */
+    const struct st_obj_md *if_match; /* the object in place must still be the file this md
+                                       * was read from (st_md_same_file), else -ESTALE */
+    int if_absent;                    /* no object may be in place, else -ESTALE */
 };
 
 /*
@@ -236,7 +240,8 @@ __attribute__((warn_unused_result)) int st_put_write(struct st_put *put, const v
  * Frees put in every case; on any error the work file is removed and no object (or the
  * previous one) remains. The version read-modify-write and the rename run under the object's
  * exclusive lock. -ENOTDIR / -EISDIR when the name collides with an existing object or
- * directory; -ENOENT when the bucket was destroyed while the PUT was in flight.
+ * directory; -ENOENT when the bucket was destroyed while the PUT was in flight; -ESTALE when
+ * opts->if_match or opts->if_absent did not hold (nothing changed).
  * md_out (may be NULL) gets the stored properties.
  */
 __attribute__((warn_unused_result)) int st_put_finish(struct st_put *put, struct st_obj_md *md_out);

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "target/arch.h"
+#include "target/archw.h"
 #include "target/moss.h"
 #include "target/target_int.h"
 
@@ -860,6 +861,10 @@ hdr2(struct ais_req *r, const char *cur, const char *old)
 static void
 h_put(struct tgt *t, struct ais_req *r, struct obj_req *o)
 {
+    if (ais_req_query(r, "archpath") != NULL) {
+        tgt_arch_append(t, r, &o->ref, &o->props); /* append to a shard (target/arch_put.c) */
+        return;
+    }
     struct put_ctx *p = calloc(1, sizeof(*p));
     if (p == NULL) {
         ais_resp_err(r, 500, "out of memory");

@@ -30,6 +30,7 @@ struct tgt_tar_parser {
     uint64_t pad;   /* after collecting: padding to skip */
     size_t fill;    /* bytes in blk, or collected in ext */
     uint64_t count;
+    uint64_t end_off; /* offset of the first end-of-archive block, once TP_END */
     int has_name;   /* a 'L' or pax path applies to the next member */
     int has_size;   /* a pax size applies to the next member */
     uint64_t pax_size;
@@ -252,6 +253,7 @@ header(struct tgt_tar_parser *p)
     const unsigned char *u = (const unsigned char *)p->blk;
     uint64_t size;
     if (all_zero(p->blk)) {
+        p->end_off = p->pos - BLK;
         p->st = TP_END;
         return 0;
     }
@@ -389,6 +391,79 @@ tgt_tar_parser_finish(struct tgt_tar_parser *p)
         return 0;
     }
     return -EBADMSG;
+}
+
+uint64_t
+tgt_tar_parser_end(const struct tgt_tar_parser *p)
+{
+    if (p->st == TP_END) {
+        return p->end_off;
+    }
+    return p->st == TP_HDR && p->fill == 0 ? p->pos : UINT64_MAX;
+}
+
+/* ---- writing members ---- */
+
+static uint64_t
+round512(uint64_t n)
+{
+    return n + pad512(n);
+}
+
+size_t
+tgt_tar_hdr_bytes(size_t name_len)
+{
+    return BLK + (name_len >= 100 ? BLK + (size_t)round512(name_len + 1) : 0);
+}
+
+static void
+put_num(char *f, size_t n, uint64_t v)
+{
+    if (v < (1ull << (3 * (n - 1)))) {
+        snprintf(f, n, "%0*" PRIo64, (int)(n - 1), v);
+        return;
+    }
+    memset(f, 0, n);
+    f[0] = (char)0x80; /* base-256, as GNU tar */
+    for (size_t i = n - 1; i > 0 && v > 0; i--, v >>= 8) {
+        f[i] = (char)(v & 0xff);
+    }
+}
+
+static void
+put_block(char *b, const char *name, size_t nl, uint64_t size, char type, int64_t mtime_s)
+{
+    memset(b, 0, BLK);
+    memcpy(b, name, nl < 100 ? nl : 100);
+    put_num(b + 100, 8, 0644);
+    put_num(b + 108, 8, 0);
+    put_num(b + 116, 8, 0);
+    put_num(b + 124, 12, size);
+    put_num(b + 136, 12, mtime_s > 0 ? (uint64_t)mtime_s : 0);
+    b[156] = type;
+    memcpy(b + 257, "ustar", 6);
+    memcpy(b + 263, "00", 2);
+    memset(b + 148, ' ', 8);
+    unsigned sum = 0;
+    for (size_t i = 0; i < BLK; i++) {
+        sum += (unsigned char)b[i];
+    }
+    snprintf(b + 148, 8, "%06o", sum);
+    b[155] = ' ';
+}
+
+size_t
+tgt_tar_hdr_encode(char *out, const char *name, uint64_t size, int64_t mtime_s)
+{
+    size_t nl = strlen(name), n = 0;
+    if (nl >= 100) {
+        put_block(out, "././@LongLink", 13, nl + 1, 'L', 0);
+        memset(out + BLK, 0, (size_t)round512(nl + 1));
+        memcpy(out + BLK, name, nl);
+        n = BLK + (size_t)round512(nl + 1);
+    }
+    put_block(out + n, name, nl, size, '0', mtime_s);
+    return n + BLK;
 }
 
 /* ---- index format ---- */

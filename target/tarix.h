@@ -60,6 +60,21 @@ __attribute__((warn_unused_result)) int tgt_tar_parser_feed(struct tgt_tar_parse
 __attribute__((warn_unused_result)) int tgt_tar_parser_finish(struct tgt_tar_parser *p);
 /* Members reported so far. */
 uint64_t tgt_tar_parser_count(const struct tgt_tar_parser *p);
+/*
+ * Where the archive's content ends: the offset of its first end-of-archive (zero) block, or,
+ * with no such block yet, the bytes fed when they end on a header boundary; UINT64_MAX inside
+ * a member or header (or failed). An append writes its new member there.
+ */
+uint64_t tgt_tar_parser_end(const struct tgt_tar_parser *p);
+
+/* Bytes tgt_tar_hdr_encode writes for a name of name_len bytes (a multiple of 512). */
+size_t tgt_tar_hdr_bytes(size_t name_len);
+/*
+ * Writes the header of one regular member (ustar, mode 0644, uid/gid 0; a GNU 'L' record
+ * first for names of 100 bytes or more, as Go's and GNU tar read them) to out, which has
+ * tgt_tar_hdr_bytes(strlen(name)) bytes. Returns that count. Data and its padding follow.
+ */
+size_t tgt_tar_hdr_encode(char *out, const char *name, uint64_t size, int64_t mtime_s);
 
 /* Identity of the object an index was built for (see st_obj_md). */
 struct tgt_tarix_key {
