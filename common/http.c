@@ -733,7 +733,9 @@ gen_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     struct gen_ctx *g = cls;
     size_t n = g->gen(g->arg, pos, buf, max);
-    return n == AIS_GEN_ERR ? MHD_CONTENT_READER_END_WITH_ERROR : (ssize_t)n;
+    return n == AIS_GEN_ERR   ? MHD_CONTENT_READER_END_WITH_ERROR
+           : n == AIS_GEN_END ? MHD_CONTENT_READER_END_OF_STREAM
+                              : (ssize_t)n;
 }
 
 static void
@@ -760,8 +762,8 @@ ais_resp_gen(struct ais_req *r, int status, uint64_t size, ais_gen_fn gen, void 
     g->gen = gen;
     g->arg = arg;
     g->free_fn = free_fn;
-    struct MHD_Response *resp =
-        MHD_create_response_from_callback(size, 256 * 1024, gen_read, g, gen_free);
+    struct MHD_Response *resp = MHD_create_response_from_callback(
+        size == AIS_GEN_SIZE_UNKNOWN ? MHD_SIZE_UNKNOWN : size, 256 * 1024, gen_read, g, gen_free);
     if (resp == NULL) {
         gen_free(g);
     }

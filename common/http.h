@@ -31,6 +31,9 @@ typedef void (*ais_cleanup_fn)(struct ais_req *req, void *arg, int ok);
 /* Generated response body: fill up to max bytes at pos; return bytes written (>0), or
  * AIS_GEN_ERR to abort the response (the client sees a short body and the connection closes). */
 #define AIS_GEN_ERR ((size_t)-1)
+/* A body of unknown size (AIS_GEN_SIZE_UNKNOWN: sent chunked) ends when gen returns AIS_GEN_END. */
+#define AIS_GEN_END ((size_t)-2)
+#define AIS_GEN_SIZE_UNKNOWN UINT64_MAX
 typedef size_t (*ais_gen_fn)(void *arg, uint64_t pos, char *buf, size_t max);
 
 struct ais_http_opts {

@@ -229,11 +229,23 @@
 #define AIS_MOSS_ENTRIES_MAX 10000
 /* The MossReq body (names of AIS_MOSS_ENTRIES_MAX entries); below AIS_REQ_ARENA_BYTES_MAX. */
 #define AIS_MOSS_BODY_BYTES_MAX (2u << 20)
-/* Entries fetched ahead of the one being written (each one connection to its owner). */
+/* Read-ahead threads of one batch reply (each works on one call to an owner at a time). */
 #define AIS_MOSS_READAHEAD_N 4
-/* One entry read from another target is held in memory while in flight: its bound. */
+/* Entries past the one being written that may be fetched ahead, and the bytes they may hold. */
+#define AIS_MOSS_WINDOW_N 512
+#define AIS_MOSS_HELD_BYTES_MAX (64u << 20)
+/* An entry from another target is read in pieces of at most this (the first one ahead). */
+#define AIS_MOSS_PIECE_BYTES (1u << 20)
+/* Entries from one owner read by one call (rpc ObjReadReq), and their bytes. */
+#define AIS_MOSS_CALL_REFS_MAX 128
+#define AIS_MOSS_CALL_BYTES_MAX (4u << 20)
+/* An entry of a remote (cloud) bucket is read over HTTP from its owner (which may cold-GET it)
+ * and held whole in memory: its bound. */
 #define AIS_MOSS_ENTRY_BYTES_MAX (16u << 20)
 /* Wait for one entry (fetch from its owner) before the reply is aborted. */
 #define AIS_MOSS_ENTRY_WAIT_MS 60000
+/* rpc ObjReadReq (server side): refs in one call and bytes of one reply. */
+#define AIS_RPC_OBJ_READ_REFS_MAX 256
+#define AIS_RPC_OBJ_READ_BYTES_MAX (8u << 20)
 
 #endif

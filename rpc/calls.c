@@ -5,6 +5,7 @@
  * re-sent after a connection reset): keepalive, metasync (versions only move forward), list,
  * query and config_set are; join, bck_action and delete_objs are not.
  */
+#include "common/assert.h"
 #include "common/err.h"
 #include "rpc/rpc_int.h"
 
@@ -560,6 +561,70 @@ rpc_config_set(const char *url, int timeout_ms, const char *const *names, const 
     q.body_case = AISPROTO__MSG__BODY_CONFIG_SET;
     q.config_set = &c;
     return call_ack(url, timeout_ms, RPC_CALL_IDEMPOTENT, &q, err);
+}
+
+int
+rpc_obj_read(const char *url, int timeout_ms, const struct rpc_obj_ref *refs, size_t n,
+             struct rpc_obj_piece *out, struct rpc_err *err)
+{
+    AIS_ASSERT(n > 0 && n <= AIS_RPC_OBJ_READ_REFS_MAX);
+    Aisproto__Msg q = AISPROTO__MSG__INIT;
+    Aisproto__ObjReadReq p = AISPROTO__OBJ_READ_REQ__INIT;
+    Aisproto__ObjRef *fs = calloc(n, sizeof(*fs));
+    Aisproto__ObjRef **fv = calloc(n, sizeof(*fv));
+    Aisproto__Bck *bs = calloc(n, sizeof(*bs));
+    Aisproto__Msg *r = NULL;
+    int rc = fs == NULL || fv == NULL || bs == NULL ? -ENOMEM : 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        aisproto__obj_ref__init(&fs[i]);
+        aisproto__bck__init(&bs[i]);
+        pb_bck(&bs[i], refs[i].provider, refs[i].ns, refs[i].bck);
+        fs[i].bck = &bs[i];
+        fs[i].name = (char *)refs[i].name;
+        fs[i].archpath = (char *)(refs[i].archpath ? refs[i].archpath : "");
+        fs[i].offset = refs[i].off;
+        fs[i].len = refs[i].len;
+        fv[i] = &fs[i];
+    }
+    if (rc == 0) {
+        p.n_refs = n;
+        p.refs = fv;
+        q.body_case = AISPROTO__MSG__BODY_OBJ_READ_REQ;
+        q.obj_read_req = &p;
+        rc = call_kind(url, timeout_ms, RPC_CALL_IDEMPOTENT, &q, AISPROTO__MSG__BODY_OBJ_READ_RESP,
+                       &r, err);
+    }
+    free(fv);
+    free(fs);
+    free(bs);
+    if (rc != 0) {
+        return rc;
+    }
+    const Aisproto__ObjReadResp *rr = r->obj_read_resp;
+    if (rr->n_pieces != n) {
+        aisproto__msg__free_unpacked(r, NULL);
+        snprintf(err->msg, sizeof(err->msg), "obj_read: %zu pieces for %zu refs", rr->n_pieces, n);
+        return err->code = AIS_EBADMSG;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (rr->pieces[i]->data.len > refs[i].len) {
+            aisproto__msg__free_unpacked(r, NULL);
+            snprintf(err->msg, sizeof(err->msg), "obj_read: piece %zu over its length", i);
+            return err->code = AIS_EBADMSG;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        const Aisproto__ObjPiece *pc = rr->pieces[i];
+        out[i].code = pc->code;
+        out[i].size = pc->size;
+        out[i].mtime_ns = pc->mtime_ns;
+        out[i].n = pc->data.len;
+        if (pc->data.len > 0) {
+            memcpy(out[i].buf, pc->data.data, pc->data.len);
+        }
+    }
+    aisproto__msg__free_unpacked(r, NULL);
+    return 0;
 }
 
 int

@@ -601,6 +601,65 @@ h_dsort(struct rpc_server *s, const Aisproto__Msg *q, struct rpc_reply *r)
     return err;
 }
 
+static int
+h_obj_read(struct rpc_server *s, const Aisproto__Msg *q, struct rpc_reply *r)
+{
+    const Aisproto__ObjReadReq *p = q->obj_read_req;
+    size_t n = p->n_refs, total = 0;
+    if (n == 0 || n > AIS_RPC_OBJ_READ_REFS_MAX) {
+        return AIS_EBADMSG;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (p->refs[i]->bck == NULL || p->refs[i]->len > AIS_RPC_OBJ_READ_BYTES_MAX) {
+            return AIS_EBADMSG;
+        }
+        total += p->refs[i]->len;
+    }
+    if (total > AIS_RPC_OBJ_READ_BYTES_MAX) {
+        return AIS_EBADMSG;
+    }
+    if (s->ops->obj_read == NULL) {
+        return -ENOTSUP;
+    }
+    uint8_t *buf = malloc(total ? total : 1);
+    Aisproto__ObjPiece *pc = calloc(n, sizeof(*pc));
+    Aisproto__ObjPiece **pv = calloc(n, sizeof(*pv));
+    int err = buf == NULL || pc == NULL || pv == NULL ? -ENOMEM : 0;
+    for (size_t i = 0, at = 0; err == 0 && i < n; i++) {
+        const Aisproto__ObjRef *f = p->refs[i];
+        struct rpc_obj_ref ref = {.provider = f->bck->provider,
+                                  .ns = f->bck->ns,
+                                  .bck = f->bck->name,
+                                  .name = f->name,
+                                  .archpath = f->archpath,
+                                  .off = f->offset,
+                                  .len = f->len};
+        struct rpc_obj_piece out = {.buf = buf + at};
+        s->ops->obj_read(s->ctx, &ref, &out);
+        aisproto__obj_piece__init(&pc[i]);
+        pc[i].code = out.code;
+        pc[i].size = out.size;
+        pc[i].mtime_ns = out.mtime_ns;
+        pc[i].data.data = buf + at;
+        pc[i].data.len = out.code == 0 && out.n <= f->len ? out.n : 0;
+        pv[i] = &pc[i];
+        at += f->len;
+    }
+    if (err == 0) {
+        Aisproto__Msg m = AISPROTO__MSG__INIT;
+        Aisproto__ObjReadResp rr = AISPROTO__OBJ_READ_RESP__INIT;
+        rr.n_pieces = n;
+        rr.pieces = pv;
+        m.body_case = AISPROTO__MSG__BODY_OBJ_READ_RESP;
+        m.obj_read_resp = &rr;
+        err = reply_pack(r, &m);
+    }
+    free(pv);
+    free(pc);
+    free(buf);
+    return err;
+}
+
 /* The registry: one row per request message. */
 static const struct rpc_msg_desc rpc_msgs[] = {
     {AISPROTO__MSG__BODY_KEEPALIVE, RPC_CLASS_KEEPALIVE, "keepalive", h_keepalive},
@@ -614,6 +673,7 @@ static const struct rpc_msg_desc rpc_msgs[] = {
     {AISPROTO__MSG__BODY_OBJ_PULL, RPC_CLASS_DATA, "obj_pull", h_obj_pull},
     {AISPROTO__MSG__BODY_SLICE_REQ, RPC_CLASS_DATA, "slice_read", h_slice_read},
     {AISPROTO__MSG__BODY_DSORT_REQ, RPC_CLASS_DATA, "dsort", h_dsort},
+    {AISPROTO__MSG__BODY_OBJ_READ_REQ, RPC_CLASS_DATA, "obj_read", h_obj_read},
     {AISPROTO__MSG__BODY_XACT_STOP, RPC_CLASS_CONTROL, "xact_stop", h_xact_stop},
     {AISPROTO__MSG__BODY_XACT_START, RPC_CLASS_CONTROL, "xact_start", h_xact_start},
     {AISPROTO__MSG__BODY_VOTE_REQ, RPC_CLASS_CONTROL, "vote", h_vote},

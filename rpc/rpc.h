@@ -100,6 +100,25 @@ struct rpc_slice {
     size_t n; /* bytes read into buf */
 };
 
+/* A read of an object, or of a file inside it (archpath non-empty), from its owner
+ * (rpc_obj_read): bytes [off, off + len); len 0 asks for the size only. Borrowed strings. */
+struct rpc_obj_ref {
+    const char *provider, *ns, *bck, *name, *archpath;
+    uint64_t off;
+    uint32_t len;
+};
+
+/* Its answer: code 0 or a negative errno (-ENOENT: no such object or archived file); size of
+ * the object or archived file; mtime_ns of the object (its identity with size); n bytes read
+ * into buf (the caller's, len bytes of the ref). */
+struct rpc_obj_piece {
+    int code;
+    uint64_t size;
+    int64_t mtime_ns;
+    void *buf;
+    size_t n;
+};
+
 /* A batch operation on objects of one bucket (rpc_objs_op). Borrowed strings. */
 struct rpc_objs_args {
     const char *op; /* "evict", "evict-all", "prefetch", "present", "copy", "download",
@@ -191,6 +210,9 @@ struct rpc_ops {
     /* any node: an election vote or probe (rpc/member.c, gateway/election.c); fill out (out->smap
      * is a reference the RPC layer drops after packing). */
     int (*vote)(void *ctx, const struct rpc_vote_req *q, struct rpc_vote *out, struct rpc_err *err);
+    /* target: one ref of an rpc_obj_read call (target/moss.c); fills out (out->buf holds
+     * q->len bytes) and sets out->code rather than failing the whole call. */
+    void (*obj_read)(void *ctx, const struct rpc_obj_ref *q, struct rpc_obj_piece *out);
     /* target: one step of a dSort job (dsort/dsort.h); *out (malloc'ed, freed by the RPC layer
      * after packing; may stay NULL for an empty reply) and *out_len. */
     int (*dsort)(void *ctx, const char *op, const char *uuid, const void *body, size_t len,
@@ -311,6 +333,14 @@ __attribute__((warn_unused_result)) int rpc_config_set(const char *url, int time
                                                        const char *const *names,
                                                        const char *const *values, size_t n,
                                                        struct rpc_err *err);
+
+/* Reads n refs (at most AIS_RPC_OBJ_READ_REFS_MAX, their len summing to at most
+ * AIS_RPC_OBJ_READ_BYTES_MAX) from one target in one call (idempotent: a read). out[i].buf must
+ * hold refs[i].len bytes; every out[i] is filled on success (with its own code). */
+__attribute__((warn_unused_result)) int rpc_obj_read(const char *url, int timeout_ms,
+                                                     const struct rpc_obj_ref *refs, size_t n,
+                                                     struct rpc_obj_piece *out,
+                                                     struct rpc_err *err);
 
 /* One dSort step on a target (not re-sent: steps are not all idempotent). On success *out is
  * malloc'ed (NUL-terminated past out_len, so JSON replies can be parsed in place; the caller

@@ -1100,3 +1100,54 @@ tgt_arch_forget(struct tgt *t, const struct st_bck *bck, const char *obj)
         }
     }
 }
+
+int
+tgt_arch_read(struct tgt *t, const struct st_bck *bck, const char *obj, int fd,
+              const struct st_obj_md *md, const char *path, uint64_t off, void *buf, size_t len,
+              uint64_t *size, size_t *got)
+{
+    enum arch_fmt fmt = fmt_from_name(obj);
+    if (fmt == AF_NONE) {
+        fmt = fmt_sniff(fd);
+    }
+    if (fmt == AF_NONE) {
+        return -EINVAL;
+    }
+    struct arch_it *it = malloc(sizeof(*it));
+    int rc = it ? it_open(t, it, fmt, fd, bck, obj, md) : -ENOMEM;
+    if (rc != 0) {
+        free(it);
+        return rc;
+    }
+    rc = it_find(it, path);
+    if (rc <= 0) {
+        one_free(it);
+        return rc == 0 ? -ENOENT : rc;
+    }
+    rc = 0;
+    size_t n = 0;
+    if (len > 0 && off < it->size) {
+        if (fmt == AF_TAR) {
+            it->read = off; /* TAR: a pread at the member's offset */
+        }
+        char *skip = it->read < off ? malloc(ARCH_IO_BYTES) : NULL;
+        rc = it->read < off && skip == NULL ? -ENOMEM : 0;
+        while (rc == 0 && it->read < off) {
+            uint64_t left = off - it->read;
+            ssize_t k = it_read(it, skip, left < ARCH_IO_BYTES ? (size_t)left : ARCH_IO_BYTES);
+            rc = k > 0 ? 0 : k < 0 ? (int)k : -EIO;
+        }
+        free(skip);
+        while (rc == 0 && n < len && it->read < it->size) {
+            ssize_t k = it_read(it, (char *)buf + n, len - n);
+            rc = k > 0 ? 0 : k < 0 ? (int)k : -EIO;
+            n += k > 0 ? (size_t)k : 0;
+        }
+    }
+    if (rc == 0) {
+        *size = it->size;
+        *got = n;
+    }
+    one_free(it);
+    return rc;
+}

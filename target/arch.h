@@ -48,6 +48,16 @@ void tgt_arch_put_feed(struct tgt_arch_put *ap, const void *data, size_t len);
 void tgt_arch_put_finish(struct tgt_arch_put *ap, const struct st_obj_md *md);
 /* Frees ap, dropping its work file. */
 void tgt_arch_put_abort(struct tgt_arch_put *ap);
+/*
+ * Archived file path of the object open at fd (md its metadata; the descriptor stays the
+ * caller's): *size its bytes and, when len > 0, up to len of them from off into buf (*got).
+ * A TAR member is one pread; in a compressed archive the bytes before off are decompressed and
+ * skipped. 0, -ENOENT (no such archived file), -EBADMSG (not an archive of that format),
+ * -EINVAL (unknown format), or negative errno.
+ */
+int tgt_arch_read(struct tgt *t, const struct st_bck *bck, const char *obj, int fd,
+                  const struct st_obj_md *md, const char *path, uint64_t off, void *buf,
+                  size_t len, uint64_t *size, size_t *got);
 /* The object was deleted: its member index (on any mountpath) goes too. Best effort. */
 void tgt_arch_forget(struct tgt *t, const struct st_bck *bck, const char *obj);
 

@@ -22,8 +22,12 @@
 #include "common/log.h"
 #include "common/names.h"
 #include "common/util.h"
+#include "rpc/rpc.h"
+#include "target/arch.h"
 #include "target/target_int.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -31,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +43,8 @@
 #define LONGLINK "././@LongLink"
 
 enum { ENT_IDLE, ENT_BUSY, ENT_READY };
+/* Output formats (MossReq "mime"): the TAR is built here; the others by libarchive. */
+enum { OF_TAR, OF_TGZ, OF_ZIP, OF_TLZ4 };
 enum { PH_PREFIX, PH_HDR, PH_DATA, PH_PAD, PH_TRAILER, PH_SUFFIX, PH_END };
 
 struct moss_ent {
@@ -48,14 +55,19 @@ struct moss_ent {
     uint64_t digest;
     int64_t start, length; /* as requested */
     int local;             /* an ais object this target holds: read from its file */
+    int via_rpc;           /* an ais object or archived file read by obj_read (rpc or here) */
     char owner[128];       /* base URL of the owner */
+    char ctrl[128];        /* via_rpc: the owner's rpc URL, "" for this target */
     uint64_t obj_size;     /* whole object (or archived file) at resolve */
+    int64_t mtime_ns;      /* via_rpc: of the object at resolve (its identity with obj_size) */
     uint64_t off, size;    /* the bytes this entry contributes */
     int st;                /* ENT_*, under moss.mu */
     int rc;
     int fd;
-    char *buf;
+    char *buf; /* bytes [buf_at, buf_at + len) of the entry's contribution */
+    uint64_t buf_at;
     size_t len;
+    size_t held; /* bytes counted in moss.held */
 };
 
 struct moss {
@@ -76,6 +88,7 @@ struct moss {
     pthread_t th[AIS_MOSS_READAHEAD_N];
     size_t nth;
     size_t next_fetch, next_emit;
+    size_t held; /* bytes of fetched entries not yet written */
     int stop;
     /* writer */
     char *prefix, *suffix; /* multipart framing ("" when streaming) */
@@ -87,6 +100,11 @@ struct moss {
     char hdr[3 * TAR_BLOCK + AIS_OBJNAME_BYTES_MAX * 2 + 2 * TAR_BLOCK];
     size_t hdr_len;
     int64_t mtime_s;
+    /* compressed formats: libarchive writes into ob, which the generator drains */
+    int ofmt;
+    struct archive *aw;
+    char *ob, *zbuf;
+    size_t ob_len, ob_cap, ob_off;
 };
 
 static uint64_t
@@ -272,6 +290,11 @@ moss_free(void *arg)
     free(m->e);
     free(m->prefix);
     free(m->suffix);
+    if (m->aw != NULL) {
+        archive_write_free(m->aw);
+    }
+    free(m->ob);
+    free(m->zbuf);
     json_decref(m->arch_list);
     json_decref(m->root);
     if (m->h != NULL) {
@@ -303,6 +326,45 @@ ent_display(const struct moss_ent *e, char *out, size_t cap)
              e->arch ? e->arch : "");
 }
 
+/* MossReq "mime" to OF_*, or -1. With or without the leading dot, as AIS takes it. */
+static int
+out_format(const char *mime)
+{
+    static const struct {
+        const char *name;
+        int f;
+    } fm[] = {{"tar", OF_TAR},
+              {"application/x-tar", OF_TAR},
+              {"tgz", OF_TGZ},
+              {"tar.gz", OF_TGZ},
+              {"application/gzip", OF_TGZ},
+              {"zip", OF_ZIP},
+              {"application/zip", OF_ZIP},
+              {"tar.lz4", OF_TLZ4}};
+    const char *s = mime[0] == '.' ? mime + 1 : mime;
+    for (size_t i = 0; i < sizeof(fm) / sizeof(fm[0]); i++) {
+        if (strcasecmp(s, fm[i].name) == 0) {
+            return fm[i].f;
+        }
+    }
+    return -1;
+}
+
+static const char *
+out_ext(int f)
+{
+    return f == OF_TGZ ? "tgz" : f == OF_ZIP ? "zip" : f == OF_TLZ4 ? "tar.lz4" : "tar";
+}
+
+static const char *
+out_ctype(int f)
+{
+    return f == OF_TGZ    ? "application/gzip"
+           : f == OF_ZIP  ? "application/zip"
+           : f == OF_TLZ4 ? "application/x-lz4"
+                          : "application/x-tar";
+}
+
 /* Parses body into m. 0, or an HTTP status with msg. */
 static int
 moss_parse(struct moss *m, const char *path_bck, const char *qprov, const char *body, size_t len,
@@ -326,9 +388,11 @@ moss_parse(struct moss *m, const char *path_bck, const char *qprov, const char *
                  json_array_size(in), AIS_MOSS_ENTRIES_MAX);
         return 400;
     }
-    if (mime != NULL && mime[0] != '\0' && strcmp(mime, ".tar") != 0 && strcmp(mime, "tar") != 0 &&
-        strcmp(mime, "application/x-tar") != 0) {
-        snprintf(msg, cap, "get-batch output format \"%s\" is not supported (only .tar)", mime);
+    if (mime != NULL && mime[0] != '\0' && (m->ofmt = out_format(mime)) < 0) {
+        snprintf(msg, cap,
+                 "get-batch output format \"%s\" is not supported (expecting .tar, .tgz, .tar.gz, "
+                 ".zip or .tar.lz4)",
+                 mime);
         return 400;
     }
     m->coer = jbool(m->root, "coer");
@@ -474,11 +538,12 @@ ent_name(struct moss *m, struct moss_ent *e, int missing)
 }
 
 /*
- * Resolves entry e: existence, size, range. 0 (found, or missing recorded in e->emsg), or an
- * HTTP status for the whole request with msg.
+ * Resolve, first step: bucket, access, owner, and the size of what obj_read does not read (a
+ * stat here, a HEAD or an archlist at the owner) into *stp as an HTTP status; 0 there means an
+ * obj_read stat is due (e->via_rpc). Returns 0, or an HTTP status for the whole request with msg.
  */
 static int
-ent_resolve(struct moss *m, struct moss_ent *e, char *msg, size_t cap)
+ent_locate(struct moss *m, struct moss_ent *e, long *stp, char *msg, size_t cap)
 {
     struct tgt *t = m->t;
     char disp[AIS_BCKNAME_BYTES_MAX + 2 * AIS_OBJNAME_BYTES_MAX + 32];
@@ -493,57 +558,155 @@ ent_resolve(struct moss *m, struct moss_ent *e, char *msg, size_t cap)
     ais_bmd_unref(bmd);
     long st = 0;
     if (k == NULL) {
-        st = 404;
-        snprintf(amsg, sizeof(amsg), "bucket \"%s://%s\" does not exist", e->provider, e->bck);
-    } else if ((st = ais_access_check(&props, AIS_ACCESS_GET, disp, amsg, sizeof(amsg))) != 0) {
+        e->rc = -ENOENT;
+        *stp = 404;
+        return 0;
+    }
+    if ((st = ais_access_check(&props, AIS_ACCESS_GET, disp, amsg, sizeof(amsg))) != 0) {
         snprintf(msg, cap, "%s", amsg);
         return (int)st;
     }
-    if (k != NULL) {
-        struct ais_smap *smap = ais_meta_smap(&t->meta);
-        const struct ais_snode *own = ais_smap_hrw_target(smap, e->digest);
-        if (own != NULL) {
-            ais_snode_url(own, e->owner, sizeof(e->owner));
-            e->local = strcmp(own->id, t->self.id) == 0;
-        }
-        ais_smap_unref(smap);
-        if (e->owner[0] == '\0') {
-            snprintf(msg, cap, "no target owns %s", disp);
-            return 503;
-        }
-        struct st_obj_md md;
-        struct st_bck b = {.provider = e->provider, .ns = "", .name = e->bck};
-        if (e->arch != NULL) {
-            e->local = 0;
-            (void)arch_member(m, e, &e->obj_size, &st); /* st tells */
-        } else if (e->local && strcmp(e->provider, "ais") == 0 &&
-                   st_obj_stat(t->mp, &b, e->obj, e->digest, &md) == 0) {
-            e->obj_size = md.size;
-            st = 200;
-        } else {
-            e->local = 0;
-            char *url = malloc(URL_BYTES);
-            int64_t clen = -1;
-            size_t got;
-            if (url == NULL) {
-                snprintf(msg, cap, "out of memory");
-                return 500;
-            }
-            ent_url(e, NULL, url, URL_BYTES);
-            st = http_do(m->h, url, 1, NULL, NULL, 0, &clen, &got);
-            free(url);
-            if (st == 200 && clen < 0) {
-                st = 502;
-            }
-            e->obj_size = st == 200 ? (uint64_t)clen : 0;
-        }
-        if (st == 404) {
-            snprintf(amsg, sizeof(amsg), "%s does not exist", disp);
-        } else if (st != 200) {
-            snprintf(amsg, sizeof(amsg), "%s: %s %ld", disp,
-                     st == 0 ? "owner unreachable" : "owner answered", st);
+    struct ais_smap *smap = ais_meta_smap(&t->meta);
+    const struct ais_snode *own = ais_smap_hrw_target(smap, e->digest);
+    if (own != NULL) {
+        ais_snode_url(own, e->owner, sizeof(e->owner));
+        e->local = strcmp(own->id, t->self.id) == 0;
+        if (!e->local) {
+            ais_snode_ctrl_url(own, e->ctrl, sizeof(e->ctrl));
         }
     }
+    ais_smap_unref(smap);
+    if (e->owner[0] == '\0') {
+        snprintf(msg, cap, "no target owns %s", disp);
+        return 503;
+    }
+    struct st_obj_md md;
+    struct st_bck b = {.provider = e->provider, .ns = "", .name = e->bck};
+    if (strcmp(e->provider, "ais") == 0 && (e->arch != NULL || !e->local)) {
+        e->via_rpc = 1; /* sized by one obj_read stat per owner, below */
+        e->local = 0;
+    } else if (e->arch != NULL) {
+        e->local = 0;
+        (void)arch_member(m, e, &e->obj_size, &st); /* st tells */
+    } else if (e->local && strcmp(e->provider, "ais") == 0 &&
+               st_obj_stat(t->mp, &b, e->obj, e->digest, &md) == 0) {
+        e->obj_size = md.size;
+        st = 200;
+    } else {
+        e->local = 0;
+        char *url = malloc(URL_BYTES);
+        int64_t clen = -1;
+        size_t got;
+        if (url == NULL) {
+            snprintf(msg, cap, "out of memory");
+            return 500;
+        }
+        ent_url(e, NULL, url, URL_BYTES);
+        st = http_do(m->h, url, 1, NULL, NULL, 0, &clen, &got);
+        free(url);
+        if (st == 200 && clen < 0) {
+            st = 502;
+        }
+        e->obj_size = st == 200 ? (uint64_t)clen : 0;
+    }
+    *stp = st;
+    return 0;
+}
+
+/* Reads refs[0..n) from the target at ctrl ("": this one) into pieces. */
+static void
+moss_read_refs(struct moss *m, const char *ctrl, const struct rpc_obj_ref *refs, size_t n,
+               struct rpc_obj_piece *pieces)
+{
+    if (ctrl[0] == '\0') {
+        for (size_t i = 0; i < n; i++) {
+            tgt_moss_obj_read(m->t, &refs[i], &pieces[i]);
+        }
+        return;
+    }
+    struct rpc_err err = {0};
+    int rc = rpc_obj_read(ctrl, AIS_MOSS_ENTRY_WAIT_MS / 4, refs, n, pieces, &err);
+    for (size_t i = 0; rc != 0 && i < n; i++) {
+        pieces[i].code = rc;
+        pieces[i].n = 0;
+    }
+}
+
+/*
+ * Resolve, middle step: the sizes of every via_rpc entry, by one obj_read stat call per owner
+ * and AIS_MOSS_CALL_REFS_MAX entries; e->rc holds a failed entry's errno until ent_settle.
+ * 0 or -ENOMEM.
+ */
+static int
+moss_stat_rpc(struct moss *m, long *st)
+{
+    struct rpc_obj_ref *refs = calloc(AIS_MOSS_CALL_REFS_MAX, sizeof(*refs));
+    struct rpc_obj_piece *pcs = calloc(AIS_MOSS_CALL_REFS_MAX, sizeof(*pcs));
+    size_t *idx = calloc(AIS_MOSS_CALL_REFS_MAX, sizeof(*idx));
+    char *done = calloc(m->n ? m->n : 1, 1);
+    if (refs == NULL || pcs == NULL || idx == NULL || done == NULL) {
+        free(refs);
+        free(pcs);
+        free(idx);
+        free(done);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < m->n; i++) {
+        if (!m->e[i].via_rpc || done[i] || st[i] != 0) {
+            continue;
+        }
+        size_t k = 0;
+        for (size_t j = i; j < m->n && k < AIS_MOSS_CALL_REFS_MAX; j++) {
+            struct moss_ent *e = &m->e[j];
+            if (!e->via_rpc || done[j] || st[j] != 0 || strcmp(e->ctrl, m->e[i].ctrl) != 0) {
+                continue;
+            }
+            done[j] = 1;
+            refs[k] = (struct rpc_obj_ref){.provider = e->provider,
+                                           .ns = "",
+                                           .bck = e->bck,
+                                           .name = e->obj,
+                                           .archpath = e->arch};
+            pcs[k] = (struct rpc_obj_piece){0};
+            idx[k++] = j;
+        }
+        moss_read_refs(m, m->e[i].ctrl, refs, k, pcs);
+        for (size_t q = 0; q < k; q++) {
+            struct moss_ent *e = &m->e[idx[q]];
+            e->rc = pcs[q].code;
+            e->obj_size = pcs[q].size;
+            e->mtime_ns = pcs[q].mtime_ns;
+            st[idx[q]] = pcs[q].code == 0 ? 200 : pcs[q].code == -ENOENT ? 404 : 502;
+        }
+    }
+    free(refs);
+    free(pcs);
+    free(idx);
+    free(done);
+    return 0;
+}
+
+/*
+ * Resolve, last step: missing (an error, or a placeholder with coer), range, name. 0, or an
+ * HTTP status for the whole request with msg.
+ */
+static int
+ent_settle(struct moss *m, struct moss_ent *e, long st, char *msg, size_t cap)
+{
+    char disp[AIS_BCKNAME_BYTES_MAX + 2 * AIS_OBJNAME_BYTES_MAX + 32];
+    char amsg[sizeof(disp) + 128];
+    ent_display(e, disp, sizeof(disp));
+    if (st == 404 && e->owner[0] == '\0') {
+        snprintf(amsg, sizeof(amsg), "bucket \"%s://%s\" does not exist", e->provider, e->bck);
+    } else if (st == 404) {
+        snprintf(amsg, sizeof(amsg), "%s does not exist", disp);
+    } else if (st != 200 && e->rc != 0) {
+        snprintf(amsg, sizeof(amsg), "%s: %s (%d)", disp, ais_strerror(e->rc), e->rc);
+    } else if (st != 200) {
+        snprintf(amsg, sizeof(amsg), "%s: %s %ld", disp,
+                 st == 0 ? "owner unreachable" : "owner answered", st);
+    }
+    e->rc = 0;
     if (st != 200) {
         if (!m->coer) {
             snprintf(msg, cap, "%s", amsg);
@@ -579,10 +742,10 @@ ent_resolve(struct moss *m, struct moss_ent *e, char *msg, size_t cap)
         e->size = (uint64_t)e->length;
     }
     uint64_t held = e->arch ? e->obj_size : e->size;
-    if (!e->local && held > AIS_MOSS_ENTRY_BYTES_MAX) {
+    if (!e->local && !e->via_rpc && held > AIS_MOSS_ENTRY_BYTES_MAX) {
         snprintf(msg, cap,
-                 "%s: %" PRIu64 " bytes, over the %u-byte bound of one get-batch entry read "
-                 "from another target",
+                 "%s: %" PRIu64 " bytes, over the %u-byte bound of one get-batch entry of a "
+                 "remote bucket",
                  disp, held, AIS_MOSS_ENTRY_BYTES_MAX);
         return 413;
     }
@@ -594,6 +757,94 @@ ent_resolve(struct moss *m, struct moss_ent *e, char *msg, size_t cap)
 }
 
 /* ---- read-ahead ---- */
+
+/* Bytes of e's next piece at off (relative to its contribution) for obj_read. */
+static uint32_t
+piece_len(const struct moss_ent *e, uint64_t off)
+{
+    uint64_t left = e->size - off;
+    return (uint32_t)(left < AIS_MOSS_PIECE_BYTES ? left : AIS_MOSS_PIECE_BYTES);
+}
+
+/* What e holds in memory while fetched ahead (counted against AIS_MOSS_HELD_BYTES_MAX). */
+static size_t
+ent_cost(const struct moss_ent *e)
+{
+    return e->emsg != NULL || e->local ? 0
+           : e->via_rpc                ? piece_len(e, 0)
+                                       : (size_t)(e->arch ? e->obj_size : e->size);
+}
+
+/* A piece read for e checked against what resolve saw: 0 or the entry's error. */
+static int
+piece_check(const struct moss_ent *e, const struct rpc_obj_piece *p, uint32_t want)
+{
+    if (p->code != 0) {
+        return p->code;
+    }
+    if (p->size != e->obj_size || p->mtime_ns != e->mtime_ns) {
+        return -ESTALE; /* overwritten since resolve: never mix two versions in one entry */
+    }
+    return p->n == want ? 0 : -EIO;
+}
+
+/* Reads e's piece at off (relative to its contribution) into e->buf. 0 or errno. */
+static int
+ent_piece(struct moss *m, struct moss_ent *e, uint64_t off)
+{
+    uint32_t want = piece_len(e, off);
+    struct rpc_obj_ref ref = {.provider = e->provider,
+                              .ns = "",
+                              .bck = e->bck,
+                              .name = e->obj,
+                              .archpath = e->arch,
+                              .off = e->off + off,
+                              .len = want};
+    struct rpc_obj_piece p = {.buf = e->buf};
+    moss_read_refs(m, e->ctrl, &ref, 1, &p);
+    int rc = piece_check(e, &p, want);
+    if (rc == 0) {
+        e->buf_at = off;
+        e->len = want;
+    }
+    return rc;
+}
+
+/* Fetches the first pieces of the via_rpc entries g[0..n) (one owner) in one call. */
+static void
+ents_fetch_rpc(struct moss *m, struct moss_ent **g, size_t n)
+{
+    struct rpc_obj_ref refs[AIS_MOSS_CALL_REFS_MAX] = {{0}};
+    struct rpc_obj_piece pcs[AIS_MOSS_CALL_REFS_MAX] = {{0}};
+    int oom = 0;
+    AIS_ASSERT(n > 0 && n <= AIS_MOSS_CALL_REFS_MAX);
+    for (size_t i = 0; i < n; i++) {
+        struct moss_ent *e = g[i];
+        uint32_t want = piece_len(e, 0);
+        e->buf = malloc(want ? want : 1);
+        oom |= e->buf == NULL;
+        refs[i] = (struct rpc_obj_ref){.provider = e->provider,
+                                       .ns = "",
+                                       .bck = e->bck,
+                                       .name = e->obj,
+                                       .archpath = e->arch,
+                                       .off = e->off,
+                                       .len = want};
+        pcs[i] = (struct rpc_obj_piece){.buf = e->buf};
+    }
+    if (oom) {
+        for (size_t i = 0; i < n; i++) {
+            g[i]->rc = -ENOMEM;
+        }
+        return;
+    }
+    moss_read_refs(m, g[0]->ctrl, refs, n, pcs);
+    for (size_t i = 0; i < n; i++) {
+        g[i]->rc = piece_check(g[i], &pcs[i], refs[i].len);
+        g[i]->buf_at = 0;
+        g[i]->len = pcs[i].n;
+    }
+}
 
 static void
 ent_fetch(struct moss *m, CURL **h, struct moss_ent *e)
@@ -608,6 +859,10 @@ ent_fetch(struct moss *m, CURL **h, struct moss_ent *e)
         if (e->rc == 0 && md.size != e->obj_size) {
             e->rc = -ESTALE;
         }
+        return;
+    }
+    if (e->via_rpc) {
+        ents_fetch_rpc(m, &e, 1);
         return;
     }
     if (*h == NULL && (*h = curl_easy_init()) == NULL) {
@@ -638,20 +893,71 @@ ent_fetch(struct moss *m, CURL **h, struct moss_ent *e)
     e->len = (size_t)e->size;
 }
 
+/* Whether entry i may be fetched now (under mu): in the window and within the held bytes. */
+static int
+may_fetch(const struct moss *m, size_t i, size_t cost)
+{
+    return m->e[i].st == ENT_IDLE && i < m->next_emit + AIS_MOSS_WINDOW_N &&
+           (i == m->next_emit || m->held + cost <= AIS_MOSS_HELD_BYTES_MAX);
+}
+
+/*
+ * Claims the next entry to fetch and, when it is a small via_rpc one, more small entries of the
+ * same owner further in the window, for one call (under mu). Returns how many (0: none now).
+ */
+static size_t
+claim(struct moss *m, struct moss_ent **g)
+{
+    while (m->next_fetch < m->n && m->e[m->next_fetch].st != ENT_IDLE) {
+        m->next_fetch++;
+    }
+    size_t i = m->next_fetch;
+    if (i >= m->n || !may_fetch(m, i, ent_cost(&m->e[i]))) {
+        return 0;
+    }
+    size_t k = 0, bytes = 0;
+    struct moss_ent *first = &m->e[i];
+    int batch = first->via_rpc && first->emsg == NULL && first->size <= AIS_MOSS_PIECE_BYTES;
+    for (size_t j = i; j < m->n && k < (batch ? AIS_MOSS_CALL_REFS_MAX : 1); j++) {
+        struct moss_ent *e = &m->e[j];
+        size_t c = ent_cost(e);
+        if (j >= m->next_emit + AIS_MOSS_WINDOW_N) {
+            break;
+        }
+        if (j > i && (!e->via_rpc || e->emsg != NULL || e->size > AIS_MOSS_PIECE_BYTES ||
+                      strcmp(e->ctrl, first->ctrl) != 0 || !may_fetch(m, j, c) ||
+                      bytes + c > AIS_MOSS_CALL_BYTES_MAX)) {
+            continue;
+        }
+        e->st = ENT_BUSY;
+        e->held = c;
+        m->held += c;
+        bytes += c;
+        g[k++] = e;
+    }
+    return k;
+}
+
 static void *
 moss_worker(void *arg)
 {
     struct moss *m = arg;
     CURL *h = NULL;
+    struct moss_ent *g[AIS_MOSS_CALL_REFS_MAX];
     pthread_mutex_lock(&m->mu);
     while (!m->stop) {
-        if (m->next_fetch < m->n && m->next_fetch < m->next_emit + AIS_MOSS_READAHEAD_N) {
-            struct moss_ent *e = &m->e[m->next_fetch++];
-            e->st = ENT_BUSY;
+        size_t k = claim(m, g);
+        if (k > 0) {
             pthread_mutex_unlock(&m->mu);
-            ent_fetch(m, &h, e);
+            if (k > 1) {
+                ents_fetch_rpc(m, g, k);
+            } else {
+                ent_fetch(m, &h, g[0]);
+            }
             pthread_mutex_lock(&m->mu);
-            e->st = ENT_READY;
+            for (size_t i = 0; i < k; i++) {
+                g[i]->st = ENT_READY;
+            }
             pthread_cond_broadcast(&m->cv);
             continue;
         }
@@ -690,9 +996,44 @@ ent_done(struct moss *m, struct moss_ent *e)
     free(e->buf);
     e->buf = NULL;
     pthread_mutex_lock(&m->mu);
+    m->held -= e->held;
+    e->held = 0;
     m->next_emit++;
     pthread_cond_broadcast(&m->cv);
     pthread_mutex_unlock(&m->mu);
+}
+
+void
+tgt_moss_obj_read(struct tgt *t, const struct rpc_obj_ref *q, struct rpc_obj_piece *out)
+{
+    struct st_bck b = {.provider = q->provider, .ns = q->ns ? q->ns : "", .name = q->bck};
+    struct st_obj_md md;
+    uint64_t digest;
+    int fd = -1;
+    out->n = 0;
+    out->code = ais_obj_digest(q->provider, b.ns, q->bck, q->name, &digest) != 0
+                    ? -EINVAL
+                    : st_obj_open(t->mp, &b, q->name, digest, &fd, &md);
+    if (out->code != 0) {
+        return;
+    }
+    out->mtime_ns = md.mtime_ns;
+    if (q->archpath != NULL && q->archpath[0] != '\0') {
+        out->code = tgt_arch_read(t, &b, q->name, fd, &md, q->archpath, q->off, out->buf, q->len,
+                                  &out->size, &out->n);
+        close(fd);
+        return;
+    }
+    out->size = md.size;
+    while (out->n < q->len && q->off + out->n < md.size) {
+        ssize_t k = pread(fd, (char *)out->buf + out->n, q->len - out->n, (off_t)(q->off + out->n));
+        if (k <= 0) {
+            out->code = k < 0 ? -errno : -EIO;
+            break;
+        }
+        out->n += (size_t)k;
+    }
+    close(fd);
 }
 
 /* ---- writer ---- */
@@ -709,6 +1050,62 @@ copy_out(char *dst, size_t max, const char *src, uint64_t len, uint64_t *off)
 }
 
 static const char zeros[TAR_BLOCK * 2];
+
+/* Waits for the current entry to be fetched: 0, or -1 (logged) when the reply must abort. */
+static int
+ent_ready(struct moss *m)
+{
+    struct moss_ent *e = &m->e[m->cur];
+    if (ent_wait(m, m->cur) != 0) {
+        AIS_LOG_WARN("req=get-batch id=%s entry=%zu name=%s err=\"not fetched in time\"", m->uuid,
+                     m->cur, e->name);
+        return -1;
+    }
+    if (e->rc != 0) {
+        AIS_LOG_WARN("req=get-batch id=%s entry=%zu name=%s err=\"%s (after resolve)\"", m->uuid,
+                     m->cur, e->name, ais_strerror(e->rc));
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * The current entry's next bytes at m->part_off (< e->size) into dst, at most max: a pread of
+ * a local file, a copy of the piece held, or the next piece of a large entry from its owner.
+ * Advances part_off. Bytes (> 0), or 0 (logged) when the reply must abort.
+ */
+static size_t
+ent_read(struct moss *m, struct moss_ent *e, char *dst, size_t max)
+{
+    size_t n;
+    if (e->fd >= 0) {
+        size_t want = (size_t)(e->size - m->part_off < max ? e->size - m->part_off : max);
+        ssize_t r = pread(e->fd, dst, want, (off_t)(e->off + m->part_off));
+        if (r <= 0) {
+            AIS_LOG_WARN("req=get-batch id=%s name=%s err=\"read: %s\"", m->uuid, e->name,
+                         r == 0 ? "short file" : strerror(errno));
+            return 0;
+        }
+        n = (size_t)r;
+    } else {
+        if (m->part_off == e->buf_at + e->len && e->via_rpc) {
+            int rc = ent_piece(m, e, m->part_off); /* the next piece of a large one */
+            if (rc != 0) {
+                AIS_LOG_WARN("req=get-batch id=%s name=%s err=\"%s\"", m->uuid, e->name,
+                             ais_strerror(rc));
+                return 0;
+            }
+        }
+        uint64_t at = m->part_off - e->buf_at;
+        n = copy_out(dst, max, e->buf, e->len, &at);
+        if (n == 0) {
+            AIS_LOG_WARN("req=get-batch id=%s name=%s err=\"short entry\"", m->uuid, e->name);
+            return 0;
+        }
+    }
+    m->part_off += n;
+    return n;
+}
 
 static size_t
 moss_gen(void *arg, uint64_t pos, char *buf, size_t max)
@@ -737,15 +1134,7 @@ moss_gen(void *arg, uint64_t pos, char *buf, size_t max)
                 break;
             }
             if (m->hdr_len == 0) {
-                if (ent_wait(m, m->cur) != 0) {
-                    AIS_LOG_WARN(
-                        "req=get-batch id=%s entry=%zu name=%s err=\"not fetched in time\"",
-                        m->uuid, m->cur, e->name);
-                    return AIS_GEN_ERR;
-                }
-                if (e->rc != 0) {
-                    AIS_LOG_WARN("req=get-batch id=%s entry=%zu name=%s err=\"%s (after resolve)\"",
-                                 m->uuid, m->cur, e->name, ais_strerror(e->rc));
+                if (ent_ready(m) != 0) {
                     return AIS_GEN_ERR;
                 }
                 m->hdr_len = tgt_moss_tar_hdr(m->hdr, sizeof(m->hdr), e->name, e->size, m->mtime_s);
@@ -758,21 +1147,8 @@ moss_gen(void *arg, uint64_t pos, char *buf, size_t max)
             }
             break;
         case PH_DATA:
-            if (m->part_off < e->size) {
-                if (e->fd >= 0) {
-                    size_t want =
-                        (size_t)(e->size - m->part_off < max - o ? e->size - m->part_off : max - o);
-                    ssize_t r = pread(e->fd, buf + o, want, (off_t)(e->off + m->part_off));
-                    if (r <= 0) {
-                        AIS_LOG_WARN("req=get-batch id=%s name=%s err=\"read: %s\"", m->uuid,
-                                     e->name, r == 0 ? "short file" : strerror(errno));
-                        return AIS_GEN_ERR;
-                    }
-                    n = (size_t)r;
-                    m->part_off += n;
-                } else {
-                    n = copy_out(buf + o, max - o, e->buf, e->size, &m->part_off);
-                }
+            if (m->part_off < e->size && (n = ent_read(m, e, buf + o, max - o)) == 0) {
+                return AIS_GEN_ERR;
             }
             if (m->part_off == e->size) {
                 m->phase = PH_PAD;
@@ -811,6 +1187,146 @@ moss_gen(void *arg, uint64_t pos, char *buf, size_t max)
     }
     m->sent += o;
     return o > 0 ? o : AIS_GEN_ERR;
+}
+
+/* ---- compressed formats (libarchive) ---- */
+
+#define ZBUF_BYTES (256u * 1024)
+
+/* libarchive's output: appended to ob, which the generator drains before the next step. */
+static la_ssize_t
+ob_write(struct archive *a, void *arg, const void *data, size_t n)
+{
+    struct moss *m = arg;
+    if (n > m->ob_cap - m->ob_len) {
+        size_t cap = m->ob_cap ? m->ob_cap : 64 * 1024;
+        while (cap - m->ob_len < n) {
+            cap *= 2;
+        }
+        char *nb = realloc(m->ob, cap);
+        if (nb == NULL) {
+            archive_set_error(a, ENOMEM, "out of memory");
+            return -1;
+        }
+        m->ob = nb;
+        m->ob_cap = cap;
+    }
+    memcpy(m->ob + m->ob_len, data, n);
+    m->ob_len += n;
+    return (la_ssize_t)n;
+}
+
+/* The libarchive writer for m->ofmt into ob. 0 or -ENOMEM / -EINVAL. */
+static int
+aw_open(struct moss *m)
+{
+    m->aw = archive_write_new();
+    m->zbuf = malloc(ZBUF_BYTES);
+    if (m->aw == NULL || m->zbuf == NULL) {
+        return -ENOMEM;
+    }
+    int rc = m->ofmt == OF_ZIP ? archive_write_set_format_zip(m->aw)
+                               : archive_write_set_format_gnutar(m->aw);
+    if (rc == ARCHIVE_OK && m->ofmt == OF_TGZ) {
+        rc = archive_write_add_filter_gzip(m->aw);
+    } else if (rc == ARCHIVE_OK && m->ofmt == OF_TLZ4) {
+        rc = archive_write_add_filter_lz4(m->aw);
+    }
+    if (rc == ARCHIVE_OK) {
+        rc = archive_write_set_bytes_in_last_block(m->aw, 1);
+    }
+    if (rc == ARCHIVE_OK) {
+        rc = archive_write_open(m->aw, m, NULL, ob_write, NULL);
+    }
+    if (rc != ARCHIVE_OK) {
+        AIS_LOG_WARN("req=get-batch id=%s err=\"archive writer: %s\"", m->uuid,
+                     archive_error_string(m->aw) ? archive_error_string(m->aw) : "?");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* One step of the compressed reply into ob: prefix, an entry's header or data, the end. */
+static int
+aw_step(struct moss *m)
+{
+    struct moss_ent *e = m->cur < m->n ? &m->e[m->cur] : NULL;
+    switch (m->phase) {
+    case PH_PREFIX:
+        m->phase = PH_HDR;
+        return ob_write(m->aw, m, m->prefix, m->prefix_len) < 0 ? -1 : 0;
+    case PH_HDR: {
+        if (e == NULL) {
+            m->phase = PH_END;
+            if (archive_write_close(m->aw) != ARCHIVE_OK) {
+                return -1;
+            }
+            return m->suffix_len && ob_write(m->aw, m, m->suffix, m->suffix_len) < 0 ? -1 : 0;
+        }
+        if (ent_ready(m) != 0) {
+            return -1;
+        }
+        struct archive_entry *ae = archive_entry_new();
+        if (ae == NULL) {
+            return -1;
+        }
+        archive_entry_set_pathname(ae, e->name);
+        archive_entry_set_size(ae, (la_int64_t)e->size);
+        archive_entry_set_filetype(ae, AE_IFREG);
+        archive_entry_set_perm(ae, 0644);
+        archive_entry_set_mtime(ae, m->mtime_s, 0);
+        int rc = archive_write_header(m->aw, ae);
+        archive_entry_free(ae);
+        m->phase = PH_DATA;
+        m->part_off = 0;
+        if (rc != ARCHIVE_OK) {
+            AIS_LOG_WARN("req=get-batch id=%s name=%s err=\"archive writer: %s\"", m->uuid, e->name,
+                         archive_error_string(m->aw));
+            return -1;
+        }
+        return 0;
+    }
+    case PH_DATA:
+        if (m->part_off < e->size) {
+            size_t n = ent_read(m, e, m->zbuf, ZBUF_BYTES);
+            return n == 0 || archive_write_data(m->aw, m->zbuf, n) != (la_ssize_t)n ? -1 : 0;
+        }
+        ent_done(m, e);
+        m->cur++;
+        m->phase = PH_HDR;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+/* The generator of a compressed reply (sent chunked: its size is known at the end only). */
+static size_t
+moss_gen_z(void *arg, uint64_t pos, char *buf, size_t max)
+{
+    struct moss *m = arg;
+    size_t o = 0;
+    if (pos != m->sent) {
+        return AIS_GEN_ERR;
+    }
+    while (o < max) {
+        if (m->ob_off < m->ob_len) {
+            size_t n = m->ob_len - m->ob_off < max - o ? m->ob_len - m->ob_off : max - o;
+            memcpy(buf + o, m->ob + m->ob_off, n);
+            m->ob_off += n;
+            o += n;
+            continue;
+        }
+        m->ob_len = m->ob_off = 0;
+        if (m->phase == PH_END) {
+            break;
+        }
+        if (aw_step(m) != 0) {
+            return AIS_GEN_ERR;
+        }
+    }
+    m->sent += o;
+    return o > 0 ? o : AIS_GEN_END;
 }
 
 /* MossResp JSON (newline-terminated, as Go's encoder writes it). NULL on OOM. */
@@ -860,16 +1376,17 @@ moss_multipart(struct moss *m, char *ctype, size_t ccap)
     }
     static const char fmt[] = "--%s\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n"
                               "%s\r\n--%s\r\nContent-Disposition: form-data; name=\"archive\"; "
-                              "filename=\"%s.tar\"\r\nContent-Type: application/octet-stream"
+                              "filename=\"%s.%s\"\r\nContent-Type: application/octet-stream"
                               "\r\n\r\n";
-    size_t cap = strlen(meta) + 3 * sizeof(bnd) + sizeof(fmt) + sizeof(m->uuid);
+    size_t cap = strlen(meta) + 3 * sizeof(bnd) + sizeof(fmt) + sizeof(m->uuid) + 8;
     m->prefix = malloc(cap);
     m->suffix = malloc(sizeof(bnd) + 16);
     if (m->prefix == NULL || m->suffix == NULL) {
         free(meta);
         return -ENOMEM;
     }
-    m->prefix_len = (size_t)snprintf(m->prefix, cap, fmt, bnd, meta, bnd, m->uuid);
+    m->prefix_len =
+        (size_t)snprintf(m->prefix, cap, fmt, bnd, meta, bnd, m->uuid, out_ext(m->ofmt));
     m->suffix_len = (size_t)snprintf(m->suffix, sizeof(bnd) + 16, "\r\n--%s--\r\n", bnd);
     snprintf(ctype, ccap, "multipart/mixed; boundary=%s", bnd);
     free(meta);
@@ -881,7 +1398,7 @@ moss_done(struct ais_req *r, void *arg)
 {
     struct tgt *t = arg;
     struct moss *m = calloc(1, sizeof(*m));
-    char msg[2 * AIS_OBJNAME_BYTES_MAX + 512], ctype[96] = "application/x-tar";
+    char msg[2 * AIS_OBJNAME_BYTES_MAX + 512], ctype[96];
     const char *p = ais_req_path(r) + strlen("/v1/ml/moss");
     size_t len = 0;
     const char *body = ais_req_body(r, &len);
@@ -909,11 +1426,28 @@ moss_done(struct ais_req *r, void *arg)
         status = 500;
         snprintf(msg, sizeof(msg), "out of memory");
     }
-    for (size_t i = 0; status == 0 && i < m->n; i++) {
-        status = ent_resolve(m, &m->e[i], msg, sizeof(msg));
+    long *st = status == 0 ? calloc(m->n, sizeof(*st)) : NULL;
+    if (status == 0 && st == NULL) {
+        status = 500;
+        snprintf(msg, sizeof(msg), "out of memory");
     }
+    for (size_t i = 0; status == 0 && i < m->n; i++) {
+        status = ent_locate(m, &m->e[i], &st[i], msg, sizeof(msg));
+    }
+    if (status == 0 && moss_stat_rpc(m, st) != 0) {
+        status = 500;
+        snprintf(msg, sizeof(msg), "out of memory");
+    }
+    for (size_t i = 0; status == 0 && i < m->n; i++) {
+        status = ent_settle(m, &m->e[i], st[i], msg, sizeof(msg));
+    }
+    free(st);
     if (status == 0) {
+        snprintf(ctype, sizeof(ctype), "%s", out_ctype(m->ofmt));
         int rc = m->strm ? 0 : moss_multipart(m, ctype, sizeof(ctype));
+        if (rc == 0 && m->ofmt != OF_TAR) {
+            rc = aw_open(m);
+        }
         if (rc != 0) {
             status = 500;
             snprintf(msg, sizeof(msg), "out of memory");
@@ -944,7 +1478,10 @@ moss_done(struct ais_req *r, void *arg)
         return;
     }
     m->phase = m->prefix_len ? PH_PREFIX : PH_HDR;
-    if (ais_resp_gen(r, 200, m->total, moss_gen, m, moss_free) == 0) {
+    int rc = m->ofmt == OF_TAR
+                 ? ais_resp_gen(r, 200, m->total, moss_gen, m, moss_free)
+                 : ais_resp_gen(r, 200, AIS_GEN_SIZE_UNKNOWN, moss_gen_z, m, moss_free);
+    if (rc == 0) {
         ais_resp_header(r, "Content-Type", ctype);
     }
 }

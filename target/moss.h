@@ -23,9 +23,18 @@
 #define AIS_MOSS_MISSING_DIR "__404__"
 
 struct tgt;
+struct rpc_obj_ref;
+struct rpc_obj_piece;
 
 /* GET /v1/ml/moss[/<bucket>] on a target: route handler (ctx = struct tgt). */
 void tgt_r_moss(struct ais_req *r, void *ctx);
+
+/*
+ * The rpc obj_read op (ObjReadReq, one ref): size, mtime and the requested bytes of an ais
+ * object this target holds, or of a file inside it (archpath). Sets out->code (-ENOENT: no
+ * such object or archived file).
+ */
+void tgt_moss_obj_read(struct tgt *t, const struct rpc_obj_ref *q, struct rpc_obj_piece *out);
 
 /*
  * TAR header block(s) for a regular file named name of size bytes into out (cap >= 512 +

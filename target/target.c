@@ -7,6 +7,7 @@
  * Listing pages continue the walk of a cached cursor (lcache.c): one walk per listing.
  */
 #include "target/target.h"
+#include "target/moss.h"
 
 #include "common/err.h"
 #include "common/hrw.h"
@@ -309,6 +310,12 @@ op_slice_read(void *ctx, const struct rpc_slice_req *q, struct rpc_slice *out, s
     return tgt_ec_slice_read(ctx, q, out, err);
 }
 
+static void
+op_obj_read(void *ctx, const struct rpc_obj_ref *q, struct rpc_obj_piece *out)
+{
+    tgt_moss_obj_read(ctx, q, out);
+}
+
 static json_t *
 capacity_json(struct tgt *t)
 {
@@ -479,6 +486,7 @@ static const struct rpc_ops tgt_rpc_ops = {
     .node_shutdown = op_node_shutdown,
     .obj_pull = op_obj_pull,
     .slice_read = op_slice_read,
+    .obj_read = op_obj_read,
     .ec_delete = op_ec_delete,
     .xact_stop = op_xact_stop,
     .metasync = op_metasync,
