@@ -170,9 +170,10 @@ ds_size_parse(const char *s, uint64_t *out)
     if (l >= sizeof(u)) {
         return -EINVAL;
     }
-    for (size_t i = 0; i <= l; i++) {
+    for (size_t i = 0; i < l && i < sizeof(u) - 1; i++) {
         u[i] = (char)toupper((unsigned char)end[i]);
     }
+    u[l] = '\0';
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
         if (strcmp(u, units[i].u) == 0) {
             double b = v * units[i].m;
