@@ -143,6 +143,10 @@ walk(const struct prm_src *s, prm_file_fn fn, void *arg, uint64_t *skipped, char
         case FTS_DNR:
         case FTS_ERR:
         case FTS_NS:
+            if (e->fts_errno == ENOENT && e->fts_level > 0) {
+                break; /* gone since its directory was read: on a file share, another target
+                        * promoted it with delete-source while this one walked past */
+            }
             snprintf(why, cap, "promote: %.160s: %s", e->fts_path, strerror(e->fts_errno));
             rc = -(e->fts_errno ? e->fts_errno : EIO);
             break;
