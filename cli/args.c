@@ -30,7 +30,15 @@ const struct cli_flag_def cli_flags[CLI_F_COUNT] = {
     [CLI_F_EXTS] = {"exts", 0, true, "EXTS", "files per record, by extension (default .jpg,.cls)"},
     [CLI_F_SEED] = {"seed", 0, true, "N", "seed of the generated keys and bytes (default 1)"},
     [CLI_F_CONT_ON_ERR] = {"cont-on-err", 0, false, NULL,
-                           "missing entries become empty __404__/ entries instead of failing"},
+                           "keep going past missing objects (get-batch: empty __404__/ entries; "
+                           "archive bucket: skipped) instead of failing"},
+    [CLI_F_APPEND] = {"append", 0, false, NULL,
+                      "add the file to the existing shard (it must exist)"},
+    [CLI_F_APPEND_OR_PUT] = {"append-or-put", 0, false, NULL,
+                             "add to the shard if it exists, else create it (default: a new "
+                             "shard replaces the object)"},
+    [CLI_F_INCL_SRC_BCK] = {"include-src-bck", 0, false, NULL,
+                            "name archived files SRC_BUCKET/OBJECT"},
     [CLI_F_STREAMING] = {"streaming", 0, false, NULL, "plain archive stream (no metadata part)"},
     [CLI_F_OMIT_SRC_BCK] = {"omit-src-bck", 0, false, NULL,
                             "name entries OBJ instead of BUCKET/OBJ in the archive"},

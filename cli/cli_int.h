@@ -133,6 +133,9 @@ enum cli_flag {
     CLI_F_RECORD_SIZE,
     CLI_F_EXTS,
     CLI_F_SEED,
+    CLI_F_APPEND,        /* archive put: the shard must exist */
+    CLI_F_APPEND_OR_PUT, /* archive put|bucket: append, or create the shard */
+    CLI_F_INCL_SRC_BCK,  /* archive bucket: isbn */
     CLI_F_COUNT,
 };
 
@@ -497,6 +500,9 @@ int cli_cmd_put(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_get(struct cli_ctx *ctx, const struct cli_args *a);
 /* ais ml get-batch (cli/cmd_ml.c). */
 int cli_cmd_ml_get_batch(struct cli_ctx *ctx, const struct cli_args *a);
+/* `ais archive put` and `ais archive bucket` (cmd_arch.c). */
+int cli_cmd_archive_put(struct cli_ctx *ctx, const struct cli_args *a);
+int cli_cmd_archive_bucket(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_obj_rm(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_obj_stat(struct cli_ctx *ctx, const struct cli_args *a);
 int cli_cmd_obj_cat(struct cli_ctx *ctx, const struct cli_args *a);

@@ -649,6 +649,36 @@ static const struct cli_cmd ml_cmds[] = {
     {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
 };
 
+static const struct cli_cmd archive_cmds[] = {
+    {"put",
+     NULL,
+     "FILE BUCKET/SHARD [--archpath NAME]",
+     "archive a local file as a member of a .tar shard (--append: of an existing one)",
+     "ais archive put ./img.jpg ais://data/shard-000.tar --archpath train/img.jpg --append\n"
+     "ais archive put ./x.cls ais://data/new.tar --archpath x.cls --append-or-put",
+     CLI_FM(CLI_F_ARCHPATH) | CLI_FM(CLI_F_APPEND) | CLI_FM(CLI_F_APPEND_OR_PUT),
+     2,
+     2,
+     {CLI_COMP_FILE, CLI_COMP_OBJECT, 0},
+     cli_cmd_archive_put,
+     NULL},
+    {"bucket",
+     NULL,
+     "SRC_BUCKET[/NAME|/TEMPLATE] DST_BUCKET/SHARD [--list L | --template T]",
+     "archive objects of a bucket into one shard (.tar, .tgz, .zip, .tar.lz4), as a job",
+     "ais archive bucket ais://src ais://dst/a.tar --template 'obj-{000..099}' --wait\n"
+     "ais archive bucket ais://src ais://dst/b.tgz --list a.jpg,b.jpg --cont-on-err\n"
+     "ais archive bucket 'ais://src/obj-{100..199}' ais://dst/a.tar --append-or-put",
+     CLI_FM(CLI_F_LIST) | CLI_FM(CLI_F_TEMPLATE) | CLI_FM(CLI_F_CONT_ON_ERR) |
+         CLI_FM(CLI_F_INCL_SRC_BCK) | CLI_FM(CLI_F_APPEND_OR_PUT) | WAIT_FLAGS,
+     2,
+     2,
+     {CLI_COMP_BUCKET, CLI_COMP_OBJECT, 0},
+     cli_cmd_archive_bucket,
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, {0, 0, 0}, NULL, NULL},
+};
+
 static const struct cli_cmd log_cmds[] = {
     LOG_SHOW_CMD("show", "print a node's current log (its last 1MiB; --lines: the last N lines)"),
     {"get",
@@ -1006,6 +1036,17 @@ const struct cli_cmd cli_root[] = {
      {CLI_COMP_JOB, 0, 0},
      cli_cmd_job_wait,
      dl_wait_cmds},
+    {"archive",
+     NULL,
+     "COMMAND",
+     "write shards: append a file to a .tar, archive a list or template of objects",
+     NULL,
+     0,
+     0,
+     0,
+     {0, 0, 0},
+     NULL,
+     archive_cmds},
     {"ml",
      NULL,
      "COMMAND",

@@ -139,6 +139,9 @@
 #define AIS_COLD_WAIT_MS 60000
 /* Names in one batch of a multi-object operation sent to a target (a list page is 1000). */
 #define AIS_OBJS_BATCH_MAX 1000
+/* Source objects of one archive job, the same cap as a list/range template; one RPC carries
+ * them all, so the gateway also caps their bytes at half of AIS_RPC_MSG_BYTES_MAX. */
+#define AIS_ARCH_NAMES_MAX 100000
 /* Names per prefetch batch (fetched in parallel by the target) and the longest one may take. */
 #define AIS_PREFETCH_BATCH 32
 #define AIS_PREFETCH_BATCH_MS (10 * 60 * 1000)

@@ -101,6 +101,10 @@ int gw_rproxy(struct gw *g, struct ais_req *r);
 void gw_r_sort(struct ais_req *r, void *ctx);
 /* POST /v1/objects/<bck> {"action":"promote",...} (h_promote.c). */
 void gw_h_objects_post(struct gw *g, struct ais_req *r);
+/* PUT /v1/buckets/<src> {"action":"archive"}: one shard from a list or template (h_arch.c). */
+struct ais_objref;
+void gw_archive_bck(struct gw *g, struct ais_req *r, const struct ais_objref *ref,
+                    const json_t *v);
 struct ais_objref;
 int gw_bck_resolve(struct gw *g, const struct ais_objref *ref, char *msg, size_t cap);
 /* 0 when ref's bucket (if it exists) allows need (AIS_ACCESS_*), else 1 after a 403. */

@@ -73,6 +73,7 @@ static const struct bck_action bck_actions[] = {
      prefetch_listrange},
     {"copy-bck", AIS_M_POST, BCK_F_EXISTS, BCK_OP_NONE, copy_bck},
     {"copy-listrange", AIS_M_POST, BCK_F_EXISTS, BCK_OP_NONE, copy_listrange},
+    {"archive", AIS_M_PUT, BCK_F_EXISTS, BCK_OP_NONE, gw_archive_bck}, /* h_arch.c */
     {"evict-remote-bck", AIS_M_DELETE, BCK_F_EXISTS | BCK_F_REMOTE, BCK_OP_NONE, evict_remote_bck},
     {"add-remote-bck", 0, BCK_F_PRIMARY, BCK_OP_ADD, NULL}, /* internal: gw_bck_resolve */
     {"create-bck", AIS_M_POST, BCK_F_PRIMARY, BCK_OP_ADD, NULL},
@@ -1465,6 +1466,7 @@ action_access(const char *action, const json_t *value)
         {"prefetch-listrange", AIS_ACCESS_GET},
         {"copy-bck", AIS_ACCESS_GET},
         {"copy-listrange", AIS_ACCESS_GET},
+        {"archive", AIS_ACCESS_GET},
         {"evict-remote-bck", AIS_ACCESS_DELETE_OBJ},
         {"destroy-bck", AIS_ACCESS_DESTROY_BCK},
         {"destroylb", AIS_ACCESS_DESTROY_BCK},

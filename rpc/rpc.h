@@ -140,6 +140,16 @@ struct rpc_objs_args {
 #define RPC_PROMOTE_OVERWRITE 0x2u /* ovw: replace existing objects */
 #define RPC_PROMOTE_DELETE_SRC 0x4u /* dls: remove each file once its object is stored */
 #define RPC_PROMOTE_FSHARE 0x8u    /* every target sees the same files: promote the HRW share */
+/* Archive (target/arch_bck.c) flags: the AIS ArchiveMsg booleans and the output format. */
+#define RPC_ARCHIVE_COER 0x1u   /* coer: a missing source is skipped (named in the job's err) */
+#define RPC_ARCHIVE_ISBN 0x2u   /* isbn: members named <source bucket>/<object> */
+#define RPC_ARCHIVE_BNONLY 0x4u /* bnonly: members named by the object's base name */
+#define RPC_ARCHIVE_AATE 0x8u   /* aate: an existing shard keeps its members, the new follow */
+#define RPC_ARCHIVE_FMT_SHIFT 8 /* (flags >> shift) & 0xf: one of RPC_ARCHIVE_FMT_* */
+#define RPC_ARCHIVE_FMT_TAR 1u
+#define RPC_ARCHIVE_FMT_TGZ 2u
+#define RPC_ARCHIVE_FMT_ZIP 3u
+#define RPC_ARCHIVE_FMT_TLZ4 4u
 /* Its outcome: counters (op-specific, see proto DeleteResp) and names (with reasons). */
 struct rpc_objs_res {
     uint64_t done, skipped, bytes;

@@ -11,6 +11,7 @@
 #include "common/hrw.h"
 #include "common/log.h"
 #include "common/names.h"
+#include "target/archw.h"
 #include "target/target_int.h"
 
 #include <curl/curl.h>
@@ -469,6 +470,9 @@ tgt_objs_op(void *ctx, const struct rpc_objs_args *a, struct rpc_objs_res *res, 
 {
     struct tgt *t = ctx;
     int rc = -ENOTSUP;
+    if (strcmp(a->op, "archive") == 0) {
+        return tgt_arch_bck_start(t, a, err); /* target/arch_bck.c: all names in one call */
+    }
     if (a->n > AIS_OBJS_BATCH_MAX) {
         snprintf(err->msg, sizeof(err->msg), "batch of %zu names (at most %u)", a->n,
                  (unsigned)AIS_OBJS_BATCH_MAX);
