@@ -2,7 +2,9 @@
  * Design notes: `ais ml get-batch` (AIS cmd/cli ml.go): one batch GET (GET /v1/ml/moss with a
  * MossReq body, see target/moss.h) written to a local archive. Inputs are SRC words
  * (BUCKET/OBJ, or BUCKET with --list) or a MossReq JSON file (--spec); --cont-on-err,
- * --streaming and --omit-src-bck set coer, strm and onob. The reply streams to the file; a
+ * --streaming and --omit-src-bck set coer, strm and onob; the output format (MossReq mime)
+ * follows DST's extension (.tar, .tgz, .tar.gz, .zip, .tar.lz4) unless the spec names one. The
+ * reply streams to the file; a
  * multipart (non-streaming) reply is written as received (metadata part + archive part).
  */
 #include "cli/cli_int.h"
@@ -23,8 +25,8 @@ write_file(char *p, size_t size, size_t n, void *arg)
 static int
 add_in(json_t *in, const struct cli_bck *b, const char *obj)
 {
-    return json_array_append_new(in, json_pack("{s:s, s:s, s:s}", "objname", obj, "bucket",
-                                               b->name, "provider", b->provider));
+    return json_array_append_new(in, json_pack("{s:s, s:s, s:s}", "objname", obj, "bucket", b->name,
+                                               "provider", b->provider));
 }
 
 /* The MossReq from the SRC words and --list. 0, or an error after cli_errorf. */
@@ -70,6 +72,21 @@ req_from_args(struct cli_ctx *ctx, const struct cli_args *a, json_t *in)
     return 0;
 }
 
+/* The archive format DST's name asks for ("" when none: the server's default, TAR). */
+static const char *
+mime_of(const char *dst)
+{
+    static const char *const ext[] = {".tar.gz", ".tar.lz4", ".tgz", ".zip", ".tar"};
+    size_t l = strlen(dst);
+    for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+        size_t e = strlen(ext[i]);
+        if (l > e && strcmp(dst + l - e, ext[i]) == 0) {
+            return ext[i];
+        }
+    }
+    return "";
+}
+
 int
 cli_cmd_ml_get_batch(struct cli_ctx *ctx, const struct cli_args *a)
 {
@@ -105,6 +122,9 @@ cli_cmd_ml_get_batch(struct cli_ctx *ctx, const struct cli_args *a)
     if (cli_flag_on(a, CLI_F_OMIT_SRC_BCK)) {
         json_object_set_new(req, "onob", json_true());
     }
+    if (json_object_get(req, "mime") == NULL && mime_of(dst)[0] != '\0') {
+        json_object_set_new(req, "mime", json_string(mime_of(dst)));
+    }
     if ((body = json_dumps(req, JSON_COMPACT)) == NULL) {
         err = -ENOMEM;
         goto out;
@@ -116,8 +136,12 @@ cli_cmd_ml_get_batch(struct cli_ctx *ctx, const struct cli_args *a)
         err = -errno;
         goto out;
     }
-    struct cli_req rq = {.method = "GET", .path = "/v1/ml/moss", .body = body,
-                         .body_len = strlen(body), .write_fn = write_file, .write_arg = f};
+    struct cli_req rq = {.method = "GET",
+                         .path = "/v1/ml/moss",
+                         .body = body,
+                         .body_len = strlen(body),
+                         .write_fn = write_file,
+                         .write_arg = f};
     struct cli_resp resp;
     cli_resp_init(&resp);
     err = cli_http_do(&ctx->conn, &rq, &resp);

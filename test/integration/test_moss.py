@@ -344,6 +344,22 @@ def test_order_many_batches(cluster):
         assert sum(ex.map(one, [rnd.random() for _ in range(100)])) == 100 * 1000
 
 
+def test_cli_get_batch_formats(cluster, data, tmp_path):
+    """`ais ml get-batch` writes the format DST's extension names."""
+    import subprocess
+    from conftest import BUILD
+    bcks, objs = data
+    names = [n for (b, n) in objs if b == bcks[1]][:8]
+    env = dict(os.environ, AIS_ENDPOINT=cluster.url)
+    for ext in (".tgz", ".zip", ".tar.gz"):
+        out = tmp_path / f"b{ext}"
+        p = subprocess.run([os.path.join(BUILD, "cli", "ais"), "ml", "get-batch", f"ais://{bcks[1]}",
+                            "--list", ",".join(names), str(out), "--streaming"],
+                           env=env, capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert archive_entries(out.read_bytes(), ext) == [(f"{bcks[1]}/{n}", objs[(bcks[1], n)]) for n in names]
+
+
 def test_owner_killed_mid_batch(cluster, data):
     """kill -9 of an entry owner while a batch streams: the client sees a short (failed) body,
     never a complete-looking archive with wrong bytes; once the target is back, the same batch
