@@ -17,7 +17,8 @@
 #include <string.h>
 
 const struct cli_flag_def cli_flags[CLI_F_COUNT] = {
-    [CLI_F_ARCHIVE] = {"archive", 0, false, NULL, "list the members of the shard BUCKET/SHARD"},
+    [CLI_F_ARCHIVE] = {"archive", 0, false, NULL,
+                       "list the members of the shard BUCKET/SHARD, or of every shard in BUCKET"},
     [CLI_F_ARCHPATH] = {"archpath", 0, true, "MEMBER",
                         "read this member of a .tar/.tgz/.zip/.tar.lz4 shard"},
     [CLI_F_SPEC] = {"spec", 'f', true, "FILE",

@@ -123,7 +123,7 @@ enum cli_flag {
     CLI_F_LINES,
     CLI_F_REFRESH,
     CLI_F_ITERS,        /* --count: reports of a --refresh loop */
-    CLI_F_ARCHIVE,      /* ls BUCKET/SHARD --archive: the shard's members */
+    CLI_F_ARCHIVE,      /* ls BUCKET[/SHARD] --archive: the shard's (every shard's) members */
     CLI_F_ARCHPATH,     /* get --archpath MEMBER */
     CLI_F_SPEC,         /* ml get-batch --spec FILE */
     CLI_F_CONT_ON_ERR,  /* ml get-batch: coer */
@@ -392,6 +392,7 @@ struct cli_list {
     uint64_t limit;     /* 0: all */
     uint32_t page_size; /* 0: server default */
     bool one_page;      /* stop after the first page (completion) */
+    uint64_t flags;     /* LsoMsg flags (8: arch-dir, shards' members too) */
     cli_entry_fn fn;
     void *arg;
 };

@@ -201,10 +201,13 @@ entry_add(struct cli_ctx *ctx, struct ls_job *j, json_t *e)
     return err;
 }
 
+/* A continuation token can be a shard member's name: "<shard>/<member>", member <= 4 KiB. */
+#define LS_TOKEN_BYTES (AIS_OBJNAME_BYTES_MAX + 1 + 4096 + 1)
+
 struct list_run {
     const struct cli_list *l;
     char uuid[128];
-    char token[AIS_OBJNAME_BYTES_MAX + 1];
+    char token[LS_TOKEN_BYTES];
     uint64_t count;
     bool done;
 };
@@ -212,9 +215,11 @@ struct list_run {
 static int
 list_page_body(const struct list_run *r, char **out)
 {
+    char flags[24];
+    snprintf(flags, sizeof(flags), "%llu", (unsigned long long)r->l->flags);
     json_t *v = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "prefix", r->l->prefix, "pagesize",
                           (json_int_t)r->l->page_size, "uuid", r->uuid, "props", r->l->props,
-                          "continuation_token", r->token, "flags", "0", "target", "");
+                          "continuation_token", r->token, "flags", flags, "target", "");
     json_t *msg = v != NULL ? cli_actmsg("list", v) : NULL;
     *out = msg != NULL ? json_dumps(msg, JSON_COMPACT) : NULL;
     json_decref(msg);
@@ -364,10 +369,6 @@ ls_archive(struct cli_ctx *ctx, const struct cli_args *a, const struct cli_bck *
     struct ais_buf path;
     char query[96], sz[32];
     json_t *reply = NULL;
-    if (b->obj == NULL || b->obj[0] == '\0') {
-        cli_errorf(ctx, "--archive lists one shard: give BUCKET/SHARD");
-        return CLI_EUSAGE;
-    }
     ais_buf_init(&path, AIS_URI_BYTES_MAX);
     cli_bck_query(b, query, sizeof(query) - 16);
     strcat(query, "&archlist=true");
@@ -423,7 +424,9 @@ cli_cmd_ls(struct cli_ctx *ctx, const struct cli_args *a)
         cli_errorf(ctx, "invalid bucket \"%s\": %s", a->pos[0], why);
         return err;
     }
-    if (cli_flag_on(a, CLI_F_ARCHIVE)) {
+    /* A bucket with --archive: every object, shards followed by their members (arch-dir). */
+    int arch = cli_flag_on(a, CLI_F_ARCHIVE);
+    if (arch && b.obj != NULL && b.obj[0] != '\0') {
         return ls_archive(ctx, a, &b);
     }
     struct ls_job *j = calloc(1, sizeof(*j));
@@ -447,6 +450,7 @@ cli_cmd_ls(struct cli_ctx *ctx, const struct cli_args *a)
                              .props = j->props,
                              .limit = j->limit,
                              .page_size = (uint32_t)j->page_size,
+                             .flags = arch ? 8u : 0u, /* AIS apc.LsArchDir */
                              .fn = ls_entry,
                              .arg = j};
         j->ctx = ctx;

@@ -279,8 +279,11 @@ list_buckets(struct gw *g, struct ais_req *r)
 struct lso {
     const char *prefix, *token, *uuid, *props;
     uint32_t limit;
-    uint64_t flags; /* LsoMsg flags (bit 0: cached objects only) */
+    uint64_t flags; /* LsoMsg flags (bit 0: cached objects only, bit 3: arch-dir) */
 };
+
+#define LSO_CACHED 1u   /* AIS apc.LsCached */
+#define LSO_ARCH_DIR 8u /* AIS apc.LsArchDir: shards' members listed as "<shard>/<member>" */
 
 struct list_slot {
     const struct ais_objref *ref;
@@ -309,6 +312,7 @@ list_node(struct gw *g, const struct ais_snode *n, void *slot)
         .after = s->after,
         .limit = s->limit,
         .with_md = s->with_md,
+        .arch = (s->q->flags & LSO_ARCH_DIR) != 0,
     };
     ais_snode_ctrl_url(n, url, sizeof(url));
     s->rc = rpc_list(url, (int)g->cfg->rpc_timeout_ms, &req, &s->page, &s->err);
@@ -350,7 +354,7 @@ static void
 mp_entry(msgpack_packer *pk, const struct rpc_list_entry *e, const char *props)
 {
     int cs = has_prop(props, "checksum") && e->cksum_value != NULL;
-    int at = has_prop(props, "atime");
+    int at = has_prop(props, "atime") && (e->flags & 128u) == 0; /* members have no atime */
     int ver = has_prop(props, "version") && e->version != NULL;
     char atime[48];
     msgpack_pack_map(pk, (size_t)(4 + cs + at + ver));
@@ -361,7 +365,8 @@ mp_entry(msgpack_packer *pk, const struct rpc_list_entry *e, const char *props)
     mp_str(pk, "c");
     msgpack_pack_int(pk, 1);
     mp_str(pk, "f");
-    msgpack_pack_int(pk, e->not_cached ? 0 : 64); /* 1 << 6: cached (AIS EntryIsCached) */
+    /* 1 << 6: cached (AIS EntryIsCached); the targets' 128 in-archive, 512 is-archive */
+    msgpack_pack_int(pk, (int)((e->not_cached ? 0u : 64u) | e->flags));
     if (cs) {
         mp_str(pk, "cs");
         mp_str(pk, e->cksum_value);
@@ -410,13 +415,13 @@ reply_json(struct ais_req *r, struct rpc_list_entry **v, size_t n, const char *u
     for (size_t i = 0; i < n; i++) {
         const struct rpc_list_entry *e = v[i];
         json_t *o = json_pack("{s:s, s:i, s:i}", "name", e->name, "copies", 1, "flags",
-                              e->not_cached ? 0 : 64);
+                              (int)((e->not_cached ? 0u : 64u) | e->flags));
         snprintf(buf, sizeof(buf), "%llu", (unsigned long long)e->size);
         json_object_set_new(o, "size", json_string(buf));
         if (has_prop(props, "checksum") && e->cksum_value) {
             json_object_set_new(o, "checksum", json_string(e->cksum_value));
         }
-        if (has_prop(props, "atime")) {
+        if (has_prop(props, "atime") && (e->flags & 128u) == 0) {
             fmt_atime(e->atime_ns, buf, sizeof(buf));
             json_object_set_new(o, "atime", json_string(buf));
         }
@@ -670,13 +675,14 @@ list_objects(struct gw *g, struct ais_req *r, const struct ais_objref *ref, cons
     }
     ais_stats_add(&g->stats, AIS_STAT_LST_N, 1);
     /* ht:// origins cannot be listed: their listing is what is cached here. */
+    /* arch-dir lists what is in the cluster, as AIS (which sets LsCached with it). */
     if (bk_provider_remote(ref->provider) && strcmp(ref->provider, "ht") != 0 &&
-        (q.flags & 1u) == 0) {
+        (q.flags & (LSO_CACHED | LSO_ARCH_DIR)) == 0) {
         list_remote(g, r, ref, &q);
         return;
     }
-    snprintf(key, sizeof(key), "%s/%s/%s\n%s\n%d", ref->provider, ref->ns, ref->bck, q.prefix,
-             needs_md(q.props));
+    snprintf(key, sizeof(key), "%s/%s/%s\n%s\n%d%d", ref->provider, ref->ns, ref->bck, q.prefix,
+             needs_md(q.props), (q.flags & LSO_ARCH_DIR) != 0);
     struct ais_smap *smap = ais_meta_smap(&g->meta);
     size_t nt = ais_smap_count(smap, 1), k = 0, failed = 0;
     const char **ids = calloc(nt ? nt : 1, sizeof(*ids));

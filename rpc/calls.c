@@ -194,6 +194,7 @@ rpc_list_page_add(struct rpc_list_page *p, const struct rpc_list_entry *e)
     d->name = strdup(e->name);
     d->size = e->size;
     d->atime_ns = e->atime_ns;
+    d->flags = e->flags;
     d->cksum_type = dup_or_null(e->cksum_type);
     d->cksum_value = dup_or_null(e->cksum_value);
     d->version = dup_or_null(e->version);
@@ -216,6 +217,7 @@ rpc_list(const char *url, int timeout_ms, const struct rpc_list_req *req,
     lr.after = (char *)req->after;
     lr.limit = req->limit;
     lr.with_md = req->with_md;
+    lr.arch = req->arch;
     q.body_case = AISPROTO__MSG__BODY_LIST_REQ;
     q.list_req = &lr;
     int rc =
@@ -234,6 +236,7 @@ rpc_list(const char *url, int timeout_ms, const struct rpc_list_req *req,
             .version = p->version,
             .custom = p->custom,
             .atime_ns = p->atime_ns,
+            .flags = p->flags,
         };
         rc = rpc_list_page_add(page, &e);
     }

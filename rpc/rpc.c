@@ -184,6 +184,7 @@ reply_list(struct rpc_reply *r, const struct rpc_list_page *page)
         p->version = e->version ? e->version : (char *)"";
         p->custom = e->custom ? e->custom : (char *)"";
         p->atime_ns = e->atime_ns;
+        p->flags = e->flags;
         ptrs[i] = p;
     }
     Aisproto__Msg m = AISPROTO__MSG__INIT;
@@ -302,6 +303,7 @@ h_list(struct rpc_server *s, const Aisproto__Msg *q, struct rpc_reply *r)
         .after = l->after,
         .limit = l->limit,
         .with_md = l->with_md,
+        .arch = l->arch,
     };
     if (lr.limit == 0 || lr.limit > AIS_LIST_PAGE_MAX) {
         lr.limit = AIS_LIST_PAGE_MAX;

@@ -29,6 +29,7 @@ struct rpc_list_req {
     const char *after;
     uint32_t limit;
     int with_md;
+    int arch; /* AIS LsArchDir: members of shards follow as "<shard>/<member>" (name order) */
 };
 
 struct rpc_list_entry {
@@ -37,6 +38,7 @@ struct rpc_list_entry {
     char *cksum_type, *cksum_value, *version, *custom;
     int64_t atime_ns;
     int not_cached; /* remote bucket listing: at the backend only (entry flags without cached) */
+    uint32_t flags; /* AIS entry bits sent by targets: 128 in-archive, 512 is-archive */
 };
 
 /* One page from one target (entries sorted by name). Free with rpc_list_page_fini. */

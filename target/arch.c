@@ -1059,6 +1059,30 @@ get_list(struct arch_req *q)
     it_close(&it);
 }
 
+/* HEAD with archpath: the member's size as Content-Length, no body; 404 as the GET. */
+static void
+head_one(struct arch_req *q, const char *path)
+{
+    struct arch_it it;
+    int rc = it_open(q->t, &it, q->fmt, q->fd, q->bck, q->obj, q->md);
+    if (rc != 0) {
+        open_err(q, rc);
+        return;
+    }
+    rc = it_find(&it, path);
+    if (rc == 1) {
+        ais_resp_head(q->r, 200, it.size);
+        ais_resp_header(q->r, "Content-Type", "application/octet-stream");
+    } else if (rc == 0) {
+        ais_resp_err(q->r, 404, "archived file \"%s\" does not exist in %s/%s", path, q->display,
+                     q->obj);
+    } else {
+        open_err(q, rc);
+    }
+    idx_header(q->r, &it);
+    it_close(&it);
+}
+
 void
 tgt_arch_get(struct tgt *t, struct ais_req *r, const struct st_bck *bck, const char *display,
              const char *obj, int fd, const struct st_obj_md *md)
@@ -1078,6 +1102,8 @@ tgt_arch_get(struct tgt *t, struct ais_req *r, const struct st_bck *bck, const c
                      display, obj, mime ? " " : "", mime ? mime : "");
     } else if (path != NULL && rx != NULL && rx[0] != '\0') {
         ais_resp_err(r, 400, "archpath and archregx are mutually exclusive");
+    } else if (path != NULL && ais_req_is(r, "HEAD")) {
+        head_one(&q, path);
     } else if (path != NULL) {
         get_one(&q, path);
     } else if (rx != NULL && rx[0] != '\0') {
@@ -1149,5 +1175,34 @@ tgt_arch_read(struct tgt *t, const struct st_bck *bck, const char *obj, int fd,
         *got = n;
     }
     one_free(it);
+    return rc;
+}
+
+int
+tgt_arch_name_is(const char *obj)
+{
+    return fmt_from_name(obj) != AF_NONE;
+}
+
+int
+tgt_arch_members(struct tgt *t, const struct st_bck *bck, const char *obj, int fd,
+                 const struct st_obj_md *md, tgt_arch_member_fn fn, void *ctx)
+{
+    struct arch_it it;
+    enum arch_fmt fmt = fmt_from_name(obj); /* by extension only, as AIS's list (no sniffing) */
+    if (fmt == AF_NONE) {
+        return -ENOTSUP;
+    }
+    int rc = it_open(t, &it, fmt, fd, bck, obj, md);
+    if (rc != 0) {
+        return rc;
+    }
+    while ((rc = it_next(&it)) == 1) {
+        const char *name = norm(it.name);
+        if (name[0] != '\0' && (rc = fn(ctx, name, it.size)) != 0) {
+            break;
+        }
+    }
+    it_close(&it);
     return rc;
 }

@@ -1,7 +1,8 @@
 /*
- * Reads inside shards (AIS "archpath"): GET of one member, of several members as a TAR stream
- * (archregx + archmode), and of the member list, for .tar, .tgz/.tar.gz, .zip and .tar.lz4
- * objects; and the TAR member index built while a .tar object is PUT.
+ * Reads inside shards (AIS "archpath"): GET (and HEAD) of one member, GET of several members as
+ * a TAR stream (archregx + archmode), and of the member list (also for list-objects with the
+ * arch-dir flag), for .tar, .tgz/.tar.gz, .zip and .tar.lz4 objects; and the TAR member index
+ * built while a .tar object is PUT.
  *
  * Query parameters (AIS api/apc): archpath=MEMBER, archmime=FORMAT (overrides detection by
  * extension), archregx=EXPR with archmode=regexp|prefix|suffix|substr|wdskey, and ours:
@@ -30,10 +31,24 @@ int tgt_arch_wanted(struct ais_req *r);
 /*
  * Serves the archive request of r from fd (the object as opened by the GET, md its metadata);
  * takes fd in all cases and responds exactly once. display/obj name the object in messages.
- * Blocks on local disk reads only.
+ * A HEAD with archpath answers the member's size as Content-Length without a body (404 naming
+ * the member, as the GET). Blocks on local disk reads only.
  */
 void tgt_arch_get(struct tgt *t, struct ais_req *r, const struct st_bck *bck, const char *display,
                   const char *obj, int fd, const struct st_obj_md *md);
+
+/* One member for tgt_arch_members: its name (no leading "./" or "/") and size. */
+typedef int (*tgt_arch_member_fn)(void *ctx, const char *name, uint64_t size);
+/* 1 when obj's name has an archive extension (.tar, .tgz, .tar.gz, .zip, .tar.lz4). */
+int tgt_arch_name_is(const char *obj);
+/*
+ * List-objects with the arch-dir flag: calls fn for each regular member of the shard in fd (md
+ * its metadata), in archive order; a TAR without a valid index is scanned and indexed first,
+ * as for a GET. Does not take fd. 0, -ENOTSUP (no archive extension), -EBADMSG (not a valid
+ * archive), fn's non-zero value, or negative errno. Blocks on local disk reads only.
+ */
+int tgt_arch_members(struct tgt *t, const struct st_bck *bck, const char *obj, int fd,
+                     const struct st_obj_md *md, tgt_arch_member_fn fn, void *ctx);
 
 /*
  * PUT hook: for objects named *.tar, parses the body as it streams (feed) and writes the index

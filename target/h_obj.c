@@ -570,10 +570,27 @@ head_remote(struct tgt *t, struct ais_req *r, struct obj_req *o)
     }
 }
 
+/* HEAD with archpath: the member's size (target/arch.h), read from the shard held here. */
+static void
+head_arch(struct tgt *t, struct ais_req *r, struct obj_req *o)
+{
+    struct st_obj_md md;
+    int fd = -1;
+    int rc = st_obj_open(t->mp, &o->bck, o->ref.obj, o->ref.digest, &fd, &md);
+    if (rc != 0) {
+        ais_stats_add(&t->stats, AIS_STAT_ERR_HEAD_N, 1);
+        obj_err(r, o, rc);
+        return;
+    }
+    tgt_arch_get(t, r, &o->bck, o->ref.display, o->ref.obj, fd, &md); /* takes fd */
+}
+
 static void
 h_head(struct tgt *t, struct ais_req *r, struct obj_req *o)
 {
     struct st_obj_md md;
+    const char *archpath = ais_req_query(r, "archpath");
+    int arch = archpath != NULL && archpath[0] != '\0';
     ais_stats_add(&t->stats, AIS_STAT_HEAD_N, 1);
     int rc = st_obj_stat(t->mp, &o->bck, o->ref.obj, o->ref.digest, &md);
     if (rc == -ENOENT) {
@@ -592,13 +609,18 @@ h_head(struct tgt *t, struct ais_req *r, struct obj_req *o)
             rc = st_obj_stat(t->mp, &o->bck, o->ref.obj, o->ref.digest, &md);
         }
     }
-    if (rc == -ENOENT && bk_provider_remote(o->ref.provider)) {
+    /* A member is read from a shard in the cluster: a remote one not cached is a 404. */
+    if (rc == -ENOENT && bk_provider_remote(o->ref.provider) && !arch) {
         head_remote(t, r, o);
         return;
     }
     if (rc != 0) {
         ais_stats_add(&t->stats, AIS_STAT_ERR_HEAD_N, 1);
         obj_err(r, o, rc);
+        return;
+    }
+    if (arch) {
+        head_arch(t, r, o);
         return;
     }
     ais_resp_head(r, 200, md.size);

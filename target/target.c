@@ -16,6 +16,7 @@
 #include "common/names.h"
 #include "common/util.h"
 #include "storage/slice.h"
+#include "target/lsarch.h"
 #include "target/target_int.h"
 
 #include <errno.h>
@@ -214,16 +215,21 @@ op_list(void *ctx, const struct rpc_list_req *q, struct rpc_list_page *page, str
     struct st_list_iter *it = NULL;
     int more = 0;
     ais_stats_add(&t->stats, AIS_STAT_LST_N, 1);
-    /* A cursor left by the previous page of this listing continues its walk (lcache.c). */
-    int rc = tgt_lcache_take(t->lcache, t->mp, &b, q->prefix, q->with_md, q->after, &it);
-    if (rc == 0) {
-        rc = st_list_iter_next_page(it, q->limit, list_one, &c, &more);
-    }
-    /* Kept even when this target is done: the gateway may have used only part of the page. */
-    if (rc == 0 && st_list_iter_last(it)[0] != '\0') {
-        tgt_lcache_give(t->lcache, it);
+    int rc = 0;
+    if (q->arch) {
+        rc = tgt_lsarch_page(t, &b, q, page, &more); /* with shards' members (lsarch.h) */
     } else {
-        st_list_iter_close(it);
+        /* A cursor left by the previous page of this listing continues its walk (lcache.c). */
+        rc = tgt_lcache_take(t->lcache, t->mp, &b, q->prefix, q->with_md, q->after, &it);
+        if (rc == 0) {
+            rc = st_list_iter_next_page(it, q->limit, list_one, &c, &more);
+        }
+        /* Kept even when this target is done: the gateway may use only part of the page. */
+        if (rc == 0 && st_list_iter_last(it)[0] != '\0') {
+            tgt_lcache_give(t->lcache, it);
+        } else {
+            st_list_iter_close(it);
+        }
     }
     if (rc == -ENOENT) {
         rc = 0; /* no objects here yet */
