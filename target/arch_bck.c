@@ -7,20 +7,23 @@
  * .tar index builder of target/arch.c on the way, so the result is checksummed and indexed like
  * a client's PUT and appears whole or not at all; an EC bucket gets its slices afterwards as a
  * PUT does. Sources are read in list order: the ones this target owns from their files, the
- * others with an HTTP GET from their owner (the request follows a redirect when the Smap moved
- * meanwhile); the member header is written once the GET answered 200 with its length, then the
- * bytes stream through (never whole in memory). A source that does not exist fails the job
+ * others of ais buckets from their owner over nng (rpc obj_read, target/moss.c) in 256 KiB
+ * pieces checked to be of one version, those of remote buckets with an HTTP GET from their
+ * owner (which may cold-GET them; the request follows a redirect when the Smap moved
+ * meanwhile); the member header is written once the size is known, then the bytes stream
+ * through (never whole in memory). A source that does not exist fails the job
  * (nothing stored) unless coer, which skips it and names it in the job's error text (the job
  * still finishes). A source failing after its member began fails the job in any case (the
  * member cannot be taken back). With aate an existing shard's members are copied first (any
  * format, through libarchive), and the shard is published only if it is still that one.
  * Members are named like the objects, <source bucket>/<object> with isbn, the base name with
- * bnonly; their mtime is the source's (its time at the owner is unknown for pulled ones: now).
+ * bnonly; their mtime is the source's (unknown for ones pulled over HTTP: now).
  */
 #include "common/err.h"
 #include "common/hrw.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "rpc/rpc.h"
 #include "target/arch.h"
 #include "target/archw.h"
 #include "target/target_int.h"
@@ -266,6 +269,58 @@ add_pulled(struct ab_job *j, struct archive *a, const char *obj, const struct ai
     return q.started && rc == -ENOENT ? -EIO : rc;
 }
 
+/*
+ * A source of an ais bucket from its owner over nng (rpc obj_read) in pieces of AB_IO_BYTES,
+ * each checked to be of the version the first one saw. 0, -ENOENT (missing, nothing written),
+ * or an error.
+ */
+static int
+add_read(struct ab_job *j, struct archive *a, const char *obj, const struct ais_snode *owner,
+         const char *mem)
+{
+    char ctrl[160];
+    ais_snode_ctrl_url(owner, ctrl, sizeof(ctrl));
+    struct rpc_obj_ref ref = {.provider = j->src_prov,
+                              .ns = j->src_ns,
+                              .bck = j->src_bck,
+                              .name = obj,
+                              .archpath = "",
+                              .off = 0,
+                              .len = AB_IO_BYTES};
+    uint64_t size = 0;
+    int64_t mtime = 0;
+    int rc = 0, started = 0;
+    do {
+        struct rpc_obj_piece p = {.buf = j->buf};
+        struct rpc_err err = {0};
+        rc = rpc_obj_read(ctrl, (int)AB_GET_TIMEOUT_S * 1000, &ref, 1, &p, &err);
+        rc = rc ? rc : p.code;
+        if (rc != 0) {
+            snprintf(j->why, sizeof(j->why), "read %s from %s: %s", obj, owner->id,
+                     err.msg[0] ? err.msg : ais_strerror(rc));
+            break;
+        }
+        if (!started) {
+            size = p.size;
+            mtime = p.mtime_ns;
+            rc = entry_begin(a, mem, size, mtime / 1000000000);
+            started = 1;
+        } else if (p.size != size || p.mtime_ns != mtime) {
+            snprintf(j->why, sizeof(j->why), "%s changed while read from %s", obj, owner->id);
+            rc = -ESTALE;
+        }
+        if (rc == 0 && p.n != (size - ref.off < AB_IO_BYTES ? size - ref.off : AB_IO_BYTES)) {
+            rc = -EIO;
+        }
+        rc = rc || p.n == 0 ? rc : data_write(a, j->buf, p.n);
+        ref.off += p.n;
+    } while (rc == 0 && ref.off < size);
+    if (rc == 0) {
+        xa_job_add(j->job, XA_CTR_IN, 1, size);
+    }
+    return started && rc == -ENOENT ? -EIO : rc; /* began: a failure now is not "missing" */
+}
+
 /* One source into the shard: 0, -ENOENT (missing, nothing written), or an error. */
 static int
 add_one(struct ab_job *j, struct archive *a, const char *obj)
@@ -285,7 +340,9 @@ add_one(struct ab_job *j, struct archive *a, const char *obj)
         owner = *o;
     }
     ais_smap_unref(smap);
-    return self ? add_local(j, a, obj, digest, mem) : add_pulled(j, a, obj, &owner, mem);
+    return self                              ? add_local(j, a, obj, digest, mem)
+           : strcmp(j->src_prov, "ais") == 0 ? add_read(j, a, obj, &owner, mem)
+                                             : add_pulled(j, a, obj, &owner, mem);
 }
 
 /* A missing source under coer: remembered for the job's error text. */
