@@ -11,6 +11,7 @@
  * Pull reply, per record: u32 member count, then per member u16 name length, the name, u64
  * size, the data (little endian).
  */
+#include "common/archw.h"
 #include "common/config.h"
 #include "common/err.h"
 #include "common/json.h"
@@ -127,55 +128,6 @@ ds_pull_serve(struct ds_job *j, const uint32_t *rids, size_t n, void **out, size
 
 /* ---- writing one shard ---- */
 
-static int
-write_format(struct archive *a, const char *ext)
-{
-    int rc = strcmp(ext, ".zip") == 0 ? archive_write_set_format_zip(a)
-                                      : archive_write_set_format_pax_restricted(a);
-    if (rc == ARCHIVE_OK && strcmp(ext, ".zip") == 0) {
-        rc = archive_write_set_options(a, "zip:compression=store");
-    } else if (rc == ARCHIVE_OK && (strcmp(ext, ".tgz") == 0 || strcmp(ext, ".tar.gz") == 0)) {
-        rc = archive_write_add_filter_gzip(a);
-    } else if (rc == ARCHIVE_OK && strcmp(ext, ".tar.lz4") == 0) {
-        rc = archive_write_add_filter_lz4(a);
-    }
-    if (rc == ARCHIVE_OK) {
-        rc = archive_write_set_bytes_in_last_block(a, 1);
-    }
-    return rc == ARCHIVE_OK || rc == ARCHIVE_WARN ? 0 : -ENOTSUP;
-}
-
-static int
-entry_begin(struct archive *a, const char *name, uint64_t size, int64_t mtime_s)
-{
-    struct archive_entry *e = archive_entry_new();
-    if (e == NULL) {
-        return -ENOMEM;
-    }
-    archive_entry_set_pathname_utf8(e, name);
-    archive_entry_set_size(e, (la_int64_t)size);
-    archive_entry_set_filetype(e, AE_IFREG);
-    archive_entry_set_perm(e, 0644);
-    archive_entry_set_mtime(e, mtime_s, 0);
-    int rc = archive_write_header(a, e);
-    archive_entry_free(e);
-    return rc == ARCHIVE_OK || rc == ARCHIVE_WARN ? 0 : -EIO;
-}
-
-static int
-data_write(struct archive *a, const void *p, size_t n)
-{
-    while (n > 0) {
-        la_ssize_t w = archive_write_data(a, p, n);
-        if (w <= 0) {
-            return -EIO;
-        }
-        p = (const char *)p + w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* A local record into the archive, members read in place. */
 static int
 write_local(struct ds_job *j, struct archive *a, uint32_t rid, char *buf, int64_t mtime_s)
@@ -187,11 +139,11 @@ write_local(struct ds_job *j, struct archive *a, uint32_t rid, char *buf, int64_
     int rc = 0;
     for (uint32_t k = 0; k < r->nmem && rc == 0; k++) {
         const struct ds_member *m = &j->mems[r->mem0 + k];
-        rc = entry_begin(a, m->name, m->size, mtime_s);
+        rc = ais_archw_entry(a, m->name, m->size, mtime_s);
         for (uint64_t off = 0; rc == 0 && off < m->size;) {
             size_t n = m->size - off < CHUNK_BYTES ? (size_t)(m->size - off) : CHUNK_BYTES;
             rc = member_pread(j, m->fd_idx, m->off + off, buf, n);
-            rc = rc ? rc : data_write(a, buf, n);
+            rc = rc ? rc : ais_archw_data(a, buf, n);
             off += n;
         }
     }
@@ -285,8 +237,8 @@ write_pulled(struct archive *a, struct batch *b, int64_t mtime_s)
         if ((uint64_t)(end - p) < sz) {
             return -EBADMSG;
         }
-        rc = entry_begin(a, name, sz, mtime_s);
-        rc = rc ? rc : data_write(a, p, (size_t)sz);
+        rc = ais_archw_entry(a, name, sz, mtime_s);
+        rc = rc ? rc : ais_archw_data(a, p, (size_t)sz);
         p += sz;
     }
     b->at = (size_t)(p - (const uint8_t *)b->buf);
@@ -392,7 +344,7 @@ create_one(struct ds_job *j, const struct ds_oshard *o, char *buf, char *msg, si
     struct batch *bs = calloc(j->ntgt, sizeof(*bs));
     struct archive *a = bs ? archive_write_new() : NULL;
     int64_t mtime_s = j->start_ns / 1000000000;
-    int rc = a == NULL ? -ENOMEM : write_format(a, j->spec.out_ext);
+    int rc = a == NULL ? -ENOMEM : ais_archw_format(a, j->spec.out_ext);
     if (rc == 0 && archive_write_open_fd(a, fd) != ARCHIVE_OK) {
         rc = -EIO;
     }

@@ -19,6 +19,7 @@
  * Members are named like the objects, <source bucket>/<object> with isbn, the base name with
  * bnonly; their mtime is the source's (unknown for ones pulled over HTTP: now).
  */
+#include "common/archw.h"
 #include "common/err.h"
 #include "common/hrw.h"
 #include "common/log.h"
@@ -93,53 +94,14 @@ shard_write(struct archive *a, void *arg, const void *p, size_t n)
     return j->werr ? -1 : (la_ssize_t)n;
 }
 
-static int
-shard_format(struct archive *a, unsigned fmt)
+/* The extension of an RPC_ARCHIVE_FMT_* format (common/archw.h). */
+static const char *
+fmt_ext(unsigned fmt)
 {
-    int rc = fmt == RPC_ARCHIVE_FMT_ZIP ? archive_write_set_format_zip(a)
-                                        : archive_write_set_format_pax_restricted(a);
-    if (rc == ARCHIVE_OK && fmt == RPC_ARCHIVE_FMT_ZIP) {
-        rc = archive_write_set_options(a, "zip:compression=store");
-    } else if (rc == ARCHIVE_OK && fmt == RPC_ARCHIVE_FMT_TGZ) {
-        rc = archive_write_add_filter_gzip(a);
-    } else if (rc == ARCHIVE_OK && fmt == RPC_ARCHIVE_FMT_TLZ4) {
-        rc = archive_write_add_filter_lz4(a);
-    }
-    if (rc == ARCHIVE_OK) {
-        rc = archive_write_set_bytes_in_last_block(a, 1);
-    }
-    return rc == ARCHIVE_OK || rc == ARCHIVE_WARN ? 0 : -ENOTSUP;
-}
-
-static int
-entry_begin(struct archive *a, const char *name, uint64_t size, int64_t mtime_s)
-{
-    struct archive_entry *e = archive_entry_new();
-    if (e == NULL) {
-        return -ENOMEM;
-    }
-    archive_entry_set_pathname_utf8(e, name);
-    archive_entry_set_size(e, (la_int64_t)size);
-    archive_entry_set_filetype(e, AE_IFREG);
-    archive_entry_set_perm(e, 0644);
-    archive_entry_set_mtime(e, mtime_s, 0);
-    int rc = archive_write_header(a, e);
-    archive_entry_free(e);
-    return rc == ARCHIVE_OK || rc == ARCHIVE_WARN ? 0 : -EIO;
-}
-
-static int
-data_write(struct archive *a, const void *p, size_t n)
-{
-    while (n > 0) {
-        la_ssize_t w = archive_write_data(a, p, n);
-        if (w <= 0) {
-            return -EIO;
-        }
-        p = (const char *)p + w;
-        n -= (size_t)w;
-    }
-    return 0;
+    return fmt == RPC_ARCHIVE_FMT_ZIP    ? ".zip"
+           : fmt == RPC_ARCHIVE_FMT_TGZ  ? ".tgz"
+           : fmt == RPC_ARCHIVE_FMT_TLZ4 ? ".tar.lz4"
+                                         : ".tar";
 }
 
 /* ---- sources ---- */
@@ -168,7 +130,7 @@ add_local(struct ab_job *j, struct archive *a, const char *obj, uint64_t digest,
     if (rc != 0) {
         return rc;
     }
-    rc = entry_begin(a, mem, md.size, md.mtime_ns / 1000000000);
+    rc = ais_archw_entry(a, mem, md.size, md.mtime_ns / 1000000000);
     uint64_t off = 0;
     while (rc == 0 && off < md.size) {
         size_t want = md.size - off < AB_IO_BYTES ? (size_t)(md.size - off) : AB_IO_BYTES;
@@ -177,7 +139,7 @@ add_local(struct ab_job *j, struct archive *a, const char *obj, uint64_t digest,
             rc = k < 0 ? -errno : -EIO;
             break;
         }
-        rc = data_write(a, j->buf, (size_t)k);
+        rc = ais_archw_data(a, j->buf, (size_t)k);
         off += (uint64_t)k;
     }
     close(fd);
@@ -210,7 +172,7 @@ pull_write(char *p, size_t sz, size_t nit, void *arg)
         }
         if (q->status == 200) {
             q->want = (uint64_t)len;
-            q->rc = entry_begin(q->a, q->mem, q->want, (int64_t)time(NULL));
+            q->rc = ais_archw_entry(q->a, q->mem, q->want, (int64_t)time(NULL));
             q->started = 1;
         }
     }
@@ -220,7 +182,7 @@ pull_write(char *p, size_t sz, size_t nit, void *arg)
         q->body[l + (n < room ? n : room)] = '\0';
         return n;
     }
-    q->rc = q->rc ? q->rc : data_write(q->a, p, n);
+    q->rc = q->rc ? q->rc : ais_archw_data(q->a, p, n);
     q->got += n;
     return q->rc ? 0 : n;
 }
@@ -248,7 +210,7 @@ add_pulled(struct ab_job *j, struct archive *a, const char *obj, const struct ai
         curl_easy_getinfo(j->h, CURLINFO_RESPONSE_CODE, &q.status);
     }
     if (cc == CURLE_OK && q.status == 200 && !q.started) {
-        q.rc = entry_begin(a, mem, 0, (int64_t)time(NULL)); /* empty object: no data callback */
+        q.rc = ais_archw_entry(a, mem, 0, (int64_t)time(NULL)); /* empty object: no data callback */
         q.started = 1;
     }
     int rc = q.rc;
@@ -303,7 +265,7 @@ add_read(struct ab_job *j, struct archive *a, const char *obj, const struct ais_
         if (!started) {
             size = p.size;
             mtime = p.mtime_ns;
-            rc = entry_begin(a, mem, size, mtime / 1000000000);
+            rc = ais_archw_entry(a, mem, size, mtime / 1000000000);
             started = 1;
         } else if (p.size != size || p.mtime_ns != mtime) {
             snprintf(j->why, sizeof(j->why), "%s changed while read from %s", obj, owner->id);
@@ -312,7 +274,7 @@ add_read(struct ab_job *j, struct archive *a, const char *obj, const struct ais_
         if (rc == 0 && p.n != (size - ref.off < AB_IO_BYTES ? size - ref.off : AB_IO_BYTES)) {
             rc = -EIO;
         }
-        rc = rc || p.n == 0 ? rc : data_write(a, j->buf, p.n);
+        rc = rc || p.n == 0 ? rc : ais_archw_data(a, j->buf, p.n);
         ref.off += p.n;
     } while (rc == 0 && ref.off < size);
     if (rc == 0) {
@@ -379,7 +341,7 @@ copy_existing(struct ab_job *j, struct archive *w, int fd)
         }
         for (la_ssize_t k = 1; rc == 0 && k > 0;) {
             k = archive_read_data(r, j->buf, AB_IO_BYTES);
-            rc = k < 0 ? -EBADMSG : data_write(w, j->buf, (size_t)k);
+            rc = k < 0 ? -EBADMSG : ais_archw_data(w, j->buf, (size_t)k);
         }
     }
     if (rc == -EBADMSG) {
@@ -433,7 +395,7 @@ shard_begin(struct ab_job *j, struct ais_bprops *props, uint64_t digest, int *ol
 static int
 shard_fill(struct ab_job *j, struct archive *a, int old_fd)
 {
-    int rc = shard_format(a, j->fmt);
+    int rc = ais_archw_format(a, fmt_ext(j->fmt));
     if (rc == 0 && archive_write_open(a, j, NULL, shard_write, NULL) != ARCHIVE_OK) {
         rc = j->werr ? j->werr : -EIO;
     }

@@ -15,6 +15,7 @@
  */
 #include "target/moss.h"
 
+#include "common/archw.h"
 #include "common/assert.h"
 #include "common/err.h"
 #include "common/hrw.h"
@@ -27,7 +28,6 @@
 #include "target/target_int.h"
 
 #include <archive.h>
-#include <archive_entry.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -1225,16 +1225,9 @@ aw_open(struct moss *m)
     if (m->aw == NULL || m->zbuf == NULL) {
         return -ENOMEM;
     }
-    int rc = m->ofmt == OF_ZIP ? archive_write_set_format_zip(m->aw)
-                               : archive_write_set_format_gnutar(m->aw);
-    if (rc == ARCHIVE_OK && m->ofmt == OF_TGZ) {
-        rc = archive_write_add_filter_gzip(m->aw);
-    } else if (rc == ARCHIVE_OK && m->ofmt == OF_TLZ4) {
-        rc = archive_write_add_filter_lz4(m->aw);
-    }
-    if (rc == ARCHIVE_OK) {
-        rc = archive_write_set_bytes_in_last_block(m->aw, 1);
-    }
+    char ext[16];
+    snprintf(ext, sizeof(ext), ".%s", out_ext(m->ofmt));
+    int rc = ais_archw_format(m->aw, ext) == 0 ? ARCHIVE_OK : ARCHIVE_FATAL;
     if (rc == ARCHIVE_OK) {
         rc = archive_write_open(m->aw, m, NULL, ob_write, NULL);
     }
@@ -1266,20 +1259,10 @@ aw_step(struct moss *m)
         if (ent_ready(m) != 0) {
             return -1;
         }
-        struct archive_entry *ae = archive_entry_new();
-        if (ae == NULL) {
-            return -1;
-        }
-        archive_entry_set_pathname(ae, e->name);
-        archive_entry_set_size(ae, (la_int64_t)e->size);
-        archive_entry_set_filetype(ae, AE_IFREG);
-        archive_entry_set_perm(ae, 0644);
-        archive_entry_set_mtime(ae, m->mtime_s, 0);
-        int rc = archive_write_header(m->aw, ae);
-        archive_entry_free(ae);
+        int rc = ais_archw_entry(m->aw, e->name, e->size, m->mtime_s);
         m->phase = PH_DATA;
         m->part_off = 0;
-        if (rc != ARCHIVE_OK) {
+        if (rc != 0) {
             AIS_LOG_WARN("req=get-batch id=%s name=%s err=\"archive writer: %s\"", m->uuid, e->name,
                          archive_error_string(m->aw));
             return -1;
@@ -1289,7 +1272,7 @@ aw_step(struct moss *m)
     case PH_DATA:
         if (m->part_off < e->size) {
             size_t n = ent_read(m, e, m->zbuf, ZBUF_BYTES);
-            return n == 0 || archive_write_data(m->aw, m->zbuf, n) != (la_ssize_t)n ? -1 : 0;
+            return n == 0 || ais_archw_data(m->aw, m->zbuf, n) != 0 ? -1 : 0;
         }
         ent_done(m, e);
         m->cur++;
