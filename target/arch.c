@@ -687,63 +687,6 @@ round512(uint64_t n)
     return (n + TAR_BLK - 1) / TAR_BLK * TAR_BLK;
 }
 
-/* Header bytes for a member name: one ustar block, plus a GNU 'L' record for long names. */
-static uint64_t
-tar_hdr_bytes(size_t name_len)
-{
-    return TAR_BLK + (name_len > TAR_NAME_FIELD ? TAR_BLK + round512(name_len + 1) : 0);
-}
-
-static void
-tar_num(char *f, size_t n, uint64_t v)
-{
-    if (v < (1ull << (3 * (n - 1)))) {
-        snprintf(f, n, "%0*" PRIo64, (int)(n - 1), v);
-        return;
-    }
-    memset(f, 0, n);
-    f[0] = (char)0x80; /* base-256 */
-    for (size_t i = n - 1; i > 0 && v > 0; i--, v >>= 8) {
-        f[i] = (char)(v & 0xff);
-    }
-}
-
-static void
-tar_block(char *b, const char *name, size_t nl, uint64_t size, char type, int64_t mtime)
-{
-    memset(b, 0, TAR_BLK);
-    memcpy(b, name, nl < TAR_NAME_FIELD ? nl : TAR_NAME_FIELD);
-    tar_num(b + 100, 8, 0644);
-    tar_num(b + 108, 8, 0);
-    tar_num(b + 116, 8, 0);
-    tar_num(b + 124, 12, size);
-    tar_num(b + 136, 12, mtime > 0 ? (uint64_t)mtime : 0);
-    b[156] = type;
-    memcpy(b + 257, "ustar", 6);
-    memcpy(b + 263, "00", 2);
-    memset(b + 148, ' ', 8);
-    unsigned sum = 0;
-    for (size_t i = 0; i < TAR_BLK; i++) {
-        sum += (unsigned char)b[i];
-    }
-    snprintf(b + 148, 8, "%06o", sum);
-    b[155] = ' ';
-}
-
-/* Writes the header(s) of one member to out (tar_hdr_bytes(nl) bytes). */
-static void
-tar_hdr(char *out, const char *name, uint64_t size, int64_t mtime)
-{
-    size_t nl = strlen(name);
-    if (nl > TAR_NAME_FIELD) {
-        tar_block(out, "././@LongLink", 13, nl + 1, 'L', 0);
-        memset(out + TAR_BLK, 0, round512(nl + 1));
-        memcpy(out + TAR_BLK, name, nl);
-        out += TAR_BLK + round512(nl + 1);
-    }
-    tar_block(out, name, nl, size, '0', mtime);
-}
-
 struct multi {
     struct arch_it it;
     struct matcher m;
@@ -779,8 +722,7 @@ multi_advance(struct multi *x)
             return 0;
         }
         if (matcher_do(&x->m, x->it.name)) {
-            tar_hdr(x->hdr, x->it.name, x->it.size, x->mtime);
-            x->hdr_len = (size_t)tar_hdr_bytes(strlen(x->it.name));
+            x->hdr_len = tgt_tar_hdr_encode(x->hdr, x->it.name, x->it.size, x->mtime);
             x->hdr_at = 0;
             x->data_left = x->it.size;
             x->pad_left = round512(x->it.size) - x->it.size;
@@ -959,7 +901,7 @@ multi_size(struct multi *x, uint64_t *count)
     uint64_t total = 0, n = 0;
     while ((rc = it_next(&x->it)) == 1) {
         if (matcher_do(&x->m, x->it.name)) {
-            total += tar_hdr_bytes(strlen(x->it.name)) + round512(x->it.size);
+            total += tgt_tar_hdr_bytes(strlen(x->it.name)) + round512(x->it.size);
             n++;
         }
     }

@@ -26,6 +26,7 @@
 #include "rpc/rpc.h"
 #include "target/arch.h"
 #include "target/target_int.h"
+#include "target/tarix.h"
 
 #include <archive.h>
 #include <curl/curl.h>
@@ -40,7 +41,6 @@
 #include <unistd.h>
 
 #define TAR_BLOCK 512u
-#define LONGLINK "././@LongLink"
 
 enum { ENT_IDLE, ENT_BUSY, ENT_READY };
 /* Output formats (MossReq "mime"): the TAR is built here; the others by libarchive. */
@@ -111,65 +111,6 @@ static uint64_t
 round512(uint64_t n)
 {
     return (n + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK;
-}
-
-size_t
-tgt_moss_tar_hdr_bytes(const char *name)
-{
-    size_t nl = strlen(name);
-    return nl <= 100 ? TAR_BLOCK : 2 * TAR_BLOCK + (size_t)round512(nl + 1);
-}
-
-static void
-octal(char *dst, size_t width, uint64_t v)
-{
-    /* width-1 digits, NUL */
-    dst[width - 1] = '\0';
-    for (size_t i = width - 1; i-- > 0;) {
-        dst[i] = (char)('0' + (v & 7));
-        v >>= 3;
-    }
-}
-
-static void
-hdr_block(char *b, const char *name, size_t name_len, uint64_t size, int64_t mtime_s, char type)
-{
-    memset(b, 0, TAR_BLOCK);
-    memcpy(b, name, name_len > 100 ? 100 : name_len);
-    octal(b + 100, 8, 0644);
-    octal(b + 108, 8, 0);
-    octal(b + 116, 8, 0);
-    octal(b + 124, 12, size);
-    octal(b + 136, 12, (uint64_t)(mtime_s < 0 ? 0 : mtime_s));
-    b[156] = type;
-    memcpy(b + 257, "ustar  ", 8); /* GNU magic + version (with 'L' records) */
-    memset(b + 148, ' ', 8);
-    unsigned sum = 0;
-    for (size_t i = 0; i < TAR_BLOCK; i++) {
-        sum += (unsigned char)b[i];
-    }
-    octal(b + 148, 7, sum);
-    b[155] = ' ';
-}
-
-size_t
-tgt_moss_tar_hdr(char *out, size_t cap, const char *name, uint64_t size, int64_t mtime_s)
-{
-    size_t nl = strlen(name), need = tgt_moss_tar_hdr_bytes(name);
-    if (cap < need || size >= (1ull << 33)) {
-        return 0;
-    }
-    char *b = out;
-    if (nl > 100) {
-        hdr_block(b, LONGLINK, strlen(LONGLINK), nl + 1, 0, 'L');
-        b += TAR_BLOCK;
-        size_t body = (size_t)round512(nl + 1);
-        memset(b, 0, body);
-        memcpy(b, name, nl);
-        b += body;
-    }
-    hdr_block(b, name, nl, size, mtime_s, '0');
-    return need;
 }
 
 /* ---- HTTP to the owners ---- */
@@ -1137,8 +1078,8 @@ moss_gen(void *arg, uint64_t pos, char *buf, size_t max)
                 if (ent_ready(m) != 0) {
                     return AIS_GEN_ERR;
                 }
-                m->hdr_len = tgt_moss_tar_hdr(m->hdr, sizeof(m->hdr), e->name, e->size, m->mtime_s);
-                AIS_ASSERT(m->hdr_len > 0);
+                AIS_ASSERT(tgt_tar_hdr_bytes(strlen(e->name)) <= sizeof(m->hdr));
+                m->hdr_len = tgt_tar_hdr_encode(m->hdr, e->name, e->size, m->mtime_s);
             }
             n = copy_out(buf + o, max - o, m->hdr, m->hdr_len, &m->part_off);
             if (m->part_off == m->hdr_len) {
@@ -1443,7 +1384,7 @@ moss_done(struct ais_req *r, void *arg)
     }
     m->total = m->prefix_len + 2 * TAR_BLOCK + m->suffix_len;
     for (size_t i = 0; i < m->n; i++) {
-        m->total += tgt_moss_tar_hdr_bytes(m->e[i].name) + round512(m->e[i].size);
+        m->total += tgt_tar_hdr_bytes(strlen(m->e[i].name)) + round512(m->e[i].size);
     }
     curl_easy_cleanup(m->h);
     m->h = NULL;

@@ -36,14 +36,4 @@ void tgt_r_moss(struct ais_req *r, void *ctx);
  */
 void tgt_moss_obj_read(struct tgt *t, const struct rpc_obj_ref *q, struct rpc_obj_piece *out);
 
-/*
- * TAR header block(s) for a regular file named name of size bytes into out (cap >= 512 +
- * 512 + round512(strlen(name) + 1)): a GNU long-name ('L') record first when the name does not
- * fit the 100-byte field. Returns the bytes written (a multiple of 512), or 0 if cap is short or
- * size does not fit 11 octal digits.
- */
-size_t tgt_moss_tar_hdr(char *out, size_t cap, const char *name, uint64_t size, int64_t mtime_s);
-/* Bytes tgt_moss_tar_hdr writes for name. */
-size_t tgt_moss_tar_hdr_bytes(const char *name);
-
 #endif
