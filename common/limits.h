@@ -142,6 +142,11 @@
 /* Source objects of one archive job, the same cap as a list/range template; one RPC carries
  * them all, so the gateway also caps their bytes at half of AIS_RPC_MSG_BYTES_MAX. */
 #define AIS_ARCH_NAMES_MAX 100000
+/* Member indexes of hot TAR shards kept in memory (target/ixcache.h): all of them, one shard
+ * (a bigger one is read from its %ix file each time), and how many shards. */
+#define AIS_ARCH_IXC_BYTES_MAX (64u << 20)
+#define AIS_ARCH_IXC_SHARD_BYTES_MAX (16u << 20)
+#define AIS_ARCH_IXC_N_MAX 256
 /* Names per prefetch batch (fetched in parallel by the target) and the longest one may take. */
 #define AIS_PREFETCH_BATCH 32
 #define AIS_PREFETCH_BATCH_MS (10 * 60 * 1000)

@@ -850,9 +850,99 @@ it_find(struct arch_it *it, const char *want)
     return rc;
 }
 
+/* The cache key of a shard: provider, namespace, bucket and object name. */
+static void
+shard_key(const struct st_bck *bck, const char *obj, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s\n%s\n%s\n%s", bck->provider, bck->ns ? bck->ns : "", bck->name, obj);
+}
+
+/* A TAR member from the in-memory index: 1 found (*off, *size), 0 absent, -ENOENT not cached. */
+static int
+ixc_lookup(struct tgt *t, const struct st_bck *bck, const char *obj, const struct st_obj_md *md,
+           const char *want, uint64_t *off, uint64_t *size)
+{
+    char key[ARCH_PATH_BYTES];
+    struct tgt_tarix_key k;
+    shard_key(bck, obj, key, sizeof(key));
+    key_of(md, &k);
+    return tgt_ixc_find(t->ixc, key, &k, norm(want), off, size);
+}
+
+/*
+ * it_find for a TAR, which also caches the whole index it walks (ixcache.h) so that the next
+ * read of this shard version is a lookup: 1 found (it positioned on it), 0 absent, -errno.
+ */
+static int
+tar_find(struct tgt *t, struct arch_it *it, const struct st_bck *bck, const char *obj,
+         const struct st_obj_md *md, const char *want)
+{
+    struct tgt_ixc_build *b = tgt_ixc_build_new();
+    const char *w = norm(want);
+    char name[sizeof(it->name)];
+    uint64_t off = 0, size = 0;
+    int rc, found = 0;
+    while ((rc = it_next(it)) == 1) {
+        const char *n = norm(it->name);
+        if (b != NULL && tgt_ixc_build_add(b, n, it->off, it->size) != 0) {
+            tgt_ixc_build_free(b); /* too big to cache: this walk just finds */
+            b = NULL;
+        }
+        if (!found && strcmp(n, w) == 0) {
+            found = 1;
+            snprintf(name, sizeof(name), "%s", it->name);
+            off = it->off;
+            size = it->size;
+        }
+        if (found && b == NULL) {
+            break;
+        }
+    }
+    if (rc >= 0 && b != NULL) {
+        char key[ARCH_PATH_BYTES];
+        struct tgt_tarix_key k;
+        shard_key(bck, obj, key, sizeof(key));
+        key_of(md, &k);
+        tgt_ixc_insert(t->ixc, key, &k, b);
+        b = NULL;
+    }
+    tgt_ixc_build_free(b);
+    if (rc < 0) {
+        return rc;
+    }
+    if (found) {
+        snprintf(it->name, sizeof(it->name), "%s", name);
+        it->off = off;
+        it->size = size;
+        it->read = 0;
+    }
+    return found;
+}
+
 static void
 get_one(struct arch_req *q, const char *path)
 {
+    if (q->fmt == AF_TAR) {
+        uint64_t off = 0, size = 0;
+        int hit = ixc_lookup(q->t, q->bck, q->obj, q->md, path, &off, &size);
+        if (hit == 0) {
+            ais_resp_err(q->r, 404, "archived file \"%s\" does not exist in %s/%s", path,
+                         q->display, q->obj);
+            ais_resp_header(q->r, "Ais-Archive-Index", "hit");
+            return;
+        }
+        if (hit == 1) {
+            int fd = dup(q->fd);
+            int rc = fd < 0 ? -errno : ais_resp_fd(q->r, 200, fd, off, size);
+            if (rc != 0) {
+                ais_resp_err(q->r, 500, "out of memory");
+                return;
+            }
+            ais_resp_header(q->r, "Ais-Archive-Index", "hit");
+            ais_resp_header(q->r, "Content-Type", "application/octet-stream");
+            return;
+        }
+    }
     struct arch_it *it = malloc(sizeof(*it));
     int rc = it ? it_open(q->t, it, q->fmt, q->fd, q->bck, q->obj, q->md) : -ENOMEM;
     if (rc != 0) {
@@ -860,7 +950,7 @@ get_one(struct arch_req *q, const char *path)
         open_err(q, rc);
         return;
     }
-    rc = it_find(it, path);
+    rc = q->fmt == AF_TAR ? tar_find(q->t, it, q->bck, q->obj, q->md, path) : it_find(it, path);
     if (rc <= 0) {
         if (rc == 0) {
             ais_resp_err(q->r, 404, "archived file \"%s\" does not exist in %s/%s", path,
@@ -1081,13 +1171,33 @@ tgt_arch_read(struct tgt *t, const struct st_bck *bck, const char *obj, int fd,
     if (fmt == AF_NONE) {
         return -EINVAL;
     }
+    uint64_t moff = 0, msize = 0;
+    int hit = fmt == AF_TAR ? ixc_lookup(t, bck, obj, md, path, &moff, &msize) : -ENOENT;
+    if (hit == 0) {
+        return -ENOENT;
+    }
+    if (hit == 1) { /* a TAR read before: one lookup, then preads */
+        size_t n = 0;
+        while (n < len && off + n < msize) {
+            uint64_t left = msize - off - n;
+            ssize_t k = pread(fd, (char *)buf + n, left < len - n ? (size_t)left : len - n,
+                              (off_t)(moff + off + n));
+            if (k <= 0) {
+                return k < 0 ? -errno : -EIO;
+            }
+            n += (size_t)k;
+        }
+        *size = msize;
+        *got = n;
+        return 0;
+    }
     struct arch_it *it = malloc(sizeof(*it));
     int rc = it ? it_open(t, it, fmt, fd, bck, obj, md) : -ENOMEM;
     if (rc != 0) {
         free(it);
         return rc;
     }
-    rc = it_find(it, path);
+    rc = fmt == AF_TAR ? tar_find(t, it, bck, obj, md, path) : it_find(it, path);
     if (rc <= 0) {
         one_free(it);
         return rc == 0 ? -ENOENT : rc;

@@ -7,7 +7,6 @@
  * Listing pages continue the walk of a cached cursor (lcache.c): one walk per listing.
  */
 #include "target/target.h"
-#include "target/moss.h"
 
 #include "common/err.h"
 #include "common/hrw.h"
@@ -17,6 +16,7 @@
 #include "common/util.h"
 #include "storage/slice.h"
 #include "target/lsarch.h"
+#include "target/moss.h"
 #include "target/target_int.h"
 
 #include <errno.h>
@@ -364,6 +364,9 @@ tgt_query_json(struct tgt *t, const char *what)
         json_object_set_new(tracker, "list.walks", json_pack("{s:s}", "v", v));
         snprintf(v, sizeof(v), "%llu", (unsigned long long)tgt_lcache_hits(t->lcache));
         json_object_set_new(tracker, "list.cursor.hits", json_pack("{s:s}", "v", v));
+        /* archpath reads of TAR shards answered from the in-memory member index. */
+        snprintf(v, sizeof(v), "%llu", (unsigned long long)tgt_ixc_hits(t->ixc));
+        json_object_set_new(tracker, "arch.index.mem.hits", json_pack("{s:s}", "v", v));
         return json_pack("{s:o, s:o, s:o}", "snode", ais_snode_to_json(&t->self), "tracker",
                          tracker, "capacity", capacity_json(t));
     }
@@ -561,6 +564,9 @@ tgt_run(const struct ais_config *cfg, const volatile int *stop)
     }
     int need_rsl = 0;
     rc = tgt_lcache_new(&t->lcache);
+    if (rc == 0) {
+        rc = tgt_ixc_new(&t->ixc);
+    }
     rc = rc ? rc : ais_node_self_init(cfg, &t->self);
     if (rc == 0) {
         ais_log_node_set(t->self.id); /* every later line names this node */
@@ -648,6 +654,7 @@ tgt_run(const struct ais_config *cfg, const volatile int *stop)
     reb_rsl_free(t->rsl);
     xa_reg_free(t->xreg); /* jobs use the mountpaths: end them first */
     tgt_lcache_free(t->lcache);
+    tgt_ixc_free(t->ixc);
     st_mpaths_free(t->mp);
     ais_meta_fini(&t->meta);
     pthread_mutex_destroy(&t->mpath_mu);

@@ -8,14 +8,15 @@
 #include "common/meta.h"
 #include "common/objref.h"
 #include "common/stats.h"
-#include "dsort/dsort.h"
 #include "common/statsd.h"
+#include "dsort/dsort.h"
 #include "reb/reb.h"
 #include "rpc/member.h"
 #include "rpc/rpc.h"
 #include "space/space.h"
 #include "storage/storage.h"
 #include "target/ec.h"
+#include "target/ixcache.h"
 #include "target/lcache.h"
 #include "xact/xact.h"
 
@@ -33,6 +34,7 @@ struct tgt {
     struct xa_reg *xreg;       /* this target's jobs (rebalance, resilver, ...) */
     struct reb *reb;           /* rebalance mover, object-stream receiver, get from neighbor */
     struct tgt_lcache *lcache; /* list cursors between pages (lcache.c) */
+    struct tgt_ixc *ixc;       /* member indexes of hot TAR shards (ixcache.c) */
     pthread_mutex_t bck_mu;    /* orders bucket-dir create/destroy with the BMD (target.c) */
     struct reb_rsl *rsl;       /* resilver after mountpath changes (reb/resilver.c) */
     struct tgt_ec *ec;         /* erasure coding: ec-encode jobs (target/ec.c) */
