@@ -244,6 +244,8 @@
 #define AIS_MOSS_HELD_BYTES_MAX (64u << 20)
 /* An entry from another target is read in pieces of at most this (the first one ahead). */
 #define AIS_MOSS_PIECE_BYTES (1u << 20)
+/* Bytes of each entry read with its size at resolve (small entries then need no second read). */
+#define AIS_MOSS_INLINE_BYTES (32u << 10)
 /* Entries from one owner read by one call (rpc ObjReadReq), and their bytes. */
 #define AIS_MOSS_CALL_REFS_MAX 128
 #define AIS_MOSS_CALL_BYTES_MAX (4u << 20)

@@ -521,18 +521,12 @@ ent_locate(struct moss *m, struct moss_ent *e, long *stp, char *msg, size_t cap)
         snprintf(msg, cap, "no target owns %s", disp);
         return 503;
     }
-    struct st_obj_md md;
-    struct st_bck b = {.provider = e->provider, .ns = "", .name = e->bck};
-    if (strcmp(e->provider, "ais") == 0 && (e->arch != NULL || !e->local)) {
-        e->via_rpc = 1; /* sized by one obj_read stat per owner, below */
-        e->local = 0;
+    if (strcmp(e->provider, "ais") == 0) {
+        e->via_rpc = 1; /* sized (and small ones read) by obj_read calls per owner, below */
+        e->local = 0;   /* (ctrl "" for this target's own: no rpc, the same reads) */
     } else if (e->arch != NULL) {
         e->local = 0;
         (void)arch_member(m, e, &e->obj_size, &st); /* st tells */
-    } else if (e->local && strcmp(e->provider, "ais") == 0 &&
-               st_obj_stat(t->mp, &b, e->obj, e->digest, &md) == 0) {
-        e->obj_size = md.size;
-        st = 200;
     } else {
         e->local = 0;
         char *url = malloc(URL_BYTES);
@@ -573,10 +567,23 @@ moss_read_refs(struct moss *m, const char *ctrl, const struct rpc_obj_ref *refs,
     }
 }
 
+/* Bytes of e read with its stat at resolve: the range asked for when it is small, else a
+ * guess of AIS_MOSS_INLINE_BYTES (a small object comes whole); 0 when held bytes are short. */
+static uint32_t
+inline_len(const struct moss *m, const struct moss_ent *e)
+{
+    uint64_t want = e->length > 0 ? (uint64_t)e->length : AIS_MOSS_INLINE_BYTES;
+    if (want > AIS_MOSS_INLINE_BYTES || m->held + want > AIS_MOSS_HELD_BYTES_MAX / 2) {
+        return 0;
+    }
+    return (uint32_t)want;
+}
+
 /*
- * Resolve, middle step: the sizes of every via_rpc entry, by one obj_read stat call per owner
- * and AIS_MOSS_CALL_REFS_MAX entries; e->rc holds a failed entry's errno until ent_settle.
- * 0 or -ENOMEM.
+ * Resolve, middle step: every via_rpc entry by obj_read calls, one per owner and
+ * AIS_MOSS_CALL_REFS_MAX entries: its size and identity, and its first AIS_MOSS_INLINE_BYTES
+ * (from the range's start), kept in e->buf, so that small entries need no second read
+ * (ent_settle decides). e->rc holds a failed entry's errno until ent_settle. 0 or -ENOMEM.
  */
 static int
 moss_stat_rpc(struct moss *m, long *st)
@@ -585,30 +592,35 @@ moss_stat_rpc(struct moss *m, long *st)
     struct rpc_obj_piece *pcs = calloc(AIS_MOSS_CALL_REFS_MAX, sizeof(*pcs));
     size_t *idx = calloc(AIS_MOSS_CALL_REFS_MAX, sizeof(*idx));
     char *done = calloc(m->n ? m->n : 1, 1);
-    if (refs == NULL || pcs == NULL || idx == NULL || done == NULL) {
-        free(refs);
-        free(pcs);
-        free(idx);
-        free(done);
-        return -ENOMEM;
-    }
-    for (size_t i = 0; i < m->n; i++) {
+    int rc = refs == NULL || pcs == NULL || idx == NULL || done == NULL ? -ENOMEM : 0;
+    for (size_t i = 0; rc == 0 && i < m->n; i++) {
         if (!m->e[i].via_rpc || done[i] || st[i] != 0) {
             continue;
         }
-        size_t k = 0;
+        size_t k = 0, bytes = 0;
         for (size_t j = i; j < m->n && k < AIS_MOSS_CALL_REFS_MAX; j++) {
             struct moss_ent *e = &m->e[j];
             if (!e->via_rpc || done[j] || st[j] != 0 || strcmp(e->ctrl, m->e[i].ctrl) != 0) {
                 continue;
             }
+            uint32_t len = inline_len(m, e);
+            if (bytes + len > AIS_MOSS_CALL_BYTES_MAX) {
+                len = 0;
+            }
+            e->buf = len ? malloc(len) : NULL;
+            len = e->buf ? len : 0;
+            bytes += len;
+            m->held += len;
+            e->held = len;
             done[j] = 1;
             refs[k] = (struct rpc_obj_ref){.provider = e->provider,
                                            .ns = "",
                                            .bck = e->bck,
                                            .name = e->obj,
-                                           .archpath = e->arch};
-            pcs[k] = (struct rpc_obj_piece){0};
+                                           .archpath = e->arch,
+                                           .off = (uint64_t)e->start,
+                                           .len = len};
+            pcs[k] = (struct rpc_obj_piece){.buf = e->buf};
             idx[k++] = j;
         }
         moss_read_refs(m, m->e[i].ctrl, refs, k, pcs);
@@ -617,6 +629,7 @@ moss_stat_rpc(struct moss *m, long *st)
             e->rc = pcs[q].code;
             e->obj_size = pcs[q].size;
             e->mtime_ns = pcs[q].mtime_ns;
+            e->len = pcs[q].code == 0 ? pcs[q].n : 0;
             st[idx[q]] = pcs[q].code == 0 ? 200 : pcs[q].code == -ENOENT ? 404 : 502;
         }
     }
@@ -624,7 +637,31 @@ moss_stat_rpc(struct moss *m, long *st)
     free(pcs);
     free(idx);
     free(done);
-    return 0;
+    return rc;
+}
+
+/* After the range is known: an entry read whole at resolve is ready (its bytes held); else the
+ * bytes go and it is fetched later (a large one of this target from its file). */
+static void
+ent_inline_settle(struct moss *m, struct moss_ent *e)
+{
+    if (e->buf != NULL && e->emsg == NULL && e->len >= e->size) {
+        e->len = (size_t)e->size;
+        e->buf_at = 0;
+        e->st = ENT_READY;
+        m->held -= e->held - e->len;
+        e->held = e->len;
+        return;
+    }
+    free(e->buf);
+    e->buf = NULL;
+    m->held -= e->held;
+    e->held = 0;
+    e->len = 0;
+    if (e->via_rpc && e->ctrl[0] == '\0' && e->arch == NULL && e->emsg == NULL) {
+        e->via_rpc = 0; /* read from its file by the writer: no copy */
+        e->local = 1;
+    }
 }
 
 /*
@@ -797,8 +834,8 @@ ent_fetch(struct moss *m, CURL **h, struct moss_ent *e)
         struct st_obj_md md;
         struct st_bck b = {.provider = e->provider, .ns = "", .name = e->bck};
         e->rc = st_obj_open(m->t->mp, &b, e->obj, e->digest, &e->fd, &md);
-        if (e->rc == 0 && md.size != e->obj_size) {
-            e->rc = -ESTALE;
+        if (e->rc == 0 && (md.size != e->obj_size || md.mtime_ns != e->mtime_ns)) {
+            e->rc = -ESTALE; /* overwritten since resolve */
         }
         return;
     }
@@ -1364,6 +1401,9 @@ moss_done(struct ais_req *r, void *arg)
     }
     for (size_t i = 0; status == 0 && i < m->n; i++) {
         status = ent_settle(m, &m->e[i], st[i], msg, sizeof(msg));
+        if (status == 0) {
+            ent_inline_settle(m, &m->e[i]);
+        }
     }
     free(st);
     if (status == 0) {
