@@ -585,58 +585,133 @@ inline_len(const struct moss *m, const struct moss_ent *e)
  * (from the range's start), kept in e->buf, so that small entries need no second read
  * (ent_settle decides). e->rc holds a failed entry's errno until ent_settle. 0 or -ENOMEM.
  */
-static int
-moss_stat_rpc(struct moss *m, long *st)
+struct stat_call {
+    const char *ctrl;
+    size_t k;
+    size_t *idx;
+    struct rpc_obj_ref *refs;
+    struct rpc_obj_piece *pcs;
+};
+
+struct stat_run {
+    struct moss *m;
+    struct stat_call *calls;
+    size_t n;
+    size_t next; /* atomic */
+};
+
+static void *
+stat_worker(void *arg)
 {
-    struct rpc_obj_ref *refs = calloc(AIS_MOSS_CALL_REFS_MAX, sizeof(*refs));
-    struct rpc_obj_piece *pcs = calloc(AIS_MOSS_CALL_REFS_MAX, sizeof(*pcs));
-    size_t *idx = calloc(AIS_MOSS_CALL_REFS_MAX, sizeof(*idx));
+    struct stat_run *r = arg;
+    for (;;) {
+        size_t i = __atomic_fetch_add(&r->next, 1, __ATOMIC_RELAXED);
+        if (i >= r->n) {
+            return NULL;
+        }
+        struct stat_call *c = &r->calls[i];
+        moss_read_refs(r->m, c->ctrl, c->refs, c->k, c->pcs);
+    }
+}
+
+/* Forms the calls (one owner, at most AIS_MOSS_CALL_REFS_MAX entries each). 0 or -ENOMEM. */
+static int
+stat_calls(struct moss *m, const long *st, struct stat_run *r)
+{
     char *done = calloc(m->n ? m->n : 1, 1);
-    int rc = refs == NULL || pcs == NULL || idx == NULL || done == NULL ? -ENOMEM : 0;
+    r->calls = calloc(m->n ? m->n : 1, sizeof(*r->calls));
+    size_t *idx = malloc(AIS_MOSS_CALL_REFS_MAX * sizeof(*idx));
+    int rc = done == NULL || r->calls == NULL || idx == NULL ? -ENOMEM : 0;
     for (size_t i = 0; rc == 0 && i < m->n; i++) {
         if (!m->e[i].via_rpc || done[i] || st[i] != 0) {
             continue;
         }
-        size_t k = 0, bytes = 0;
+        size_t k = 0;
         for (size_t j = i; j < m->n && k < AIS_MOSS_CALL_REFS_MAX; j++) {
-            struct moss_ent *e = &m->e[j];
-            if (!e->via_rpc || done[j] || st[j] != 0 || strcmp(e->ctrl, m->e[i].ctrl) != 0) {
-                continue;
+            const struct moss_ent *e = &m->e[j];
+            if (e->via_rpc && !done[j] && st[j] == 0 && strcmp(e->ctrl, m->e[i].ctrl) == 0) {
+                done[j] = 1;
+                idx[k++] = j;
             }
+        }
+        struct stat_call *c = &r->calls[r->n++];
+        c->ctrl = m->e[i].ctrl;
+        c->k = k;
+        c->idx = malloc(k * sizeof(*c->idx));
+        c->refs = calloc(k, sizeof(*c->refs));
+        c->pcs = calloc(k, sizeof(*c->pcs));
+        if (c->idx == NULL || c->refs == NULL || c->pcs == NULL) {
+            rc = -ENOMEM;
+            break;
+        }
+        memcpy(c->idx, idx, k * sizeof(*idx));
+        size_t bytes = 0;
+        for (size_t q = 0; q < k; q++) {
+            struct moss_ent *e = &m->e[idx[q]];
             uint32_t len = inline_len(m, e);
-            if (bytes + len > AIS_MOSS_CALL_BYTES_MAX) {
-                len = 0;
-            }
+            len = bytes + len > AIS_MOSS_CALL_BYTES_MAX ? 0 : len;
             e->buf = len ? malloc(len) : NULL;
             len = e->buf ? len : 0;
             bytes += len;
             m->held += len;
             e->held = len;
-            done[j] = 1;
-            refs[k] = (struct rpc_obj_ref){.provider = e->provider,
-                                           .ns = "",
-                                           .bck = e->bck,
-                                           .name = e->obj,
-                                           .archpath = e->arch,
-                                           .off = (uint64_t)e->start,
-                                           .len = len};
-            pcs[k] = (struct rpc_obj_piece){.buf = e->buf};
-            idx[k++] = j;
-        }
-        moss_read_refs(m, m->e[i].ctrl, refs, k, pcs);
-        for (size_t q = 0; q < k; q++) {
-            struct moss_ent *e = &m->e[idx[q]];
-            e->rc = pcs[q].code;
-            e->obj_size = pcs[q].size;
-            e->mtime_ns = pcs[q].mtime_ns;
-            e->len = pcs[q].code == 0 ? pcs[q].n : 0;
-            st[idx[q]] = pcs[q].code == 0 ? 200 : pcs[q].code == -ENOENT ? 404 : 502;
+            c->refs[q] = (struct rpc_obj_ref){.provider = e->provider,
+                                              .ns = "",
+                                              .bck = e->bck,
+                                              .name = e->obj,
+                                              .archpath = e->arch,
+                                              .off = (uint64_t)e->start,
+                                              .len = len};
+            c->pcs[q] = (struct rpc_obj_piece){.buf = e->buf};
         }
     }
-    free(refs);
-    free(pcs);
     free(idx);
     free(done);
+    return rc;
+}
+
+/*
+ * Resolve, middle step: every via_rpc entry by obj_read calls, one per owner and
+ * AIS_MOSS_CALL_REFS_MAX entries, run by up to AIS_MOSS_READAHEAD_N threads at once: its size
+ * and identity, and its first AIS_MOSS_INLINE_BYTES (from the range's start), kept in e->buf,
+ * so that small entries need no second read (ent_inline_settle decides). e->rc holds a failed
+ * entry's errno until ent_settle. 0 or -ENOMEM.
+ */
+static int
+moss_stat_rpc(struct moss *m, long *st)
+{
+    struct stat_run r = {.m = m};
+    int rc = stat_calls(m, st, &r);
+    if (rc == 0 && r.n > 0) {
+        pthread_t th[AIS_MOSS_READAHEAD_N];
+        size_t nth = 0;
+        while (nth + 1 < AIS_MOSS_READAHEAD_N && nth + 1 < r.n &&
+               pthread_create(&th[nth], NULL, stat_worker, &r) == 0) {
+            nth++;
+        }
+        (void)stat_worker(&r); /* this thread too (alone if no thread could start) */
+        for (size_t i = 0; i < nth; i++) {
+            pthread_join(th[i], NULL);
+        }
+        for (size_t i = 0; i < r.n; i++) {
+            const struct stat_call *c = &r.calls[i];
+            for (size_t q = 0; q < c->k; q++) {
+                struct moss_ent *e = &m->e[c->idx[q]];
+                const struct rpc_obj_piece *p = &c->pcs[q];
+                e->rc = p->code;
+                e->obj_size = p->size;
+                e->mtime_ns = p->mtime_ns;
+                e->len = p->code == 0 ? p->n : 0;
+                st[c->idx[q]] = p->code == 0 ? 200 : p->code == -ENOENT ? 404 : 502;
+            }
+        }
+    }
+    for (size_t i = 0; r.calls != NULL && i < r.n; i++) {
+        free(r.calls[i].idx);
+        free(r.calls[i].refs);
+        free(r.calls[i].pcs);
+    }
+    free(r.calls);
     return rc;
 }
 
