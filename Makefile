@@ -1,6 +1,6 @@
 # The two commands AIS users know: `make deploy` and `make test`.
 # Everything builds with CMake; this file only sequences it.
-.PHONY: all deps build install build-asan build-tsan build-clang deploy kill status test unit fuzz clean bench bench-list bench-reb bench-s3 bench-mirror bench-ec bench-cold bench-dload bench-dsort
+.PHONY: all deps build install build-asan build-tsan build-clang deploy kill status test unit fuzz clean bench bench-list bench-reb bench-s3 bench-mirror bench-ec bench-cold bench-dload bench-dsort bench-moss
 
 JOBS ?= 2
 BUILD ?= build
@@ -118,6 +118,13 @@ bench-dload: build
 # dSort of 100 x 10 MiB tar shards on 3 targets vs one process (libarchive) over the same files.
 bench-dsort: build
 	@BUILD=$(BUILD) /usr/bin/python3 bench/dsort.py
+
+# Batch GET (/v1/ml/moss, 1,000 names a request) vs single GETs and nginx (wrk, 16 conns) over
+# 100k x 4 KiB on 3 targets; batch TTFB; archpath GET in a 1 GiB indexed tar; .tar PUT vs plain.
+# MOSS_ARGS="--quick" (10k objects, 64 MiB shard, about 1 minute) or e.g. "--objects 20000".
+bench-moss: build
+	@bash scripts/install-deps.sh --bench
+	@BUILD=$(BUILD) /usr/bin/python3 bench/moss.py $(MOSS_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(CLANG_BUILD) $(FUZZ_BUILD)
