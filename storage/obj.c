@@ -207,7 +207,7 @@ open_balanced(const struct st_mpaths *mp, const struct st_mpset *s, const uint32
  */
 static int
 obj_open(const struct st_mpaths *mp, const struct st_bck *bck, const char *obj, uint64_t digest,
-         unsigned copies, int track, int *fd_out, struct st_obj_md *md_out)
+         unsigned copies, int track, int *fd_out, struct st_obj_md *md_out, struct stat *st_out)
 {
     AIS_ASSERT(fd_out != NULL);
     uint32_t ranks[AIS_MPATHS_MAX];
@@ -237,8 +237,24 @@ obj_open(const struct st_mpaths *mp, const struct st_bck *bck, const char *obj, 
     st_mpset_unref(mp, s);
     if (err == 0) {
         *fd_out = fd;
+        if (st_out != NULL) {
+            *st_out = st;
+        }
     } else if (fd >= 0) {
         close(fd);
+    }
+    return err;
+}
+
+int
+st_obj_open_bytes(const struct st_mpaths *mp, const struct st_bck *bck, const char *obj,
+                  uint64_t digest, int *fd_out, uint64_t *size, int64_t *mtime_ns)
+{
+    struct stat st;
+    int err = obj_open(mp, bck, obj, digest, 1, 0, fd_out, NULL, &st);
+    if (err == 0) {
+        *size = (uint64_t)st.st_size;
+        *mtime_ns = st_mtime_ns(&st);
     }
     return err;
 }
@@ -247,7 +263,7 @@ int
 st_obj_open(const struct st_mpaths *mp, const struct st_bck *bck, const char *obj, uint64_t digest,
             int *fd_out, struct st_obj_md *md_out)
 {
-    return obj_open(mp, bck, obj, digest, 1, 0, fd_out, md_out);
+    return obj_open(mp, bck, obj, digest, 1, 0, fd_out, md_out, NULL);
 }
 
 int
@@ -255,7 +271,7 @@ st_obj_open_read(const struct st_mpaths *mp, const struct st_bck *bck, const cha
                  uint64_t digest, unsigned copies, int *fd_out, struct st_obj_md *md_out)
 {
     AIS_ASSERT(md_out != NULL);
-    return obj_open(mp, bck, obj, digest, copies, 1, fd_out, md_out);
+    return obj_open(mp, bck, obj, digest, copies, 1, fd_out, md_out, NULL);
 }
 
 int

@@ -269,6 +269,14 @@ __attribute__((warn_unused_result)) int st_obj_open(const struct st_mpaths *mp,
                                                     uint64_t digest, int *fd_out,
                                                     struct st_obj_md *md_out);
 /*
+ * st_obj_open for a read that needs only the object's bytes and identity: *size and *mtime_ns
+ * from fstat, the metadata xattr is not read (one syscall less per object: batch GET).
+ */
+__attribute__((warn_unused_result)) int st_obj_open_bytes(const struct st_mpaths *mp,
+                                                          const struct st_bck *bck, const char *obj,
+                                                          uint64_t digest, int *fd_out,
+                                                          uint64_t *size, int64_t *mtime_ns);
+/*
  * st_obj_open for serving a GET of an object with `copies` mirror copies (0/1: as st_obj_open):
  * reads from the copy slot with the fewest reads in flight (the main slot on a tie), but only a
  * copy whose size and mtime match the main one (else the main one is served); a missing main

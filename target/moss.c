@@ -89,6 +89,14 @@ struct moss {
     size_t nth;
     size_t next_fetch, next_emit;
     size_t held; /* bytes of fetched entries not yet written */
+    /* resolve: one BMD and Smap for all entries; the last bucket and owner looked up */
+    struct ais_bmd *bmd;
+    struct ais_smap *smap;
+    const char *bk_prov, *bk_name;
+    long bk_st;
+    const struct ais_snode *own_last;
+    char own_url[128], own_ctrl[128];
+    int own_self;
     int stop;
     /* writer */
     char *prefix, *suffix; /* multipart framing ("" when streaming) */
@@ -489,38 +497,46 @@ ent_locate(struct moss *m, struct moss_ent *e, long *stp, char *msg, size_t cap)
     struct tgt *t = m->t;
     char disp[AIS_BCKNAME_BYTES_MAX + 2 * AIS_OBJNAME_BYTES_MAX + 32];
     char amsg[sizeof(disp) + 128];
-    ent_display(e, disp, sizeof(disp));
-    struct ais_bmd *bmd = ais_meta_bmd(&t->meta);
-    const struct ais_bck_md *k = ais_bmd_find(bmd, e->provider, "", e->bck);
-    struct ais_bprops props;
-    if (k != NULL) {
-        props = k->props;
+    if (m->bk_name == NULL || m->bk_prov != e->provider || strcmp(m->bk_name, e->bck) != 0) {
+        /* the first entry of a run from one bucket: look it up and check access once */
+        const struct ais_bck_md *k = ais_bmd_find(m->bmd, e->provider, "", e->bck);
+        m->bk_prov = e->provider;
+        m->bk_name = e->bck;
+        m->bk_st = k == NULL ? 404 : 0;
+        if (k != NULL) {
+            struct ais_bprops props = k->props;
+            ent_display(e, disp, sizeof(disp));
+            m->bk_st = ais_access_check(&props, AIS_ACCESS_GET, disp, amsg, sizeof(amsg));
+            if (m->bk_st != 0) {
+                snprintf(msg, cap, "%s", amsg);
+                return (int)m->bk_st;
+            }
+        }
     }
-    ais_bmd_unref(bmd);
-    long st = 0;
-    if (k == NULL) {
+    if (m->bk_st == 404) {
         e->rc = -ENOENT;
         *stp = 404;
         return 0;
     }
-    if ((st = ais_access_check(&props, AIS_ACCESS_GET, disp, amsg, sizeof(amsg))) != 0) {
-        snprintf(msg, cap, "%s", amsg);
-        return (int)st;
-    }
-    struct ais_smap *smap = ais_meta_smap(&t->meta);
-    const struct ais_snode *own = ais_smap_hrw_target(smap, e->digest);
-    if (own != NULL) {
-        ais_snode_url(own, e->owner, sizeof(e->owner));
-        e->local = strcmp(own->id, t->self.id) == 0;
-        if (!e->local) {
-            ais_snode_ctrl_url(own, e->ctrl, sizeof(e->ctrl));
-        }
-    }
-    ais_smap_unref(smap);
-    if (e->owner[0] == '\0') {
+    long st = 0;
+    const struct ais_snode *own = ais_smap_hrw_target(m->smap, e->digest);
+    if (own == NULL) {
+        ent_display(e, disp, sizeof(disp));
         snprintf(msg, cap, "no target owns %s", disp);
         return 503;
     }
+    if (own != m->own_last) { /* URLs formatted once per owner */
+        m->own_last = own;
+        ais_snode_url(own, m->own_url, sizeof(m->own_url));
+        m->own_self = strcmp(own->id, t->self.id) == 0;
+        m->own_ctrl[0] = '\0';
+        if (!m->own_self) {
+            ais_snode_ctrl_url(own, m->own_ctrl, sizeof(m->own_ctrl));
+        }
+    }
+    memcpy(e->owner, m->own_url, sizeof(e->owner));
+    memcpy(e->ctrl, m->own_ctrl, sizeof(e->ctrl));
+    e->local = m->own_self;
     if (strcmp(e->provider, "ais") == 0) {
         e->via_rpc = 1; /* sized (and small ones read) by obj_read calls per owner, below */
         e->local = 0;   /* (ctrl "" for this target's own: no rpc, the same reads) */
@@ -1060,25 +1076,27 @@ void
 tgt_moss_obj_read(struct tgt *t, const struct rpc_obj_ref *q, struct rpc_obj_piece *out)
 {
     struct st_bck b = {.provider = q->provider, .ns = q->ns ? q->ns : "", .name = q->bck};
+    int arch = q->archpath != NULL && q->archpath[0] != '\0';
     struct st_obj_md md;
     uint64_t digest;
     int fd = -1;
     out->n = 0;
-    out->code = ais_obj_digest(q->provider, b.ns, q->bck, q->name, &digest) != 0
-                    ? -EINVAL
-                    : st_obj_open(t->mp, &b, q->name, digest, &fd, &md);
-    if (out->code != 0) {
+    if (ais_obj_digest(q->provider, b.ns, q->bck, q->name, &digest) != 0) {
+        out->code = -EINVAL;
         return;
     }
-    out->mtime_ns = md.mtime_ns;
-    if (q->archpath != NULL && q->archpath[0] != '\0') {
-        out->code = tgt_arch_read(t, &b, q->name, fd, &md, q->archpath, q->off, out->buf, q->len,
-                                  &out->size, &out->n);
-        close(fd);
+    if (arch) { /* the shard's metadata keys its member index */
+        out->code = st_obj_open(t->mp, &b, q->name, digest, &fd, &md);
+        if (out->code == 0) {
+            out->mtime_ns = md.mtime_ns;
+            out->code = tgt_arch_read(t, &b, q->name, fd, &md, q->archpath, q->off, out->buf,
+                                      q->len, &out->size, &out->n);
+            close(fd);
+        }
         return;
     }
-    out->size = md.size;
-    while (out->n < q->len && q->off + out->n < md.size) {
+    out->code = st_obj_open_bytes(t->mp, &b, q->name, digest, &fd, &out->size, &out->mtime_ns);
+    while (out->code == 0 && out->n < q->len && q->off + out->n < out->size) {
         ssize_t k = pread(fd, (char *)out->buf + out->n, q->len - out->n, (off_t)(q->off + out->n));
         if (k <= 0) {
             out->code = k < 0 ? -errno : -EIO;
@@ -1086,7 +1104,9 @@ tgt_moss_obj_read(struct tgt *t, const struct rpc_obj_ref *q, struct rpc_obj_pie
         }
         out->n += (size_t)k;
     }
-    close(fd);
+    if (fd >= 0) {
+        close(fd);
+    }
 }
 
 /* ---- writer ---- */
@@ -1467,9 +1487,16 @@ moss_done(struct ais_req *r, void *arg)
         status = 500;
         snprintf(msg, sizeof(msg), "out of memory");
     }
+    m->bmd = ais_meta_bmd(&t->meta);
+    m->smap = ais_meta_smap(&t->meta);
     for (size_t i = 0; status == 0 && i < m->n; i++) {
         status = ent_locate(m, &m->e[i], &st[i], msg, sizeof(msg));
     }
+    ais_bmd_unref(m->bmd);
+    ais_smap_unref(m->smap);
+    m->bmd = NULL;
+    m->smap = NULL;
+    m->own_last = NULL;
     if (status == 0 && moss_stat_rpc(m, st) != 0) {
         status = 500;
         snprintf(msg, sizeof(msg), "out of memory");
