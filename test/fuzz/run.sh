@@ -13,7 +13,7 @@ src=$(cd "$(dirname "$0")" && pwd)
 # name:max_len — about the largest input each parser meets in practice, so the fuzzer spends
 # its time on structure rather than on length.
 harnesses="names:2048 route:1024 actmsg:8192 bprops:8192 config:8192 tmpl:256 range:128
-lom:2048 proto:4096 s3_xml:16384 s3_sigv4:4096 s3_chunked:4096"
+lom:2048 proto:4096 s3_xml:16384 s3_sigv4:4096 s3_chunked:4096 tar:8192 dsort_spec:4096"
 
 fail=0
 printf '%-11s %-8s %10s %8s %8s  %s\n' harness result execs cov corpus artifacts
