@@ -322,18 +322,10 @@ static int
 walk_one(void *ctx, const char *name, const struct st_obj_md *md)
 {
     struct lsa *a = ctx;
-    struct rpc_list_entry e = {.name = (char *)name};
     if (a->q->after != NULL && strcmp(name, a->q->after) <= 0) {
         return 0; /* the cursor was seeked to a shorter token: see tgt_lsarch_page */
     }
-    if (md != NULL) {
-        e.size = md->size;
-        e.cksum_type = (char *)md->cksum_type;
-        e.cksum_value = (char *)md->cksum_value;
-        e.version = (char *)md->version;
-        e.custom = (char *)md->custom;
-        e.atime_ns = md->atime_ns;
-    }
+    struct rpc_list_entry e = tgt_list_entry(name, md);
     return rpc_list_page_add(&a->objs, &e);
 }
 

@@ -190,10 +190,9 @@ struct list_cb {
     struct rpc_list_page *page;
 };
 
-static int
-list_one(void *ctx, const char *name, const struct st_obj_md *md)
+struct rpc_list_entry
+tgt_list_entry(const char *name, const struct st_obj_md *md)
 {
-    struct list_cb *c = ctx;
     struct rpc_list_entry e = {.name = (char *)name};
     if (md != NULL) {
         e.size = md->size;
@@ -203,6 +202,14 @@ list_one(void *ctx, const char *name, const struct st_obj_md *md)
         e.custom = (char *)md->custom;
         e.atime_ns = md->atime_ns;
     }
+    return e;
+}
+
+static int
+list_one(void *ctx, const char *name, const struct st_obj_md *md)
+{
+    struct list_cb *c = ctx;
+    struct rpc_list_entry e = tgt_list_entry(name, md);
     return rpc_list_page_add(c->page, &e);
 }
 

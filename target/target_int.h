@@ -122,6 +122,8 @@ int tgt_promote_op(struct tgt *t, const struct rpc_objs_args *a, struct rpc_objs
                    struct rpc_err *err);
 /* RFC 3986 encoding of an object name for a URL path ('/' kept), truncated to cap. */
 void tgt_path_encode(char *dst, size_t cap, const char *s);
+/* A list-objects entry for name with md's columns (md NULL: the name only); borrows both. */
+struct rpc_list_entry tgt_list_entry(const char *name, const struct st_obj_md *md);
 /* A job id was stopped (xact_stop): transfers of its batches in flight end (-ECANCELED). */
 void tgt_objs_abort(struct tgt *t, const char *id);
 
