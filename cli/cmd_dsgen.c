@@ -14,10 +14,10 @@
  * /proc/self/fd. The bucket is created first when it is an ais:// bucket that is missing.
  */
 #include "cli/cli_int.h"
+#include "common/archw.h"
 #include "common/err.h"
 
 #include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -132,21 +132,8 @@ gen_rand(struct gen *g)
 static int
 gen_entry(struct archive *a, const char *name, const char *data, size_t len)
 {
-    struct archive_entry *en = archive_entry_new();
-    if (en == NULL) {
-        return -ENOMEM;
-    }
-    archive_entry_set_pathname(en, name);
-    archive_entry_set_size(en, (la_int64_t)len);
-    archive_entry_set_filetype(en, AE_IFREG);
-    archive_entry_set_perm(en, 0644);
-    archive_entry_set_mtime(en, GEN_MTIME, 0);
-    int rc = archive_write_header(a, en) == ARCHIVE_OK &&
-                     (len == 0 || archive_write_data(a, data, len) == (la_ssize_t)len)
-                 ? 0
-                 : -EIO;
-    archive_entry_free(en);
-    return rc;
+    int rc = ais_archw_entry(a, name, len, GEN_MTIME);
+    return rc ? rc : ais_archw_data(a, data, len);
 }
 
 /* The files of the record with key number key. */
@@ -171,19 +158,6 @@ gen_record(struct gen *g, struct archive *a, uint64_t key)
     return rc;
 }
 
-static int
-gen_format(struct archive *a, const char *ext)
-{
-    int rc = strcmp(ext, ".zip") == 0 ? archive_write_set_format_zip(a)
-                                      : archive_write_set_format_pax_restricted(a);
-    if (rc == ARCHIVE_OK && (strcmp(ext, ".tgz") == 0 || strcmp(ext, ".tar.gz") == 0)) {
-        rc = archive_write_add_filter_gzip(a);
-    } else if (rc == ARCHIVE_OK && strcmp(ext, ".tar.lz4") == 0) {
-        rc = archive_write_add_filter_lz4(a);
-    }
-    return rc == ARCHIVE_OK ? 0 : -ENOTSUP;
-}
-
 /* Writes shard s (records s*nrec .. s*nrec+nrec-1) into g->fd, truncated first. */
 static int
 gen_shard(struct cli_ctx *ctx, struct gen *g, const char *name, uint64_t s)
@@ -193,7 +167,7 @@ gen_shard(struct cli_ctx *ctx, struct gen *g, const char *name, uint64_t s)
     if (rc == 0 && (ftruncate(g->fd, 0) < 0 || lseek(g->fd, 0, SEEK_SET) < 0)) {
         rc = -errno;
     }
-    rc = rc ? rc : gen_format(a, cli_ds_shard_ext(name));
+    rc = rc ? rc : ais_archw_format(a, cli_ds_shard_ext(name));
     if (rc == 0 && archive_write_open_fd(a, g->fd) != ARCHIVE_OK) {
         rc = -EIO;
     }
