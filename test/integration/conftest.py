@@ -6,6 +6,7 @@ for sanitizer reports (ASan/UBSan/LSan), so leaks and UB in any daemon fail the 
 """
 import functools
 import http.server
+import io
 import json
 import os
 import random
@@ -13,9 +14,11 @@ import shutil
 import signal
 import socket
 import subprocess
+import tarfile
 import tempfile
 import threading
 import time
+import zipfile
 
 import pytest
 import requests
@@ -54,6 +57,29 @@ def _free_base(n):
                for i in range(n + SPARE_NODES)):
             return base
     raise RuntimeError("no free port range")
+
+
+def make_tar(members, fmt=tarfile.GNU_FORMAT, mode="w", dirs=()):
+    """A TAR (mode "w:gz" for a .tgz) of members {name: bytes}, after directory entries dirs."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode=mode, format=fmt) as tf:
+        for d in dirs:
+            ti = tarfile.TarInfo(d)
+            ti.type = tarfile.DIRTYPE
+            tf.addfile(ti)
+        for name, data in members.items():
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            tf.addfile(ti, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def make_zip(members):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
 
 
 def wait_until(fn, timeout=30.0, interval=0.05, what="condition"):

@@ -15,12 +15,12 @@ import os
 import shutil
 import subprocess
 import tarfile
-import zipfile
 
 import pytest
 import requests
 
-from conftest import cluster_of
+import conftest
+from conftest import cluster_of, make_zip
 
 MEMBERS = {
     "a/aaa.jpg": b"JPEG" * 1000,
@@ -38,24 +38,7 @@ def cluster(request):
 
 
 def make_tar(members, fmt=tarfile.GNU_FORMAT, mode="w"):
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode=mode, format=fmt) as tf:
-        ti = tarfile.TarInfo("a")
-        ti.type = tarfile.DIRTYPE
-        tf.addfile(ti)
-        for name, data in members.items():
-            ti = tarfile.TarInfo(name)
-            ti.size = len(data)
-            tf.addfile(ti, io.BytesIO(data))
-    return buf.getvalue()
-
-
-def make_zip(members):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
+    return conftest.make_tar(members, fmt=fmt, mode=mode, dirs=("a",))
 
 
 def obj_url(c, bck, name):

@@ -13,19 +13,16 @@ with tarfile/zipfile (members stored out of name order); HEAD and list through t
 with requests, paging with and without the list session (uuid), JSON and msgpack replies;
 the `ais` CLI for `ais ls ais://B --archive`.
 """
-import io
 import os
 import random
 import shutil
 import subprocess
-import tarfile
-import zipfile
 
 import msgpack
 import pytest
 import requests
 
-from conftest import cluster_of
+from conftest import cluster_of, make_tar, make_zip
 
 MEMBERS = {
     "z/last.bin": os.urandom(3000),
@@ -44,24 +41,6 @@ def norm(name):
 @pytest.fixture(scope="module")
 def cluster(request):
     yield from cluster_of(request, targets=2, mountpaths=2)
-
-
-def make_tar(members, mode="w"):
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode=mode, format=tarfile.GNU_FORMAT) as tf:
-        for name, data in members.items():
-            ti = tarfile.TarInfo(name)
-            ti.size = len(data)
-            tf.addfile(ti, io.BytesIO(data))
-    return buf.getvalue()
-
-
-def make_zip(members):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
 
 
 def make_lz4(members):

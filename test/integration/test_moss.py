@@ -273,7 +273,7 @@ def test_output_formats(cluster, data, fmt):
     parts = sdk_multipart(r)
     ext = fmt.lstrip(".")
     ext = "tgz" if ext == "tar.gz" else ext
-    assert f'filename="'.encode() in parts[1][0] and f".{ext}\"".encode() in parts[1][0], parts[1][0]
+    assert b'filename="' in parts[1][0] and f".{ext}\"".encode() in parts[1][0], parts[1][0]
     body = parts[1][1][:-2] if parts[1][1].endswith(b"\r\n") else parts[1][1]
     assert archive_entries(body, fmt) == want
     assert [o["size"] for o in json.loads(parts[0][1])["out"]] == [len(w[1]) for w in want]
