@@ -573,12 +573,8 @@ static void *
 rs_main(void *arg)
 {
     struct rs_worker *w = arg;
-    /* One worker per server wakes to sweep; the others wait for frames only (each timed-out
-     * receive costs nng's expire thread and this one a wake-up: 4 workers x every stream
-     * server of a node made an idle target burn ~5% of a core). */
-    int sweeper = w == &w->srv->w[0];
     for (;;) {
-        nng_aio_set_timeout(w->aio, sweeper ? RS_SWEEP_MS : NNG_DURATION_INFINITE);
+        nng_aio_set_timeout(w->aio, RS_SWEEP_MS);
         nng_ctx_recv(w->ctx, w->aio);
         nng_aio_wait(w->aio);
         int rv = nng_aio_result(w->aio);
