@@ -1,17 +1,22 @@
 /*
  * Design notes: batch GET on the designated target (target/moss.h). Three steps per request:
- * parse (the MossReq body, bounded), resolve (every entry's existence and size, in order: a
- * stat for an ais object this target owns, else a HEAD at the owner, and for an archived file
- * the shard's member list from its owner, fetched once per run of entries from the same shard),
- * then stream. Since every size is known before the first byte, the reply has an exact
- * Content-Length and the multipart metadata (which AIS sends first) is complete.
+ * parse (the MossReq body, bounded), resolve, then stream. Resolve: every entry of an ais
+ * bucket is sized by obj_read calls (rpc ObjReadReq; this target's own entries without rpc),
+ * one per owner and AIS_MOSS_CALL_REFS_MAX entries, run on up to AIS_MOSS_READAHEAD_N threads;
+ * each call also brings the first AIS_MOSS_INLINE_BYTES of every entry, so small entries are
+ * ready after resolve. Entries of remote buckets get a HEAD (or an archlist) at their owner over
+ * HTTP, which may cold-GET them. Since every size is known before the first byte, a TAR reply
+ * has an exact Content-Length and the multipart metadata (which AIS sends first) is complete;
+ * compressed formats are written by libarchive and sent chunked.
  *
- * Streaming: AIS_MOSS_READAHEAD_N worker threads take entries in request order, never more
- * than that many ahead of the one being written; a local object is just opened (its bytes are
- * pread by the writer), a remote one is read from its owner over HTTP into a buffer of at most
- * AIS_MOSS_ENTRY_BYTES_MAX. The writer (the HTTP generator on the connection thread) emits the
- * TAR header, the bytes, the padding, then frees the entry and lets the workers move on. An
- * entry that changed or vanished after resolve aborts the reply (the client sees a short body).
+ * Streaming: AIS_MOSS_READAHEAD_N worker threads fetch what resolve did not, in request order,
+ * within AIS_MOSS_WINDOW_N entries and AIS_MOSS_HELD_BYTES_MAX of the one being written; small
+ * entries of one owner share one call; a large local object is just opened (the writer preads
+ * it), a large remote one comes in AIS_MOSS_PIECE_BYTES pieces checked against the identity
+ * (size, mtime) seen at resolve; remote-bucket entries are held whole (at most
+ * AIS_MOSS_ENTRY_BYTES_MAX). The writer (the HTTP generator on the connection thread) emits the
+ * header, the bytes, the padding, then frees the entry and lets the workers move on. An entry
+ * that changed or vanished after resolve aborts the reply (the client sees a short body).
  */
 #include "target/moss.h"
 

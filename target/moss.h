@@ -4,11 +4,11 @@
  * archived files, in request order. With "strm" the reply is the plain archive; without it a
  * multipart/mixed reply: part "metadata" (MossResp JSON), then part "archive".
  *
- * The designated target first resolves every entry (a stat here, a HEAD or an archlist at the
- * owner): missing entries fail the request with 404 naming the first of them before any byte is
+ * The designated target first resolves every entry (obj_read calls over nng to the owners of
+ * ais-bucket entries, a HEAD or an archlist at the owner for remote buckets): missing entries fail the request with 404 naming the first of them before any byte is
  * sent, or with "coer" become empty placeholders under __404__/ with err_msg in the metadata.
- * Then the archive streams with an exact Content-Length while AIS_MOSS_READAHEAD_N entries are
- * fetched ahead (objects here are read from their files; others are read from their owners).
+ * Then the archive streams (a TAR with an exact Content-Length; .tgz, .zip, .tar.lz4 chunked)
+ * while entries are fetched ahead (large objects here are read from their files).
  */
 #ifndef AIS_TARGET_MOSS_H
 #define AIS_TARGET_MOSS_H

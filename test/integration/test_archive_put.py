@@ -21,22 +21,12 @@ import time
 import pytest
 import requests
 
-from conftest import cluster_of, wait_until
+from conftest import cluster_of, make_tar, wait_until
 
 
 @pytest.fixture(scope="module")
 def cluster(request):
     yield from cluster_of(request, targets=2, mountpaths=2)
-
-
-def make_tar(members):
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tf:
-        for name, data in members.items():
-            ti = tarfile.TarInfo(name)
-            ti.size = len(data)
-            tf.addfile(ti, io.BytesIO(data))
-    return buf.getvalue()
 
 
 def tar_members(data):
